@@ -1,0 +1,41 @@
+# rmgraph: two commands do all set-up on a fresh machine.
+#   make run   - virtualenv, dependencies, Neo4j, constraints, demo bank, API on :8000
+#   make test  - virtualenv, dependencies, ruff, mypy --strict, pytest against a real Neo4j
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint typecheck pytest schema bench neo4j clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/rmgraph run
+
+test: $(STAMP) lint typecheck pytest
+
+lint: $(STAMP)
+	$(BIN)/ruff format --check .
+	$(BIN)/ruff check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy .
+
+pytest: $(STAMP)
+	$(BIN)/pytest
+
+schema: $(STAMP)
+	$(BIN)/rmgraph export-schema
+
+neo4j: $(STAMP)
+	$(BIN)/rmgraph neo4j
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -1,0 +1,44 @@
+"""The one root exception of the graph layer, and its small subclasses.
+
+Resolvers turn these into typed GraphQL errors; anything else is an internal error and is masked.
+"""
+
+from __future__ import annotations
+
+
+class GraphError(Exception):
+    """Root of every error the graph layer raises on purpose."""
+
+
+class DatabaseUnavailable(GraphError):
+    """No Neo4j could be found, started or reached."""
+
+
+class NotFound(GraphError):
+    def __init__(self, kind: str, node_id: str) -> None:
+        super().__init__(f"{kind} {node_id!r} not found")
+        self.kind = kind
+        self.node_id = node_id
+
+
+class InvalidInput(GraphError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+class InvariantViolation(GraphError):
+    def __init__(self, invariant: str, message: str, node_ids: list[str] | None = None) -> None:
+        super().__init__(message)
+        self.invariant = invariant
+        self.message = message
+        self.node_ids = node_ids or []
+
+
+class VersionConflict(GraphError):
+    def __init__(self, node_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"{node_id!r} is at version {actual}, not {expected}")
+        self.node_id = node_id
+        self.expected = expected
+        self.actual = actual

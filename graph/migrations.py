@@ -1,0 +1,36 @@
+"""Constraints and indexes, created by an idempotent migration that `make run` and the tests run."""
+
+from __future__ import annotations
+
+from typing import Final, LiteralString
+
+from neo4j import Driver
+
+LABELS: Final = ("Client", "Manager", "Department", "Product", "Facility")
+
+STATEMENTS: Final[tuple[LiteralString, ...]] = (
+    "CREATE CONSTRAINT client_id IF NOT EXISTS FOR (n:Client) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT manager_id IF NOT EXISTS FOR (n:Manager) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT department_id IF NOT EXISTS FOR (n:Department) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT product_id IF NOT EXISTS FOR (n:Product) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT facility_id IF NOT EXISTS FOR (n:Facility) REQUIRE n.id IS UNIQUE",
+    "CREATE TEXT INDEX client_name_text IF NOT EXISTS FOR (n:Client) ON (n.name)",
+    "CREATE INDEX client_kind IF NOT EXISTS FOR (n:Client) ON (n.kind)",
+    "CREATE INDEX client_grade IF NOT EXISTS FOR (n:Client) ON (n.grade)",
+    "CREATE INDEX client_status IF NOT EXISTS FOR (n:Client) ON (n.status)",
+    "CREATE TEXT INDEX manager_name_text IF NOT EXISTS FOR (n:Manager) ON (n.name)",
+    "CREATE INDEX manager_level IF NOT EXISTS FOR (n:Manager) ON (n.level)",
+    "CREATE TEXT INDEX department_name_text IF NOT EXISTS FOR (n:Department) ON (n.name)",
+    "CREATE INDEX product_category IF NOT EXISTS FOR (n:Product) ON (n.category)",
+    "CREATE INDEX facility_type IF NOT EXISTS FOR (n:Facility) ON (n.type)",
+    "CREATE INDEX manages_role IF NOT EXISTS FOR ()-[r:MANAGES]-() ON (r.role)",
+)
+
+AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
+
+
+def migrate(driver: Driver, database: str) -> None:
+    """Create what is missing; existing constraints and indexes are left as they are."""
+    for statement in STATEMENTS:
+        driver.execute_query(statement, database_=database)
+    driver.execute_query(AWAIT_INDEXES, database_=database)

@@ -1,0 +1,270 @@
+"""Pydantic models that mirror the graph: nodes, the properties on links, and the enums of both.
+
+Amounts are stored in Neo4j as integer cents (Cypher sums them exactly) and surface here as
+`Decimal` with two places. Dates come back from the driver as `neo4j.time` values and are turned
+into the standard library's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Generic, TypeVar
+
+from neo4j.time import Date as Neo4jDate
+from neo4j.time import DateTime as Neo4jDateTime
+from pydantic import BaseModel, ConfigDict, field_validator
+
+CENT = Decimal("0.01")
+T = TypeVar("T")
+
+
+def cents_to_decimal(cents: int | None) -> Decimal:
+    return (Decimal(cents or 0) * CENT).quantize(CENT)
+
+
+def decimal_to_cents(amount: Decimal) -> int:
+    return int((amount / CENT).to_integral_exact())
+
+
+class DepartmentFunction(str, Enum):
+    MANAGEMENT = "MANAGEMENT"
+    CLIENT = "CLIENT"
+    RISK = "RISK"
+    APPROVAL = "APPROVAL"
+    PRODUCT = "PRODUCT"
+    OPERATIONS = "OPERATIONS"
+    IT = "IT"
+
+
+class OrgModel(str, Enum):
+    """How a department is organised (区域 / 客户 / 业务量 / 产品 / 综合型)."""
+
+    REGION = "REGION"
+    CLIENT = "CLIENT"
+    VOLUME = "VOLUME"
+    PRODUCT = "PRODUCT"
+    COMPREHENSIVE = "COMPREHENSIVE"
+
+
+class ManagerLevel(str, Enum):
+    ASSISTANT = "ASSISTANT"
+    MANAGER = "MANAGER"
+    SENIOR = "SENIOR"
+    PRINCIPAL = "PRINCIPAL"
+
+
+class Education(str, Enum):
+    COLLEGE = "COLLEGE"
+    BACHELOR = "BACHELOR"
+    MASTER = "MASTER"
+    DOCTORATE = "DOCTORATE"
+
+
+class ProfessionalTitle(str, Enum):
+    NONE = "NONE"
+    JUNIOR = "JUNIOR"
+    MIDDLE = "MIDDLE"
+    SENIOR = "SENIOR"
+
+
+class ClientKind(str, Enum):
+    CORPORATE = "CORPORATE"
+    INDIVIDUAL = "INDIVIDUAL"
+    INTERBANK = "INTERBANK"
+
+
+class ClientSegment(str, Enum):
+    """Existing (存量) clients the bank already had, or new (增量) ones a manager developed."""
+
+    EXISTING = "EXISTING"
+    NEW = "NEW"
+
+
+class ClientStatus(str, Enum):
+    PROSPECT = "PROSPECT"
+    ACTIVE = "ACTIVE"
+    ARCHIVED = "ARCHIVED"
+
+
+class KeyAccountGrade(str, Enum):
+    A = "A"
+    B = "B"
+    C = "C"
+
+
+class ManagerRole(str, Enum):
+    PRIMARY = "PRIMARY"
+    SECONDARY = "SECONDARY"
+
+
+class ProductCategory(str, Enum):
+    DEPOSIT = "DEPOSIT"
+    LOAN = "LOAN"
+    WEALTH = "WEALTH"
+    SETTLEMENT = "SETTLEMENT"
+    FX = "FX"
+    CARD = "CARD"
+    BROKERAGE = "BROKERAGE"
+    INSURANCE = "INSURANCE"
+
+
+class ProductAudience(str, Enum):
+    ALL = "ALL"
+    CORPORATE = "CORPORATE"
+    INDIVIDUAL = "INDIVIDUAL"
+
+
+class FacilityType(str, Enum):
+    LOAN = "LOAN"
+    GUARANTEE = "GUARANTEE"
+    ACCEPTANCE = "ACCEPTANCE"
+    DISCOUNT = "DISCOUNT"
+    LETTER_OF_CREDIT = "LETTER_OF_CREDIT"
+    COMMITMENT = "COMMITMENT"
+
+
+class ControlBasis(str, Enum):
+    EQUITY = "EQUITY"
+    VOTING_AGREEMENT = "VOTING_AGREEMENT"
+    BOARD = "BOARD"
+
+
+class ClientLinkKind(str, Enum):
+    """Kinds of link between two clients. CONTROL and GUARANTEE come from their own relationships
+    (`CONTROLS`, and `GUARANTEES` of a facility the other client borrows); the rest are
+    `RELATED_TO` with this kind."""
+
+    CONTROL = "CONTROL"
+    GUARANTEE = "GUARANTEE"
+    SUPPLY_CHAIN = "SUPPLY_CHAIN"
+    FAMILY = "FAMILY"
+    ECONOMIC_DEPENDENCE = "ECONOMIC_DEPENDENCE"
+    KEY_PERSON = "KEY_PERSON"
+
+
+class LinkDirection(str, Enum):
+    OUTGOING = "OUTGOING"
+    INCOMING = "INCOMING"
+    BOTH = "BOTH"
+
+
+class GraphModel(BaseModel):
+    """Base of every model read from Neo4j: frozen, and driver time types made standard."""
+
+    model_config = ConfigDict(frozen=True, populate_by_name=True)
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _native_time(cls, value: Any) -> Any:
+        if isinstance(value, Neo4jDate | Neo4jDateTime):
+            return value.to_native()
+        return value
+
+
+class Department(GraphModel):
+    id: str
+    name: str
+    function: DepartmentFunction
+    model: OrgModel
+    archived: bool = False
+    version: int = 0
+
+
+class Manager(GraphModel):
+    id: str
+    name: str
+    level: ManagerLevel
+    education: Education
+    title: ProfessionalTitle
+    credit_years: int
+    active: bool = True
+    version: int = 0
+
+
+class Client(GraphModel):
+    id: str
+    name: str
+    kind: ClientKind
+    segment: ClientSegment
+    status: ClientStatus
+    grade: KeyAccountGrade | None = None
+    risk_rating: int
+    industry: str | None = None
+    region: str | None = None
+    version: int = 0
+
+
+class Product(GraphModel):
+    id: str
+    name: str
+    category: ProductCategory
+    audience: ProductAudience
+    risk_level: int
+
+
+class Facility(GraphModel):
+    id: str
+    type: FacilityType
+    limit: Decimal
+    drawn: Decimal
+    currency: str
+    status: str
+    borrower_id: str
+    granting_department_id: str | None = None
+    approving_department_id: str | None = None
+    granted_at: dt.date | None = None
+
+
+class ManagerAssignment(GraphModel):
+    """A `MANAGES` link seen from the client."""
+
+    client_id: str
+    manager_id: str
+    role: ManagerRole
+    since: dt.date | None = None
+
+
+class Holding(GraphModel):
+    client_id: str
+    product_id: str
+    balance: Decimal
+    since: dt.date | None = None
+    active: bool = True
+
+
+class ClientLink(GraphModel):
+    """A link between two clients seen from `client_id`: its kind, which way it points and the
+    role each side plays (e.g. PARENT / SUBSIDIARY, GUARANTOR / GUARANTEED)."""
+
+    client_id: str
+    other_id: str
+    kind: ClientLinkKind
+    direction: LinkDirection
+    role: str
+    other_role: str
+    share: float | None = None
+    basis: ControlBasis | None = None
+    amount: Decimal | None = None
+    facility_id: str | None = None
+
+
+class DepartmentLink(GraphModel):
+    """A link between two departments seen from `department_id`."""
+
+    department_id: str
+    other_id: str
+    since: dt.date | None = None
+    note: str | None = None
+
+
+class PageInfo(GraphModel):
+    has_next_page: bool
+    end_cursor: str | None = None
+
+
+class Page(GraphModel, Generic[T]):
+    items: list[T]
+    page_info: PageInfo
+    total_count: int

@@ -90,8 +90,9 @@ def check_java() -> str:
     match = re.search(r'version "(\d+)', out.stderr + out.stdout)
     major = int(match.group(1)) if match else 0
     if major < 17:
-        raise DatabaseUnavailable(f"Java 17 or newer is needed, found {major or 'unknown'}. "
-                                  f"{OPTIONS_HINT}")
+        raise DatabaseUnavailable(
+            f"Java 17 or newer is needed, found {major or 'unknown'}. {OPTIONS_HINT}"
+        )
     return java
 
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from enum import Enum
+from enum import StrEnum
 from typing import Any, Generic, TypeVar
 
 from neo4j.time import Date as Neo4jDate
 from neo4j.time import DateTime as Neo4jDateTime
 from pydantic import BaseModel, ConfigDict, field_validator
+from pydantic.alias_generators import to_camel
 
 CENT = Decimal("0.01")
 T = TypeVar("T")
@@ -28,7 +29,7 @@ def decimal_to_cents(amount: Decimal) -> int:
     return int((amount / CENT).to_integral_exact())
 
 
-class DepartmentFunction(str, Enum):
+class DepartmentFunction(StrEnum):
     MANAGEMENT = "MANAGEMENT"
     CLIENT = "CLIENT"
     RISK = "RISK"
@@ -38,7 +39,7 @@ class DepartmentFunction(str, Enum):
     IT = "IT"
 
 
-class OrgModel(str, Enum):
+class OrgModel(StrEnum):
     """How a department is organised (区域 / 客户 / 业务量 / 产品 / 综合型)."""
 
     REGION = "REGION"
@@ -48,58 +49,58 @@ class OrgModel(str, Enum):
     COMPREHENSIVE = "COMPREHENSIVE"
 
 
-class ManagerLevel(str, Enum):
+class ManagerLevel(StrEnum):
     ASSISTANT = "ASSISTANT"
     MANAGER = "MANAGER"
     SENIOR = "SENIOR"
     PRINCIPAL = "PRINCIPAL"
 
 
-class Education(str, Enum):
+class Education(StrEnum):
     COLLEGE = "COLLEGE"
     BACHELOR = "BACHELOR"
     MASTER = "MASTER"
     DOCTORATE = "DOCTORATE"
 
 
-class ProfessionalTitle(str, Enum):
+class ProfessionalTitle(StrEnum):
     NONE = "NONE"
     JUNIOR = "JUNIOR"
     MIDDLE = "MIDDLE"
     SENIOR = "SENIOR"
 
 
-class ClientKind(str, Enum):
+class ClientKind(StrEnum):
     CORPORATE = "CORPORATE"
     INDIVIDUAL = "INDIVIDUAL"
     INTERBANK = "INTERBANK"
 
 
-class ClientSegment(str, Enum):
+class ClientSegment(StrEnum):
     """Existing (存量) clients the bank already had, or new (增量) ones a manager developed."""
 
     EXISTING = "EXISTING"
     NEW = "NEW"
 
 
-class ClientStatus(str, Enum):
+class ClientStatus(StrEnum):
     PROSPECT = "PROSPECT"
     ACTIVE = "ACTIVE"
     ARCHIVED = "ARCHIVED"
 
 
-class KeyAccountGrade(str, Enum):
+class KeyAccountGrade(StrEnum):
     A = "A"
     B = "B"
     C = "C"
 
 
-class ManagerRole(str, Enum):
+class ManagerRole(StrEnum):
     PRIMARY = "PRIMARY"
     SECONDARY = "SECONDARY"
 
 
-class ProductCategory(str, Enum):
+class ProductCategory(StrEnum):
     DEPOSIT = "DEPOSIT"
     LOAN = "LOAN"
     WEALTH = "WEALTH"
@@ -110,13 +111,13 @@ class ProductCategory(str, Enum):
     INSURANCE = "INSURANCE"
 
 
-class ProductAudience(str, Enum):
+class ProductAudience(StrEnum):
     ALL = "ALL"
     CORPORATE = "CORPORATE"
     INDIVIDUAL = "INDIVIDUAL"
 
 
-class FacilityType(str, Enum):
+class FacilityType(StrEnum):
     LOAN = "LOAN"
     GUARANTEE = "GUARANTEE"
     ACCEPTANCE = "ACCEPTANCE"
@@ -125,13 +126,13 @@ class FacilityType(str, Enum):
     COMMITMENT = "COMMITMENT"
 
 
-class ControlBasis(str, Enum):
+class ControlBasis(StrEnum):
     EQUITY = "EQUITY"
     VOTING_AGREEMENT = "VOTING_AGREEMENT"
     BOARD = "BOARD"
 
 
-class ClientLinkKind(str, Enum):
+class ClientLinkKind(StrEnum):
     """Kinds of link between two clients. CONTROL and GUARANTEE come from their own relationships
     (`CONTROLS`, and `GUARANTEES` of a facility the other client borrows); the rest are
     `RELATED_TO` with this kind."""
@@ -144,7 +145,7 @@ class ClientLinkKind(str, Enum):
     KEY_PERSON = "KEY_PERSON"
 
 
-class LinkDirection(str, Enum):
+class LinkDirection(StrEnum):
     OUTGOING = "OUTGOING"
     INCOMING = "INCOMING"
     BOTH = "BOTH"
@@ -153,7 +154,7 @@ class LinkDirection(str, Enum):
 class GraphModel(BaseModel):
     """Base of every model read from Neo4j: frozen, and driver time types made standard."""
 
-    model_config = ConfigDict(frozen=True, populate_by_name=True)
+    model_config = ConfigDict(frozen=True, populate_by_name=True, alias_generator=to_camel)
 
     @field_validator("*", mode="before")
     @classmethod

@@ -1,4 +1,4 @@
-"""Which Neo4j to use: `NEO4J_URI` when set, else Docker when it answers, else the managed server."""
+"""Which Neo4j: `NEO4J_URI` when set, else Docker when it answers, else the managed server."""
 
 from __future__ import annotations
 
@@ -45,9 +45,7 @@ def _docker_neo4j() -> Iterator[Connection]:
             f"a Docker daemon answers but testcontainers is not installed ({exc}). {OPTIONS_HINT}"
         ) from exc
     with Neo4jContainer(DOCKER_IMAGE) as container:
-        yield Connection(
-            container.get_connection_url(), container.username, container.password
-        )
+        yield Connection(container.get_connection_url(), container.username, container.password)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,85 @@
+"""The Starlette app: GraphQL at /graphql (GraphiQL in a browser), /healthz and /readyz.
+
+One `AsyncDriver` for the process, opened and verified in the lifespan and closed on shutdown;
+each request gets its own `Context` (its `Db`, DataLoaders and request id).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+from neo4j import AsyncDriver, AsyncGraphDatabase
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+
+from api.context import Context
+from graph.db import Db
+from graph.settings import Neo4jSettings
+from schema.build import schema
+
+log = logging.getLogger("rmgraph.api")
+
+
+class RmGraphQL(GraphQL[Context, None]):
+    def __init__(self, settings: Neo4jSettings, **kwargs: Any) -> None:
+        super().__init__(schema, **kwargs)
+        self.settings = settings
+
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
+        driver: AsyncDriver = request.app.state.driver
+        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        db = Db(driver, self.settings.database, self.settings.tx_timeout)
+        return Context(
+            db=db, request_id=request_id, request=request if isinstance(request, Request) else None
+        )
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    driver: AsyncDriver = request.app.state.driver
+    try:
+        await driver.verify_connectivity()
+    except Exception as exc:
+        log.warning("readiness check failed: %s", exc)
+        return JSONResponse({"status": "unavailable"}, status_code=503)
+    return JSONResponse({"status": "ready"})
+
+
+def create_app(settings: Neo4jSettings | None = None) -> Starlette:
+    settings = settings or Neo4jSettings()
+    if not settings.uri or settings.password is None:
+        raise RuntimeError("NEO4J_URI and NEO4J_PASSWORD must be set (`rmgraph run` sets them).")
+    uri, auth = settings.uri, (settings.user, settings.password)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        driver = AsyncGraphDatabase.driver(uri, auth=auth)
+        try:
+            await driver.verify_connectivity()
+            app.state.driver = driver
+            yield
+        finally:
+            await driver.close()
+
+    graphql = RmGraphQL(settings)
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        lifespan=lifespan,
+    )

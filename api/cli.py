@@ -1,0 +1,106 @@
+"""`rmgraph`: run the API with its own Neo4j, or do one set-up step at a time."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+
+from neo4j import GraphDatabase
+
+from graph.errors import DatabaseUnavailable
+from graph.local_server import Connection
+from graph.migrations import migrate
+from graph.provision import provide_neo4j
+from graph.settings import Neo4jSettings
+
+log = logging.getLogger("rmgraph")
+
+
+def _export_env(conn: Connection) -> None:
+    """The app reads its database from the environment, like any deployment would."""
+    os.environ["NEO4J_URI"] = conn.uri
+    os.environ["NEO4J_USER"] = conn.user
+    os.environ["NEO4J_PASSWORD"] = conn.password
+
+
+def _prepare(conn: Connection, seed: bool) -> None:
+    from seeds.demo import build_demo_bank
+
+    from seeds.loader import load
+
+    database = Neo4jSettings().database
+    with GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver:
+        migrate(driver, database)
+        if seed:
+            print("rmgraph: loading the demo bank (idempotent)...", file=sys.stderr)
+            load(driver, database, build_demo_bank())
+
+
+def cmd_run(args: argparse.Namespace) -> None:
+    import uvicorn
+
+    with provide_neo4j() as conn:
+        _export_env(conn)
+        _prepare(conn, seed=not args.no_seed)
+        from api.app import create_app
+
+        print(
+            f"rmgraph: Neo4j at {conn.uri}; GraphiQL on http://{args.host}:{args.port}/graphql",
+            file=sys.stderr,
+        )
+        uvicorn.run(create_app(), host=args.host, port=args.port, log_level="info")
+
+
+def cmd_neo4j(args: argparse.Namespace) -> None:
+    """Start (or reuse) the database and keep it up until interrupted."""
+    import signal
+
+    with provide_neo4j() as conn:
+        _prepare(conn, seed=not args.no_seed)
+        print(f"NEO4J_URI={conn.uri}\nNEO4J_USER={conn.user}", flush=True)
+        print("rmgraph: Neo4j is up; Ctrl-C stops it.", file=sys.stderr, flush=True)
+        with contextlib.suppress(KeyboardInterrupt):
+            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+
+
+def cmd_export_schema(args: argparse.Namespace) -> None:
+    from schema.build import SDL_PATH, export_sdl
+
+    SDL_PATH.write_text(export_sdl(), encoding="utf-8")
+    print(f"wrote {SDL_PATH}", file=sys.stderr)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="rmgraph", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="Neo4j, migrations, demo bank, then the API (make run)")
+    run.add_argument("--host", default="127.0.0.1")
+    run.add_argument("--port", type=int, default=8000)
+    run.add_argument("--no-seed", action="store_true", help="do not load the demo bank")
+    run.set_defaults(func=cmd_run)
+    neo = sub.add_parser("neo4j", help="start the database (and demo bank) and wait")
+    neo.add_argument("--no-seed", action="store_true")
+    neo.set_defaults(func=cmd_neo4j)
+    export = sub.add_parser("export-schema", help="write schema/schema.graphql from the code")
+    export.set_defaults(func=cmd_export_schema)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    args = build_parser().parse_args(argv)
+    try:
+        args.func(args)
+    except DatabaseUnavailable as exc:
+        print(f"rmgraph: {exc}", file=sys.stderr)
+        raise SystemExit(2) from exc
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,160 @@
+"""DataLoaders: every field that follows a link batches its ids into one Cypher round trip.
+
+A loader lives for one request (made with its `Context`), so nothing is cached across users.
+Loaders of capped lists take the arguments in their key and issue one query per distinct set of
+arguments in a batch, which in practice is one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Hashable, Sequence
+from typing import TypeVar
+
+from strawberry.dataloader import DataLoader
+
+from graph import client_links, clients, departments, managers, products
+from graph.db import Db
+from graph.departments import DepartmentLinkKind
+from graph.models import (
+    Client,
+    ClientLink,
+    ClientLinkKind,
+    Department,
+    DepartmentLink,
+    Facility,
+    Holding,
+    LinkDirection,
+    Manager,
+    ManagerAssignment,
+    Product,
+)
+from graph.products import CrossSellLink
+
+A = TypeVar("A", bound=Hashable)
+V = TypeVar("V")
+
+LinkArgs = tuple[tuple[ClientLinkKind, ...] | None, LinkDirection, int]
+LinkPage = tuple[list[ClientLink], int]
+AssignmentPage = tuple[list[ManagerAssignment], int]
+
+
+async def _grouped_by_args(
+    keys: list[tuple[str, A]],
+    fetch: Callable[[list[str], A], Awaitable[dict[str, V]]],
+    empty: Callable[[], V],
+) -> list[V]:
+    groups: dict[A, list[str]] = defaultdict(list)
+    for node_id, args in keys:
+        groups[args].append(node_id)
+    results: dict[tuple[str, A], V] = {}
+    for args, ids in groups.items():
+        found = await fetch(ids, args)
+        for node_id in ids:
+            results[(node_id, args)] = found.get(node_id, empty())
+    return [results[k] for k in keys]
+
+
+def _optional(found: dict[str, V], keys: Sequence[str]) -> list[V | None]:
+    return [found.get(k) for k in keys]
+
+
+def _lists(found: dict[str, list[V]], keys: Sequence[str]) -> list[list[V]]:
+    return [found.get(k, []) for k in keys]
+
+
+class Loaders:
+    def __init__(self, db: Db) -> None:
+        self.db = db
+        self.client = DataLoader[str, Client | None](self._clients)
+        self.manager = DataLoader[str, Manager | None](self._managers)
+        self.department = DataLoader[str, Department | None](self._departments)
+        self.product = DataLoader[str, Product | None](self._products)
+        self.assignments = DataLoader[str, list[ManagerAssignment]](self._assignments)
+        self.holdings = DataLoader[tuple[str, tuple[int, bool]], list[Holding]](self._holdings)
+        self.facilities = DataLoader[tuple[str, int], list[Facility]](self._facilities)
+        self.client_links = DataLoader[tuple[str, LinkArgs], LinkPage](self._client_links)
+        self.manager_department = DataLoader[str, str | None](self._manager_departments)
+        self.manager_boss = DataLoader[str, str | None](self._manager_bosses)
+        self.manager_clients = DataLoader[tuple[str, tuple[str | None, int]], AssignmentPage](
+            self._manager_clients
+        )
+        self.department_links = {
+            kind: DataLoader[str, list[DepartmentLink]](self._department_links_of(kind))
+            for kind in DepartmentLinkKind
+        }
+        self.department_members = DataLoader[str, list[str]](self._department_members)
+        self.department_products = DataLoader[str, list[str]](self._department_products)
+        self.department_path = DataLoader[str, list[str]](self._department_paths)
+        self.product_departments = DataLoader[str, list[str]](self._product_departments)
+        self.cross_sells = DataLoader[str, list[CrossSellLink]](self._cross_sells)
+
+    async def _clients(self, keys: list[str]) -> list[Client | None]:
+        return _optional(await clients.get_clients(self.db, keys), keys)
+
+    async def _managers(self, keys: list[str]) -> list[Manager | None]:
+        return _optional(await managers.get_managers(self.db, keys), keys)
+
+    async def _departments(self, keys: list[str]) -> list[Department | None]:
+        return _optional(await departments.get_departments(self.db, keys), keys)
+
+    async def _products(self, keys: list[str]) -> list[Product | None]:
+        return _optional(await products.get_products(self.db, keys), keys)
+
+    async def _assignments(self, keys: list[str]) -> list[list[ManagerAssignment]]:
+        return _lists(await client_links.get_assignments(self.db, keys), keys)
+
+    async def _holdings(self, keys: list[tuple[str, tuple[int, bool]]]) -> list[list[Holding]]:
+        async def fetch(ids: list[str], args: tuple[int, bool]) -> dict[str, list[Holding]]:
+            return await client_links.get_holdings(self.db, ids, args[0], args[1])
+
+        return await _grouped_by_args(keys, fetch, list)
+
+    async def _facilities(self, keys: list[tuple[str, int]]) -> list[list[Facility]]:
+        async def fetch(ids: list[str], cap: int) -> dict[str, list[Facility]]:
+            return await client_links.get_facilities(self.db, ids, cap)
+
+        return await _grouped_by_args(keys, fetch, list)
+
+    async def _client_links(self, keys: list[tuple[str, LinkArgs]]) -> list[LinkPage]:
+        async def fetch(ids: list[str], args: LinkArgs) -> dict[str, LinkPage]:
+            return await client_links.get_client_links(self.db, ids, *args)
+
+        return await _grouped_by_args(keys, fetch, lambda: ([], 0))
+
+    async def _manager_departments(self, keys: list[str]) -> list[str | None]:
+        return _optional(await managers.get_manager_departments(self.db, keys), keys)
+
+    async def _manager_bosses(self, keys: list[str]) -> list[str | None]:
+        return _optional(await managers.get_manager_bosses(self.db, keys), keys)
+
+    async def _manager_clients(
+        self, keys: list[tuple[str, tuple[str | None, int]]]
+    ) -> list[AssignmentPage]:
+        async def fetch(ids: list[str], args: tuple[str | None, int]) -> dict[str, AssignmentPage]:
+            return await managers.get_manager_clients(self.db, ids, args[0], args[1])
+
+        return await _grouped_by_args(keys, fetch, lambda: ([], 0))
+
+    def _department_links_of(
+        self, kind: DepartmentLinkKind
+    ) -> Callable[[list[str]], Awaitable[list[list[DepartmentLink]]]]:
+        async def load(keys: list[str]) -> list[list[DepartmentLink]]:
+            return _lists(await departments.get_department_links(self.db, keys, kind), keys)
+
+        return load
+
+    async def _department_members(self, keys: list[str]) -> list[list[str]]:
+        return _lists(await departments.get_department_members(self.db, keys), keys)
+
+    async def _department_products(self, keys: list[str]) -> list[list[str]]:
+        return _lists(await departments.get_department_products(self.db, keys), keys)
+
+    async def _department_paths(self, keys: list[str]) -> list[list[str]]:
+        return _lists(await departments.get_department_paths(self.db, keys), keys)
+
+    async def _product_departments(self, keys: list[str]) -> list[list[str]]:
+        return _lists(await products.get_offering_departments(self.db, keys), keys)
+
+    async def _cross_sells(self, keys: list[str]) -> list[list[CrossSellLink]]:
+        return _lists(await products.get_cross_sells(self.db, keys), keys)

@@ -1,0 +1,197 @@
+"""What hangs off clients: managers, holdings, facilities and links to other clients.
+
+Each function takes many client ids at once (DataLoaders batch them), so a page of clients costs
+one round trip per kind of link, whatever the page size. Per-client lists are capped by `cap`.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, Final, LiteralString
+
+from graph.db import Db
+from graph.models import (
+    ClientLink,
+    ClientLinkKind,
+    Facility,
+    Holding,
+    LinkDirection,
+    ManagerAssignment,
+    cents_to_decimal,
+)
+
+ASSIGNMENTS_BY_CLIENT: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (m:Manager)-[r:MANAGES]->(c:Client {id: id})
+RETURN c.id AS clientId, m.id AS managerId, r.role AS role, r.since AS since
+ORDER BY clientId, r.role, managerId
+"""
+
+HOLDINGS_BY_CLIENT: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (c:Client {id: id})-[r:HOLDS]->(p:Product)
+WHERE r.active OR $includeClosed
+WITH c, p, r ORDER BY r.balanceCents DESC, p.id
+WITH c, collect({productId: p.id, balanceCents: r.balanceCents, since: r.since,
+                 active: r.active})[..$cap] AS rows
+UNWIND rows AS row
+RETURN c.id AS clientId, row
+"""
+
+FACILITY_FIELDS: Final[LiteralString] = """{
+  .id, .type, .limitCents, .drawnCents, .currency, .status,
+  borrowerId: COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b.id }[0],
+  grantingDepartmentId: COLLECT { MATCH (d:Department)-[:GRANTED]->(f) RETURN d.id }[0],
+  grantedAt: COLLECT { MATCH (:Department)-[g:GRANTED]->(f) RETURN g.at }[0],
+  approvingDepartmentId: COLLECT { MATCH (d:Department)-[:APPROVED]->(f) RETURN d.id }[0]
+}"""
+
+FACILITIES_BY_CLIENT: Final[LiteralString] = (
+    """
+UNWIND $ids AS id
+MATCH (c:Client {id: id})-[:BORROWS]->(f:Facility)
+WITH c, f ORDER BY f.limitCents DESC, f.id
+WITH c, collect(f)[..$cap] AS facilities
+UNWIND facilities AS f
+RETURN c.id AS clientId, f """
+    + FACILITY_FIELDS
+    + " AS facility"
+)
+
+# Every link between two clients, seen from `c`, in one shape. A guarantee links the guarantor to
+# the borrower of the facility it guarantees.
+LINKS_BY_CLIENT: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (c:Client {id: id})
+CALL (c) {
+  MATCH (c)-[r:CONTROLS]->(o:Client)
+  RETURN {otherId: o.id, kind: 'CONTROL', direction: 'OUTGOING',
+          role: CASE WHEN r.share > 50 THEN 'PARENT' ELSE 'SHAREHOLDER' END,
+          otherRole: CASE WHEN r.share > 50 THEN 'SUBSIDIARY' ELSE 'INVESTEE' END,
+          share: r.share, basis: r.basis} AS link
+  UNION ALL
+  MATCH (c)<-[r:CONTROLS]-(o:Client)
+  RETURN {otherId: o.id, kind: 'CONTROL', direction: 'INCOMING',
+          role: CASE WHEN r.share > 50 THEN 'SUBSIDIARY' ELSE 'INVESTEE' END,
+          otherRole: CASE WHEN r.share > 50 THEN 'PARENT' ELSE 'SHAREHOLDER' END,
+          share: r.share, basis: r.basis} AS link
+  UNION ALL
+  MATCH (c)-[r:GUARANTEES]->(f:Facility)<-[:BORROWS]-(o:Client) WHERE o <> c
+  RETURN {otherId: o.id, kind: 'GUARANTEE', direction: 'OUTGOING', role: 'GUARANTOR',
+          otherRole: 'GUARANTEED', amountCents: r.amountCents, facilityId: f.id} AS link
+  UNION ALL
+  MATCH (c)-[:BORROWS]->(f:Facility)<-[r:GUARANTEES]-(o:Client) WHERE o <> c
+  RETURN {otherId: o.id, kind: 'GUARANTEE', direction: 'INCOMING', role: 'GUARANTEED',
+          otherRole: 'GUARANTOR', amountCents: r.amountCents, facilityId: f.id} AS link
+  UNION ALL
+  MATCH (c)-[r:RELATED_TO]->(o:Client)
+  RETURN {otherId: o.id, kind: r.kind, direction: 'OUTGOING', role: r.role,
+          otherRole: r.reciprocalRole} AS link
+  UNION ALL
+  MATCH (c)<-[r:RELATED_TO]-(o:Client)
+  RETURN {otherId: o.id, kind: r.kind, direction: 'INCOMING', role: r.reciprocalRole,
+          otherRole: r.role} AS link
+}
+WITH c, link
+WHERE ($kinds IS NULL OR link.kind IN $kinds)
+  AND ($direction = 'BOTH' OR link.direction = $direction)
+WITH c, link ORDER BY link.kind, link.otherId, link.direction, link.facilityId
+WITH c, collect(link) AS links
+RETURN c.id AS clientId, links[..$cap] AS links, size(links) AS total
+"""
+
+
+def _grouped(pairs: list[tuple[str, Any]]) -> dict[str, list[Any]]:
+    out: dict[str, list[Any]] = defaultdict(list)
+    for key, value in pairs:
+        out[key].append(value)
+    return out
+
+
+async def get_assignments(db: Db, client_ids: Sequence[str]) -> dict[str, list[ManagerAssignment]]:
+    records = await db.read(ASSIGNMENTS_BY_CLIENT, {"ids": list(client_ids)})
+    return _grouped([(r["clientId"], ManagerAssignment.model_validate(dict(r))) for r in records])
+
+
+async def get_holdings(
+    db: Db, client_ids: Sequence[str], cap: int, include_closed: bool = False
+) -> dict[str, list[Holding]]:
+    records = await db.read(
+        HOLDINGS_BY_CLIENT,
+        {"ids": list(client_ids), "cap": cap, "includeClosed": include_closed},
+    )
+    return _grouped(
+        [
+            (
+                r["clientId"],
+                Holding(
+                    client_id=r["clientId"],
+                    product_id=r["row"]["productId"],
+                    balance=cents_to_decimal(r["row"]["balanceCents"]),
+                    since=r["row"]["since"],
+                    active=r["row"]["active"],
+                ),
+            )
+            for r in records
+        ]
+    )
+
+
+def facility_from_map(row: dict[str, Any]) -> Facility:
+    return Facility(
+        id=row["id"],
+        type=row["type"],
+        limit=cents_to_decimal(row["limitCents"]),
+        drawn=cents_to_decimal(row["drawnCents"]),
+        currency=row["currency"],
+        status=row["status"],
+        borrower_id=row["borrowerId"],
+        granting_department_id=row["grantingDepartmentId"],
+        approving_department_id=row["approvingDepartmentId"],
+        granted_at=row["grantedAt"],
+    )
+
+
+async def get_facilities(db: Db, client_ids: Sequence[str], cap: int) -> dict[str, list[Facility]]:
+    records = await db.read(FACILITIES_BY_CLIENT, {"ids": list(client_ids), "cap": cap})
+    return _grouped([(r["clientId"], facility_from_map(r["facility"])) for r in records])
+
+
+def _link_from_map(client_id: str, row: dict[str, Any]) -> ClientLink:
+    amount = row.get("amountCents")
+    return ClientLink(
+        client_id=client_id,
+        other_id=row["otherId"],
+        kind=row["kind"],
+        direction=row["direction"],
+        role=row["role"],
+        other_role=row["otherRole"],
+        share=row.get("share"),
+        basis=row.get("basis"),
+        amount=cents_to_decimal(amount) if amount is not None else None,
+        facility_id=row.get("facilityId"),
+    )
+
+
+async def get_client_links(
+    db: Db,
+    client_ids: Sequence[str],
+    kinds: Sequence[ClientLinkKind] | None,
+    direction: LinkDirection,
+    cap: int,
+) -> dict[str, tuple[list[ClientLink], int]]:
+    """Links per client, capped, with the uncapped total so callers can say what was left out."""
+    records = await db.read(
+        LINKS_BY_CLIENT,
+        {
+            "ids": list(client_ids),
+            "kinds": [k.value for k in kinds] if kinds else None,
+            "direction": direction.value,
+            "cap": cap,
+        },
+    )
+    return {
+        r["clientId"]: ([_link_from_map(r["clientId"], row) for row in r["links"]], r["total"])
+        for r in records
+    }

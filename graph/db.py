@@ -1,0 +1,44 @@
+"""The one way the app talks to Neo4j: reads routed to readers, writes in one transaction each.
+
+A `Db` is cheap and made per request around the app's single `AsyncDriver`; it counts its round
+trips (tests assert on the count) and gives every transaction the configured timeout, after which
+the server cancels the work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, LiteralString, TypeVar
+
+from neo4j import AsyncDriver, AsyncManagedTransaction, Query, Record, RoutingControl, unit_of_work
+
+T = TypeVar("T")
+
+
+@dataclass
+class Db:
+    driver: AsyncDriver
+    database: str
+    tx_timeout: float = 5.0
+    round_trips: int = field(default=0)
+
+    async def read(
+        self, query: LiteralString, params: Mapping[str, Any] | None = None
+    ) -> list[Record]:
+        """One auto-committed read on a reader; the records, eagerly."""
+        self.round_trips += 1
+        result = await self.driver.execute_query(
+            Query(query, timeout=self.tx_timeout),
+            parameters_=dict(params or {}),
+            routing_=RoutingControl.READ,
+            database_=self.database,
+        )
+        return list(result.records)
+
+    async def write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
+        """Run `work` as one write transaction (retried on transient errors: keep it pure)."""
+        self.round_trips += 1
+        timed = unit_of_work(timeout=self.tx_timeout)(work)
+        async with self.driver.session(database=self.database) as session:
+            return await session.execute_write(timed)

@@ -1,0 +1,21 @@
+"""The assembled schema: root types merged from each feature, with the API's extensions."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import strawberry
+from strawberry.tools import merge_types
+
+from schema.errors import MaskInternalErrors
+from schema.query import CoreQuery
+
+SDL_PATH = Path(__file__).with_name("schema.graphql")
+
+Query = merge_types("Query", (CoreQuery,))
+
+schema = strawberry.Schema(query=Query, extensions=[MaskInternalErrors])
+
+
+def export_sdl() -> str:
+    return schema.as_str() + "\n"

@@ -1,0 +1,81 @@
+"""Errors a client may see. Everything else is masked as an internal error with a request id."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+from typing import Final
+
+from graphql import GraphQLError
+from strawberry.extensions import SchemaExtension
+
+from graph.errors import InvalidInput
+
+log = logging.getLogger("rmgraph.errors")
+
+BAD_USER_INPUT: Final = "BAD_USER_INPUT"
+ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
+
+
+class BadInput(GraphQLError):
+    """An argument is malformed or out of range; names the argument."""
+
+    def __init__(self, argument: str, message: str) -> None:
+        super().__init__(
+            f"Argument '{argument}' {message}",
+            extensions={"code": BAD_USER_INPUT, "argument": argument},
+        )
+
+
+def check_id(value: str, argument: str = "id") -> str:
+    if not ID_PATTERN.match(value):
+        raise BadInput(argument, "is not a well-formed id (1-64 of A-Z a-z 0-9 _ . : -)")
+    return value
+
+
+def check_range(value: int, low: int, high: int, argument: str) -> int:
+    if not low <= value <= high:
+        raise BadInput(argument, f"must be between {low} and {high}, got {value}")
+    return value
+
+
+def bad_input_from(exc: InvalidInput) -> BadInput:
+    return BadInput(exc.field, exc.message)
+
+
+def is_public(error: GraphQLError) -> bool:
+    """Parse and validation errors have no original error; ours are `BadInput`s."""
+    original = error.original_error
+    return original is None or isinstance(original, GraphQLError)
+
+
+class MaskInternalErrors(SchemaExtension):
+    """Replaces every non-public error with 'Internal error' and the request id, and logs it."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        result = self.execution_context.result
+        if result is None or not result.errors:
+            return
+        request_id = getattr(self.execution_context.context, "request_id", "-")
+        masked: list[GraphQLError] = []
+        for error in result.errors:
+            if is_public(error):
+                masked.append(error)
+                continue
+            log.error(
+                "internal error in request %s at %s",
+                request_id,
+                error.path,
+                exc_info=error.original_error,
+            )
+            masked.append(
+                GraphQLError(
+                    f"Internal error (request id {request_id})",
+                    nodes=error.nodes,
+                    path=error.path,
+                    extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
+                )
+            )
+        result.errors = masked

@@ -1,0 +1,441 @@
+"""GraphQL object types for the graph's nodes, and the links between them as typed fields.
+
+Each type is built from its pydantic model; fields that follow a link go through the request's
+DataLoaders, so a page of N nodes costs one round trip per link field, not N.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+import strawberry
+from strawberry.types import Info
+
+from api.context import Context
+from graph import models
+from graph.departments import DepartmentLinkKind
+from schema.enums import (
+    ClientKind,
+    ClientLinkKind,
+    ClientSegment,
+    ClientStatus,
+    ControlBasis,
+    DepartmentFunction,
+    Education,
+    FacilityType,
+    KeyAccountGrade,
+    LinkDirection,
+    ManagerLevel,
+    ManagerRole,
+    OrgModel,
+    ProductAudience,
+    ProductCategory,
+    ProfessionalTitle,
+)
+from schema.errors import check_range
+
+CtxInfo = Info[Context, None]
+LIST_CAP = 100
+LIST_DEFAULT = 50
+CAPPED = f"At most `first` items (default {LIST_DEFAULT}, 1 to {LIST_CAP})."
+
+
+async def _departments(info: CtxInfo, ids: list[str]) -> list[Department]:
+    found = await info.context.loaders.department.load_many(ids)
+    return [Department.from_model(d) for d in found if d is not None]
+
+
+async def _managers(info: CtxInfo, ids: list[str]) -> list[Manager]:
+    found = await info.context.loaders.manager.load_many(ids)
+    return [Manager.from_model(m) for m in found if m is not None]
+
+
+async def _products(info: CtxInfo, ids: list[str]) -> list[Product]:
+    found = await info.context.loaders.product.load_many(ids)
+    return [Product.from_model(p) for p in found if p is not None]
+
+
+@strawberry.type(description="A relationship manager (客户经理).")
+class Manager:
+    id: strawberry.ID
+    name: str
+    level: ManagerLevel
+    education: Education
+    title: ProfessionalTitle
+    credit_years: int = strawberry.field(description="Years of credit work.")
+    active: bool
+    version: int
+
+    @classmethod
+    def from_model(cls, m: models.Manager) -> Manager:
+        return cls(
+            id=strawberry.ID(m.id),
+            name=m.name,
+            level=m.level,
+            education=m.education,
+            title=m.title,
+            credit_years=m.credit_years,
+            active=m.active,
+            version=m.version,
+        )
+
+    @strawberry.field(description="The department the manager is a member of.")
+    async def department(self, info: CtxInfo) -> Department | None:
+        dept_id = await info.context.loaders.manager_department.load(self.id)
+        if dept_id is None:
+            return None
+        dept = await info.context.loaders.department.load(dept_id)
+        return Department.from_model(dept) if dept else None
+
+    @strawberry.field(description="The manager this one reports to.")
+    async def reports_to(self, info: CtxInfo) -> Manager | None:
+        boss_id = await info.context.loaders.manager_boss.load(self.id)
+        if boss_id is None:
+            return None
+        boss = await info.context.loaders.manager.load(boss_id)
+        return Manager.from_model(boss) if boss else None
+
+    @strawberry.field(description=f"Clients this manager manages, by role then id. {CAPPED}")
+    async def clients(
+        self, info: CtxInfo, role: ManagerRole | None = None, first: int = LIST_DEFAULT
+    ) -> list[ManagedClient]:
+        check_range(first, 1, LIST_CAP, "first")
+        rows, _ = await info.context.loaders.manager_clients.load(
+            (self.id, (role.value if role else None, first))
+        )
+        found = await info.context.loaders.client.load_many([r.client_id for r in rows])
+        return [
+            ManagedClient(role=r.role, since=r.since, client=Client.from_model(c))
+            for r, c in zip(rows, found, strict=True)
+            if c is not None
+        ]
+
+
+@strawberry.type(description="A client as one of a manager's clients.")
+class ManagedClient:
+    role: ManagerRole
+    since: dt.date | None
+    client: Client
+
+
+@strawberry.type(description="A manager of a client, with the role they play for it.")
+class ClientManager:
+    role: ManagerRole
+    since: dt.date | None
+    manager: Manager
+
+
+@strawberry.type(
+    description="A department (部门), linked to others directly, linearly or by checks."
+)
+class Department:
+    id: strawberry.ID
+    name: str
+    function: DepartmentFunction
+    model: OrgModel
+    archived: bool
+    version: int
+
+    @classmethod
+    def from_model(cls, d: models.Department) -> Department:
+        return cls(
+            id=strawberry.ID(d.id),
+            name=d.name,
+            function=d.function,
+            model=d.model,
+            archived=d.archived,
+            version=d.version,
+        )
+
+    async def _links(self, info: CtxInfo, kind: DepartmentLinkKind) -> list[DepartmentLink]:
+        links = await info.context.loaders.department_links[kind].load(self.id)
+        found = await info.context.loaders.department.load_many([lk.other_id for lk in links])
+        return [
+            DepartmentLink(department=Department.from_model(d), since=lk.since, note=lk.note)
+            for lk, d in zip(links, found, strict=True)
+            if d is not None
+        ]
+
+    @strawberry.field(description="The direct parent (直属关系), if any.")
+    async def parent(self, info: CtxInfo) -> Department | None:
+        links = await self._links(info, DepartmentLinkKind.PARENT)
+        return links[0].department if links else None
+
+    @strawberry.field(description="Departments directly under this one.")
+    async def children(self, info: CtxInfo) -> list[Department]:
+        return [lk.department for lk in await self._links(info, DepartmentLinkKind.CHILDREN)]
+
+    @strawberry.field(description="Linear hand-offs (线性关系) from this department to others.")
+    async def linear_to(self, info: CtxInfo) -> list[DepartmentLink]:
+        return await self._links(info, DepartmentLinkKind.LINEAR_TO)
+
+    @strawberry.field(description="Linear hand-offs from others to this department.")
+    async def linear_from(self, info: CtxInfo) -> list[DepartmentLink]:
+        return await self._links(info, DepartmentLinkKind.LINEAR_FROM)
+
+    @strawberry.field(description="Departments this one checks (制衡关系).")
+    async def checks(self, info: CtxInfo) -> list[DepartmentLink]:
+        return await self._links(info, DepartmentLinkKind.CHECKS)
+
+    @strawberry.field(description="Departments that check this one.")
+    async def checked_by(self, info: CtxInfo) -> list[DepartmentLink]:
+        return await self._links(info, DepartmentLinkKind.CHECKED_BY)
+
+    @strawberry.field(description="The chain up the direct hierarchy: this department first.")
+    async def path_to_root(self, info: CtxInfo) -> list[Department]:
+        chain = await info.context.loaders.department_path.load(self.id)
+        return await _departments(info, chain)
+
+    @strawberry.field(description="Managers who are members of this department.")
+    async def members(self, info: CtxInfo) -> list[Manager]:
+        ids = await info.context.loaders.department_members.load(self.id)
+        return await _managers(info, ids)
+
+    @strawberry.field(description="Products this department offers.")
+    async def products(self, info: CtxInfo) -> list[Product]:
+        ids = await info.context.loaders.department_products.load(self.id)
+        return await _products(info, ids)
+
+
+@strawberry.type(description="A link to another department, with when it began and its note.")
+class DepartmentLink:
+    department: Department
+    since: dt.date | None
+    note: str | None = strawberry.field(description="Purpose (linear) or scope (checks).")
+
+
+@strawberry.type(description="A product offered by a product department.")
+class Product:
+    id: strawberry.ID
+    name: str
+    category: ProductCategory
+    audience: ProductAudience
+    risk_level: int
+
+    @classmethod
+    def from_model(cls, p: models.Product) -> Product:
+        return cls(
+            id=strawberry.ID(p.id),
+            name=p.name,
+            category=p.category,
+            audience=p.audience,
+            risk_level=p.risk_level,
+        )
+
+    @strawberry.field(description="Departments that offer this product.")
+    async def offered_by(self, info: CtxInfo) -> list[Department]:
+        ids = await info.context.loaders.product_departments.load(self.id)
+        return await _departments(info, ids)
+
+    @strawberry.field(description="Cross-sell links from this product, strongest lift first.")
+    async def cross_sells_to(self, info: CtxInfo) -> list[CrossSell]:
+        links = await info.context.loaders.cross_sells.load(self.id)
+        found = await info.context.loaders.product.load_many([lk.to_id for lk in links])
+        return [
+            CrossSell(
+                product=Product.from_model(p),
+                support=lk.support,
+                confidence=lk.confidence,
+                lift=lk.lift,
+                pinned=lk.pinned,
+            )
+            for lk, p in zip(links, found, strict=True)
+            if p is not None
+        ]
+
+
+@strawberry.type(description="support, confidence and lift of holding `product` given the other.")
+class CrossSell:
+    product: Product
+    support: float
+    confidence: float
+    lift: float
+    pinned: bool = strawberry.field(description="Curated by a product department; kept on refresh.")
+
+
+@strawberry.type(description="A product a client holds.")
+class Holding:
+    product: Product
+    balance: Decimal
+    since: dt.date | None
+    active: bool
+
+
+@strawberry.type(description="A credit facility (授信).")
+class Facility:
+    id: strawberry.ID
+    type: FacilityType
+    limit: Decimal
+    drawn: Decimal
+    currency: str
+    status: str
+    granted_at: dt.date | None
+    borrower_id: strawberry.Private[str]
+    granting_department_id: strawberry.Private[str | None]
+    approving_department_id: strawberry.Private[str | None]
+
+    @classmethod
+    def from_model(cls, f: models.Facility) -> Facility:
+        return cls(
+            id=strawberry.ID(f.id),
+            type=f.type,
+            limit=f.limit,
+            drawn=f.drawn,
+            currency=f.currency,
+            status=f.status,
+            granted_at=f.granted_at,
+            borrower_id=f.borrower_id,
+            granting_department_id=f.granting_department_id,
+            approving_department_id=f.approving_department_id,
+        )
+
+    async def _department(self, info: CtxInfo, dept_id: str | None) -> Department | None:
+        if dept_id is None:
+            return None
+        dept = await info.context.loaders.department.load(dept_id)
+        return Department.from_model(dept) if dept else None
+
+    @strawberry.field
+    async def borrower(self, info: CtxInfo) -> Client | None:
+        found = await info.context.loaders.client.load(self.borrower_id)
+        return Client.from_model(found) if found else None
+
+    @strawberry.field(description="The department that granted the facility.")
+    async def granting_department(self, info: CtxInfo) -> Department | None:
+        return await self._department(info, self.granting_department_id)
+
+    @strawberry.field(description="The department that approved it; null when unapproved.")
+    async def approving_department(self, info: CtxInfo) -> Department | None:
+        return await self._department(info, self.approving_department_id)
+
+
+@strawberry.type(description="A link to another client: its kind, direction and both roles.")
+class RelatedClient:
+    kind: ClientLinkKind
+    direction: LinkDirection
+    role: str = strawberry.field(description="This client's role, e.g. PARENT, GUARANTOR.")
+    other_role: str = strawberry.field(description="The other's role, e.g. SUBSIDIARY.")
+    share: float | None = strawberry.field(description="Control share in percent (0-100).")
+    basis: ControlBasis | None
+    amount: Decimal | None = strawberry.field(description="Guaranteed amount.")
+    facility_id: strawberry.ID | None = strawberry.field(description="The guaranteed facility.")
+    client: Client
+
+
+@strawberry.type(description="A client of the bank: corporate, individual or interbank.")
+class Client:
+    id: strawberry.ID
+    name: str
+    kind: ClientKind
+    segment: ClientSegment = strawberry.field(description="EXISTING (存量) or NEW (增量).")
+    status: ClientStatus
+    grade: KeyAccountGrade | None = strawberry.field(description="Key-account grade, if any.")
+    risk_rating: int = strawberry.field(description="1 (lowest risk) to 5.")
+    industry: str | None
+    region: str | None
+    version: int
+
+    @classmethod
+    def from_model(cls, c: models.Client) -> Client:
+        return cls(
+            id=strawberry.ID(c.id),
+            name=c.name,
+            kind=c.kind,
+            segment=c.segment,
+            status=c.status,
+            grade=c.grade,
+            risk_rating=c.risk_rating,
+            industry=c.industry,
+            region=c.region,
+            version=c.version,
+        )
+
+    async def _managers(self, info: CtxInfo) -> list[ClientManager]:
+        rows = await info.context.loaders.assignments.load(self.id)
+        found = await info.context.loaders.manager.load_many([r.manager_id for r in rows])
+        return [
+            ClientManager(role=r.role, since=r.since, manager=Manager.from_model(m))
+            for r, m in zip(rows, found, strict=True)
+            if m is not None
+        ]
+
+    @strawberry.field(description="All managers of the client with their roles, primary first.")
+    async def managers(self, info: CtxInfo) -> list[ClientManager]:
+        return await self._managers(info)
+
+    @strawberry.field(description="The one accountable manager of an active client.")
+    async def primary_manager(self, info: CtxInfo) -> Manager | None:
+        primary = [m.manager for m in await self._managers(info) if m.role.value == "PRIMARY"]
+        return primary[0] if primary else None
+
+    @strawberry.field(description="Support managers.")
+    async def secondary_managers(self, info: CtxInfo) -> list[Manager]:
+        return [m.manager for m in await self._managers(info) if m.role.value == "SECONDARY"]
+
+    @strawberry.field(
+        description="The primary manager's department and its chain up the direct hierarchy "
+        "to the root."
+    )
+    async def department_path(self, info: CtxInfo) -> list[Department]:
+        primary = await self.primary_manager(info)
+        if primary is None:
+            return []
+        dept_id = await info.context.loaders.manager_department.load(primary.id)
+        if dept_id is None:
+            return []
+        chain = await info.context.loaders.department_path.load(dept_id)
+        return await _departments(info, chain)
+
+    @strawberry.field(description=f"Products held, largest balance first. {CAPPED}")
+    async def holdings(
+        self, info: CtxInfo, first: int = LIST_DEFAULT, include_closed: bool = False
+    ) -> list[Holding]:
+        check_range(first, 1, LIST_CAP, "first")
+        rows = await info.context.loaders.holdings.load((self.id, (first, include_closed)))
+        found = await info.context.loaders.product.load_many([h.product_id for h in rows])
+        return [
+            Holding(
+                product=Product.from_model(p), balance=h.balance, since=h.since, active=h.active
+            )
+            for h, p in zip(rows, found, strict=True)
+            if p is not None
+        ]
+
+    @strawberry.field(description=f"Facilities the client borrows, largest limit first. {CAPPED}")
+    async def facilities(self, info: CtxInfo, first: int = LIST_DEFAULT) -> list[Facility]:
+        check_range(first, 1, LIST_CAP, "first")
+        rows = await info.context.loaders.facilities.load((self.id, first))
+        return [Facility.from_model(f) for f in rows]
+
+    @strawberry.field(
+        description="Links to other clients (control, guarantee, supply chain, family, economic "
+        f"dependence, key person), ordered by kind then client id. {CAPPED}"
+    )
+    async def related_clients(
+        self,
+        info: CtxInfo,
+        kinds: list[ClientLinkKind] | None = None,
+        direction: LinkDirection = models.LinkDirection.BOTH,
+        first: int = LIST_DEFAULT,
+    ) -> list[RelatedClient]:
+        check_range(first, 1, LIST_CAP, "first")
+        key_kinds = tuple(sorted(set(kinds), key=lambda k: k.value)) if kinds else None
+        links, _ = await info.context.loaders.client_links.load(
+            (self.id, (key_kinds, direction, first))
+        )
+        found = await info.context.loaders.client.load_many([lk.other_id for lk in links])
+        return [
+            RelatedClient(
+                kind=lk.kind,
+                direction=lk.direction,
+                role=lk.role,
+                other_role=lk.other_role,
+                share=lk.share,
+                basis=lk.basis,
+                amount=lk.amount,
+                facility_id=strawberry.ID(lk.facility_id) if lk.facility_id else None,
+                client=Client.from_model(c),
+            )
+            for lk, c in zip(links, found, strict=True)
+            if c is not None
+        ]

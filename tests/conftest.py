@@ -1,0 +1,118 @@
+"""A real Neo4j for the whole test session, and fixtures that give each test a known graph.
+
+The database comes from `graph.provision`: `NEO4J_URI` when set, else Docker, else the managed
+local server in a fresh temporary state folder (so the suite never touches `make run`'s data).
+Neo4j Community has one user database, so tests take turns: `demo_bank` guarantees the demo bank
+exactly as seeded, `empty_graph` an empty database; a test that writes uses `empty_graph` or
+`writable_demo_bank`, and the next test that needs the demo bank reloads it.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from neo4j import AsyncGraphDatabase, Driver, GraphDatabase
+from starlette.testclient import TestClient
+
+from graph.db import Db
+from graph.local_server import Connection
+from graph.migrations import migrate
+from graph.provision import provide_neo4j
+from graph.settings import Neo4jSettings
+
+DATABASE = Neo4jSettings().database
+WIPE = "MATCH (n) DETACH DELETE n"
+
+
+class GraphState:
+    """What the shared database holds now, so fixtures reload only when needed."""
+
+    demo_loaded = False
+
+
+@pytest.fixture(scope="session")
+def neo4j_conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connection]:
+    state: Path = tmp_path_factory.mktemp("neo4j-state")
+    with provide_neo4j(state_dir=state) as conn:
+        os.environ.update(
+            {"NEO4J_URI": conn.uri, "NEO4J_USER": conn.user, "NEO4J_PASSWORD": conn.password}
+        )
+        yield conn
+
+
+@pytest.fixture(scope="session")
+def driver(neo4j_conn: Connection) -> Iterator[Driver]:
+    with GraphDatabase.driver(neo4j_conn.uri, auth=(neo4j_conn.user, neo4j_conn.password)) as drv:
+        migrate(drv, DATABASE)
+        yield drv
+
+
+def _wipe(driver: Driver) -> None:
+    driver.execute_query(WIPE, database_=DATABASE)
+    GraphState.demo_loaded = False
+
+
+@pytest.fixture
+def demo_bank(driver: Driver) -> Driver:
+    """The demo bank, exactly as seeded. Tests using it must not write."""
+    if not GraphState.demo_loaded:
+        from seeds.demo import build_demo_bank
+        from seeds.loader import load
+
+        _wipe(driver)
+        load(driver, DATABASE, build_demo_bank(), quiet=True)
+        GraphState.demo_loaded = True
+    return driver
+
+
+@pytest.fixture
+def writable_demo_bank(demo_bank: Driver) -> Iterator[Driver]:
+    """The demo bank for a test that changes it; reloaded for whoever comes next."""
+    yield demo_bank
+    GraphState.demo_loaded = False
+
+
+@pytest.fixture
+def empty_graph(driver: Driver) -> Iterator[Driver]:
+    """An empty database (constraints kept) for a hand-built graph; emptied again after."""
+    _wipe(driver)
+    yield driver
+    _wipe(driver)
+
+
+@pytest.fixture
+async def db(neo4j_conn: Connection) -> AsyncIterator[Db]:
+    """A `Db` on its own async driver, bound to this test's event loop."""
+    drv = AsyncGraphDatabase.driver(neo4j_conn.uri, auth=(neo4j_conn.user, neo4j_conn.password))
+    try:
+        yield Db(drv, DATABASE)
+    finally:
+        await drv.close()
+
+
+@pytest.fixture(scope="session")
+def api(neo4j_conn: Connection) -> Iterator[TestClient]:
+    from api.app import create_app
+
+    with TestClient(create_app()) as client:
+        yield client
+
+
+def graph_snapshot(driver: Driver) -> dict[str, Any]:
+    """Every node and relationship with its properties, to compare before and after."""
+    nodes, _, _ = driver.execute_query(
+        "MATCH (n) RETURN labels(n) AS l, properties(n) AS p ORDER BY n.id", database_=DATABASE
+    )
+    rels, _, _ = driver.execute_query(
+        "MATCH (a)-[r]->(b) RETURN a.id AS a, type(r) AS t, properties(r) AS p, b.id AS b "
+        "ORDER BY a, t, b",
+        database_=DATABASE,
+    )
+    return {
+        "nodes": [(sorted(r["l"]), r["p"]) for r in nodes],
+        "rels": [(r["a"], r["t"], r["b"], r["p"]) for r in rels],
+    }

@@ -42,3 +42,10 @@ class VersionConflict(GraphError):
         self.node_id = node_id
         self.expected = expected
         self.actual = actual
+
+
+class Duplicate(GraphError):
+    def __init__(self, kind: str, node_id: str) -> None:
+        super().__init__(f"{kind} {node_id!r} already exists")
+        self.kind = kind
+        self.node_id = node_id

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+
 import strawberry
 from strawberry.types import Info
 

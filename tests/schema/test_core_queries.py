@@ -108,7 +108,9 @@ async def test_department_links(small_bank: Driver, db: Db) -> None:
         linearTo { department { id } note } checkedBy { department { id } note since }
         pathToRoot { id }
       }
-      risk: department(id: "d-risk") { checks { department { id } } linearFrom { department { id } } }
+      risk: department(id: "d-risk") {
+        checks { department { id } } linearFrom { department { id } }
+      }
       prod: department(id: "d-prod") { products { id } linearFrom { department { id } } }
     }"""
     data, errors, _ = await execute(db, query)

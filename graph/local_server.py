@@ -117,15 +117,33 @@ def resolve_jars(cache_dir: Path) -> Path:
             file=sys.stderr,
             flush=True,
         )
-        proc = subprocess.run(cmd, check=False, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                              text=True)  # fmt: skip
-        downloads = [ln for ln in proc.stdout.splitlines() if "Downloaded from" in ln]
-        print(f"rmgraph: maven fetched {len(downloads)} files", file=sys.stderr, flush=True)
-    if proc.returncode != 0:
-        tail = "\n".join(proc.stdout.splitlines()[-25:])
-        raise DatabaseUnavailable(f"mvn could not resolve org.neo4j:neo4j:{NEO4J_VERSION}:\n{tail}")
+        returncode, tail = _run_showing_downloads(cmd)
+    if returncode != 0:
+        raise DatabaseUnavailable(
+            f"mvn could not resolve org.neo4j:neo4j:{NEO4J_VERSION}:\n" + "\n".join(tail)
+        )
     done.write_text(NEO4J_VERSION)
     return target
+
+
+def _run_showing_downloads(cmd: list[str]) -> tuple[int, list[str]]:
+    """Run Maven, printing one progress line per downloaded artifact; return code and log tail."""
+    tail: list[str] = []
+    fetched = 0
+    with subprocess.Popen(
+        cmd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1
+    ) as proc:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            tail = [*tail[-24:], line.rstrip()]
+            if "Downloaded from" in line and line.rstrip().endswith(")"):
+                fetched += 1
+                name = line.rsplit("/", 1)[-1].split(" ")[0]
+                print(f"\r  maven: {fetched:>4} files fetched  {name[:60]:<60}", end="",
+                      file=sys.stderr, flush=True)  # fmt: skip
+        returncode = proc.wait()
+    print(f"\n  maven: done, {fetched} files fetched", file=sys.stderr, flush=True)
+    return returncode, tail
 
 
 def free_port() -> int:

@@ -29,7 +29,6 @@ def _export_env(conn: Connection) -> None:
 
 def _prepare(conn: Connection, seed: bool) -> None:
     from seeds.demo import build_demo_bank
-
     from seeds.loader import load
 
     database = Neo4jSettings().database

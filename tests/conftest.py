@@ -61,7 +61,6 @@ def demo_bank(driver: Driver) -> Driver:
     """The demo bank, exactly as seeded. Tests using it must not write."""
     if not GraphState.demo_loaded:
         from seeds.demo import build_demo_bank
-
         from seeds.loader import load
 
         _wipe(driver)

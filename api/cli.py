@@ -6,6 +6,7 @@ import argparse
 import contextlib
 import logging
 import os
+import signal
 import sys
 from collections.abc import Sequence
 
@@ -39,9 +40,22 @@ def _prepare(conn: Connection, seed: bool) -> None:
             load(driver, database, build_demo_bank())
 
 
+def _exit_on_sigterm() -> None:
+    """SIGTERM unwinds like Ctrl-C, so the Neo4j this process started is stopped in order.
+
+    uvicorn handles SIGTERM itself and re-raises it after its own shutdown; this handler then
+    turns it into SystemExit instead of an abrupt death that would orphan Neo4j."""
+
+    def stop(signum: int, frame: object) -> None:
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stop)
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     import uvicorn
 
+    _exit_on_sigterm()
     with provide_neo4j() as conn:
         _export_env(conn)
         _prepare(conn, seed=not args.no_seed)
@@ -56,14 +70,14 @@ def cmd_run(args: argparse.Namespace) -> None:
 
 def cmd_neo4j(args: argparse.Namespace) -> None:
     """Start (or reuse) the database and keep it up until interrupted."""
-    import signal
-
     with provide_neo4j() as conn:
         _prepare(conn, seed=not args.no_seed)
         print(f"NEO4J_URI={conn.uri}\nNEO4J_USER={conn.user}", flush=True)
         print("rmgraph: Neo4j is up; Ctrl-C stops it.", file=sys.stderr, flush=True)
+        _exit_on_sigterm()
         with contextlib.suppress(KeyboardInterrupt):
-            signal.sigwait({signal.SIGINT, signal.SIGTERM})
+            while True:
+                signal.pause()
 
 
 def cmd_export_schema(args: argparse.Namespace) -> None:

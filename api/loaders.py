@@ -13,7 +13,9 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from graph import client_links, clients, departments, managers, products
+from graph import client_group, client_links, clients, departments, managers, products
+from graph.client_group import ClientGroup
+from graph.client_page import ClientPage
 from graph.db import Db
 from graph.departments import DepartmentLinkKind
 from graph.models import (
@@ -88,6 +90,28 @@ class Loaders:
         self.department_path = DataLoader[str, list[str]](self._department_paths)
         self.product_departments = DataLoader[str, list[str]](self._product_departments)
         self.cross_sells = DataLoader[str, list[CrossSellLink]](self._cross_sells)
+        self.client_group = DataLoader[str, ClientGroup | None](self._client_groups)
+
+    def prime_client_page(self, page: ClientPage) -> None:
+        """Serve a client page's nested fields from what its one query already returned."""
+        a = page.args
+        client_id = page.client.id
+        self.client.prime(client_id, page.client)
+        self.assignments.prime(client_id, page.assignments)
+        self.holdings.prime((client_id, (a.holdings_cap, a.include_closed)), page.holdings)
+        self.facilities.prime((client_id, a.facilities_cap), page.facilities)
+        self.client_links.prime(
+            (client_id, (a.link_kinds, a.link_direction, a.links_cap)),
+            (page.links, page.link_total),
+        )
+        self.client_group.prime(client_id, page.group)
+        self.manager.prime_many(dict(page.managers))
+        self.department.prime_many(dict(page.departments))
+        self.product.prime_many(dict(page.products))
+        self.client.prime_many(dict(page.linked_clients))
+        for manager_id in page.managers:
+            self.manager_department.prime(manager_id, page.manager_departments.get(manager_id))
+        self.department_path.prime_many(dict(page.department_paths))
 
     async def _clients(self, keys: list[str]) -> list[Client | None]:
         return _optional(await clients.get_clients(self.db, keys), keys)
@@ -155,6 +179,10 @@ class Loaders:
 
     async def _product_departments(self, keys: list[str]) -> list[list[str]]:
         return _lists(await products.get_offering_departments(self.db, keys), keys)
+
+    async def _client_groups(self, keys: list[str]) -> list[ClientGroup | None]:
+        found = await client_group.get_client_groups(self.db, keys)
+        return [found.get(k) for k in keys]
 
     async def _cross_sells(self, keys: list[str]) -> list[list[CrossSellLink]]:
         return _lists(await products.get_cross_sells(self.db, keys), keys)

@@ -61,9 +61,8 @@ RETURN c.id AS clientId, f """
 
 # Every link between two clients, seen from `c`, in one shape. A guarantee links the guarantor to
 # the borrower of the facility it guarantees.
-LINKS_BY_CLIENT: Final[LiteralString] = """
-UNWIND $ids AS id
-MATCH (c:Client {id: id})
+# Expects `c` in scope; yields `links` (capped at $cap, ordered by kind then client) and `total`.
+LINKS_OF_CLIENT: Final[LiteralString] = """
 CALL (c) {
   MATCH (c)-[r:CONTROLS]->(o:Client)
   RETURN {otherId: o.id, kind: 'CONTROL', direction: 'OUTGOING',
@@ -97,9 +96,15 @@ WITH c, link
 WHERE ($kinds IS NULL OR link.kind IN $kinds)
   AND ($direction = 'BOTH' OR link.direction = $direction)
 WITH c, link ORDER BY link.kind, link.otherId, link.direction, link.facilityId
-WITH c, collect(link) AS links
-RETURN c.id AS clientId, links[..$cap] AS links, size(links) AS total
+WITH c, collect(link) AS allLinks
+WITH c, allLinks[..$cap] AS links, size(allLinks) AS total
 """
+
+LINKS_BY_CLIENT: Final[LiteralString] = (
+    "UNWIND $ids AS id MATCH (c:Client {id: id}) "
+    + LINKS_OF_CLIENT
+    + " RETURN c.id AS clientId, links, total"
+)
 
 
 def _grouped(pairs: list[tuple[str, Any]]) -> dict[str, list[Any]]:
@@ -158,7 +163,7 @@ async def get_facilities(db: Db, client_ids: Sequence[str], cap: int) -> dict[st
     return _grouped([(r["clientId"], facility_from_map(r["facility"])) for r in records])
 
 
-def _link_from_map(client_id: str, row: dict[str, Any]) -> ClientLink:
+def link_from_map(client_id: str, row: dict[str, Any]) -> ClientLink:
     amount = row.get("amountCents")
     return ClientLink(
         client_id=client_id,
@@ -192,6 +197,6 @@ async def get_client_links(
         },
     )
     return {
-        r["clientId"]: ([_link_from_map(r["clientId"], row) for row in r["links"]], r["total"])
+        r["clientId"]: ([link_from_map(r["clientId"], row) for row in r["links"]], r["total"])
         for r in records
     }

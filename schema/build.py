@@ -7,12 +7,13 @@ from pathlib import Path
 import strawberry
 from strawberry.tools import merge_types
 
+from schema.client360 import Client360Query
 from schema.errors import MaskInternalErrors
 from schema.query import CoreQuery
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
-Query = merge_types("Query", (CoreQuery,))
+Query = merge_types("Query", (CoreQuery, Client360Query))
 
 schema = strawberry.Schema(query=Query, extensions=[MaskInternalErrors])
 

@@ -7,6 +7,7 @@ import strawberry
 from graph import clients, departments, managers, products
 from graph.errors import InvalidInput
 from graph.pagination import MAX_PAGE_SIZE, decode_cursor
+from schema.client360 import resolve_client
 from schema.connections import Connection, to_connection
 from schema.enums import (
     ClientKind,
@@ -77,8 +78,7 @@ class ProductFilter:
 class CoreQuery:
     @strawberry.field(description="A client by id; null when there is none.")
     async def client(self, info: CtxInfo, id: strawberry.ID) -> Client | None:
-        found = await info.context.loaders.client.load(check_id(id))
-        return Client.from_model(found) if found else None
+        return await resolve_client(info, check_id(id))
 
     @strawberry.field(description=f"Clients. {PAGED}")
     async def clients(

@@ -409,6 +409,23 @@ class Client:
         return [Facility.from_model(f) for f in rows]
 
     @strawberry.field(
+        description="The client's corporate group through control links (more than 50% or "
+        "stated control, up to 6 links), with its figures rolled up; null when in no group."
+    )
+    async def group(self, info: CtxInfo) -> ClientGroup | None:
+        found = await info.context.loaders.client_group.load(self.id)
+        if found is None:
+            return None
+        return ClientGroup(
+            root_id=found.root_id,
+            member_count=found.member_count,
+            member_ids=found.member_ids,
+            total_balance=found.total_balance,
+            total_facilities=found.total_limit,
+            total_drawn=found.total_drawn,
+        )
+
+    @strawberry.field(
         description="Links to other clients (control, guarantee, supply chain, family, economic "
         f"dependence, key person), ordered by kind then client id. {CAPPED}"
     )
@@ -440,3 +457,23 @@ class Client:
             for lk, c in zip(links, found, strict=True)
             if c is not None
         ]
+
+
+@strawberry.type(description="A corporate group: the top controller and all it controls.")
+class ClientGroup:
+    root_id: strawberry.Private[str]
+    member_ids: strawberry.Private[list[str]]
+    member_count: int
+    total_balance: Decimal = strawberry.field(description="Sum of members' active holdings.")
+    total_facilities: Decimal = strawberry.field(description="Sum of members' facility limits.")
+    total_drawn: Decimal = strawberry.field(description="Sum of members' drawn amounts.")
+
+    @strawberry.field(description="The top controller.")
+    async def root(self, info: CtxInfo) -> Client | None:
+        found = await info.context.loaders.client.load(self.root_id)
+        return Client.from_model(found) if found else None
+
+    @strawberry.field(description="Members in id order, the first 100.")
+    async def members(self, info: CtxInfo) -> list[Client]:
+        found = await info.context.loaders.client.load_many(self.member_ids)
+        return [Client.from_model(c) for c in found if c is not None]

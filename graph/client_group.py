@@ -1,0 +1,81 @@
+"""A client's corporate group through control links, with its figures rolled up.
+
+Control means more than 50% of the shares, or control stated on another basis (voting agreement,
+board). The group is everything the top controller controls, directly or through others, at most
+`MAX_CONTROL_DEPTH` links down; the top controller is found by following control up as far.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+from typing import Any, Final, LiteralString
+
+from graph.db import Db
+from graph.models import GraphModel, cents_to_decimal
+
+MAX_CONTROL_DEPTH: Final = 6
+MEMBER_CAP: Final = 100
+
+# Expects `c` in scope; yields `group` (null when `c` is in no group). Path bounds cannot be
+# parameters in Cypher: the 6 here is MAX_CONTROL_DEPTH.
+GROUP_SUBQUERY: Final[LiteralString] = """
+CALL (c) {
+  OPTIONAL MATCH up = (top:Client)-[:CONTROLS*0..6]->(c)
+  WHERE all(r IN relationships(up) WHERE r.share > 50 OR r.basis <> 'EQUITY')
+  WITH top, length(up) AS height ORDER BY height DESC, top.id LIMIT 1
+  MATCH down = (top)-[:CONTROLS*0..6]->(m:Client)
+  WHERE all(r IN relationships(down) WHERE r.share > 50 OR r.basis <> 'EQUITY')
+  WITH DISTINCT top, m ORDER BY m.id
+  WITH top, collect(m) AS members
+  CALL (members) {
+    UNWIND members AS m
+    OPTIONAL MATCH (m)-[h:HOLDS]->() WHERE h.active
+    RETURN coalesce(sum(h.balanceCents), 0) AS balanceCents
+  }
+  CALL (members) {
+    UNWIND members AS m
+    OPTIONAL MATCH (m)-[:BORROWS]->(f:Facility)
+    RETURN coalesce(sum(f.limitCents), 0) AS limitCents,
+           coalesce(sum(f.drawnCents), 0) AS drawnCents
+  }
+  RETURN CASE WHEN size(members) < 2 THEN null ELSE {
+    rootId: top.id, memberCount: size(members),
+    memberIds: [m IN members | m.id][..$memberCap],
+    balanceCents: balanceCents, limitCents: limitCents, drawnCents: drawnCents
+  } END AS group
+}
+"""
+
+GROUPS_OF_CLIENTS: Final[LiteralString] = (
+    "UNWIND $ids AS id MATCH (c:Client {id: id}) "
+    + GROUP_SUBQUERY
+    + " RETURN c.id AS clientId, group"
+)
+
+
+class ClientGroup(GraphModel):
+    root_id: str
+    member_count: int
+    member_ids: list[str]
+    total_balance: Decimal
+    total_limit: Decimal
+    total_drawn: Decimal
+
+
+def group_from_map(row: dict[str, Any] | None) -> ClientGroup | None:
+    if row is None:
+        return None
+    return ClientGroup(
+        root_id=row["rootId"],
+        member_count=row["memberCount"],
+        member_ids=row["memberIds"],
+        total_balance=cents_to_decimal(row["balanceCents"]),
+        total_limit=cents_to_decimal(row["limitCents"]),
+        total_drawn=cents_to_decimal(row["drawnCents"]),
+    )
+
+
+async def get_client_groups(db: Db, client_ids: Sequence[str]) -> dict[str, ClientGroup | None]:
+    records = await db.read(GROUPS_OF_CLIENTS, {"ids": list(client_ids), "memberCap": MEMBER_CAP})
+    return {r["clientId"]: group_from_map(r["group"]) for r in records}

@@ -1,0 +1,162 @@
+"""Everything within a few hops of a client, as nodes and edges a drawing library can take.
+
+A breadth-first search, one level at a time, unrolled in one Cypher statement (depth ≤ 4):
+each level expands only nodes not seen before, levels are kept whole in id order until the
+node limit is reached, so a cut always keeps the nearest nodes and is the same every time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from enum import StrEnum
+from typing import Any, Final, LiteralString
+
+from graph.db import Db
+from graph.models import GraphModel, cents_to_decimal
+
+MAX_DEPTH: Final = 4
+MAX_LIMIT: Final = 1000
+
+
+class RelationKind(StrEnum):
+    """Relationship types the graph may follow; values are the Neo4j types."""
+
+    MANAGES = "MANAGES"
+    MEMBER_OF = "MEMBER_OF"
+    REPORTS_TO = "REPORTS_TO"
+    DIRECT_REPORT = "DIRECT_REPORT"
+    LINEAR = "LINEAR"
+    CHECKS = "CHECKS"
+    HOLDS = "HOLDS"
+    OFFERS = "OFFERS"
+    CROSS_SELLS_TO = "CROSS_SELLS_TO"
+    CONTROLS = "CONTROLS"
+    RELATED_TO = "RELATED_TO"
+    BORROWS = "BORROWS"
+    GRANTED = "GRANTED"
+    APPROVED = "APPROVED"
+    GUARANTEES = "GUARANTEES"
+
+
+_LEVEL: Final[LiteralString] = """
+CALL (frontier, seen) {
+  WITH frontier, seen WHERE size(frontier) > 0 AND size(seen) <= $limit
+  UNWIND frontier AS f
+  MATCH (f)-[r]-(n) WHERE type(r) IN $types AND NOT n IN seen
+  WITH DISTINCT n ORDER BY n.id
+  RETURN collect(n) AS next
+}
+WITH start, seen + next[..($limit + 1 - size(seen))] AS seen,
+     next[..($limit + 1 - size(seen))] AS frontier,
+     levels + [next[..($limit + 1 - size(seen))]] AS levels
+"""
+
+NEIGHBOURHOOD: Final[LiteralString] = (
+    """
+MATCH (start:Client {id: $clientId})
+WITH start, [start] AS seen, [start] AS frontier, [[start]] AS levels
+WITH start, seen, CASE WHEN $depth >= 1 THEN frontier ELSE [] END AS frontier, levels
+"""
+    + _LEVEL
+    + "WITH start, seen, CASE WHEN $depth >= 2 THEN frontier ELSE [] END AS frontier, levels"
+    + _LEVEL
+    + "WITH start, seen, CASE WHEN $depth >= 3 THEN frontier ELSE [] END AS frontier, levels"
+    + _LEVEL
+    + "WITH start, seen, CASE WHEN $depth >= 4 THEN frontier ELSE [] END AS frontier, levels"
+    + _LEVEL
+    + """
+WITH seen[..$limit] AS kept, size(seen) > $limit AS truncated, levels
+CALL (kept) {
+  UNWIND kept AS a
+  MATCH (a)-[r]->(b) WHERE type(r) IN $types AND b IN kept
+  WITH a, r, b ORDER BY type(r), a.id, b.id, r.kind
+  RETURN collect({type: type(r), source: a.id, sourceLabel: labels(a)[0], target: b.id,
+                  targetLabel: labels(b)[0], properties: properties(r)}) AS edges
+}
+RETURN [i IN range(0, size(kept) - 1) | {
+          node: kept[i], label: labels(kept[i])[0], properties: properties(kept[i]),
+          distance: head([d IN range(0, size(levels) - 1) WHERE kept[i] IN levels[d]])
+        }] AS nodes,
+       edges, truncated
+"""
+)
+
+
+class GraphNode(GraphModel):
+    id: str
+    kind: str
+    label: str
+    distance: int
+    properties: dict[str, Any]
+
+
+class GraphEdge(GraphModel):
+    id: str
+    source: str
+    target: str
+    type: str
+    properties: dict[str, Any]
+
+
+class Neighbourhood(GraphModel):
+    nodes: list[GraphNode]
+    edges: list[GraphEdge]
+    truncated: bool
+
+
+def node_key(label: str, node_id: str) -> str:
+    """Unique across labels, stable across requests."""
+    return f"{label}:{node_id}"
+
+
+def _plain(properties: dict[str, Any]) -> dict[str, Any]:
+    """JSON-ready properties: cents as decimal strings, dates as ISO strings."""
+    out: dict[str, Any] = {}
+    for key, value in properties.items():
+        if key.endswith("Cents") and isinstance(value, int):
+            out[key.removesuffix("Cents")] = str(cents_to_decimal(value))
+        elif hasattr(value, "iso_format"):
+            out[key] = value.iso_format()
+        else:
+            out[key] = value
+    return out
+
+
+def _edge_id(row: dict[str, Any]) -> str:
+    base = f"{row['type']}:{node_key(row['sourceLabel'], row['source'])}->"
+    base += node_key(row["targetLabel"], row["target"])
+    kind = row["properties"].get("kind")
+    return f"{base}:{kind}" if kind else base
+
+
+async def get_neighbourhood(
+    db: Db, client_id: str, depth: int, kinds: Sequence[RelationKind], limit: int
+) -> Neighbourhood | None:
+    records = await db.read(
+        NEIGHBOURHOOD,
+        {"clientId": client_id, "depth": depth, "types": [k.value for k in kinds], "limit": limit},
+    )
+    if not records:
+        return None
+    record = records[0]
+    nodes = [
+        GraphNode(
+            id=node_key(n["label"], n["properties"]["id"]),
+            kind=n["label"],
+            label=str(n["properties"].get("name") or n["properties"]["id"]),
+            distance=n["distance"],
+            properties=_plain(n["properties"]),
+        )
+        for n in record["nodes"]
+    ]
+    edges = [
+        GraphEdge(
+            id=_edge_id(e),
+            source=node_key(e["sourceLabel"], e["source"]),
+            target=node_key(e["targetLabel"], e["target"]),
+            type=e["type"],
+            properties=_plain(e["properties"]),
+        )
+        for e in record["edges"]
+    ]
+    return Neighbourhood(nodes=nodes, edges=edges, truncated=record["truncated"])

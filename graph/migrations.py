@@ -6,6 +6,9 @@ from typing import Final, LiteralString
 
 from neo4j import Driver
 
+from graph.models import decimal_to_cents
+from graph.risk_settings import DEFAULT_BASE, SETTINGS_ID
+
 LABELS: Final = ("Client", "Manager", "Department", "Product", "Facility")
 
 STATEMENTS: Final[tuple[LiteralString, ...]] = (
@@ -24,9 +27,17 @@ STATEMENTS: Final[tuple[LiteralString, ...]] = (
     "CREATE INDEX product_category IF NOT EXISTS FOR (n:Product) ON (n.category)",
     "CREATE INDEX facility_type IF NOT EXISTS FOR (n:Facility) ON (n.type)",
     "CREATE INDEX manages_role IF NOT EXISTS FOR ()-[r:MANAGES]-() ON (r.role)",
+    "CREATE CONSTRAINT risk_settings_id IF NOT EXISTS FOR (n:RiskSettings) REQUIRE n.id IS UNIQUE",
 )
 
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
+
+# The capital base starts at the defaults of graph.risk_settings until an admin changes it.
+DEFAULT_RISK_SETTINGS: Final[LiteralString] = """
+MERGE (s:RiskSettings {id: $id})
+ON CREATE SET s.profile = $profile, s.tier1CapitalCents = $tier1, s.netCapitalCents = $net,
+              s.updatedAt = datetime(), s.updatedBy = 'migration'
+"""
 
 
 def migrate(driver: Driver, database: str) -> None:
@@ -34,3 +45,12 @@ def migrate(driver: Driver, database: str) -> None:
     for statement in STATEMENTS:
         driver.execute_query(statement, database_=database)
     driver.execute_query(AWAIT_INDEXES, database_=database)
+    base = DEFAULT_BASE
+    driver.execute_query(
+        DEFAULT_RISK_SETTINGS,
+        id=SETTINGS_ID,
+        profile=base.profile.value,
+        tier1=decimal_to_cents(base.tier1_capital),
+        net=decimal_to_cents(base.net_capital),
+        database_=database,
+    )

@@ -10,12 +10,14 @@ from strawberry.tools import merge_types
 from schema.client360 import Client360Query
 from schema.errors import MaskInternalErrors
 from schema.query import CoreQuery
+from schema.risk import RiskMutation, RiskQuery
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
-Query = merge_types("Query", (CoreQuery, Client360Query))
+Query = merge_types("Query", (CoreQuery, Client360Query, RiskQuery))
+Mutation = merge_types("Mutation", (RiskMutation,))
 
-schema = strawberry.Schema(query=Query, extensions=[MaskInternalErrors])
+schema = strawberry.Schema(query=Query, mutation=Mutation, extensions=[MaskInternalErrors])
 
 
 def export_sdl() -> str:

@@ -12,7 +12,7 @@ def test_loading_twice_changes_nothing(empty_graph: Driver) -> None:
     first = graph_snapshot(empty_graph)
     load(empty_graph, DATABASE, build_small_bank(), quiet=True)
     assert graph_snapshot(empty_graph) == first
-    assert len(first["nodes"]) == 5 + 2 + 4 + 2 + 1
+    assert len(first["nodes"]) == 5 + 2 + 4 + 2 + 1 + 1  # and the risk settings
 
 
 def test_amounts_are_stored_as_exact_cents(empty_graph: Driver) -> None:

@@ -1,0 +1,79 @@
+"""The largest exposures across the bank: control groups (or ungrouped clients) by total.
+
+A group here is a top controller and what it controls (more than 50% or stated control, up to 6
+links): the same grouping as a client's `group`. Its exposure is its members' facility limits
+plus what members guarantee for borrowers outside it (each outside facility up to its
+limit). Economic dependence, which
+`creditExposure` also follows, is left to that per-client question.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final, LiteralString
+
+from graph.db import Db
+from graph.limits import CapitalBase, LimitUsage, assess_total
+from graph.models import GraphModel, cents_to_decimal
+
+LARGEST: Final[LiteralString] = """
+MATCH (c:Client) WHERE EXISTS { (c)-[:BORROWS|GUARANTEES]->(:Facility) }
+CALL (c) {
+  OPTIONAL MATCH up = (top:Client)-[:CONTROLS*1..6]->(c)
+  WHERE all(r IN relationships(up) WHERE r.share > 50 OR r.basis <> 'EQUITY')
+  WITH top, length(up) AS height ORDER BY height DESC, top.id LIMIT 1
+  RETURN coalesce(top, c) AS root
+}
+WITH root, collect(c) AS members
+CALL (members) {
+  UNWIND members AS m
+  OPTIONAL MATCH (m)-[:BORROWS]->(f:Facility)
+  RETURN coalesce(sum(f.limitCents), 0) AS directCents
+}
+CALL (members) {
+  UNWIND members AS m
+  OPTIONAL MATCH (m)-[g:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client)
+  WHERE NOT b IN members
+  WITH f, sum(g.amountCents) AS guaranteed
+  // several members guaranteeing one outside facility count up to its limit, as in exposure.py
+  RETURN coalesce(sum(CASE WHEN guaranteed > f.limitCents THEN f.limitCents ELSE guaranteed END), 0)
+         AS indirectCents
+}
+WITH root, members, directCents, indirectCents, directCents + indirectCents AS totalCents
+ORDER BY totalCents DESC, root.id
+LIMIT $first
+RETURN root.id AS rootId, root.name AS rootName,
+       [m IN members | m.id] AS memberIds,
+       any(m IN members WHERE m.kind = 'INTERBANK') AS interbank,
+       directCents, indirectCents, totalCents
+"""
+
+
+class LargeExposure(GraphModel):
+    root_id: str
+    root_name: str
+    member_ids: list[str]
+    direct: Decimal
+    indirect: Decimal
+    total: Decimal
+    limit_usage: LimitUsage
+
+
+async def get_largest_exposures(db: Db, first: int, base: CapitalBase) -> list[LargeExposure]:
+    records = await db.read(LARGEST, {"first": first})
+    out = []
+    for r in records:
+        total = cents_to_decimal(r["totalCents"])
+        members = sorted(r["memberIds"])
+        out.append(
+            LargeExposure(
+                root_id=r["rootId"],
+                root_name=r["rootName"],
+                member_ids=members,
+                direct=cents_to_decimal(r["directCents"]),
+                indirect=cents_to_decimal(r["indirectCents"]),
+                total=total,
+                limit_usage=assess_total(base, total, len(members), bool(r["interbank"])),
+            )
+        )
+    return out

@@ -1,0 +1,128 @@
+"""Large-exposure limits as data: which rules apply to an exposure, and how much of each is used.
+
+Pure logic (no database). Percentages are exact `Decimal`s of the capital base; amounts too.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from enum import StrEnum
+from typing import Final
+
+from graph.models import GraphModel
+
+HUNDRED: Final = Decimal(100)
+
+
+class LimitProfile(StrEnum):
+    CN_2018 = "CN_2018"  # 商业银行大额风险暴露管理办法 (2018)
+    BASEL = "BASEL"  # Basel large exposures framework (LEX)
+
+
+class LimitRule(StrEnum):
+    SINGLE_CLIENT = "SINGLE_CLIENT"
+    SINGLE_CLIENT_LOANS = "SINGLE_CLIENT_LOANS"
+    GROUP = "GROUP"
+    INTERBANK = "INTERBANK"
+
+
+class ProfileLimits(GraphModel):
+    reportable_pct: Decimal
+    single_pct: Decimal
+    single_loans_net_capital_pct: Decimal | None
+    group_pct: Decimal
+    interbank_pct: Decimal
+    interdependence_pct: Decimal
+
+
+PROFILES: Final[dict[LimitProfile, ProfileLimits]] = {
+    LimitProfile.CN_2018: ProfileLimits(
+        reportable_pct=Decimal("2.5"),
+        single_pct=Decimal(15),
+        single_loans_net_capital_pct=Decimal(10),
+        group_pct=Decimal(20),
+        interbank_pct=Decimal(25),
+        interdependence_pct=Decimal(5),
+    ),
+    LimitProfile.BASEL: ProfileLimits(
+        reportable_pct=Decimal(10),
+        single_pct=Decimal(25),
+        single_loans_net_capital_pct=None,
+        group_pct=Decimal(25),
+        interbank_pct=Decimal(25),
+        interdependence_pct=Decimal(5),
+    ),
+}
+
+
+class CapitalBase(GraphModel):
+    profile: LimitProfile
+    tier1_capital: Decimal
+    net_capital: Decimal
+
+
+class LimitUsage(GraphModel):
+    rule: LimitRule
+    amount: Decimal
+    capital: Decimal = Decimal(0)
+    limit_pct: Decimal
+    limit_amount: Decimal
+    usage_pct: Decimal  # amount as a share of the capital the rule is measured against
+    breached: bool
+    reportable: bool
+
+
+def _usage(rule: LimitRule, amount: Decimal, capital: Decimal, pct: Decimal,
+           reportable_at: Decimal) -> LimitUsage:  # fmt: skip
+    share = amount * HUNDRED / capital if capital else Decimal(0)
+    return LimitUsage(
+        rule=rule,
+        amount=amount,
+        capital=capital,
+        limit_pct=pct,
+        limit_amount=capital * pct / HUNDRED,
+        usage_pct=share,
+        breached=share > pct,
+        reportable=share > reportable_at,
+    )
+
+
+def assess_limits(
+    base: CapitalBase,
+    *,
+    client_amount: Decimal,
+    client_loans: Decimal,
+    group_amount: Decimal,
+    group_size: int,
+    interbank: bool,
+) -> list[LimitUsage]:
+    """The rules that apply: interbank clients have one limit for client and group; non-banks a
+    single-client limit (and, in the 2018 rules, a loans limit on net capital) and, when they
+    belong to a group of more than one, a group limit."""
+    p = PROFILES[base.profile]
+    t1, report = base.tier1_capital, p.reportable_pct
+    if interbank:
+        return [_usage(LimitRule.INTERBANK, group_amount, t1, p.interbank_pct, report)]
+    usages = [_usage(LimitRule.SINGLE_CLIENT, client_amount, t1, p.single_pct, report)]
+    if p.single_loans_net_capital_pct is not None:
+        usages.append(
+            _usage(LimitRule.SINGLE_CLIENT_LOANS, client_loans, base.net_capital,
+                   p.single_loans_net_capital_pct, report)
+        )  # fmt: skip
+    if group_size > 1:
+        usages.append(_usage(LimitRule.GROUP, group_amount, t1, p.group_pct, report))
+    return usages
+
+
+def assess_total(
+    base: CapitalBase, amount: Decimal, group_size: int, interbank: bool
+) -> LimitUsage:
+    """The one rule a whole-group (or ungrouped client) total is measured against."""
+    p = PROFILES[base.profile]
+    if interbank:
+        rule, pct = LimitRule.INTERBANK, p.interbank_pct
+    elif group_size > 1:
+        rule, pct = LimitRule.GROUP, p.group_pct
+    else:
+        rule, pct = LimitRule.SINGLE_CLIENT, p.single_pct
+    return _usage(rule, amount, base.tier1_capital, pct, p.reportable_pct)

@@ -1,0 +1,72 @@
+"""The capital base and limit profile, one node in the graph, changed by admins."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final, LiteralString
+
+from neo4j import AsyncManagedTransaction
+
+from graph.db import Db
+from graph.errors import InvalidInput
+from graph.limits import CapitalBase, LimitProfile
+from graph.models import cents_to_decimal, decimal_to_cents
+
+SETTINGS_ID: Final = "risk-settings"
+# Defaults for the demo branch's parent bank: tier-1 capital 40 bn, net capital 48 bn (CNY).
+DEFAULT_BASE: Final = CapitalBase(
+    profile=LimitProfile.CN_2018,
+    tier1_capital=Decimal("40000000000.00"),
+    net_capital=Decimal("48000000000.00"),
+)
+
+READ_SETTINGS: Final[LiteralString] = """
+OPTIONAL MATCH (s:RiskSettings {id: $id})
+RETURN s.profile AS profile, s.tier1CapitalCents AS tier1, s.netCapitalCents AS net
+"""
+
+WRITE_SETTINGS: Final[LiteralString] = """
+MERGE (s:RiskSettings {id: $id})
+SET s.profile = $profile, s.tier1CapitalCents = $tier1, s.netCapitalCents = $net,
+    s.updatedAt = datetime(), s.updatedBy = $actor
+"""
+
+
+async def get_capital_base(db: Db) -> CapitalBase:
+    """The stored settings, or the defaults while none were set."""
+    records = await db.read(READ_SETTINGS, {"id": SETTINGS_ID})
+    row = records[0]
+    if row["profile"] is None:
+        return DEFAULT_BASE
+    return CapitalBase(
+        profile=row["profile"],
+        tier1_capital=cents_to_decimal(row["tier1"]),
+        net_capital=cents_to_decimal(row["net"]),
+    )
+
+
+def validate_base(base: CapitalBase) -> None:
+    for field, value in (("tier1Capital", base.tier1_capital), ("netCapital", base.net_capital)):
+        if value <= 0:
+            raise InvalidInput(field, "must be greater than 0")
+        if value != value.quantize(Decimal("0.01")):
+            raise InvalidInput(field, "has more than two decimal places")
+        if value >= Decimal("1e16"):
+            raise InvalidInput(field, "is implausibly large")
+
+
+async def set_capital_base(db: Db, base: CapitalBase, actor: str) -> CapitalBase:
+    validate_base(base)
+
+    async def work(tx: AsyncManagedTransaction) -> None:
+        await tx.run(
+            WRITE_SETTINGS,
+            id=SETTINGS_ID,
+            profile=base.profile.value,
+            tier1=decimal_to_cents(base.tier1_capital),
+            net=decimal_to_cents(base.net_capital),
+            actor=actor,
+        )
+
+    await db.write(work)
+    return base

@@ -1,0 +1,53 @@
+"""Limit rules as pure logic, at their edges."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from graph.guarantee_circles import find_cycles
+from graph.limits import CapitalBase, LimitProfile, LimitRule, assess_limits, assess_total
+
+BASE = CapitalBase(
+    profile=LimitProfile.CN_2018, tier1_capital=Decimal("1000.00"), net_capital=Decimal("2000.00")
+)
+
+
+def test_exactly_at_the_limit_is_not_a_breach() -> None:
+    [single, loans] = assess_limits(
+        BASE, client_amount=Decimal("150.00"), client_loans=Decimal("200.01"),
+        group_amount=Decimal("150.00"), group_size=1, interbank=False,
+    )  # fmt: skip
+    assert (single.rule, single.breached, single.reportable) == (
+        LimitRule.SINGLE_CLIENT,
+        False,
+        True,
+    )
+    assert (loans.rule, loans.breached) == (LimitRule.SINGLE_CLIENT_LOANS, True)
+    assert loans.usage_pct == Decimal("10.0005")
+
+
+def test_reportable_threshold() -> None:
+    assert assess_total(BASE, Decimal("25.00"), 1, False).reportable is False
+    assert assess_total(BASE, Decimal("25.01"), 1, False).reportable is True
+
+
+def test_interbank_has_one_limit() -> None:
+    usage = assess_limits(
+        BASE, client_amount=Decimal(1), client_loans=Decimal(1), group_amount=Decimal("250.01"),
+        group_size=3, interbank=True,
+    )  # fmt: skip
+    assert [(u.rule, u.breached) for u in usage] == [(LimitRule.INTERBANK, True)]
+
+
+def test_cycles_are_found_once_per_rotation() -> None:
+    edges = {"c": {"a"}, "a": {"b"}, "b": {"c", "a"}, "d": {"d"}}
+    cycles, complete = find_cycles(edges, 6)
+    assert complete
+    assert cycles == [("a", "b"), ("a", "b", "c")]
+
+
+def test_cycle_search_respects_size_and_budget() -> None:
+    ring = {str(i): {str((i + 1) % 5)} for i in range(5)}
+    assert find_cycles(ring, 4)[0] == []
+    assert find_cycles(ring, 5)[0] == [("0", "1", "2", "3", "4")]
+    assert find_cycles(ring, 5, budget=2)[1] is False

@@ -1,0 +1,272 @@
+"""Risk queries on a hand-built graph whose figures are worked out by hand below."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from graph.bank_rows import BankRows
+from graph.db import Db
+from seeds import demo
+from seeds.loader import load
+from tests.conftest import DATABASE, graph_snapshot
+from tests.gql import execute
+
+
+def _client(cid: str, kind: str = "CORPORATE") -> Any:
+    return {
+        "id": cid, "name": f"客户{cid}", "kind": kind, "segment": "EXISTING", "status": "ACTIVE",
+        "grade": None, "riskRating": 3, "industry": None, "region": None,
+    }  # fmt: skip
+
+
+def _facility(fid: str, borrower: str, ftype: str, limit: int, drawn: int, granting: str,
+              approving: str | None) -> Any:  # fmt: skip
+    return {"id": fid, "borrowerId": borrower, "type": ftype, "limitCents": limit * 100,
+            "drawnCents": drawn * 100, "currency": "CNY", "grantingDepartmentId": granting,
+            "approvingDepartmentId": approving, "grantedAt": "2024-01-01"}  # fmt: skip
+
+
+def build_risk_bank() -> BankRows:
+    """P controls S1 (60%), S1 controls S3 by board (30%), S3 depends economically on E;
+    P holds only 40% of S2 (no control); O borrows outside the group. A-B-C and A-B-D are
+    overlapping guarantee circles, X and Y guarantee each other."""
+    bank = BankRows()
+    bank.departments = [
+        {"id": d, "name": d, "function": f, "model": "COMPREHENSIVE"}
+        for d, f in (("d-root", "MANAGEMENT"), ("d-ka", "CLIENT"), ("d-ka-east", "CLIENT"),
+                     ("d-appr", "APPROVAL"))
+    ]  # fmt: skip
+    bank.direct_links = [
+        {"fromId": "d-ka", "toId": "d-root", "since": "2020-01-01"},
+        {"fromId": "d-ka-east", "toId": "d-ka", "since": "2020-01-01"},
+        {"fromId": "d-appr", "toId": "d-root", "since": "2020-01-01"},
+    ]
+    bank.clients = [_client(c) for c in ("P", "S1", "S2", "S3", "E", "O", "A", "B", "C", "D",
+                                         "X", "Y")]  # fmt: skip
+    bank.controls = [
+        {"fromId": "P", "toId": "S1", "share": 60.0, "basis": "EQUITY"},
+        {"fromId": "P", "toId": "S2", "share": 40.0, "basis": "EQUITY"},
+        {"fromId": "S1", "toId": "S3", "share": 30.0, "basis": "BOARD"},
+    ]
+    bank.related = [
+        {"fromId": "S3", "toId": "E", "kind": "ECONOMIC_DEPENDENCE", "role": "DEPENDENT",
+         "reciprocalRole": "SUSTAINER"},
+        {"fromId": "S1", "toId": "X", "kind": "SUPPLY_CHAIN", "role": "SUPPLIER",
+         "reciprocalRole": "CUSTOMER"},
+    ]  # fmt: skip
+    bank.facilities = [
+        _facility("fP1", "P", "LOAN", 1000, 500, "d-ka", "d-appr"),
+        _facility("fS1", "S1", "ACCEPTANCE", 300, 300, "d-ka-east", "d-ka"),  # approver: parent
+        _facility("fS3", "S3", "LOAN", 200, 0, "d-ka-east", None),
+        _facility("fE", "E", "LOAN", 100, 0, "d-ka", "d-appr"),
+        _facility("fO", "O", "LOAN", 500, 0, "d-ka", "d-appr"),
+        _facility("fS2", "S2", "LOAN", 700, 0, "d-ka", "d-appr"),
+        *(
+            _facility(f"f{c}", c, "LOAN", limit, 0, "d-ka", "d-appr")
+            for c, limit in (("A", 10), ("B", 20), ("C", 30), ("D", 40), ("X", 50), ("Y", 60))
+        ),
+    ]
+    bank.guarantees = [
+        {"guarantorId": g, "facilityId": f, "amountCents": amount * 100}
+        for g, f, amount in (
+            ("P", "fO", 300), ("S1", "fO", 400), ("S1", "fP1", 200), ("S2", "fS1", 100),
+            ("A", "fB", 5), ("B", "fC", 5), ("C", "fA", 5), ("B", "fD", 5), ("D", "fA", 5),
+            ("X", "fY", 5), ("Y", "fX", 5),
+        )
+    ]  # fmt: skip
+    return bank
+
+
+SETTINGS = """mutation ($p: LimitProfile!) {
+  setRiskSettings(input: {profile: $p, tier1Capital: "10000.00", netCapital: "12000.00"}) {
+    __typename ... on CapitalBase { profile tier1Capital netCapital }
+    ... on ValidationError { field message }
+  }
+}"""
+
+EXPOSURE = """query ($id: ID!, $depth: Int!) {
+  creditExposure(clientId: $id, maxDepth: $depth) {
+    total direct affiliated indirect drawn multipleGrantors
+    members { client { id } path { fromId toId kind share } own guaranteedOutside }
+    limitUsage { rule amount limitPercent limitAmount usagePercent breached reportable }
+    grantingDepartments { department { id } amount facilityCount }
+    unapprovedFacilities { facility { id } reason }
+  }
+}"""
+
+
+@pytest.fixture
+def risk_bank(empty_graph: Driver) -> Iterator[Driver]:
+    load(empty_graph, DATABASE, build_risk_bank(), quiet=True)
+    yield empty_graph
+
+
+async def _exposure(db: Db, client_id: str, depth: int) -> dict[str, Any]:
+    data, errors, _ = await execute(db, EXPOSURE, {"id": client_id, "depth": depth})
+    assert errors == [] and data is not None
+    result: dict[str, Any] = data["creditExposure"]
+    return result
+
+
+async def test_exposure_splits_and_paths(risk_bank: Driver, db: Db) -> None:
+    data, errors, _ = await execute(db, SETTINGS, {"p": "CN_2018"})
+    assert errors == [] and data is not None
+    assert data["setRiskSettings"]["tier1Capital"] == "10000.00"
+    e = await _exposure(db, "S1", 4)
+    # direct: S1's 300; affiliated: P 1000 + S3 200 + E 100; indirect: P 300 + S1 400 on fO,
+    # capped at fO's limit 500; S1's guarantee of P's facility stays inside the group.
+    assert (e["direct"], e["affiliated"], e["indirect"], e["total"]) == (
+        "300.00", "1300.00", "500.00", "2100.00",
+    )  # fmt: skip
+    assert e["drawn"] == "800.00"
+    paths = {m["client"]["id"]: m["path"] for m in e["members"]}
+    assert paths == {
+        "S1": [],
+        "P": [{"fromId": "P", "toId": "S1", "kind": "CONTROL", "share": 60.0}],
+        "S3": [{"fromId": "S1", "toId": "S3", "kind": "CONTROL", "share": 30.0}],
+        "E": [
+            {"fromId": "S1", "toId": "S3", "kind": "CONTROL", "share": 30.0},
+            {"fromId": "S3", "toId": "E", "kind": "ECONOMIC_DEPENDENCE", "share": None},
+        ],
+    }
+    own = {m["client"]["id"]: (m["own"], m["guaranteedOutside"]) for m in e["members"]}
+    assert own["S1"] == ("300.00", "400.00")
+    assert e["grantingDepartments"] == [
+        {"department": {"id": "d-ka"}, "amount": "1100.00", "facilityCount": 2},
+        {"department": {"id": "d-ka-east"}, "amount": "500.00", "facilityCount": 2},
+    ]
+    assert e["multipleGrantors"] is True
+    assert sorted((u["facility"]["id"], u["reason"]) for u in e["unapprovedFacilities"]) == [
+        ("fS1", "NOT_INDEPENDENT"),
+        ("fS3", "NO_APPROVAL"),
+    ]
+    usage = {u["rule"]: u for u in e["limitUsage"]}
+    assert usage["SINGLE_CLIENT"]["amount"] == "700.00"  # own 300 + guarantees given 400
+    assert usage["SINGLE_CLIENT"]["breached"] is False
+    assert usage["SINGLE_CLIENT"]["reportable"] is True  # 7% > 2.5%
+    assert usage["SINGLE_CLIENT_LOANS"]["amount"] == "0.00"  # an acceptance is not a loan
+    assert usage["GROUP"]["limitAmount"] == "2000.00"
+    assert usage["GROUP"]["breached"] is True  # 21% > 20%
+
+
+async def test_depth_limits_the_group(risk_bank: Driver, db: Db) -> None:
+    e = await _exposure(db, "S1", 1)
+    assert sorted(m["client"]["id"] for m in e["members"]) == ["P", "S1", "S3"]
+    assert (e["affiliated"], e["total"]) == ("1200.00", "2000.00")
+
+
+async def test_basel_profile_changes_the_flags(risk_bank: Driver, db: Db) -> None:
+    await execute(db, SETTINGS, {"p": "BASEL"})
+    usage = {u["rule"]: u for u in (await _exposure(db, "S1", 4))["limitUsage"]}
+    assert "SINGLE_CLIENT_LOANS" not in usage
+    assert (usage["SINGLE_CLIENT"]["breached"], usage["SINGLE_CLIENT"]["reportable"]) == (
+        False, False,
+    )  # fmt: skip
+    assert (usage["GROUP"]["breached"], usage["GROUP"]["reportable"]) == (False, True)
+
+
+async def test_bad_settings_are_rejected_and_change_nothing(risk_bank: Driver, db: Db) -> None:
+    before = graph_snapshot(risk_bank)
+    data, errors, _ = await execute(
+        db,
+        'mutation { setRiskSettings(input: {profile: BASEL, tier1Capital: "-1", netCapital: "5"})'
+        " { __typename ... on ValidationError { field } } }",
+    )
+    assert errors == [] and data is not None
+    assert data["setRiskSettings"] == {"__typename": "ValidationError", "field": "tier1Capital"}
+    assert graph_snapshot(risk_bank) == before
+
+
+CIRCLES = """query ($size: Int!, $min: Decimal) {
+  guaranteeCircles(maxSize: $size, minExposure: $min) {
+    circles { memberIds size guaranteed exposure links { guarantorId borrowerId facilityId } }
+    mutualPairs { memberIds exposure }
+    complete
+  }
+}"""
+
+
+async def test_circles_each_once_overlapping_and_mutual(risk_bank: Driver, db: Db) -> None:
+    data, errors, ctx = await execute(db, CIRCLES, {"size": 6, "min": None})
+    assert errors == [] and data is not None
+    found = data["guaranteeCircles"]
+    assert [(c["memberIds"], c["guaranteed"], c["exposure"]) for c in found["circles"]] == [
+        (["A", "B", "C"], "15.00", "60.00"),
+        (["A", "B", "D"], "15.00", "70.00"),
+    ]
+    assert found["circles"][0]["links"] == [
+        {"guarantorId": "A", "borrowerId": "B", "facilityId": "fB"},
+        {"guarantorId": "B", "borrowerId": "C", "facilityId": "fC"},
+        {"guarantorId": "C", "borrowerId": "A", "facilityId": "fA"},
+    ]
+    assert found["mutualPairs"] == [{"memberIds": ["X", "Y"], "exposure": "110.00"}]
+    assert found["complete"] is True
+    assert ctx.db.round_trips <= 2
+    data, errors, _ = await execute(db, CIRCLES, {"size": 2, "min": "0"})
+    assert errors == [] and data is not None
+    assert data["guaranteeCircles"]["circles"] == []
+    data, _, _ = await execute(db, CIRCLES, {"size": 6, "min": "65"})
+    assert data is not None
+    assert [c["memberIds"] for c in data["guaranteeCircles"]["circles"]] == [["A", "B", "D"]]
+
+
+async def test_largest_exposures(risk_bank: Driver, db: Db) -> None:
+    await execute(db, SETTINGS, {"p": "CN_2018"})
+    query = """{ largestExposures(first: 3) {
+      root { id } memberIds direct indirect total limitUsage { rule breached reportable } } }"""
+    data, errors, _ = await execute(db, query)
+    assert errors == [] and data is not None
+    assert data["largestExposures"] == [
+        # P, S1, S3: 1000 + 300 + 200; guarantees of fO capped at its 500. 20% is not over 20%.
+        {"root": {"id": "P"}, "memberIds": ["P", "S1", "S3"], "direct": "1500.00",
+         "indirect": "500.00", "total": "2000.00",
+         "limitUsage": {"rule": "GROUP", "breached": False, "reportable": True}},
+        {"root": {"id": "S2"}, "memberIds": ["S2"], "direct": "700.00", "indirect": "100.00",
+         "total": "800.00",
+         "limitUsage": {"rule": "SINGLE_CLIENT", "breached": False, "reportable": True}},
+        {"root": {"id": "O"}, "memberIds": ["O"], "direct": "500.00", "indirect": "0.00",
+         "total": "500.00",
+         "limitUsage": {"rule": "SINGLE_CLIENT", "breached": False, "reportable": True}},
+    ]  # fmt: skip
+
+
+async def test_demo_bank_circles_and_group(demo_bank: Driver, db: Db) -> None:
+    data, errors, _ = await execute(db, CIRCLES, {"size": 6, "min": None})
+    assert errors == [] and data is not None
+    circles = [tuple(c["memberIds"]) for c in data["guaranteeCircles"]["circles"]]
+    assert demo.GUARANTEE_CIRCLE_3 in circles
+    assert demo.GUARANTEE_CIRCLE_4 in circles
+    pairs = [tuple(c["memberIds"]) for c in data["guaranteeCircles"]["mutualPairs"]]
+    assert demo.MUTUAL_PAIR in pairs
+    e = await _exposure(db, demo.HD_STEEL_ID, 4)
+    assert {m["client"]["id"] for m in e["members"]} == set(demo.HD_STEEL_GROUP)
+    assert e["multipleGrantors"] is True
+
+
+@pytest.mark.parametrize(
+    ("query", "argument"),
+    [
+        ('{ creditExposure(clientId: "P", maxDepth: 0) { total } }', "maxDepth"),
+        ('{ creditExposure(clientId: "P", maxDepth: 7) { total } }', "maxDepth"),
+        ('{ creditExposure(clientId: "no such!", maxDepth: 2) { total } }', "clientId"),
+        ("{ guaranteeCircles(maxSize: 1) { complete } }", "maxSize"),
+        ("{ guaranteeCircles(maxSize: 9) { complete } }", "maxSize"),
+        ('{ guaranteeCircles(minExposure: "-1") { complete } }', "minExposure"),
+        ("{ largestExposures(first: 0) { total } }", "first"),
+    ],
+)
+async def test_bad_arguments_are_named(
+    risk_bank: Driver, db: Db, query: str, argument: str
+) -> None:
+    _, errors, _ = await execute(db, query)
+    [error] = errors
+    assert error.extensions == {"code": "BAD_USER_INPUT", "argument": argument}
+
+
+async def test_unknown_client_is_null(risk_bank: Driver, db: Db) -> None:
+    data, errors, _ = await execute(db, '{ creditExposure(clientId: "nobody") { total } }')
+    assert errors == [] and data == {"creditExposure": None}

@@ -14,23 +14,26 @@ from typing import Any
 
 from neo4j import AsyncDriver, AsyncGraphDatabase
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 
+from api.auth import AuthMiddleware, BodyLimitMiddleware, Principal, load_keys
 from api.context import Context
+from api.settings import ApiSettings
 from graph.db import Db
 from graph.settings import Neo4jSettings
-from schema.build import schema
+from schema.build import build_schema
 
 log = logging.getLogger("rmgraph.api")
 
 
 class RmGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Neo4jSettings, **kwargs: Any) -> None:
-        super().__init__(schema, **kwargs)
+        super().__init__(**kwargs)
         self.settings = settings
 
     async def get_context(
@@ -39,8 +42,12 @@ class RmGraphQL(GraphQL[Context, None]):
         driver: AsyncDriver = request.app.state.driver
         request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
         db = Db(driver, self.settings.database, self.settings.tx_timeout)
+        principal: Principal | None = getattr(request.state, "principal", None)
         return Context(
-            db=db, request_id=request_id, request=request if isinstance(request, Request) else None
+            db=db,
+            request_id=request_id,
+            principal=principal,
+            request=request if isinstance(request, Request) else None,
         )
 
 
@@ -58,8 +65,12 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ready"})
 
 
-def create_app(settings: Neo4jSettings | None = None) -> Starlette:
+def create_app(
+    settings: Neo4jSettings | None = None, api_settings: ApiSettings | None = None
+) -> Starlette:
     settings = settings or Neo4jSettings()
+    api_settings = api_settings or ApiSettings()
+    keys = load_keys(api_settings)
     if not settings.uri or settings.password is None:
         raise RuntimeError("NEO4J_URI and NEO4J_PASSWORD must be set (`rmgraph run` sets them).")
     uri, auth = settings.uri, (settings.user, settings.password)
@@ -74,12 +85,20 @@ def create_app(settings: Neo4jSettings | None = None) -> Starlette:
         finally:
             await driver.close()
 
-    graphql = RmGraphQL(settings)
+    graphql = RmGraphQL(
+        settings,
+        schema=build_schema(api_settings),
+        graphql_ide="graphiql" if api_settings.graphiql else None,
+    )
     return Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/graphql", graphql, methods=["GET", "POST"]),
+        ],
+        middleware=[
+            Middleware(BodyLimitMiddleware, max_bytes=api_settings.max_body_bytes),
+            Middleware(AuthMiddleware, keys=keys, graphiql=api_settings.graphiql),
         ],
         lifespan=lifespan,
     )

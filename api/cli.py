@@ -12,11 +12,13 @@ from collections.abc import Sequence
 
 from neo4j import GraphDatabase
 
+from api.auth import Role, dev_secret, issue_token
+from api.settings import ApiSettings
 from graph.errors import DatabaseUnavailable
 from graph.local_server import Connection
 from graph.migrations import migrate
 from graph.provision import provide_neo4j
-from graph.settings import Neo4jSettings
+from graph.settings import Neo4jSettings, PathsSettings
 
 log = logging.getLogger("rmgraph")
 
@@ -52,15 +54,41 @@ def _exit_on_sigterm() -> None:
     signal.signal(signal.SIGTERM, stop)
 
 
+def _signing_secret() -> str:
+    """The configured HS256 secret, or a generated one kept in the state folder for local use."""
+    settings = ApiSettings()
+    if settings.jwt_secret:
+        return settings.jwt_secret
+    if settings.jwt_public_key:
+        raise SystemExit("rmgraph: tokens for RS256 are issued by your identity provider")
+    secret = dev_secret(PathsSettings().state_dir)
+    os.environ["RMGRAPH_JWT_SECRET"] = secret
+    return secret
+
+
+def cmd_token(args: argparse.Namespace) -> None:
+    role = Role(args.role)
+    print(issue_token(_signing_secret(), role, args.subject, args.manager_id, args.ttl))
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     import uvicorn
 
     _exit_on_sigterm()
+    admin_token = None
+    if not ApiSettings().jwt_public_key:
+        admin_token = issue_token(_signing_secret(), Role.ADMIN, "make-run-admin", ttl=12 * 3600)
     with provide_neo4j() as conn:
         _export_env(conn)
         _prepare(conn, seed=not args.no_seed)
         from api.app import create_app
 
+        if admin_token:
+            print(
+                "rmgraph: admin token for GraphiQL (valid 12 h); add the header\n"
+                f'  {{"Authorization": "Bearer {admin_token}"}}',
+                file=sys.stderr,
+            )
         print(
             f"rmgraph: Neo4j at {conn.uri}; GraphiQL on http://{args.host}:{args.port}/graphql",
             file=sys.stderr,
@@ -98,6 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
     neo = sub.add_parser("neo4j", help="start the database (and demo bank) and wait")
     neo.add_argument("--no-seed", action="store_true")
     neo.set_defaults(func=cmd_neo4j)
+    token = sub.add_parser("token", help="issue a signed token for local use (HS256)")
+    token.add_argument("--role", required=True, choices=[r.value for r in Role])
+    token.add_argument("--subject", default="local-user")
+    token.add_argument("--manager-id", default=None, help="required for --role MANAGER")
+    token.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
+    token.set_defaults(func=cmd_token)
     export = sub.add_parser("export-schema", help="write schema/schema.graphql from the code")
     export.set_defaults(func=cmd_export_schema)
     return parser

@@ -32,6 +32,7 @@ from graph.models import (
     Product,
 )
 from graph.products import CrossSellLink
+from graph.visibility import get_visible_clients
 
 A = TypeVar("A", bound=Hashable)
 V = TypeVar("V")
@@ -66,8 +67,10 @@ def _lists(found: dict[str, list[V]], keys: Sequence[str]) -> list[list[V]]:
 
 
 class Loaders:
-    def __init__(self, db: Db) -> None:
+    def __init__(self, db: Db, visible_to: str | None = None) -> None:
         self.db = db
+        self.visible_to = visible_to  # a manager id when only that manager's book is visible
+        self.client_visible = DataLoader[str, bool](self._client_visible)
         self.client = DataLoader[str, Client | None](self._clients)
         self.manager = DataLoader[str, Manager | None](self._managers)
         self.department = DataLoader[str, Department | None](self._departments)
@@ -112,6 +115,12 @@ class Loaders:
         for manager_id in page.managers:
             self.manager_department.prime(manager_id, page.manager_departments.get(manager_id))
         self.department_path.prime_many(dict(page.department_paths))
+
+    async def _client_visible(self, keys: list[str]) -> list[bool]:
+        if self.visible_to is None:
+            return [True] * len(keys)
+        visible = await get_visible_clients(self.db, self.visible_to, keys)
+        return [k in visible for k in keys]
 
     async def _clients(self, keys: list[str]) -> list[Client | None]:
         return _optional(await clients.get_clients(self.db, keys), keys)

@@ -9,6 +9,7 @@ from typing import Final, LiteralString
 from graph.db import Db
 from graph.models import Client, ClientKind, KeyAccountGrade, Page
 from graph.pagination import build_page
+from graph.visibility import VISIBLE_TO_MANAGER
 
 CLIENT_FIELDS: Final[LiteralString] = (
     "{.id, .name, .kind, .segment, .status, .grade, .riskRating, .industry, .region, .version}"
@@ -20,7 +21,8 @@ GET_CLIENTS: Final[LiteralString] = (
 
 # Each filter is off when its parameter is null. The department filter takes the department's
 # whole direct subtree, since team figures roll up along it.
-CLIENT_FILTER: Final[LiteralString] = """
+CLIENT_FILTER: Final[LiteralString] = (
+    """
       ($nameContains IS NULL OR c.name CONTAINS $nameContains)
   AND ($kind IS NULL OR c.kind = $kind)
   AND ($grade IS NULL OR c.grade = $grade)
@@ -29,7 +31,10 @@ CLIENT_FILTER: Final[LiteralString] = """
   AND ($departmentId IS NULL OR EXISTS {
     MATCH (c)<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->(:Department)
           -[:DIRECT_REPORT*0..]->(:Department {id: $departmentId}) })
-"""
+  AND ($visibleTo IS NULL OR """
+    + VISIBLE_TO_MANAGER
+    + ")"
+)
 
 LIST_CLIENTS: Final[LiteralString] = (
     "CALL () { MATCH (c:Client) WHERE "
@@ -51,6 +56,8 @@ class ClientFilter:
     grade: KeyAccountGrade | None = None
     primary_manager_id: str | None = None
     department_id: str | None = None
+    # Only what this manager may see (the MANAGER role); None for everyone else.
+    visible_to: str | None = None
 
 
 async def get_clients(db: Db, ids: Sequence[str]) -> dict[str, Client]:
@@ -70,6 +77,7 @@ async def list_clients(db: Db, first: int, after: str | None, filt: ClientFilter
             "grade": filt.grade.value if filt.grade else None,
             "managerId": filt.primary_manager_id,
             "departmentId": filt.department_id,
+            "visibleTo": filt.visible_to,
         },
     )
     record = records[0]

@@ -7,11 +7,15 @@ the server cancels the work.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping
+import contextlib
+from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, LiteralString, TypeVar
 
 from neo4j import AsyncDriver, AsyncManagedTransaction, Query, Record, RoutingControl, unit_of_work
+from neo4j.exceptions import ClientError
+
+from graph.errors import QueryTimeout
 
 T = TypeVar("T")
 
@@ -28,17 +32,28 @@ class Db:
     ) -> list[Record]:
         """One auto-committed read on a reader; the records, eagerly."""
         self.round_trips += 1
-        result = await self.driver.execute_query(
-            Query(query, timeout=self.tx_timeout),
-            parameters_=dict(params or {}),
-            routing_=RoutingControl.READ,
-            database_=self.database,
-        )
+        with self._timeouts():
+            result = await self.driver.execute_query(
+                Query(query, timeout=self.tx_timeout),
+                parameters_=dict(params or {}),
+                routing_=RoutingControl.READ,
+                database_=self.database,
+            )
         return list(result.records)
 
     async def write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         """Run `work` as one write transaction (retried on transient errors: keep it pure)."""
         self.round_trips += 1
         timed = unit_of_work(timeout=self.tx_timeout)(work)
-        async with self.driver.session(database=self.database) as session:
-            return await session.execute_write(timed)
+        with self._timeouts():
+            async with self.driver.session(database=self.database) as session:
+                return await session.execute_write(timed)
+
+    @contextlib.contextmanager
+    def _timeouts(self) -> Iterator[None]:
+        try:
+            yield
+        except ClientError as exc:
+            if "TransactionTimedOut" in (exc.code or ""):
+                raise QueryTimeout(self.tx_timeout) from exc
+            raise

@@ -49,3 +49,11 @@ class Duplicate(GraphError):
         super().__init__(f"{kind} {node_id!r} already exists")
         self.kind = kind
         self.node_id = node_id
+
+
+class QueryTimeout(GraphError):
+    """The database cancelled a transaction that ran past its time limit."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"the query ran past its {seconds:g} s limit and was cancelled")
+        self.seconds = seconds

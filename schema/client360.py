@@ -12,8 +12,11 @@ from strawberry.scalars import JSON
 from graph import relationship_graph
 from graph.client_page import PageArgs, get_client_page
 from graph.models import ClientLinkKind, LinkDirection
-from graph.relationship_graph import MAX_DEPTH, MAX_LIMIT, RelationKind
+from graph.relationship_graph import MAX_DEPTH, MAX_LIMIT, Neighbourhood, RelationKind
+from graph.relationship_graph import GraphEdge as GraphEdge_
+from graph.relationship_graph import GraphNode as GraphNode_
 from schema.errors import check_id, check_range
+from schema.permissions import may
 from schema.types import LIST_CAP, LIST_DEFAULT, Client, CtxInfo
 
 strawberry.enum(RelationKind, description="Relationship types a relationship graph may follow.")
@@ -66,6 +69,9 @@ def page_args_from(info: CtxInfo) -> PageArgs | None:
 
 
 async def resolve_client(info: CtxInfo, client_id: str) -> Client | None:
+    """A manager asking for a client outside their book gets null, as for an unknown id."""
+    if not await info.context.loaders.client_visible.load(client_id):
+        return None
     args = page_args_from(info)
     if args is None:
         found = await info.context.loaders.client.load(client_id)
@@ -75,6 +81,37 @@ async def resolve_client(info: CtxInfo, client_id: str) -> Client | None:
         return None
     info.context.loaders.prime_client_page(page)
     return Client.from_model(page.client)
+
+
+EXPOSURE_PROPERTIES = frozenset({"limit", "drawn", "amount"})
+
+
+async def _redact(info: CtxInfo, graph: Neighbourhood) -> Neighbourhood:
+    """Clients a manager may not see become opaque (id and kind); exposure figures are left out
+    for roles that may not read facilities."""
+    show_credit = may(info.context.principal, "Facility.limit")
+    client_ids = [str(n.properties["id"]) for n in graph.nodes if n.kind == "Client"]
+    visible = await info.context.loaders.client_visible.load_many(client_ids)
+    hidden = {cid for cid, ok in zip(client_ids, visible, strict=True) if not ok}
+
+    def node(n: GraphNode_) -> GraphNode_:
+        if n.kind == "Client" and n.properties["id"] in hidden:
+            opaque = {"id": n.properties["id"], "kind": n.properties.get("kind")}
+            return n.model_copy(update={"label": str(n.properties["id"]), "properties": opaque})
+        if show_credit:
+            return n
+        props = {k: v for k, v in n.properties.items() if k not in EXPOSURE_PROPERTIES}
+        return n.model_copy(update={"properties": props})
+
+    def edge(e: GraphEdge_) -> GraphEdge_:
+        if show_credit:
+            return e
+        props = {k: v for k, v in e.properties.items() if k not in EXPOSURE_PROPERTIES}
+        return e.model_copy(update={"properties": props})
+
+    return graph.model_copy(
+        update={"nodes": [node(n) for n in graph.nodes], "edges": [edge(e) for e in graph.edges]}
+    )
 
 
 @strawberry.type(description="A node of a relationship graph, ready for a drawing library.")
@@ -125,8 +162,9 @@ class Client360Query:
         found = await relationship_graph.get_neighbourhood(
             info.context.db, client_id, depth, sorted(set(kinds or RelationKind)), limit
         )
-        if found is None:
+        if found is None or not await info.context.loaders.client_visible.load(client_id):
             return None
+        found = await _redact(info, found)
         return RelationshipGraph(
             nodes=[
                 GraphNode(

@@ -10,7 +10,7 @@ from typing import Final
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from graph.errors import InvalidInput
+from graph.errors import InvalidInput, QueryTimeout
 
 log = logging.getLogger("rmgraph.errors")
 
@@ -61,6 +61,16 @@ class MaskInternalErrors(SchemaExtension):
         request_id = getattr(self.execution_context.context, "request_id", "-")
         masked: list[GraphQLError] = []
         for error in result.errors:
+            if isinstance(error.original_error, QueryTimeout):
+                masked.append(
+                    GraphQLError(
+                        f"Timeout: {error.original_error} (request id {request_id})",
+                        nodes=error.nodes,
+                        path=error.path,
+                        extensions={"code": "TIMEOUT", "requestId": request_id},
+                    )
+                )
+                continue
             if is_public(error):
                 masked.append(error)
                 continue

@@ -100,6 +100,7 @@ class CoreQuery:
                 grade=f.grade,
                 primary_manager_id=_optional_id(f.primary_manager_id, "filter.primaryManagerId"),
                 department_id=_optional_id(f.department_id, "filter.departmentId"),
+                visible_to=info.context.loaders.visible_to,
             ),
         )
         return to_connection(page, Client.from_model, lambda c: c.id)

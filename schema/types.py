@@ -326,15 +326,22 @@ class RelatedClient:
 @strawberry.type(description="A client of the bank: corporate, individual or interbank.")
 class Client:
     id: strawberry.ID
-    name: str
+    name: str | None = strawberry.field(description="Null only when the client is not visible.")
     kind: ClientKind
-    segment: ClientSegment = strawberry.field(description="EXISTING (存量) or NEW (增量).")
-    status: ClientStatus
+    segment: ClientSegment | None = strawberry.field(description="EXISTING (存量) or NEW (增量).")
+    status: ClientStatus | None
     grade: KeyAccountGrade | None = strawberry.field(description="Key-account grade, if any.")
-    risk_rating: int = strawberry.field(description="1 (lowest risk) to 5.")
+    risk_rating: int | None = strawberry.field(description="1 (lowest risk) to 5.")
     industry: str | None
     region: str | None
-    version: int
+    version: int | None
+
+    @strawberry.field(
+        description="False when the asking manager may not see this client: then only `id` and "
+        "`kind` are given, other fields are null or empty."
+    )
+    async def visible(self, info: CtxInfo) -> bool:
+        return await info.context.loaders.client_visible.load(self.id)
 
     @classmethod
     def from_model(cls, c: models.Client) -> Client:

@@ -18,6 +18,7 @@ import pytest
 from neo4j import AsyncGraphDatabase, Driver, GraphDatabase
 from starlette.testclient import TestClient
 
+from api.auth import Role, issue_token
 from graph.db import Db
 from graph.local_server import Connection
 from graph.migrations import migrate
@@ -32,6 +33,18 @@ class GraphState:
     """What the shared database holds now, so fixtures reload only when needed."""
 
     demo_loaded = False
+
+
+TEST_SECRET = "test-secret-for-rmgraph-suite-only-0123456789"
+os.environ["RMGRAPH_JWT_SECRET"] = TEST_SECRET
+os.environ.pop("RMGRAPH_JWT_PUBLIC_KEY", None)
+
+
+def bearer(
+    role: Role = Role.ADMIN, manager_id: str | None = None, ttl: int = 600
+) -> dict[str, str]:
+    token = issue_token(TEST_SECRET, role, f"test-{role.value.lower()}", manager_id, ttl)
+    return {"Authorization": f"Bearer {token}"}
 
 
 @pytest.fixture(scope="session")
@@ -96,9 +109,10 @@ async def db(neo4j_conn: Connection) -> AsyncIterator[Db]:
 
 @pytest.fixture(scope="session")
 def api(neo4j_conn: Connection) -> Iterator[TestClient]:
+    """The app over HTTP, as an ADMIN unless a test passes its own headers."""
     from api.app import create_app
 
-    with TestClient(create_app()) as client:
+    with TestClient(create_app(), headers=bearer()) as client:
         yield client
 
 

@@ -1,0 +1,148 @@
+"""Who may read or change what: one rule per field of the schema, enforced in one place.
+
+`PermissionExtension` checks every field as it resolves against `RULES` (a field with no rule
+is refused, and a test fails until it gets one). For the MANAGER role it also hides clients the
+manager may not see (`graph.visibility`): such a client shows only `id`, `kind` and
+`visible: false`; its other fields are null or empty.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING, Any, Final
+
+from graphql import GraphQLError, GraphQLList, GraphQLNonNull, GraphQLResolveInfo
+from strawberry.extensions import SchemaExtension
+
+from api.auth import Principal, Role
+
+ALL: Final = frozenset(Role)
+CREDIT: Final = frozenset({Role.MANAGER, Role.RISK_OFFICER, Role.ADMIN})
+RISK: Final = frozenset({Role.RISK_OFFICER, Role.ADMIN})
+ADMIN: Final = frozenset({Role.ADMIN})
+
+if TYPE_CHECKING:
+    ResolveInfo = GraphQLResolveInfo[Any]
+FORBIDDEN: Final = "FORBIDDEN"
+# Fields of a client every principal may see, even of clients outside a manager's book.
+OPAQUE_CLIENT_FIELDS: Final = frozenset({"id", "kind", "visible"})
+
+
+def _rules(*rows: tuple[str, frozenset[Role], str]) -> dict[str, frozenset[Role]]:
+    table: dict[str, frozenset[Role]] = {}
+    for type_name, roles, fields in rows:
+        for field in fields.split():
+            key = f"{type_name}.{field}"
+            assert key not in table, f"two rules for {key}"
+            table[key] = roles
+    return table
+
+
+RULES: Final = _rules(
+    ("Query", ALL, "client clients manager managers department departments product products "
+                   "relationshipGraph"),
+    ("Query", RISK, "creditExposure guaranteeCircles largestExposures riskSettings"),
+    ("Mutation", ADMIN, "setRiskSettings"),
+    ("Client", ALL, "id name kind segment status grade riskRating industry region version visible "
+                    "managers primaryManager secondaryManagers departmentPath holdings group "
+                    "relatedClients"),
+    ("Client", CREDIT, "facilities"),
+    ("ClientManager", ALL, "role since manager"),
+    ("ClientGroup", ALL, "memberCount totalBalance root members"),
+    ("ClientGroup", CREDIT, "totalFacilities totalDrawn"),
+    ("Holding", ALL, "product balance since active"),
+    ("RelatedClient", ALL, "kind direction role otherRole share basis client"),
+    ("RelatedClient", CREDIT, "amount facilityId"),
+    ("Facility", CREDIT, "id type limit drawn currency status grantedAt borrower "
+                         "grantingDepartment approvingDepartment"),
+    ("Manager", ALL, "id name level education title creditYears active version department "
+                     "reportsTo clients"),
+    ("ManagedClient", ALL, "role since client"),
+    ("Department", ALL, "id name function model archived version parent children linearTo "
+                        "linearFrom checks checkedBy pathToRoot members products"),
+    ("DepartmentLink", ALL, "department since note"),
+    ("Product", ALL, "id name category audience riskLevel offeredBy crossSellsTo"),
+    ("CrossSell", ALL, "product support confidence lift pinned"),
+    ("PageInfo", ALL, "hasNextPage endCursor"),
+    ("ClientConnection", ALL, "edges pageInfo totalCount"),
+    ("ClientEdge", ALL, "cursor node"),
+    ("ManagerConnection", ALL, "edges pageInfo totalCount"),
+    ("ManagerEdge", ALL, "cursor node"),
+    ("DepartmentConnection", ALL, "edges pageInfo totalCount"),
+    ("DepartmentEdge", ALL, "cursor node"),
+    ("ProductConnection", ALL, "edges pageInfo totalCount"),
+    ("ProductEdge", ALL, "cursor node"),
+    ("RelationshipGraph", ALL, "nodes edges truncated"),
+    ("GraphNode", ALL, "id kind label distance properties"),
+    ("GraphEdge", ALL, "id source target type properties"),
+    ("CreditExposure", RISK, "client maxDepth total direct affiliated indirect drawn members "
+                             "limitUsage grantingDepartments multipleGrantors unifiedLimit "
+                             "unapprovedFacilities capitalBase"),
+    ("MemberExposure", RISK, "client path facilities own drawn guaranteedOutside"),
+    ("JoinLink", RISK, "fromId toId kind share"),
+    ("LimitUsage", RISK, "rule amount capital limitPercent limitAmount usagePercent breached "
+                         "reportable"),
+    ("GrantingDepartment", RISK, "department amount facilityCount"),
+    ("UnapprovedFacility", RISK, "facility reason"),
+    ("CapitalBase", RISK, "profile tier1Capital netCapital"),
+    ("GuaranteeCircles", RISK, "circles mutualPairs complete"),
+    ("GuaranteeCircle", RISK, "memberIds size mutual links guaranteed exposure members"),
+    ("CircleLink", RISK, "guarantorId borrowerId facilityId amount"),
+    ("LargeExposure", RISK, "root memberIds direct indirect total limitUsage"),
+    ("ValidationError", ALL, "message field"),
+)  # fmt: skip
+
+
+class Forbidden(GraphQLError):
+    def __init__(self, field: str) -> None:
+        super().__init__(f"Not allowed: {field}", extensions={"code": FORBIDDEN, "field": field})
+
+
+def may(principal: Principal | None, key: str) -> bool:
+    roles = RULES.get(key)
+    return principal is not None and roles is not None and principal.role in roles
+
+
+def _empty_for(info: ResolveInfo) -> list[Any] | None:
+    rtype = info.return_type
+    inner = rtype.of_type if isinstance(rtype, GraphQLNonNull) else rtype
+    return [] if isinstance(inner, GraphQLList) else None
+
+
+class PermissionExtension(SchemaExtension):
+    def resolve(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: ResolveInfo,
+        *args: str,
+        **kwargs: Any,
+    ) -> Any:
+        type_name = info.parent_type.name
+        if type_name.startswith("__") or info.field_name.startswith("__"):
+            return _next(root, info, *args, **kwargs)
+        key = f"{type_name}.{info.field_name}"
+        principal: Principal | None = getattr(info.context, "principal", None)
+        if not may(principal, key):
+            raise Forbidden(key)
+        assert principal is not None
+        if (
+            type_name == "Client"
+            and principal.role is Role.MANAGER
+            and info.field_name not in OPAQUE_CLIENT_FIELDS
+        ):
+            return self._if_visible(_next, root, info, args, kwargs)
+        return _next(root, info, *args, **kwargs)
+
+    async def _if_visible(
+        self,
+        _next: Callable[..., Any],
+        root: Any,
+        info: ResolveInfo,
+        args: tuple[str, ...],
+        kwargs: dict[str, Any],
+    ) -> Any:
+        if not await info.context.loaders.client_visible.load(str(root.id)):
+            return _empty_for(info)
+        result = _next(root, info, *args, **kwargs)
+        return await result if isinstance(result, Awaitable) else result

@@ -45,18 +45,22 @@ async def get_capital_base(db: Db) -> CapitalBase:
     )
 
 
-def validate_base(base: CapitalBase) -> None:
-    for field, value in (("tier1Capital", base.tier1_capital), ("netCapital", base.net_capital)):
-        if value <= 0:
-            raise InvalidInput(field, "must be greater than 0")
-        if value != value.quantize(Decimal("0.01")):
-            raise InvalidInput(field, "has more than two decimal places")
+def validate_amounts(tier1_capital: Decimal, net_capital: Decimal) -> None:
+    for field, value in (("tier1Capital", tier1_capital), ("netCapital", net_capital)):
+        if not value.is_finite() or value <= 0:
+            raise InvalidInput(field, "must be a number greater than 0")
+        # Size first: quantizing a huge exponent would itself fail.
         if value >= Decimal("1e16"):
             raise InvalidInput(field, "is implausibly large")
+        if value != value.quantize(Decimal("0.01")):
+            raise InvalidInput(field, "has more than two decimal places")
 
 
-async def set_capital_base(db: Db, base: CapitalBase, actor: str) -> CapitalBase:
-    validate_base(base)
+async def set_capital_base(
+    db: Db, profile: LimitProfile, tier1_capital: Decimal, net_capital: Decimal, actor: str
+) -> CapitalBase:
+    validate_amounts(tier1_capital, net_capital)
+    base = CapitalBase(profile=profile, tier1_capital=tier1_capital, net_capital=net_capital)
 
     async def work(tx: AsyncManagedTransaction) -> None:
         await tx.run(

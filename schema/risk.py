@@ -305,11 +305,14 @@ class RiskMutation:
     async def set_risk_settings(
         self, info: CtxInfo, input: RiskSettingsInput
     ) -> SetRiskSettingsResult:
-        base = CapitalBaseModel(
-            profile=input.profile, tier1_capital=input.tier1_capital, net_capital=input.net_capital
-        )
         try:
-            saved = await set_capital_base(info.context.db, base, actor="api")
+            saved = await set_capital_base(
+                info.context.db,
+                input.profile,
+                input.tier1_capital,
+                input.net_capital,
+                actor=info.context.principal.subject if info.context.principal else "unknown",
+            )
         except GraphError as exc:
             error = to_error_type(exc)
             assert isinstance(error, ValidationError)

@@ -35,7 +35,7 @@ class GraphState:
     demo_loaded = False
 
 
-TEST_SECRET = "test-secret-for-rmgraph-suite-only-0123456789"
+TEST_SECRET = "test-secret-for-the-rmgraph-suite-only-" + "0123456789abcdef" * 3
 os.environ["RMGRAPH_JWT_SECRET"] = TEST_SECRET
 os.environ.pop("RMGRAPH_JWT_PUBLIC_KEY", None)
 

@@ -1,0 +1,81 @@
+"""Authentication and request limits at the HTTP edge, before any resolver runs."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+import pytest
+from neo4j import Driver
+from starlette.testclient import TestClient
+
+from api.auth import Role
+from tests.conftest import TEST_SECRET, bearer
+
+QUERY = {"query": "{ clients(first: 1) { totalCount } }"}
+
+
+def _post(api: TestClient, headers: dict[str, str], json: object = QUERY) -> tuple[int, object]:
+    response = api.post("/graphql", json=json, headers=headers)
+    return response.status_code, response.json()
+
+
+@pytest.mark.parametrize(
+    ("authorization", "message"),
+    [
+        ("", "missing bearer token"),
+        ("Basic dXNlcjpwYXNz", "missing bearer token"),
+        ("Bearer not.a.jwt", "invalid token"),
+        ("Bearer " + jwt.encode({"sub": "x", "role": "ADMIN", "exp": 2**31}, "w" * 64),
+         "invalid token"),
+        ("Bearer " + jwt.encode({"sub": "x", "role": "ADMIN", "exp": int(time.time()) - 60},
+                                TEST_SECRET), "token expired"),
+        ("Bearer " + jwt.encode({"sub": "x", "role": "ADMIN"}, TEST_SECRET), "invalid token"),
+        ("Bearer " + jwt.encode({"sub": "x", "role": "ROOT", "exp": 2**31}, TEST_SECRET),
+         "token has no valid role"),
+        ("Bearer " + jwt.encode({"sub": "x", "role": "MANAGER", "exp": 2**31}, TEST_SECRET),
+         "a MANAGER token needs managerId"),
+        ("Bearer " + jwt.encode({"sub": "x", "role": "ADMIN", "exp": 2**31}, TEST_SECRET,
+                                algorithm="HS512"), "invalid token"),
+    ],
+)  # fmt: skip
+def test_requests_without_a_valid_token_get_401(
+    api: TestClient, authorization: str, message: str
+) -> None:
+    status, body = _post(api, {"Authorization": authorization})
+    assert status == 401
+    assert body == {"error": message}
+
+
+def test_health_checks_need_no_token(api: TestClient) -> None:
+    for path in ("/healthz", "/readyz"):
+        assert api.get(path, headers={"Authorization": ""}).status_code == 200
+
+
+def test_graphiql_page_loads_without_token_but_queries_do_not(api: TestClient) -> None:
+    page = api.get("/graphql", headers={"Authorization": "", "Accept": "text/html"})
+    assert page.status_code == 200 and "graphiql" in page.text.lower()
+    query = api.get("/graphql?query={clients{totalCount}}", headers={"Authorization": ""})
+    assert query.status_code == 401
+
+
+def test_each_role_token_is_accepted(api: TestClient, demo_bank: Driver) -> None:
+    for headers in (bearer(Role.VIEWER), bearer(Role.RISK_OFFICER), bearer(Role.ADMIN),
+                    bearer(Role.MANAGER, "mgr-001")):  # fmt: skip
+        status, body = _post(api, headers)
+        assert status == 200 and "errors" not in body, body  # type: ignore[operator]
+
+
+def test_oversized_body_is_refused(api: TestClient) -> None:
+    padding = "#" + "x" * (256 * 1024)
+    status, body = _post(api, bearer(), {"query": "{ clients(first: 1) { totalCount } }" + padding})
+    assert status == 413
+    assert body == {"error": "request body over 262144 bytes"}
+
+
+def test_batches_are_capped_at_five(api: TestClient, demo_bank: Driver) -> None:
+    status, body = _post(api, bearer(), [QUERY] * 5)
+    assert status == 200 and isinstance(body, list) and len(body) == 5
+    response = api.post("/graphql", json=[QUERY] * 6, headers=bearer())
+    assert response.status_code == 400
+    assert "Too many operations" in response.text

@@ -1,0 +1,111 @@
+"""Hostile input thrown at the key queries and the mutation over HTTP: every answer is a typed
+error or a valid result, never a 500, and a rejected write leaves the graph as it was."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from neo4j import Driver
+from starlette.testclient import TestClient
+
+from tests.conftest import graph_snapshot
+
+INJECTION = [
+    "' OR 1=1 //",
+    '") DETACH DELETE n //',
+    "cli-0001'}) MATCH (n) DETACH DELETE n //",
+    "}]->(x) RETURN x //",
+    "\u0000",
+    "华东钢铁集团有限公司",
+    "😀" * 50,
+    "",
+    " ",
+    "a" * 10_000,
+]
+texts = st.one_of(st.sampled_from(INJECTION), st.text(max_size=300))
+ints = st.one_of(st.integers(), st.sampled_from([-(2**63), 2**63, 0, -1, 10**30]))
+decimals = st.one_of(
+    st.sampled_from(["-1", "1e400", "NaN", "Infinity", "0.001", "99999999999999999999.99", "x"]),
+    st.decimals(allow_nan=True, allow_infinity=True).map(str),
+    texts,
+)
+
+QUERIES: list[tuple[str, dict[str, st.SearchStrategy[Any]]]] = [
+    ("query ($id: ID!) { client(id: $id) { id name relatedClients { kind } } }", {"id": texts}),
+    (
+        "query ($n: Int!, $after: String, $name: String) { clients(first: $n, after: $after, "
+        "filter: {nameContains: $name}) { totalCount edges { node { id } } } }",
+        {"n": ints, "after": st.one_of(st.none(), texts), "name": st.one_of(st.none(), texts)},
+    ),
+    (
+        "query ($id: ID!, $d: Int!, $l: Int!) { relationshipGraph(clientId: $id, depth: $d, "
+        "limit: $l) { truncated } }",
+        {"id": texts, "d": ints, "l": ints},
+    ),
+    (
+        "query ($id: ID!, $d: Int!) { creditExposure(clientId: $id, maxDepth: $d) { total } }",
+        {"id": texts, "d": ints},
+    ),
+    (
+        "query ($s: Int!, $m: Decimal) { guaranteeCircles(maxSize: $s, minExposure: $m) "
+        "{ complete } }",
+        {"s": ints, "m": st.one_of(st.none(), decimals)},
+    ),
+]
+
+MUTATION = (
+    "mutation ($p: LimitProfile!, $t: Decimal!, $n: Decimal!) { setRiskSettings(input: "
+    "{profile: $p, tier1Capital: $t, netCapital: $n}) { __typename } }"
+)
+
+
+def _check(body: dict[str, Any]) -> None:
+    for error in body.get("errors") or []:
+        assert "Traceback" not in error["message"]
+        code = (error.get("extensions") or {}).get("code")
+        assert code != "INTERNAL_ERROR", error
+
+
+def _variables(spec: dict[str, st.SearchStrategy[Any]]) -> st.SearchStrategy[dict[str, Any]]:
+    return st.fixed_dictionaries(spec)
+
+
+FAST = settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+
+
+@FAST
+@given(data=st.data())
+def test_queries_answer_hostile_input_with_typed_errors(
+    api: TestClient, demo_bank: Driver, data: st.DataObject
+) -> None:
+    query, spec = data.draw(st.sampled_from(QUERIES))
+    variables = data.draw(_variables(spec))
+    response = api.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code in (200, 400), response.text
+    if response.status_code == 200:
+        _check(response.json())
+
+
+@FAST
+@given(
+    profile=st.sampled_from(["CN_2018", "BASEL", "NOPE", "' OR 1=1"]),
+    tier1=decimals,
+    net=decimals,
+)
+def test_rejected_settings_leave_the_graph_unchanged(
+    api: TestClient, writable_demo_bank: Driver, profile: str, tier1: str, net: str
+) -> None:
+    before = graph_snapshot(writable_demo_bank)
+    response = api.post(
+        "/graphql", json={"query": MUTATION, "variables": {"p": profile, "t": tier1, "n": net}}
+    )
+    assert response.status_code in (200, 400), response.text
+    body = response.json()
+    _check(body)
+    typename = ((body.get("data") or {}).get("setRiskSettings") or {}).get("__typename")
+    if typename != "CapitalBase":
+        assert graph_snapshot(writable_demo_bank) == before

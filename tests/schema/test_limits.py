@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any, LiteralString
+
 import pytest
-from neo4j import Driver
+from neo4j import Driver, Record
 
 from graph.db import Db
 from graph.errors import QueryTimeout
@@ -42,12 +45,27 @@ async def test_oversized_page_is_refused(demo_bank: Driver, db: Db) -> None:
     assert ctx.db.round_trips == 0
 
 
+SLOW: LiteralString = "UNWIND range(1, 300000000) AS x WITH x WHERE x % 7 = 0 RETURN count(*)"
+
+
+class SlowDb(Db):
+    """Every read is preceded by Cypher that outlasts the timeout, so a field's own query
+    reliably hits the database's real time limit."""
+
+    async def read(
+        self, query: LiteralString, params: Mapping[str, Any] | None = None
+    ) -> list[Record]:
+        await super().read(SLOW)
+        return await super().read(query, params)
+
+
 async def test_slow_cypher_is_cancelled_with_a_typed_error(demo_bank: Driver, db: Db) -> None:
     slow = Db(db.driver, db.database, tx_timeout=0.05)
     with pytest.raises(QueryTimeout):
-        await slow.read("UNWIND range(1, 300000000) AS x WITH x WHERE x % 7 = 0 RETURN count(*)")
+        await slow.read(SLOW)
     data, errors, _ = await execute(
-        slow, '{ relationshipGraph(clientId: "cli-hdsteel", depth: 4, limit: 1000) { truncated } }'
+        SlowDb(db.driver, db.database, tx_timeout=0.05),
+        '{ relationshipGraph(clientId: "cli-hdsteel", depth: 4, limit: 1000) { truncated } }',
     )
     assert data == {"relationshipGraph": None}
     [error] = errors

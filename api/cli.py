@@ -108,6 +108,31 @@ def cmd_neo4j(args: argparse.Namespace) -> None:
                 signal.pause()
 
 
+def cmd_refresh_cross_sell(args: argparse.Namespace) -> None:
+    import asyncio
+
+    from neo4j import AsyncGraphDatabase
+
+    from graph.cross_sell_refresh import refresh_cross_sell
+    from graph.db import Db
+
+    async def refresh(conn: Connection) -> None:
+        settings = Neo4jSettings()
+        driver = AsyncGraphDatabase.driver(conn.uri, auth=(conn.user, conn.password))
+        try:
+            db = Db(driver, settings.database, tx_timeout=600)
+            done = await refresh_cross_sell(db, args.min_support, args.min_confidence)
+        finally:
+            await driver.close()
+        print(
+            f"cross-sell links: {done.links} from {done.clients} clients; "
+            f"{done.removed} old links removed, {done.pinned_kept} pinned kept"
+        )
+
+    with provide_neo4j() as conn:
+        asyncio.run(refresh(conn))
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from schema.build import SDL_PATH, export_sdl
 
@@ -132,6 +157,10 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--manager-id", default=None, help="required for --role MANAGER")
     token.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
     token.set_defaults(func=cmd_token)
+    cross = sub.add_parser("refresh-cross-sell", help="recompute cross-sell links from holdings")
+    cross.add_argument("--min-support", type=float, default=0.02)
+    cross.add_argument("--min-confidence", type=float, default=0.1)
+    cross.set_defaults(func=cmd_refresh_cross_sell)
     export = sub.add_parser("export-schema", help="write schema/schema.graphql from the code")
     export.set_defaults(func=cmd_export_schema)
     return parser

@@ -18,6 +18,7 @@ from strawberry.tools import merge_types
 
 from api.settings import ApiSettings
 from schema.client360 import Client360Query
+from schema.cross_sell import CrossSellMutation, CrossSellQuery
 from schema.errors import MaskInternalErrors
 from schema.permissions import PermissionExtension
 from schema.query import CoreQuery
@@ -25,8 +26,8 @@ from schema.risk import RiskMutation, RiskQuery
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
-Query = merge_types("Query", (CoreQuery, Client360Query, RiskQuery))
-Mutation = merge_types("Mutation", (RiskMutation,))
+Query = merge_types("Query", (CoreQuery, Client360Query, RiskQuery, CrossSellQuery))
+Mutation = merge_types("Mutation", (RiskMutation, CrossSellMutation))
 
 
 def build_schema(settings: ApiSettings) -> strawberry.Schema:

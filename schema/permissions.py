@@ -20,6 +20,7 @@ ALL: Final = frozenset(Role)
 CREDIT: Final = frozenset({Role.MANAGER, Role.RISK_OFFICER, Role.ADMIN})
 RISK: Final = frozenset({Role.RISK_OFFICER, Role.ADMIN})
 ADMIN: Final = frozenset({Role.ADMIN})
+SELLING: Final = frozenset({Role.MANAGER, Role.ADMIN})
 
 if TYPE_CHECKING:
     ResolveInfo = GraphQLResolveInfo[Any]
@@ -42,7 +43,9 @@ RULES: Final = _rules(
     ("Query", ALL, "client clients manager managers department departments product products "
                    "relationshipGraph"),
     ("Query", RISK, "creditExposure guaranteeCircles largestExposures riskSettings"),
-    ("Mutation", ADMIN, "setRiskSettings"),
+    ("Query", SELLING, "crossSellPaths crossSellOpportunities introductionPaths"),
+    ("Query", ALL, "productsPerClient"),
+    ("Mutation", ADMIN, "setRiskSettings refreshCrossSell"),
     ("Client", ALL, "id name kind segment status grade riskRating industry region version visible "
                     "managers primaryManager secondaryManagers departmentPath holdings group "
                     "relatedClients"),
@@ -90,6 +93,12 @@ RULES: Final = _rules(
     ("CircleLink", RISK, "guarantorId borrowerId facilityId amount"),
     ("LargeExposure", RISK, "root memberIds direct indirect total limitUsage"),
     ("ValidationError", ALL, "message field"),
+    ("CrossSellSuggestion", SELLING, "productIds score steps product client"),
+    ("CrossSellStep", SELLING, "fromProductId toProductId support confidence lift"),
+    ("IntroductionPaths", SELLING, "chains reason truncated"),
+    ("IntroductionHop", SELLING, "fromId toId kinds"),
+    ("ProductsPerClient", ALL, "activeClients clientsWithProducts holdings productsPerClient most"),
+    ("CrossSellRefresh", ADMIN, "clients links removed pinnedKept"),
 )  # fmt: skip
 
 

@@ -38,6 +38,12 @@ ROOT_REQUESTS = {
     "Query.guaranteeCircles": "{ guaranteeCircles(maxSize: 2) { complete } }",
     "Query.largestExposures": "{ largestExposures(first: 1) { total } }",
     "Query.riskSettings": "{ riskSettings { profile } }",
+    "Query.crossSellPaths": '{ crossSellPaths(clientId: "cli-0001") { score } }',
+    "Query.crossSellOpportunities": '{ crossSellOpportunities(managerId: "mgr-001") { score } }',
+    "Query.introductionPaths": '{ introductionPaths(managerId: "mgr-001", prospectId: '
+    '"cli-0317") { reason } }',
+    "Query.productsPerClient": "{ productsPerClient { productsPerClient } }",
+    "Mutation.refreshCrossSell": "mutation { refreshCrossSell(minSupport: 2) { __typename } }",
     # Invalid input on purpose: allowed roles get a typed ValidationError and nothing is written.
     "Mutation.setRiskSettings": "mutation { setRiskSettings(input: {profile: BASEL, "
     'tier1Capital: "-1", netCapital: "1"}) { __typename } }',
@@ -71,7 +77,7 @@ async def test_root_fields_by_role(demo_bank: Driver, db: Db, role: Role, field:
     if role in RULES[field]:
         assert errors == [], errors
         assert (data is not None and data[field.split(".")[1]] is not None) or field.endswith(
-            ("client", "relationshipGraph")  # a manager sees null for clients outside its book
+            ("client", "relationshipGraph", "crossSellPaths")  # null outside a manager's book
         )
     else:
         assert codes == ["FORBIDDEN"]

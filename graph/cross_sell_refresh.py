@@ -1,0 +1,102 @@
+"""Recompute `CROSS_SELLS_TO` from the holdings in the graph, in one transaction.
+
+Only active holdings count, each (client, product) once. For products A and B, over the clients
+holding at least one active product:
+support(A→B) = share holding both; confidence(A→B) = P(B | A); lift(A→B) = confidence / P(B).
+A link is kept when support ≥ min_support, confidence ≥ min_confidence and lift > 1. Links a
+product department pinned (`pinned: true`) are never removed; their measures are refreshed.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, LiteralString
+
+from neo4j import AsyncManagedTransaction
+
+from graph.db import Db
+from graph.errors import InvalidInput
+from graph.models import GraphModel
+
+ACTIVE_CLIENTS: Final[LiteralString] = """
+MATCH (c:Client) WHERE EXISTS { (c)-[h:HOLDS]->(:Product) WHERE h.active }
+RETURN count(c) AS clients
+"""
+
+HOLDERS: Final[LiteralString] = """
+MATCH (p:Product)
+RETURN p.id AS productId, COUNT { (p)<-[h:HOLDS]-(:Client) WHERE h.active } AS holders
+"""
+
+PAIRS: Final[LiteralString] = """
+MATCH (a:Product)<-[ha:HOLDS]-(c:Client)-[hb:HOLDS]->(b:Product)
+WHERE ha.active AND hb.active AND a <> b
+RETURN a.id AS fromId, b.id AS toId, count(DISTINCT c) AS both
+"""
+
+REMOVE_UNPINNED: Final[LiteralString] = """
+MATCH (:Product)-[r:CROSS_SELLS_TO]->(:Product) WHERE NOT coalesce(r.pinned, false)
+DELETE r
+RETURN count(*) AS removed
+"""
+
+WRITE_LINKS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (a:Product {id: row.fromId}), (b:Product {id: row.toId})
+MERGE (a)-[r:CROSS_SELLS_TO]->(b)
+ON CREATE SET r.pinned = false
+SET r.support = row.support, r.confidence = row.confidence, r.lift = row.lift,
+    r.refreshedAt = datetime()
+RETURN count(*) AS written
+"""
+
+PINNED: Final[LiteralString] = """
+MATCH (a:Product)-[r:CROSS_SELLS_TO {pinned: true}]->(b:Product)
+RETURN a.id AS fromId, b.id AS toId
+"""
+
+
+class RefreshResult(GraphModel):
+    clients: int
+    links: int  # links in the graph after the refresh
+    removed: int  # unpinned links deleted before writing the new set
+    pinned_kept: int
+
+
+def compute_measures(
+    clients: int, holders: dict[str, int], pairs: dict[tuple[str, str], int]
+) -> dict[tuple[str, str], tuple[float, float, float]]:
+    """(support, confidence, lift) for every ordered pair with co-holders."""
+    out = {}
+    for (a, b), both in pairs.items():
+        if clients and holders.get(a) and holders.get(b):
+            confidence = both / holders[a]
+            out[(a, b)] = (both / clients, confidence, confidence / (holders[b] / clients))
+    return out
+
+
+def _check_threshold(name: str, value: float) -> None:
+    if not 0.0 <= value <= 1.0:
+        raise InvalidInput(name, "must be between 0 and 1")
+
+
+async def refresh_cross_sell(db: Db, min_support: float, min_confidence: float) -> RefreshResult:
+    _check_threshold("minSupport", min_support)
+    _check_threshold("minConfidence", min_confidence)
+
+    async def work(tx: AsyncManagedTransaction) -> RefreshResult:
+        clients = (await (await tx.run(ACTIVE_CLIENTS)).single(strict=True))["clients"]
+        holders = {r["productId"]: r["holders"] async for r in await tx.run(HOLDERS)}
+        pairs = {(r["fromId"], r["toId"]): r["both"] async for r in await tx.run(PAIRS)}
+        pinned = {(r["fromId"], r["toId"]) async for r in await tx.run(PINNED)}
+        measures = compute_measures(clients, holders, pairs)
+        rows: list[dict[str, Any]] = [
+            {"fromId": a, "toId": b, "support": s, "confidence": c, "lift": lift}
+            for (a, b), (s, c, lift) in sorted(measures.items())
+            if (s >= min_support and c >= min_confidence and lift > 1) or (a, b) in pinned
+        ]
+        removed = (await (await tx.run(REMOVE_UNPINNED)).single(strict=True))["removed"]
+        await (await tx.run(WRITE_LINKS, rows=rows)).consume()
+        total = len(rows) + len([p for p in pinned if p not in measures])
+        return RefreshResult(clients=clients, links=total, removed=removed, pinned_kept=len(pinned))
+
+    return await db.write(work)

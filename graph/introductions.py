@@ -1,0 +1,112 @@
+"""Warm introductions: the shortest chains of client links from a manager's clients to a prospect.
+
+Links are control, supply chain, family, economic dependence, key person (`RELATED_TO`) and
+guarantee (a client guaranteeing a facility the other borrows), in either direction. The search
+is breadth-first from the prospect, one batched query per hop (at most `max_hops`), and stops at
+the first hop that reaches any of the manager's clients; every shortest chain found is returned.
+Each level's frontier is capped, so a hub cannot make the search run away.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Final, LiteralString
+
+from graph.db import Db
+from graph.models import GraphModel
+
+MAX_HOPS: Final = 4
+FRONTIER_CAP: Final = 5000
+CHAIN_CAP: Final = 20
+
+BOOK: Final[LiteralString] = """
+OPTIONAL MATCH (m:Manager {id: $managerId})
+OPTIONAL MATCH (p:Client {id: $prospectId})
+RETURN m IS NOT NULL AS managerFound, p IS NOT NULL AS prospectFound,
+       COLLECT { MATCH (m)-[:MANAGES]->(c:Client) RETURN c.id } AS clientIds
+"""
+
+NEIGHBOURS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (c:Client {id: id})
+CALL (c) {
+  MATCH (c)-[:CONTROLS]-(o:Client) RETURN o.id AS otherId, 'CONTROL' AS kind
+  UNION
+  MATCH (c)-[r:RELATED_TO]-(o:Client) RETURN o.id AS otherId, r.kind AS kind
+  UNION
+  MATCH (c)-[:GUARANTEES]->(:Facility)<-[:BORROWS]-(o:Client) RETURN o.id AS otherId,
+        'GUARANTEE' AS kind
+  UNION
+  MATCH (c)-[:BORROWS]->(:Facility)<-[:GUARANTEES]-(o:Client) RETURN o.id AS otherId,
+        'GUARANTEE' AS kind
+}
+WITH id, otherId, kind WHERE otherId <> id
+RETURN id, otherId, kind ORDER BY id, otherId, kind
+"""
+
+
+class IntroductionHop(GraphModel):
+    from_id: str
+    to_id: str
+    kinds: list[str]
+
+
+class IntroductionSearch(GraphModel):
+    chains: list[list[IntroductionHop]]  # each from one of the manager's clients to the prospect
+    reason: str | None = None  # why there is no chain: ALREADY_CLIENT or NO_PATH_WITHIN_MAX_HOPS
+    truncated: bool = False
+
+
+async def find_introductions(
+    db: Db, manager_id: str, prospect_id: str, max_hops: int
+) -> IntroductionSearch | None:
+    """None when the manager or the prospect is unknown."""
+    [book] = await db.read(BOOK, {"managerId": manager_id, "prospectId": prospect_id})
+    if not (book["managerFound"] and book["prospectFound"]):
+        return None
+    mine = set(book["clientIds"])
+    if prospect_id in mine:
+        return IntroductionSearch(chains=[], reason="ALREADY_CLIENT")
+    # parents[node] = {(previous node nearer the prospect, kinds)}
+    kinds: dict[tuple[str, str], set[str]] = defaultdict(set)
+    parents: dict[str, set[str]] = {prospect_id: set()}
+    frontier, truncated = [prospect_id], False
+    for _ in range(max_hops):
+        records = await db.read(NEIGHBOURS, {"ids": frontier})
+        found: set[str] = set()
+        for r in records:
+            other, here = r["otherId"], r["id"]
+            kinds[(other, here)].add(r["kind"])
+            if other not in parents or other in found:
+                parents.setdefault(other, set()).add(here)
+                found.add(other)
+        reached = sorted(found & mine)
+        if reached:
+            return IntroductionSearch(chains=_chains(reached, parents, kinds), truncated=truncated)
+        frontier = sorted(found)
+        if len(frontier) > FRONTIER_CAP:
+            frontier, truncated = frontier[:FRONTIER_CAP], True
+        if not frontier:
+            break
+    return IntroductionSearch(chains=[], reason="NO_PATH_WITHIN_MAX_HOPS", truncated=truncated)
+
+
+def _chains(
+    starts: list[str], parents: dict[str, set[str]], kinds: dict[tuple[str, str], set[str]]
+) -> list[list[IntroductionHop]]:
+    """Every shortest chain from the reached clients back to the prospect, capped, in order."""
+    out: list[list[IntroductionHop]] = []
+
+    def walk(node: str, hops: list[IntroductionHop]) -> None:
+        if len(out) >= CHAIN_CAP:
+            return
+        if not parents[node]:
+            out.append(hops)
+            return
+        for nxt in sorted(parents[node]):
+            hop = IntroductionHop(from_id=node, to_id=nxt, kinds=sorted(kinds[(node, nxt)]))
+            walk(nxt, [*hops, hop])
+
+    for start in starts:
+        walk(start, [])
+    return out

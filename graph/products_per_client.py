@@ -1,0 +1,59 @@
+"""Products per client: distinct products in active holdings per active client holding any.
+
+Scopes: one manager's clients (as primary manager), a department (clients whose primary manager
+is in its direct subtree, so figures roll up), or the whole bank.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final, LiteralString
+
+from graph.db import Db
+from graph.models import GraphModel
+
+STATS: Final[LiteralString] = """
+MATCH (c:Client {status: 'ACTIVE'})
+WHERE ($managerId IS NULL OR EXISTS {
+        MATCH (:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->(c) })
+  AND ($departmentId IS NULL OR EXISTS {
+        MATCH (c)<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->(:Department)
+              -[:DIRECT_REPORT*0..]->(:Department {id: $departmentId}) })
+WITH c, COUNT { MATCH (c)-[h:HOLDS]->(p:Product) WHERE h.active RETURN DISTINCT p } AS products
+WITH count(c) AS clients, sum(CASE WHEN products > 0 THEN 1 ELSE 0 END) AS holding,
+     sum(products) AS holdings, max(products) AS most
+RETURN clients, holding, holdings, coalesce(most, 0) AS most
+"""
+
+SCOPE_EXISTS: Final[LiteralString] = """
+RETURN ($managerId IS NULL OR EXISTS { MATCH (:Manager {id: $managerId}) })
+   AND ($departmentId IS NULL OR EXISTS { MATCH (:Department {id: $departmentId}) }) AS ok
+"""
+
+
+class ProductsPerClient(GraphModel):
+    active_clients: int
+    clients_with_products: int
+    holdings: int
+    products_per_client: Decimal  # holdings / clients with products, to 2 places
+    most: int
+
+
+async def get_products_per_client(
+    db: Db, manager_id: str | None, department_id: str | None
+) -> ProductsPerClient | None:
+    """None when the named manager or department does not exist."""
+    params = {"managerId": manager_id, "departmentId": department_id}
+    [exists] = await db.read(SCOPE_EXISTS, params)
+    if not exists["ok"]:
+        return None
+    [row] = await db.read(STATS, params)
+    holding = row["holding"]
+    ratio = Decimal(row["holdings"]) / Decimal(holding) if holding else Decimal(0)
+    return ProductsPerClient(
+        active_clients=row["clients"],
+        clients_with_products=holding,
+        holdings=row["holdings"],
+        products_per_client=ratio.quantize(Decimal("0.01")),
+        most=row["most"],
+    )

@@ -9,7 +9,7 @@ import pytest
 from neo4j import Driver
 
 from api.auth import Principal, Role
-from graph.bank_rows import BankRows
+from graph.bank_rows import BankRows, HoldingRow
 from graph.cross_sell_refresh import compute_measures
 from graph.db import Db
 from seeds.loader import load
@@ -53,11 +53,13 @@ def build_sell_bank() -> BankRows:
     ]  # fmt: skip
     held = {"k1": "AB", "k2": "ABC", "k3": "AC", "k4": "B", "k5": "D", "k6": "AE"}
     bank.holdings = [
-        {"clientId": c, "productId": p, "balanceCents": 100, "since": "2021-01-01", "active": True}
+        HoldingRow(clientId=c, productId=p, balanceCents=100, since="2021-01-01", active=True)
         for c, ps in held.items()
         for p in ps
-    ] + [{"clientId": "k4", "productId": "C", "balanceCents": 1, "since": "2021-01-01",
-          "active": False}]  # fmt: skip
+    ]
+    bank.holdings.append(
+        HoldingRow(clientId="k4", productId="C", balanceCents=1, since="2021-01-01", active=False)
+    )
     bank.cross_sells = [
         # stale and unpinned: a refresh removes it
         {"fromId": "D", "toId": "A", "support": 0.5, "confidence": 0.5, "lift": 5.0, "pinned": False},

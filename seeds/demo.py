@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from itertools import combinations
 from typing import Final
 
 from graph.bank_rows import (
@@ -30,6 +29,7 @@ from graph.bank_rows import (
     ProductRow,
     RelatedRow,
 )
+from graph.cross_sell_refresh import compute_measures
 
 SEED: Final = 20261128
 YUAN: Final = 100  # cents per yuan
@@ -355,28 +355,27 @@ def _holdings(bank: BankRows, rng: random.Random) -> None:
 
 
 def compute_cross_sells(bank: BankRows, min_support: float = 0.02) -> list[CrossSellRow]:
-    """support, confidence and lift of every product pair from active holdings."""
+    """The measures of every product pair from active holdings, as a refresh computes them."""
     holders: dict[str, set[str]] = defaultdict(set)
     for h in bank.holdings:
         if h["active"]:
             holders[h["productId"]].add(h["clientId"])
-    clients = set().union(*holders.values())
-    total = len(clients)
-    rows: list[CrossSellRow] = []
-    for a, b in sorted(combinations(sorted(holders), 2)):
-        for x, y in ((a, b), (b, a)):
-            both = len(holders[x] & holders[y])
-            support = both / total
-            confidence = both / len(holders[x])
-            lift = confidence / (len(holders[y]) / total)
-            if support >= min_support and lift > 1:
-                rows.append(
-                    CrossSellRow(
-                        fromId=x, toId=y, support=support, confidence=confidence, lift=lift,
-                        pinned=(x, y) == PINNED_CROSS_SELL,
-                    )
-                )  # fmt: skip
-    return rows
+    clients = len(set().union(*holders.values()))
+    pairs = {
+        (a, b): len(holders[a] & holders[b])
+        for a in sorted(holders)
+        for b in sorted(holders)
+        if a != b and holders[a] & holders[b]
+    }
+    measures = compute_measures(clients, {p: len(c) for p, c in holders.items()}, pairs)
+    return [
+        CrossSellRow(
+            fromId=a, toId=b, support=support, confidence=confidence, lift=lift,
+            pinned=(a, b) == PINNED_CROSS_SELL,
+        )
+        for (a, b), (support, confidence, lift) in sorted(measures.items())
+        if support >= min_support and lift > 1
+    ]  # fmt: skip
 
 
 def _controls(bank: BankRows) -> None:

@@ -43,7 +43,7 @@ class CrossSellSuggestion:
         description="From a product the client holds to the suggested one."
     )
     score: float = strawberry.field(
-        description="Product of the chain's confidences × its smallest lift."
+        description="Product of the chain's confidences; ties go to the stronger weakest lift."
     )
     steps: list[CrossSellStep]
 

@@ -154,14 +154,14 @@ async def _paths(db: Db, client_id: str, hops: int = 3) -> list[tuple[str, list[
 
 async def test_paths_rank_exclude_and_break_ties(sell_bank: Driver, db: Db) -> None:
     await _refresh(db)
-    # k1 holds A and B: C via A (0.5 × 1.5); D and G via B tie at 0.2 × 2.0, by id. E is for
-    # corporates; R (risk 5) exceeds k1's rating 3; A and B are held.
+    # k1 holds A and B: C via A (confidence 0.5); D and G via B tie at 0.2 with equal lifts, so
+    # by id. E is for corporates; R (risk 5) exceeds k1's rating 3; A and B are held.
     assert await _paths(db, "k1") == [
-        ("C", ["A", "C"], 0.75), ("D", ["B", "D"], 0.4), ("G", ["B", "G"], 0.4),
+        ("C", ["A", "C"], 0.5), ("D", ["B", "D"], 0.2), ("G", ["B", "G"], 0.2),
     ]  # fmt: skip
-    # k2 (rating 5) may have R: via C directly (1.0 × 3.0) beats A→C→R (0.5 × 1.0 × 1.5).
+    # k2 (rating 5) may have R: via C directly (1.0) beats A→C→R (0.5 × 1.0).
     assert await _paths(db, "k2") == [
-        ("R", ["C", "R"], 3.0), ("D", ["B", "D"], 0.4), ("G", ["B", "G"], 0.4),
+        ("R", ["C", "R"], 1.0), ("D", ["B", "D"], 0.2), ("G", ["B", "G"], 0.2),
     ]  # fmt: skip
     # k3 holds A and C: R is too risky, E is corporate, nothing else is reachable.
     assert await _paths(db, "k3") == []
@@ -170,7 +170,7 @@ async def test_paths_rank_exclude_and_break_ties(sell_bank: Driver, db: Db) -> N
 async def test_paths_hop_limit(sell_bank: Driver, db: Db) -> None:
     await _refresh(db)
     # k6 (corporate) holds A and E: C one hop away, R two (A→C→R) but k6's rating is 3.
-    assert await _paths(db, "k6", hops=1) == [("C", ["A", "C"], 0.75)]
+    assert await _paths(db, "k6", hops=1) == [("C", ["A", "C"], 0.5)]
     data, errors, _ = await execute(
         db,
         '{ crossSellPaths(clientId: "k6", maxHops: 2) { productIds steps { fromProductId '
@@ -189,7 +189,7 @@ async def test_opportunities_across_the_portfolio(sell_bank: Driver, db: Db) -> 
     assert errors == [] and data is not None
     assert [(o["client"]["id"], o["product"]["id"], round(o["score"], 6))
             for o in data["crossSellOpportunities"]] == [
-        ("k2", "R", 3.0), ("k1", "C", 0.75), ("k1", "D", 0.4),
+        ("k2", "R", 1.0), ("k1", "C", 0.5), ("k1", "D", 0.2),
     ]  # fmt: skip
 
 

@@ -17,6 +17,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from api.settings import ApiSettings
+from schema.admin import AdminMutation, AdminQuery
 from schema.client360 import Client360Query
 from schema.cross_sell import CrossSellMutation, CrossSellQuery
 from schema.errors import MaskInternalErrors
@@ -26,8 +27,8 @@ from schema.risk import RiskMutation, RiskQuery
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
-Query = merge_types("Query", (CoreQuery, Client360Query, RiskQuery, CrossSellQuery))
-Mutation = merge_types("Mutation", (RiskMutation, CrossSellMutation))
+Query = merge_types("Query", (CoreQuery, Client360Query, RiskQuery, CrossSellQuery, AdminQuery))
+Mutation = merge_types("Mutation", (RiskMutation, CrossSellMutation, AdminMutation))
 
 
 def build_schema(settings: ApiSettings) -> strawberry.Schema:

@@ -45,7 +45,11 @@ RULES: Final = _rules(
     ("Query", RISK, "creditExposure guaranteeCircles largestExposures riskSettings"),
     ("Query", SELLING, "crossSellPaths crossSellOpportunities introductionPaths"),
     ("Query", ALL, "productsPerClient"),
-    ("Mutation", ADMIN, "setRiskSettings refreshCrossSell"),
+    ("Mutation", ADMIN, "setRiskSettings refreshCrossSell createDepartment renameDepartment "
+                        "archiveDepartment linkDepartments unlinkDepartments moveDepartment "
+                        "mergeDepartments assignManager transferClient"),
+    ("Query", ADMIN, "auditLog"),
+    ("Query", ALL, "orgChart"),
     ("Client", ALL, "id name kind segment status grade riskRating industry region version visible "
                     "managers primaryManager secondaryManagers departmentPath holdings group "
                     "relatedClients"),
@@ -99,6 +103,18 @@ RULES: Final = _rules(
     ("IntroductionHop", SELLING, "fromId toId kinds"),
     ("ProductsPerClient", ALL, "activeClients clientsWithProducts holdings productsPerClient most"),
     ("CrossSellRefresh", ADMIN, "clients links removed pinnedKept"),
+    ("RestructureSuccess", ADMIN, "dryRun impact auditRecordId"),
+    ("Impact", ADMIN, "departments managers clients linksAdded linksRemoved dropped"),
+    ("LinkChange", ADMIN, "kind fromId toId"),
+    ("NotFoundError", ALL, "message kind id"),
+    ("InvariantViolationError", ALL, "message invariant nodeIds"),
+    ("VersionConflictError", ALL, "message id expectedVersion actualVersion"),
+    ("DuplicateError", ALL, "message id"),
+    ("AuditRecord", ADMIN, "id at actor action input before after"),
+    ("AuditPage", ADMIN, "records endCursor"),
+    ("OrgChart", ALL, "asOf departments links"),
+    ("OrgChartNode", ALL, "id name parentId depth"),
+    ("OrgChartLink", ALL, "kind fromId toId note"),
 )  # fmt: skip
 
 

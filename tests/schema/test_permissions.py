@@ -44,6 +44,27 @@ ROOT_REQUESTS = {
     '"cli-0317") { reason } }',
     "Query.productsPerClient": "{ productsPerClient { productsPerClient } }",
     "Mutation.refreshCrossSell": "mutation { refreshCrossSell(minSupport: 2) { __typename } }",
+    "Query.auditLog": '{ auditLog(nodeId: "dept-hq") { endCursor } }',
+    "Query.orgChart": '{ orgChart(rootId: "dept-hq") { asOf } }',
+    # Dry runs or refused changes on purpose: nothing is written whoever asks.
+    "Mutation.createDepartment": 'mutation { createDepartment(dryRun: true, input: {id: "x-new", '
+    'name: "新部门", function: CLIENT, model: REGION}) { __typename } }',
+    "Mutation.renameDepartment": "mutation { renameDepartment(dryRun: true, input: "
+    '{departmentId: "dept-it", name: "科技部"}) { __typename } }',
+    "Mutation.archiveDepartment": "mutation { archiveDepartment(dryRun: true, input: "
+    '{departmentId: "dept-hq"}) { __typename } }',
+    "Mutation.linkDepartments": "mutation { linkDepartments(dryRun: true, input: {fromId: "
+    '"dept-it", toId: "dept-operations", kind: LINEAR}) { __typename } }',
+    "Mutation.unlinkDepartments": "mutation { unlinkDepartments(dryRun: true, input: {fromId: "
+    '"dept-it", toId: "dept-hq", kind: DIRECT}) { __typename } }',
+    "Mutation.moveDepartment": "mutation { moveDepartment(dryRun: true, input: {departmentId: "
+    '"dept-ka-market-group", newParentId: "dept-retail"}) { __typename } }',
+    "Mutation.mergeDepartments": "mutation { mergeDepartments(dryRun: true, input: {sourceId: "
+    '"dept-ka-east", targetId: "dept-ka-south"}) { __typename } }',
+    "Mutation.assignManager": "mutation { assignManager(dryRun: true, input: {managerId: "
+    '"mgr-001", departmentId: "dept-retail"}) { __typename } }',
+    "Mutation.transferClient": "mutation { transferClient(dryRun: true, input: {clientId: "
+    '"cli-0001", toManagerId: "mgr-002", reason: "测试"}) { __typename } }',
     # Invalid input on purpose: allowed roles get a typed ValidationError and nothing is written.
     "Mutation.setRiskSettings": "mutation { setRiskSettings(input: {profile: BASEL, "
     'tier1Capital: "-1", netCapital: "1"}) { __typename } }',

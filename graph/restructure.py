@@ -1,0 +1,318 @@
+"""Admins restructure the organisation: every change is one transaction that locks the org,
+checks versions, makes the change, re-checks the invariants of the whole department graph,
+records link history and an audit record, and on a dry run rolls everything back.
+
+Invariants (DOMAIN.md §2, §4), checked after every change, inside the transaction:
+- direct links form a forest: at most one direct parent, no cycle;
+- a check-and-balance link never joins a department to itself, its ancestors or descendants;
+- no self-links, and no two links of one kind between the same departments;
+- every active client keeps exactly one primary manager.
+
+Link history: current links stay plain relationships (what every reader sees); each link added
+or removed through here also gets an `:OrgLinkPeriod {kind, fromId, toId, note, validFrom,
+validTo}` record, never deleted, which `org_chart` reads for past moments.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Final, LiteralString
+
+from neo4j import AsyncManagedTransaction
+from pydantic import Field
+
+from graph.db import Db
+from graph.errors import GraphError, InvalidInput, InvariantViolation, NotFound, VersionConflict
+from graph.models import GraphModel
+
+
+class LinkKind(StrEnum):
+    DIRECT = "DIRECT"
+    LINEAR = "LINEAR"
+    CHECK_AND_BALANCE = "CHECK_AND_BALANCE"
+
+
+# Relationship type and note property per kind: prewritten, chosen by the enum.
+_LINK_MATCH: Final[dict[LinkKind, LiteralString]] = {
+    LinkKind.DIRECT: "MATCH (a:Department {id: $fromId})-[r:DIRECT_REPORT]->"
+    "(b:Department {id: $toId})",
+    LinkKind.LINEAR: "MATCH (a:Department {id: $fromId})-[r:LINEAR]->(b:Department {id: $toId})",
+    LinkKind.CHECK_AND_BALANCE: "MATCH (a:Department {id: $fromId})-[r:CHECKS]->"
+    "(b:Department {id: $toId})",
+}
+CREATE_LINK: Final[dict[LinkKind, LiteralString]] = {
+    LinkKind.DIRECT: "MATCH (a:Department {id: $fromId}), (b:Department {id: $toId}) "
+    "CREATE (a)-[:DIRECT_REPORT {since: date()}]->(b)",
+    LinkKind.LINEAR: "MATCH (a:Department {id: $fromId}), (b:Department {id: $toId}) "
+    "CREATE (a)-[:LINEAR {since: date(), purpose: $note}]->(b)",
+    LinkKind.CHECK_AND_BALANCE: "MATCH (a:Department {id: $fromId}), (b:Department {id: $toId}) "
+    "CREATE (a)-[:CHECKS {since: date(), scope: $note}]->(b)",
+}
+DELETE_LINK: Final[dict[LinkKind, LiteralString]] = {
+    kind: stmt + " WITH r, r.since AS since, coalesce(r.purpose, r.scope) AS note DELETE r "
+    "RETURN since, note"
+    for kind, stmt in _LINK_MATCH.items()
+}
+LINK_EXISTS: Final[dict[LinkKind, LiteralString]] = {
+    kind: stmt + " RETURN count(r) AS n" for kind, stmt in _LINK_MATCH.items()
+}
+
+LOCK_ORG: Final[LiteralString] = """
+MERGE (l:OrgLock {id: 'org'})
+SET l.touchedAt = datetime()
+"""
+
+DEPARTMENTS: Final[LiteralString] = """
+UNWIND $ids AS id
+OPTIONAL MATCH (d:Department {id: id})
+RETURN id, d IS NOT NULL AS found, d.version AS version, coalesce(d.archived, false) AS archived,
+       d.name AS name
+"""
+
+OPEN_PERIOD: Final[LiteralString] = """
+CREATE (:OrgLinkPeriod {kind: $kind, fromId: $fromId, toId: $toId, note: $note,
+                        validFrom: datetime(), validTo: null})
+"""
+
+CLOSE_PERIOD: Final[LiteralString] = """
+OPTIONAL MATCH (p:OrgLinkPeriod {kind: $kind, fromId: $fromId, toId: $toId})
+WHERE p.validTo IS NULL
+WITH collect(p) AS open
+FOREACH (p IN open | SET p.validTo = datetime())
+WITH open WHERE size(open) = 0
+// A link from before history was kept (seeded or imported): record the period it had.
+CREATE (:OrgLinkPeriod {kind: $kind, fromId: $fromId, toId: $toId, note: $note,
+                        validFrom: datetime({date: coalesce($since, date('1900-01-01'))}),
+                        validTo: datetime()})
+"""
+
+# Touched nodes by label, so each lookup uses its label's id index.
+TOUCHED: Final[LiteralString] = """
+CALL () {
+  UNWIND $departments AS id MATCH (n:Department {id: id}) RETURN n
+  UNION
+  UNWIND $managers AS id MATCH (n:Manager {id: id}) RETURN n
+  UNION
+  UNWIND $clients AS id MATCH (n:Client {id: id}) RETURN n
+}
+"""
+
+BUMP_VERSIONS: Final[LiteralString] = TOUCHED + "SET n.version = coalesce(n.version, 0) + 1"
+
+VIOLATIONS: Final[LiteralString] = """
+CALL () {
+  MATCH (d:Department) WHERE COUNT { (d)-[:DIRECT_REPORT]->() } > 1
+  RETURN 'SINGLE_PARENT' AS invariant, [d.id] AS ids
+  UNION ALL
+  MATCH (d:Department) WHERE EXISTS { (d)-[:DIRECT_REPORT*1..64]->(d) }
+  RETURN 'DIRECT_FOREST' AS invariant, [d.id] AS ids
+  UNION ALL
+  MATCH (a:Department)-[r:DIRECT_REPORT|LINEAR|CHECKS]->(a)
+  RETURN 'NO_SELF_LINK' AS invariant, [a.id] AS ids
+  UNION ALL
+  MATCH (a:Department)-[r:DIRECT_REPORT|LINEAR|CHECKS]->(b:Department)
+  WITH a, b, type(r) AS t, count(r) AS n WHERE n > 1
+  RETURN 'NO_DUPLICATE_LINK' AS invariant, [a.id, b.id] AS ids
+  UNION ALL
+  MATCH (a:Department)-[:CHECKS]->(b:Department)
+  WHERE a <> b AND (EXISTS { (a)-[:DIRECT_REPORT*1..64]->(b) }
+                    OR EXISTS { (b)-[:DIRECT_REPORT*1..64]->(a) })
+  RETURN 'CHECK_INDEPENDENCE' AS invariant, [a.id, b.id] AS ids
+  UNION ALL
+  MATCH (c:Client {status: 'ACTIVE'})
+  WHERE c.id IN $clientIds AND COUNT { (c)<-[:MANAGES {role: 'PRIMARY'}]-() } <> 1
+  RETURN 'ONE_PRIMARY_MANAGER' AS invariant, [c.id] AS ids
+}
+RETURN invariant, ids ORDER BY invariant, ids LIMIT 20
+"""
+
+AUDIT: Final[LiteralString] = (
+    """
+CREATE (a:AuditRecord {id: randomUUID(), at: datetime(), actor: $actor, action: $action,
+                       input: $input, before: $before, after: $after})
+WITH a
+"""
+    + TOUCHED
+    + """
+CREATE (a)-[:CHANGED]->(n)
+RETURN DISTINCT a.id AS id
+"""
+)
+
+
+class LinkChange(GraphModel):
+    kind: LinkKind
+    from_id: str
+    to_id: str
+
+
+class Impact(GraphModel):
+    departments: list[str] = Field(default_factory=list)
+    managers: list[str] = Field(default_factory=list)
+    clients: list[str] = Field(default_factory=list)
+    links_added: list[LinkChange] = Field(default_factory=list)
+    links_removed: list[LinkChange] = Field(default_factory=list)
+    dropped: list[LinkChange] = Field(
+        default_factory=list
+    )  # merge: links that would have become self-links or duplicates
+
+
+class ChangeResult(GraphModel):
+    dry_run: bool
+    impact: Impact
+    audit_record_id: str | None
+
+
+@dataclass
+class Change:
+    """What one transaction did; the operations fill it as they go."""
+
+    tx: AsyncManagedTransaction
+    action: str
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    departments: set[str] = field(default_factory=set)
+    managers: set[str] = field(default_factory=set)
+    clients: set[str] = field(default_factory=set)
+    added: list[LinkChange] = field(default_factory=list)
+    removed: list[LinkChange] = field(default_factory=list)
+    dropped: list[LinkChange] = field(default_factory=list)
+
+    async def rows(self, query: LiteralString, **params: Any) -> list[dict[str, Any]]:
+        result = await self.tx.run(query, **params)
+        return [dict(r) async for r in result]
+
+    async def departments_state(
+        self, ids: list[str], expected: dict[str, int | None] | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """The departments, which must exist and, where a version is expected, be at it."""
+        found = {r["id"]: r for r in await self.rows(DEPARTMENTS, ids=ids)}
+        for dept_id in ids:
+            if not found[dept_id]["found"]:
+                raise NotFound("Department", dept_id)
+        for dept_id, version in (expected or {}).items():
+            actual = found[dept_id]["version"] or 0
+            if version is not None and version != actual:
+                raise VersionConflict(dept_id, version, actual)
+        return found
+
+    async def add_link(self, kind: LinkKind, from_id: str, to_id: str, note: str | None) -> None:
+        await self.tx.run(CREATE_LINK[kind], fromId=from_id, toId=to_id, note=note)
+        await self.tx.run(OPEN_PERIOD, kind=kind.value, fromId=from_id, toId=to_id, note=note)
+        self.added.append(LinkChange(kind=kind, from_id=from_id, to_id=to_id))
+        self.departments.update((from_id, to_id))
+
+    async def remove_link(self, kind: LinkKind, from_id: str, to_id: str) -> bool:
+        rows = await self.rows(DELETE_LINK[kind], fromId=from_id, toId=to_id)
+        if not rows:
+            return False
+        since = rows[0]["since"]
+        await self.tx.run(
+            CLOSE_PERIOD, kind=kind.value, fromId=from_id, toId=to_id, note=rows[0]["note"],
+            since=since,
+        )  # fmt: skip
+        self.removed.append(LinkChange(kind=kind, from_id=from_id, to_id=to_id))
+        self.departments.update((from_id, to_id))
+        return True
+
+    async def link_exists(self, kind: LinkKind, from_id: str, to_id: str) -> bool:
+        [row] = await self.rows(LINK_EXISTS[kind], fromId=from_id, toId=to_id)
+        return bool(row["n"])
+
+    def impact(self) -> Impact:
+        return Impact(
+            departments=sorted(self.departments),
+            managers=sorted(self.managers),
+            clients=sorted(self.clients),
+            links_added=self.added,
+            links_removed=self.removed,
+            dropped=self.dropped,
+        )
+
+
+class _DryRun(Exception):
+    """Raised at the end of a dry run so the driver rolls the transaction back."""
+
+    def __init__(self, impact: Impact) -> None:
+        super().__init__("dry run")
+        self.impact = impact
+
+
+async def run_change(
+    db: Db,
+    action: str,
+    actor: str,
+    dry_run: bool,
+    inputs: dict[str, Any],
+    work: Callable[[Change], Awaitable[None]],
+) -> ChangeResult:
+    """Lock, change, check every invariant, version, audit; roll back on error or dry run."""
+
+    async def transaction(tx: AsyncManagedTransaction) -> ChangeResult:
+        await tx.run(LOCK_ORG)  # structural changes take turns: no two can race into a cycle
+        change = Change(tx=tx, action=action)
+        await work(change)
+        violations = await change.rows(VIOLATIONS, clientIds=sorted(change.clients))
+        if violations:
+            first = violations[0]
+            raise InvariantViolation(
+                first["invariant"],
+                f"the change would break {first['invariant']}",
+                sorted({i for v in violations for i in v["ids"]}),
+            )
+        impact = change.impact()
+        if dry_run:
+            raise _DryRun(impact)
+        touched = {
+            "departments": sorted(change.departments),
+            "managers": sorted(change.managers),
+            "clients": sorted(change.clients),
+        }
+        await tx.run(BUMP_VERSIONS, touched)
+        [audit] = await change.rows(
+            AUDIT,
+            actor=actor,
+            action=action,
+            input=json.dumps(inputs, ensure_ascii=False, sort_keys=True, default=str),
+            before=json.dumps(change.before, ensure_ascii=False, sort_keys=True, default=str),
+            after=json.dumps(
+                {**change.after, "impact": impact.model_dump(mode="json")},
+                ensure_ascii=False,
+                sort_keys=True,
+            ),
+            **touched,
+        )
+        return ChangeResult(dry_run=False, impact=impact, audit_record_id=audit["id"])
+
+    try:
+        return await db.write(transaction)
+    except _DryRun as done:
+        return ChangeResult(dry_run=True, impact=done.impact, audit_record_id=None)
+
+
+def require(condition: bool, invariant: str, message: str, ids: list[str]) -> None:
+    if not condition:
+        raise InvariantViolation(invariant, message, ids)
+
+
+def require_text(field_name: str, value: str, longest: int = 100) -> str:
+    value = value.strip()
+    if not 1 <= len(value) <= longest:
+        raise InvalidInput(field_name, f"must be 1 to {longest} characters")
+    return value
+
+
+__all__ = [
+    "Change",
+    "ChangeResult",
+    "GraphError",
+    "Impact",
+    "LinkChange",
+    "LinkKind",
+    "require",
+    "require_text",
+    "run_change",
+]

@@ -28,6 +28,10 @@ STATEMENTS: Final[tuple[LiteralString, ...]] = (
     "CREATE INDEX facility_type IF NOT EXISTS FOR (n:Facility) ON (n.type)",
     "CREATE INDEX manages_role IF NOT EXISTS FOR ()-[r:MANAGES]-() ON (r.role)",
     "CREATE CONSTRAINT risk_settings_id IF NOT EXISTS FOR (n:RiskSettings) REQUIRE n.id IS UNIQUE",
+    # Restructuring serialises on one lock node; unique, so even its first MERGE cannot race.
+    "CREATE CONSTRAINT org_lock_id IF NOT EXISTS FOR (n:OrgLock) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT audit_record_id IF NOT EXISTS FOR (n:AuditRecord) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX org_link_period IF NOT EXISTS FOR (n:OrgLinkPeriod) ON (n.fromId, n.toId)",
 )
 
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"

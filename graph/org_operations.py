@@ -241,7 +241,7 @@ async def move_department(
             not inside["inside"],
             "DIRECT_FOREST",
             f"{new_parent_id!r} is {dept_id!r} or under it: the move would make a cycle",
-            [dept_id, new_parent_id],
+            sorted({dept_id, new_parent_id}),
         )
         [parent] = await ch.rows(PARENT_OF, id=dept_id)
         old = parent["parentId"]

@@ -1,0 +1,306 @@
+"""Restructuring on a small hand-built organisation: each mutation's success, dry run,
+invariant violations, version conflicts, audit records, history and concurrency."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from graph.bank_rows import BankRows
+from graph.db import Db
+from seeds.loader import load
+from tests.conftest import DATABASE, graph_snapshot
+from tests.gql import execute
+
+RESULT = """__typename
+  ... on RestructureSuccess { dryRun auditRecordId impact { departments managers clients
+        linksAdded { kind fromId toId } linksRemoved { kind fromId toId }
+        dropped { kind fromId toId } } }
+  ... on InvariantViolationError { invariant nodeIds message }
+  ... on VersionConflictError { id expectedVersion actualVersion }
+  ... on NotFoundError { kind id }
+  ... on DuplicateError { id }
+  ... on ValidationError { field }"""
+
+
+def build_org() -> BankRows:
+    """R ─┬─ A ─┬─ A1 (mA1, primary of c1)
+    │     └─ A2
+    ├─ B (mB)
+    └─ K (risk), which checks A."""
+    bank = BankRows()
+    bank.departments = [
+        {
+            "id": d,
+            "name": f"部门{d}",
+            "function": "RISK" if d == "K" else "CLIENT",
+            "model": "CLIENT",
+        }
+        for d in ("R", "A", "A1", "A2", "B", "K")
+    ]
+    bank.direct_links = [
+        {"fromId": c, "toId": p, "since": "2020-01-01"}
+        for c, p in (("A", "R"), ("A1", "A"), ("A2", "A"), ("B", "R"), ("K", "R"))
+    ]
+    bank.check_links = [{"fromId": "K", "toId": "A", "since": "2020-01-01", "note": "审贷分离"}]
+    bank.managers = [
+        {"id": m, "name": m, "level": "MANAGER", "education": "BACHELOR", "title": "NONE",
+         "creditYears": 2, "departmentId": d, "reportsToId": None, "since": "2020-01-01"}
+        for m, d in (("mA1", "A1"), ("mB", "B"))
+    ]  # fmt: skip
+    bank.clients = [{
+        "id": "c1", "name": "客户1", "kind": "CORPORATE", "segment": "EXISTING", "status": "ACTIVE",
+        "grade": None, "riskRating": 3, "industry": None, "region": None,
+    }]  # fmt: skip
+    bank.manages = [
+        {"managerId": "mA1", "clientId": "c1", "role": "PRIMARY", "since": "2020-01-01"}
+    ]
+    return bank
+
+
+@pytest.fixture
+def org(empty_graph: Driver) -> Iterator[Driver]:
+    load(empty_graph, DATABASE, build_org(), quiet=True)
+    yield empty_graph
+
+
+async def mutate(db: Db, name: str, input_: str, dry_run: bool = False) -> dict[str, Any]:
+    query = (
+        f"mutation {{ {name}(dryRun: {str(dry_run).lower()}, input: {{{input_}}}) {{ {RESULT} }} }}"
+    )
+    data, errors, _ = await execute(db, query)
+    assert errors == [], errors
+    assert data is not None
+    result: dict[str, Any] = data[name]
+    return result
+
+
+def parent_of(driver: Driver, dept: str) -> str | None:
+    records, _, _ = driver.execute_query(
+        "MATCH (:Department {id: $id})-[:DIRECT_REPORT]->(p) RETURN p.id AS p", id=dept,
+        database_=DATABASE,
+    )  # fmt: skip
+    return records[0]["p"] if records else None
+
+
+def no_cycles(driver: Driver) -> bool:
+    records, _, _ = driver.execute_query(
+        "MATCH (d:Department) WHERE EXISTS { (d)-[:DIRECT_REPORT*1..64]->(d) } RETURN count(d) AS n",
+        database_=DATABASE,
+    )
+    return bool(records[0]["n"] == 0)
+
+
+async def test_move_applies_audits_and_keeps_history(org: Driver, db: Db) -> None:
+    before_move = dt.datetime.now(dt.UTC)
+    result = await mutate(db, "moveDepartment", 'departmentId: "A2", newParentId: "B"')
+    assert result["__typename"] == "RestructureSuccess" and result["dryRun"] is False
+    assert result["impact"]["linksAdded"] == [{"kind": "DIRECT", "fromId": "A2", "toId": "B"}]
+    assert result["impact"]["linksRemoved"] == [{"kind": "DIRECT", "fromId": "A2", "toId": "A"}]
+    assert result["impact"]["departments"] == ["A", "A2", "B"]
+    assert parent_of(org, "A2") == "B"
+    data, errors, _ = await execute(
+        db,
+        '{ department(id: "A2") { version } auditLog(nodeId: "A2") { records { action actor before after } } }',
+    )
+    assert errors == [] and data is not None
+    assert data["department"]["version"] == 1
+    [record] = data["auditLog"]["records"]
+    assert (record["action"], record["actor"]) == ("moveDepartment", "test-admin")
+    assert '"parentId": "A"' in record["before"] and '"parentId": "B"' in record["after"]
+    chart = """query ($at: DateTime) { orgChart(rootId: "R", asOf: $at) {
+      departments { id parentId depth } links { kind fromId toId } } }"""
+    then, _, _ = await execute(db, chart, {"at": before_move.isoformat()})
+    now, _, _ = await execute(db, chart, {"at": None})
+    assert then is not None and now is not None
+    parents_then = {d["id"]: d["parentId"] for d in then["orgChart"]["departments"]}
+    parents_now = {d["id"]: d["parentId"] for d in now["orgChart"]["departments"]}
+    assert parents_then["A2"] == "A" and parents_now["A2"] == "B"
+    assert then["orgChart"]["links"] == [{"kind": "CHECK_AND_BALANCE", "fromId": "K", "toId": "A"}]
+
+
+async def test_dry_run_returns_the_impact_and_writes_nothing(org: Driver, db: Db) -> None:
+    before = graph_snapshot(org)
+    dry = await mutate(db, "moveDepartment", 'departmentId: "A2", newParentId: "B"', dry_run=True)
+    assert dry["dryRun"] is True and dry["auditRecordId"] is None
+    assert graph_snapshot(org) == before
+    real = await mutate(db, "moveDepartment", 'departmentId: "A2", newParentId: "B"')
+    assert real["impact"] == dry["impact"]
+
+
+@pytest.mark.parametrize(
+    ("name", "input_", "invariant", "ids"),
+    [
+        ("moveDepartment", 'departmentId: "A", newParentId: "A1"', "DIRECT_FOREST", ["A", "A1"]),
+        ("moveDepartment", 'departmentId: "A", newParentId: "A"', "DIRECT_FOREST", ["A"]),
+        # K checks A; under A, K would check its own ancestor.
+        (
+            "moveDepartment",
+            'departmentId: "K", newParentId: "A2"',
+            "CHECK_INDEPENDENCE",
+            ["A", "K"],
+        ),
+        ("linkDepartments", 'fromId: "A", toId: "A", kind: LINEAR', "NO_SELF_LINK", ["A"]),
+        (
+            "linkDepartments",
+            'fromId: "K", toId: "A", kind: CHECK_AND_BALANCE',
+            "NO_DUPLICATE_LINK",
+            ["A", "K"],
+        ),
+        (
+            "linkDepartments",
+            'fromId: "A", toId: "A1", kind: CHECK_AND_BALANCE',
+            "CHECK_INDEPENDENCE",
+            ["A", "A1"],
+        ),
+        ("linkDepartments", 'fromId: "A1", toId: "B", kind: DIRECT', "SINGLE_PARENT", ["A", "A1"]),
+        ("archiveDepartment", 'departmentId: "A"', "ARCHIVE_EMPTY", ["A1", "A2"]),
+        ("archiveDepartment", 'departmentId: "A1"', "ARCHIVE_EMPTY", ["c1", "mA1"]),
+        (
+            "transferClient",
+            'clientId: "c1", toManagerId: "mA1", reason: "重复"',
+            "NO_OP",
+            ["c1", "mA1"],
+        ),
+    ],
+)
+async def test_invariant_violations_change_nothing(
+    org: Driver, db: Db, name: str, input_: str, invariant: str, ids: list[str]
+) -> None:
+    before = graph_snapshot(org)
+    result = await mutate(db, name, input_)
+    assert result["__typename"] == "InvariantViolationError", result
+    assert (result["invariant"], sorted(result["nodeIds"])) == (invariant, ids)
+    assert graph_snapshot(org) == before
+
+
+async def test_links_unlinks_and_independent_checks(org: Driver, db: Db) -> None:
+    ok = await mutate(
+        db, "linkDepartments", 'fromId: "K", toId: "A1", kind: CHECK_AND_BALANCE, note: "风险监控"'
+    )
+    assert ok["__typename"] == "RestructureSuccess"
+    ok = await mutate(db, "linkDepartments", 'fromId: "A1", toId: "B", kind: LINEAR')
+    assert ok["impact"]["linksAdded"] == [{"kind": "LINEAR", "fromId": "A1", "toId": "B"}]
+    gone = await mutate(db, "unlinkDepartments", 'fromId: "A1", toId: "B", kind: LINEAR')
+    assert gone["impact"]["linksRemoved"] == [{"kind": "LINEAR", "fromId": "A1", "toId": "B"}]
+    missing = await mutate(db, "unlinkDepartments", 'fromId: "A1", toId: "B", kind: LINEAR')
+    assert missing["__typename"] == "NotFoundError"
+
+
+async def test_versions_and_not_found(org: Driver, db: Db) -> None:
+    stale = await mutate(
+        db, "renameDepartment", 'departmentId: "A", name: "新名", expectedVersion: 5'
+    )
+    assert stale == {
+        "__typename": "VersionConflictError",
+        "id": "A",
+        "expectedVersion": 5,
+        "actualVersion": 0,
+    }
+    done = await mutate(
+        db, "renameDepartment", 'departmentId: "A", name: "新名", expectedVersion: 0'
+    )
+    assert done["__typename"] == "RestructureSuccess"
+    again = await mutate(
+        db, "renameDepartment", 'departmentId: "A", name: "又名", expectedVersion: 0'
+    )
+    assert again["__typename"] == "VersionConflictError" and again["actualVersion"] == 1
+    missing = await mutate(db, "renameDepartment", 'departmentId: "nope", name: "x"')
+    assert missing == {"__typename": "NotFoundError", "kind": "Department", "id": "nope"}
+    blank = await mutate(db, "renameDepartment", 'departmentId: "A", name: "  "')
+    assert blank == {"__typename": "ValidationError", "field": "name"}
+
+
+async def test_create_archive_and_merge(org: Driver, db: Db) -> None:
+    made = await mutate(
+        db,
+        "createDepartment",
+        'id: "C", name: "新部门", function: CLIENT, model: REGION, parentId: "R"',
+    )
+    assert made["impact"]["linksAdded"] == [{"kind": "DIRECT", "fromId": "C", "toId": "R"}]
+    dup = await mutate(
+        db, "createDepartment", 'id: "C", name: "x", function: CLIENT, model: REGION'
+    )
+    assert dup == {"__typename": "DuplicateError", "id": "C"}
+    archived = await mutate(db, "archiveDepartment", 'departmentId: "C"')
+    assert archived["impact"]["linksRemoved"] == [{"kind": "DIRECT", "fromId": "C", "toId": "R"}]
+    # Merge A1 into A2: mA1 moves; A1's parent link would repeat A2's own and is dropped.
+    merged = await mutate(db, "mergeDepartments", 'sourceId: "A1", targetId: "A2"')
+    assert merged["__typename"] == "RestructureSuccess", merged
+    assert merged["impact"]["managers"] == ["mA1"]
+    assert merged["impact"]["dropped"] == [{"kind": "DIRECT", "fromId": "A2", "toId": "A"}]
+    records, _, _ = org.execute_query(
+        "MATCH (m:Manager {id: 'mA1'})-[:MEMBER_OF]->(d) MATCH (s:Department {id: 'A1'}) "
+        "RETURN d.id AS d, s.archived AS archived, COUNT { (s)--(:Department) } AS links",
+        database_=DATABASE,
+    )
+    assert (records[0]["d"], records[0]["archived"], records[0]["links"]) == ("A2", True, 0)
+
+
+async def test_assign_and_transfer_keep_history_and_segment(org: Driver, db: Db) -> None:
+    moved = await mutate(db, "assignManager", 'managerId: "mB", departmentId: "A1"')
+    assert moved["impact"]["departments"] == ["A1", "B"]
+    transferred = await mutate(
+        db, "transferClient", 'clientId: "c1", toManagerId: "mB", reason: "客户经理调岗"'
+    )
+    assert transferred["impact"]["clients"] == ["c1"]
+    records, _, _ = org.execute_query(
+        "MATCH (c:Client {id: 'c1'}) RETURN c.segment AS segment, c.version AS version, "
+        "[(m)-[r:MANAGES]->(c) | [m.id, r.role]] AS now, "
+        "[(m)-[r:MANAGED]->(c) | [m.id, r.role, r.reason]] AS history",
+        database_=DATABASE,
+    )
+    row = records[0]
+    assert (row["segment"], row["version"]) == ("EXISTING", 1)
+    assert row["now"] == [["mB", "PRIMARY"]]
+    assert row["history"] == [["mA1", "PRIMARY", "客户经理调岗"]]
+    unknown = await mutate(
+        db, "transferClient", 'clientId: "c1", toManagerId: "nobody", reason: "x"'
+    )
+    assert unknown == {"__typename": "NotFoundError", "kind": "Manager", "id": "nobody"}
+
+
+async def test_concurrent_moves_never_make_a_cycle(org: Driver, db: Db) -> None:
+    """A under B and B under A are each fine alone; together they would make a cycle."""
+    other = Db(db.driver, db.database)
+    first, second = await asyncio.gather(
+        mutate(db, "moveDepartment", 'departmentId: "A", newParentId: "B"'),
+        mutate(other, "moveDepartment", 'departmentId: "B", newParentId: "A"'),
+    )
+    outcomes = sorted([first["__typename"], second["__typename"]])
+    assert outcomes == ["InvariantViolationError", "RestructureSuccess"]
+    assert no_cycles(org)
+    assert {parent_of(org, "A"), parent_of(org, "B")} in ({"B", "R"}, {"R", "A"})
+
+
+async def test_concurrent_renames_one_wins(org: Driver, db: Db) -> None:
+    other = Db(db.driver, db.database)
+    results = await asyncio.gather(
+        mutate(db, "renameDepartment", 'departmentId: "B", name: "甲", expectedVersion: 0'),
+        mutate(other, "renameDepartment", 'departmentId: "B", name: "乙", expectedVersion: 0'),
+    )
+    assert sorted(r["__typename"] for r in results) == [
+        "RestructureSuccess",
+        "VersionConflictError",
+    ]
+
+
+async def test_audit_log_pages_newest_first(org: Driver, db: Db) -> None:
+    for name in ("一", "二", "三"):
+        await mutate(db, "renameDepartment", f'departmentId: "B", name: "{name}"')
+    query = """query ($after: String) { auditLog(nodeId: "B", first: 2, after: $after) {
+      records { after } endCursor } }"""
+    page, errors, _ = await execute(db, query, {"after": None})
+    assert errors == [] and page is not None
+    assert ['"三"' in r["after"] for r in page["auditLog"]["records"]] == [True, False]
+    rest, _, _ = await execute(db, query, {"after": page["auditLog"]["endCursor"]})
+    assert rest is not None
+    assert (
+        len(rest["auditLog"]["records"]) == 1 and '"一"' in rest["auditLog"]["records"][0]["after"]
+    )
+    assert rest["auditLog"]["endCursor"] is None

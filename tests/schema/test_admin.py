@@ -304,3 +304,60 @@ async def test_audit_log_pages_newest_first(org: Driver, db: Db) -> None:
         len(rest["auditLog"]["records"]) == 1 and '"一"' in rest["auditLog"]["records"][0]["after"]
     )
     assert rest["auditLog"]["endCursor"] is None
+
+
+EVERY_MUTATION = [
+    ("createDepartment", 'id: "C", name: "新部门", function: CLIENT, model: REGION, parentId: "R"'),
+    ("renameDepartment", 'departmentId: "A", name: "新名"'),
+    ("archiveDepartment", 'departmentId: "A2"'),
+    ("linkDepartments", 'fromId: "A1", toId: "B", kind: LINEAR'),
+    ("unlinkDepartments", 'fromId: "K", toId: "A", kind: CHECK_AND_BALANCE'),
+    ("moveDepartment", 'departmentId: "A2", newParentId: "B"'),
+    ("mergeDepartments", 'sourceId: "A1", targetId: "A2"'),
+    ("assignManager", 'managerId: "mB", departmentId: "A1"'),
+    ("transferClient", 'clientId: "c1", toManagerId: "mB", reason: "调岗"'),
+]
+
+
+@pytest.mark.parametrize(("name", "input_"), EVERY_MUTATION)
+async def test_every_dry_run_matches_the_real_change_and_writes_nothing(
+    org: Driver, db: Db, name: str, input_: str
+) -> None:
+    before = graph_snapshot(org)
+    dry = await mutate(db, name, input_, dry_run=True)
+    assert dry["__typename"] == "RestructureSuccess" and dry["dryRun"] is True, dry
+    assert graph_snapshot(org) == before
+    real = await mutate(db, name, input_)
+    assert real["impact"] == dry["impact"] and real["auditRecordId"]
+    assert graph_snapshot(org) != before
+
+
+@pytest.mark.parametrize(
+    ("name", "input_", "node"),
+    [
+        ("renameDepartment", 'departmentId: "A", name: "x", expectedVersion: 3', "A"),
+        ("archiveDepartment", 'departmentId: "A2", expectedVersion: 3', "A2"),
+        ("linkDepartments", 'fromId: "A1", toId: "B", kind: LINEAR, expectedToVersion: 3', "B"),
+        (
+            "unlinkDepartments",
+            'fromId: "K", toId: "A", kind: CHECK_AND_BALANCE, expectedFromVersion: 3',
+            "K",
+        ),
+        ("moveDepartment", 'departmentId: "A2", newParentId: "B", expectedVersion: 3', "A2"),
+        ("mergeDepartments", 'sourceId: "A1", targetId: "A2", expectedTargetVersion: 3', "A2"),
+        ("assignManager", 'managerId: "mB", departmentId: "A1", expectedVersion: 3', "mB"),
+        (
+            "transferClient",
+            'clientId: "c1", toManagerId: "mB", reason: "x", expectedVersion: 3',
+            "c1",
+        ),
+    ],
+)
+async def test_every_versioned_mutation_refuses_a_stale_version(
+    org: Driver, db: Db, name: str, input_: str, node: str
+) -> None:
+    before = graph_snapshot(org)
+    result = await mutate(db, name, input_)
+    assert result == {"__typename": "VersionConflictError", "id": node, "expectedVersion": 3,
+                      "actualVersion": 0}  # fmt: skip
+    assert graph_snapshot(org) == before

@@ -44,3 +44,8 @@ clean:
 # generated bank (its own temporary Neo4j). Not part of `make test`.
 bench-cross-sell: $(STAMP)
 	$(BIN)/python -m bench.cross_sell_quality --clients 20000
+
+# The benchmark: generated 100k-client bank in its own managed Neo4j, API over HTTP vs raw driver
+# at concurrency 1, 8 and 32; writes bench/results.json. Not part of `make test`.
+bench: $(STAMP)
+	$(BIN)/python -m bench.run --clients 100000

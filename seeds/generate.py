@@ -416,7 +416,7 @@ def main(argv: list[str] | None = None) -> None:
         GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver,
     ):
         migrate(driver, database)
-        estimate = args.clients * 11
+        estimate = args.clients * 72 // 10  # rows per client in the generated bank
         progress = Progress(estimate)
         for chunk in chunks(args.clients, args.seed):
             load_bank(driver, database, chunk, on_progress=progress)

@@ -1,0 +1,303 @@
+"""`make bench`: the API over HTTP against the same Cypher straight through the driver.
+
+Starts (or reuses) a managed Neo4j of its own (`~/.local/state/rmgraph/bench-neo4j`, or
+`NEO4J_URI`), loads the generated bank if it is not there yet, refreshes cross-sell links,
+starts the API with uvicorn, and for each key operation and each concurrency (1, 8, 32) runs
+a warm-up and then a timed window, over HTTP and straight through the Python driver (the same
+graph function, no HTTP, no GraphQL): p50, p95, p99 and requests/s, with the ratio of the
+GraphQL p95 to the raw p95. The API's peak resident memory is read from /proc. Results go to
+stdout as a table and to `bench/results.json`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import httpx
+from neo4j import AsyncGraphDatabase, GraphDatabase
+
+from api.auth import Role, issue_token
+from graph import org_operations
+from graph.bulk_load import load_bank
+from graph.client_page import PageArgs, get_client_page
+from graph.cross_sell_paths import get_cross_sell_paths
+from graph.cross_sell_refresh import refresh_cross_sell
+from graph.db import Db
+from graph.exposure import get_credit_exposure
+from graph.guarantee_circles import find_guarantee_circles
+from graph.local_server import Connection, LocalNeo4j, Memory, free_port
+from graph.migrations import migrate
+from graph.relationship_graph import RelationKind, get_neighbourhood
+from graph.risk_settings import get_capital_base
+from graph.settings import Neo4jSettings, PathsSettings
+from seeds.generate import chunks, client_id
+
+RESULTS = Path(__file__).with_name("results.json")
+SECRET = "bench-secret-" + "b" * 48
+CLIENT_PAGE = """query ClientPage($id: ID!) { client(id: $id) {
+  id name kind segment grade riskRating
+  primaryManager { id name level department { id name } } secondaryManagers { id name }
+  departmentPath { id name }
+  holdings(first: 20) { product { id name category } balance since }
+  facilities { id type limit drawn currency grantingDepartment { id name } approvingDepartment { id name } }
+  relatedClients(first: 50) { kind direction role otherRole share amount client { id name } }
+  group { memberCount totalBalance totalFacilities root { id name } members { id name } } } }"""
+GRAPH = """query ($id: ID!) { relationshipGraph(clientId: $id, depth: 2) {
+  nodes { id kind label properties } edges { id source target type } truncated } }"""
+EXPOSURE = """query ($id: ID!) { creditExposure(clientId: $id, maxDepth: 4) {
+  total direct affiliated indirect members { client { id } path { fromId toId kind } }
+  limitUsage { rule usagePercent breached } multipleGrantors unapprovedFacilities { reason } } }"""
+CIRCLES = "{ guaranteeCircles(maxSize: 6) { circles { memberIds exposure } mutualPairs { memberIds } complete } }"
+CROSS_SELL = """query ($id: ID!) { crossSellPaths(clientId: $id, maxHops: 3, first: 10) {
+  product { id } score productIds } }"""
+MOVE = """mutation ($dry: Boolean!, $parent: ID!) { moveDepartment(dryRun: $dry,
+  input: {departmentId: "gd-ka-east", newParentId: $parent}) { __typename } }"""
+
+
+@dataclass
+class Operation:
+    name: str
+    query: str
+    variables: Callable[[random.Random], dict[str, Any]]
+    raw: Callable[[Db, dict[str, Any]], Awaitable[Any]]
+
+
+def _corporate(rng: random.Random, clients: int) -> str:
+    block = rng.randrange(clients // 100)
+    return client_id(block * 100 + rng.randrange(43))
+
+
+def operations(clients: int) -> list[Operation]:
+    kinds = sorted(RelationKind)
+
+    def move_vars(dry: bool) -> Callable[[random.Random], dict[str, Any]]:
+        # Alternating parents at random, so most real moves change something.
+        def pick(rng: random.Random) -> dict[str, Any]:
+            return {"dry": dry, "parent": rng.choice(("gd-ka", "gd-hq"))}
+
+        return pick
+
+    async def move(db: Db, v: dict[str, Any]) -> Any:
+        return await org_operations.move_department(
+            db, "bench", v["dry"], "gd-ka-east", v["parent"], None
+        )
+
+    async def exposure(db: Db, v: dict[str, Any]) -> Any:
+        return await get_credit_exposure(db, v["id"], 4, await get_capital_base(db))
+
+    def ids(rng: random.Random) -> dict[str, Any]:
+        return {"id": _corporate(rng, clients)}
+
+    return [
+        Operation("client_page", CLIENT_PAGE, ids,
+                  lambda db, v: get_client_page(db, v["id"], PageArgs(holdings_cap=20))),
+        Operation("relationship_graph_d2", GRAPH, ids,
+                  lambda db, v: get_neighbourhood(db, v["id"], 2, kinds, 200)),
+        Operation("credit_exposure_d4", EXPOSURE, ids, exposure),
+        Operation("guarantee_circles", CIRCLES, lambda rng: {},
+                  lambda db, v: find_guarantee_circles(db, 6, Decimal(0))),
+        Operation("cross_sell_paths", CROSS_SELL, ids,
+                  lambda db, v: get_cross_sell_paths(db, v["id"], 3, 10)),
+        Operation("move_department_dry_run", MOVE, move_vars(True), move),
+        Operation("move_department", MOVE, move_vars(False), move),
+    ]  # fmt: skip
+
+
+def summarise(latencies: list[float], seconds: float) -> dict[str, float]:
+    ordered = sorted(latencies)
+
+    def pct(p: float) -> float:
+        return 1000 * ordered[min(len(ordered) - 1, int(p * len(ordered)))]
+
+    return {
+        "p50_ms": round(pct(0.50), 2),
+        "p95_ms": round(pct(0.95), 2),
+        "p99_ms": round(pct(0.99), 2),
+        "rps": round(len(ordered) / seconds, 1),
+        "requests": len(ordered),
+    }
+
+
+async def _drive(call: Callable[[random.Random], Awaitable[None]], concurrency: int,
+                 seconds: float, warmup: int) -> dict[str, float]:  # fmt: skip
+    rng = random.Random(11)
+    for _ in range(warmup):
+        await call(rng)
+    latencies: list[float] = []
+    deadline = time.monotonic() + seconds
+
+    async def worker(n: int) -> None:
+        local = random.Random(n)
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            await call(local)
+            latencies.append(time.monotonic() - started)
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker(n) for n in range(concurrency)))
+    return summarise(latencies, time.monotonic() - started)
+
+
+def peak_rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+@contextmanager
+def bench_neo4j() -> Iterator[Connection]:
+    settings = Neo4jSettings()
+    if settings.uri and settings.password:
+        yield Connection(settings.uri, settings.user, settings.password)
+        return
+    state = PathsSettings().state_dir / "bench-neo4j"
+    with LocalNeo4j(state, PathsSettings().cache_dir, Memory(page_cache="2g")) as conn:
+        yield conn
+
+
+def ensure_bank(conn: Connection, clients: int, seed: int) -> dict[str, Any]:
+    database = Neo4jSettings().database
+    with GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver:
+        migrate(driver, database)
+        last = client_id(clients - 1)
+        records, _, _ = driver.execute_query(
+            "MATCH (c:Client {id: $id}) RETURN count(c) AS n", id=last, database_=database
+        )
+        if records[0]["n"]:
+            return {"loaded_now": False}
+        print(f"bench: loading the {clients:,}-client bank...", file=sys.stderr)
+        started, rows = time.monotonic(), 0
+        for chunk in chunks(clients, seed):
+            load_bank(driver, database, chunk)
+            rows += sum(chunk.counts().values())
+        seconds = time.monotonic() - started
+        return {"loaded_now": True, "rows": rows, "seconds": round(seconds, 1),
+                "rows_per_s": round(rows / seconds)}  # fmt: skip
+
+
+@contextmanager
+def api_server(conn: Connection, port: int) -> Iterator[subprocess.Popen[bytes]]:
+    env = {**os.environ, "NEO4J_URI": conn.uri, "NEO4J_USER": conn.user,
+           "NEO4J_PASSWORD": conn.password, "RMGRAPH_JWT_SECRET": SECRET,
+           "NEO4J_TX_TIMEOUT": "30"}  # fmt: skip
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
+         "--log-level", "warning"],
+        env=env,
+    )  # fmt: skip
+    try:
+        for _ in range(120):
+            try:
+                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.5)
+        yield proc
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+async def run(clients: int, seed: int, seconds: float, levels: list[int]) -> dict[str, Any]:
+    with bench_neo4j() as conn:
+        loading = ensure_bank(conn, clients, seed)
+        driver = AsyncGraphDatabase.driver(conn.uri, auth=(conn.user, conn.password),
+                                           max_connection_pool_size=64)  # fmt: skip
+        db = Db(driver, Neo4jSettings().database, tx_timeout=30)
+        await refresh_cross_sell(db, 0.005, 0.05)
+        port = free_port()
+        token = issue_token(SECRET, Role.ADMIN, "bench", ttl=7200)
+        results: dict[str, Any] = {}
+        with api_server(conn, port) as proc:
+            async with httpx.AsyncClient(
+                base_url=f"http://127.0.0.1:{port}", timeout=60,
+                headers={"Authorization": f"Bearer {token}"},
+                limits=httpx.Limits(max_connections=64),
+            ) as http:  # fmt: skip
+                for op in operations(clients):
+                    results[op.name] = {}
+                    for level in levels:
+
+                        async def over_http(rng: random.Random, op: Operation = op) -> None:
+                            body = {"query": op.query, "variables": op.variables(rng)}
+                            response = await http.post("/graphql", json=body)
+                            data = response.json()
+                            if response.status_code != 200 or data.get("errors"):
+                                raise RuntimeError(f"{op.name}: {response.text[:300]}")
+
+                        async def raw(rng: random.Random, op: Operation = op) -> None:
+                            await op.raw(Db(driver, db.database, 30), op.variables(rng))
+
+                        graphql = await _drive(over_http, level, seconds, 10)
+                        floor = await _drive(raw, level, seconds, 10)
+                        ratio = (
+                            round(graphql["p95_ms"] / floor["p95_ms"], 2)
+                            if floor["p95_ms"]
+                            else None
+                        )
+                        results[op.name][str(level)] = {
+                            "graphql": graphql,
+                            "raw": floor,
+                            "ratio": ratio,
+                        }
+                        print(f"{op.name:<26} c={level:<3} graphql p95 {graphql['p95_ms']:>8.1f} ms "
+                              f"{graphql['rps']:>7.1f}/s   raw p95 {floor['p95_ms']:>8.1f} ms "
+                              f"{floor['rps']:>7.1f}/s   ratio {ratio}", file=sys.stderr)  # fmt: skip
+            peak = peak_rss_mb(proc.pid)
+        await driver.close()
+    return {
+        "machine": f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}, "
+        f"Python {platform.python_version()}), managed Neo4j 5.26.30 heap 1g page cache 2g",
+        "date": time.strftime("%Y-%m-%d"),
+        "clients": clients,
+        "window_seconds": seconds,
+        "loading": loading,
+        "api_peak_rss_mb": peak,
+        "operations": results,
+    }
+
+
+def print_table(report: dict[str, Any]) -> None:
+    print(f"\n{report['clients']:,} clients; {report['machine']}")
+    print(f"{'operation':<26}{'c':>4}{'gql p50':>9}{'p95':>8}{'p99':>8}{'req/s':>8}"
+          f"{'raw p50':>9}{'p95':>8}{'p99':>8}{'req/s':>8}{'ratio':>7}")  # fmt: skip
+    for name, levels in report["operations"].items():
+        for level, r in levels.items():
+            g, f = r["graphql"], r["raw"]
+            print(f"{name:<26}{level:>4}{g['p50_ms']:>9}{g['p95_ms']:>8}{g['p99_ms']:>8}"
+                  f"{g['rps']:>8}{f['p50_ms']:>9}{f['p95_ms']:>8}{f['p99_ms']:>8}{f['rps']:>8}"
+                  f"{r['ratio']!s:>7}")  # fmt: skip
+    print(f"API peak resident memory: {report['api_peak_rss_mb']} MB; loading: {report['loading']}")
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__)
+    parser.add_argument("--clients", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--seconds", type=float, default=4.0, help="timed window per run")
+    parser.add_argument("--concurrency", default="1,8,32")
+    args = parser.parse_args(argv)
+    levels = [int(x) for x in args.concurrency.split(",")]
+    report = asyncio.run(run(args.clients, args.seed, args.seconds, levels))
+    RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    print_table(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,52 @@
+"""Key queries start from an index, never from a scan of a whole label (read from EXPLAIN)."""
+
+from __future__ import annotations
+
+from typing import Any, LiteralString
+
+import pytest
+from neo4j import Driver
+
+from graph.client_links import LINKS_BY_CLIENT
+from graph.client_page import CLIENT_PAGE
+from graph.clients import GET_CLIENTS
+from graph.cross_sell_paths import PATHS_FOR_CLIENT, PATHS_FOR_MANAGER
+from graph.exposure import EXPOSURE_BY_DEPTH
+from graph.relationship_graph import NEIGHBOURHOOD
+from graph.visibility import VISIBLE_AMONG
+from tests.conftest import DATABASE
+
+PARAMS: dict[str, Any] = {
+    "ids": ["cli-0001"], "clientId": "cli-hdsteel", "managerId": "mgr-001", "visibleTo": "mgr-001",
+    "kinds": None, "direction": "BOTH", "cap": 50, "includeClosed": False, "holdingsCap": 50,
+    "facilitiesCap": 50, "memberCap": 100, "depth": 2, "types": ["CONTROLS"], "limit": 10,
+    "first": 10,
+}  # fmt: skip
+
+KEY_QUERIES: dict[str, LiteralString] = {
+    "client by id": GET_CLIENTS,
+    "client page": CLIENT_PAGE,
+    "client links": LINKS_BY_CLIENT,
+    "relationship graph": NEIGHBOURHOOD,
+    "credit exposure d4": EXPOSURE_BY_DEPTH[4],
+    "cross-sell paths": PATHS_FOR_CLIENT[3],
+    "cross-sell opportunities": PATHS_FOR_MANAGER[3],
+    "manager visibility": VISIBLE_AMONG,
+}
+
+
+def operators(plan: dict[str, Any]) -> list[str]:
+    found = [str(plan["operatorType"]).split("@")[0]]
+    for child in plan.get("children", []):
+        found += operators(child)
+    return found
+
+
+@pytest.mark.parametrize("name", sorted(KEY_QUERIES))
+def test_key_query_seeks_an_index(demo_bank: Driver, name: str) -> None:
+    with demo_bank.session(database=DATABASE) as session:
+        summary = session.run("EXPLAIN " + KEY_QUERIES[name], PARAMS).consume()
+    assert summary.plan is not None
+    ops = operators(summary.plan)
+    assert any(op.startswith("NodeUniqueIndexSeek") for op in ops), ops
+    assert not any(op in ("NodeByLabelScan", "AllNodesScan") for op in ops), ops

@@ -134,11 +134,13 @@ AUDIT: Final[LiteralString] = (
 CREATE (a:AuditRecord {id: randomUUID(), at: datetime(), actor: $actor, action: $action,
                        input: $input, before: $before, after: $after})
 WITH a
+CALL (a) {
 """
     + TOUCHED
     + """
-CREATE (a)-[:CHANGED]->(n)
-RETURN DISTINCT a.id AS id
+  CREATE (a)-[:CHANGED]->(n)
+}
+RETURN a.id AS id
 """
 )
 

@@ -361,3 +361,10 @@ async def test_every_versioned_mutation_refuses_a_stale_version(
     assert result == {"__typename": "VersionConflictError", "id": node, "expectedVersion": 3,
                       "actualVersion": 0}  # fmt: skip
     assert graph_snapshot(org) == before
+
+
+async def test_moving_under_the_same_parent_changes_no_link(org: Driver, db: Db) -> None:
+    result = await mutate(db, "moveDepartment", 'departmentId: "A2", newParentId: "A"')
+    assert result["__typename"] == "RestructureSuccess" and result["auditRecordId"]
+    assert result["impact"]["linksAdded"] == [] and result["impact"]["linksRemoved"] == []
+    assert parent_of(org, "A2") == "A"

@@ -109,3 +109,28 @@ def test_rejected_settings_leave_the_graph_unchanged(
     typename = ((body.get("data") or {}).get("setRiskSettings") or {}).get("__typename")
     if typename != "CapitalBase":
         assert graph_snapshot(writable_demo_bank) == before
+
+
+ADMIN_MUTATIONS = [
+    "mutation ($a: ID!, $b: String!) { renameDepartment(input: {departmentId: $a, name: $b}) { __typename } }",
+    "mutation ($a: ID!, $b: String!) { createDepartment(input: {id: $a, name: $b, function: CLIENT, model: REGION}) { __typename } }",
+    'mutation ($a: ID!, $b: String!) { transferClient(input: {clientId: $a, toManagerId: "mgr-001", reason: $b}) { __typename } }',
+    "mutation ($a: ID!, $b: String!) { moveDepartment(input: {departmentId: $a, newParentId: $b}) { __typename } }",
+]
+
+
+@FAST
+@given(data=st.data())
+def test_admin_mutations_reject_hostile_input_cleanly(
+    api: TestClient, writable_demo_bank: Driver, data: st.DataObject
+) -> None:
+    query = data.draw(st.sampled_from(ADMIN_MUTATIONS))
+    variables = {"a": data.draw(texts), "b": data.draw(texts)}
+    before = graph_snapshot(writable_demo_bank)
+    response = api.post("/graphql", json={"query": query, "variables": variables})
+    assert response.status_code in (200, 400), response.text
+    body = response.json()
+    _check(body)
+    result = next(iter((body.get("data") or {}).values()), None) or {}
+    if result.get("__typename") != "RestructureSuccess":
+        assert graph_snapshot(writable_demo_bank) == before

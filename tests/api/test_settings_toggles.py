@@ -1,0 +1,66 @@
+"""RS256 tokens, and GraphiQL and introspection switched off by settings."""
+
+from __future__ import annotations
+
+import time
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from neo4j import Driver
+from starlette.testclient import TestClient
+
+from api.app import create_app
+from api.settings import ApiSettings
+from graph.local_server import Connection
+from graph.settings import Neo4jSettings
+
+INTROSPECTION = {"query": "{ __schema { queryType { name } } }"}
+
+
+def _settings(conn: Connection) -> Neo4jSettings:
+    return Neo4jSettings(uri=conn.uri, user=conn.user, password=conn.password)
+
+
+def test_rs256_tokens_are_verified_with_the_public_key(
+    neo4j_conn: Connection, demo_bank: Driver
+) -> None:
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    public = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
+    claims = {"sub": "sso-user", "role": "VIEWER", "exp": int(time.time()) + 60}
+    good = jwt.encode(claims, key, algorithm="RS256")
+    forged = jwt.encode(claims, "a-shared-secret-that-is-long-enough-for-hs256-0123456789abcdef",
+                        algorithm="HS256")  # fmt: skip
+    app = create_app(_settings(neo4j_conn), ApiSettings(jwt_public_key=public))
+    with TestClient(app) as client:
+        ok = client.post("/graphql", json={"query": "{ clients(first: 1) { totalCount } }"},
+                         headers={"Authorization": f"Bearer {good}"})  # fmt: skip
+        assert ok.status_code == 200 and "errors" not in ok.json()
+        bad = client.post(
+            "/graphql", json=INTROSPECTION, headers={"Authorization": f"Bearer {forged}"}
+        )
+        assert bad.status_code == 401
+
+
+def test_graphiql_and_introspection_can_be_turned_off(
+    neo4j_conn: Connection, demo_bank: Driver
+) -> None:
+    secret = "toggle-secret-" + "t" * 64
+    token = jwt.encode({"sub": "a", "role": "ADMIN", "exp": int(time.time()) + 60}, secret)
+    headers = {"Authorization": f"Bearer {token}"}
+    on = create_app(_settings(neo4j_conn), ApiSettings(jwt_secret=secret))
+    off = create_app(
+        _settings(neo4j_conn), ApiSettings(jwt_secret=secret, graphiql=False, introspection=False)
+    )
+    with TestClient(on) as client:
+        assert client.get("/graphql", headers={"Accept": "text/html"}).status_code == 200
+        assert client.post("/graphql", json=INTROSPECTION, headers=headers).json()["data"]
+    with TestClient(off) as client:
+        assert client.get("/graphql", headers={"Accept": "text/html"}).status_code == 401
+        assert client.get("/graphql", headers={"Accept": "text/html", **headers}).status_code == 404
+        body = client.post("/graphql", json=INTROSPECTION, headers=headers).json()
+        assert body.get("data") is None and "introspection" in body["errors"][0]["message"].lower()

@@ -67,7 +67,9 @@ def _for_client(hops: LiteralString) -> LiteralString:
 
 def _for_manager(hops: LiteralString) -> LiteralString:
     return (
-        "MATCH (:Manager {id: $managerId})-[:MANAGES]->(c:Client) WHERE c.status = 'ACTIVE' "
+        # Start from the manager's id, not from every active client's status index.
+        "MATCH (m:Manager {id: $managerId})-[:MANAGES]->(c:Client) USING INDEX m:Manager(id) "
+        "WHERE c.status = 'ACTIVE' "
         + _PATHS_HEAD
         + hops
         + _PATHS_TAIL

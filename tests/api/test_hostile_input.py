@@ -116,7 +116,35 @@ ADMIN_MUTATIONS = [
     "mutation ($a: ID!, $b: String!) { createDepartment(input: {id: $a, name: $b, function: CLIENT, model: REGION}) { __typename } }",
     'mutation ($a: ID!, $b: String!) { transferClient(input: {clientId: $a, toManagerId: "mgr-001", reason: $b}) { __typename } }',
     "mutation ($a: ID!, $b: String!) { moveDepartment(input: {departmentId: $a, newParentId: $b}) { __typename } }",
+    "mutation ($a: ID!, $b: ID!) { linkDepartments(input: {fromId: $a, toId: $b, kind: LINEAR, note: $a}) { __typename } }",
+    "mutation ($a: ID!, $b: ID!) { unlinkDepartments(input: {fromId: $a, toId: $b, kind: DIRECT}) { __typename } }",
+    "mutation ($a: ID!, $b: String) { archiveDepartment(input: {departmentId: $a}) { __typename } }",
+    "mutation ($a: ID!, $b: ID!) { mergeDepartments(input: {sourceId: $a, targetId: $b}) { __typename } }",
+    "mutation ($a: ID!, $b: ID!) { assignManager(input: {managerId: $a, departmentId: $b}) { __typename } }",
 ]
+
+
+@FAST
+# JSON cannot carry NaN or infinities; everything else a client can send is fair game.
+@given(
+    support=st.floats(allow_nan=False, allow_infinity=False),
+    confidence=st.floats(allow_nan=False, allow_infinity=False),
+)
+def test_refresh_cross_sell_rejects_bad_thresholds_cleanly(
+    api: TestClient, writable_demo_bank: Driver, support: float, confidence: float
+) -> None:
+    query = "mutation ($s: Float!, $c: Float!) { refreshCrossSell(minSupport: $s, minConfidence: $c) { __typename } }"
+    before = graph_snapshot(writable_demo_bank)
+    response = api.post(
+        "/graphql", json={"query": query, "variables": {"s": support, "c": confidence}}
+    )
+    assert response.status_code in (200, 400), response.text
+    body = response.json()
+    _check(body)
+    if ((body.get("data") or {}).get("refreshCrossSell") or {}).get(
+        "__typename"
+    ) != "CrossSellRefresh":
+        assert graph_snapshot(writable_demo_bank) == before
 
 
 @FAST

@@ -3,6 +3,10 @@
 A breadth-first search, one level at a time, unrolled in one Cypher statement (depth ≤ 4):
 each level expands only nodes not seen before, levels are kept whole in id order until the
 node limit is reached, so a cut always keeps the nearest nodes and is the same every time.
+
+With `visible_to` (a relationship manager), clients outside the manager's book and facilities
+lent to them are marked hidden and never expanded: they end the walk, so nothing behind them
+(their holdings, facilities, managers, relations) is reached through them.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from typing import Any, Final, LiteralString
 
 from graph.db import Db
 from graph.models import GraphModel, cents_to_decimal
+from graph.visibility import hidden_from_manager
 
 MAX_DEPTH: Final = 4
 MAX_LIMIT: Final = 1000
@@ -38,10 +43,14 @@ class RelationKind(StrEnum):
     GUARANTEES = "GUARANTEES"
 
 
-_LEVEL: Final[LiteralString] = """
+_LEVEL: Final[LiteralString] = (
+    """
 CALL (frontier, seen) {
   WITH frontier, seen WHERE size(frontier) > 0 AND size(seen) <= $limit
   UNWIND frontier AS f
+  WITH f, seen WHERE NOT """
+    + hidden_from_manager("f")
+    + """
   MATCH (f)-[r]-(n) WHERE type(r) IN $types AND NOT n IN seen
   WITH DISTINCT n ORDER BY n.id
   RETURN collect(n) AS next
@@ -50,6 +59,7 @@ WITH start, seen + next[..($limit + 1 - size(seen))] AS seen,
      next[..($limit + 1 - size(seen))] AS frontier,
      levels + [next[..($limit + 1 - size(seen))]] AS levels
 """
+)
 
 NEIGHBOURHOOD: Final[LiteralString] = (
     """
@@ -73,11 +83,18 @@ CALL (kept) {
   RETURN collect({type: type(r), source: a.id, sourceLabel: labels(a)[0], target: b.id,
                   targetLabel: labels(b)[0], properties: properties(r)}) AS edges
 }
-RETURN [i IN range(0, size(kept) - 1) | {
-          node: kept[i], label: labels(kept[i])[0], properties: properties(kept[i]),
-          distance: head([d IN range(0, size(levels) - 1) WHERE kept[i] IN levels[d]])
-        }] AS nodes,
-       edges, truncated
+CALL (kept, levels) {
+  UNWIND range(0, size(kept) - 1) AS i
+  WITH i, kept[i] AS n ORDER BY i
+  RETURN collect({
+    label: labels(n)[0], properties: properties(n),
+    distance: head([d IN range(0, size(levels) - 1) WHERE n IN levels[d]]),
+    hidden: """
+    + hidden_from_manager("n")
+    + """
+  }) AS nodes
+}
+RETURN nodes, edges, truncated
 """
 )
 
@@ -88,6 +105,7 @@ class GraphNode(GraphModel):
     label: str
     distance: int
     properties: dict[str, Any]
+    hidden: bool = False  # outside the asking manager's book: show only id and kind
 
 
 class GraphEdge(GraphModel):
@@ -130,11 +148,22 @@ def _edge_id(row: dict[str, Any]) -> str:
 
 
 async def get_neighbourhood(
-    db: Db, client_id: str, depth: int, kinds: Sequence[RelationKind], limit: int
+    db: Db,
+    client_id: str,
+    depth: int,
+    kinds: Sequence[RelationKind],
+    limit: int,
+    visible_to: str | None = None,
 ) -> Neighbourhood | None:
     records = await db.read(
         NEIGHBOURHOOD,
-        {"clientId": client_id, "depth": depth, "types": [k.value for k in kinds], "limit": limit},
+        {
+            "clientId": client_id,
+            "depth": depth,
+            "types": [k.value for k in kinds],
+            "limit": limit,
+            "visibleTo": visible_to,
+        },
     )
     if not records:
         return None
@@ -146,6 +175,7 @@ async def get_neighbourhood(
             label=str(n["properties"].get("name") or n["properties"]["id"]),
             distance=n["distance"],
             properties=_plain(n["properties"]),
+            hidden=n["hidden"],
         )
         for n in record["nodes"]
     ]

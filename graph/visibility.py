@@ -1,5 +1,6 @@
 """Which clients a relationship manager may see: their own (primary or secondary), and the
-clients whose primary manager works in the manager's department or any department under it."""
+clients whose primary manager works in the manager's department or any department under it.
+A facility is as visible as its borrower."""
 
 from __future__ import annotations
 
@@ -8,14 +9,36 @@ from typing import Final, LiteralString
 
 from graph.db import Db
 
+
+def visible_to_manager(client: LiteralString) -> LiteralString:
+    """True when the Client bound to `client` is in the book of the manager `$visibleTo`."""
+    return (
+        "(EXISTS { MATCH (:Manager {id: $visibleTo})-[:MANAGES]->(" + client + ") }\n"
+        "  OR EXISTS {\n"
+        "    MATCH (" + client + ")<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->"
+        "(:Department)\n"
+        "          -[:DIRECT_REPORT*0..]->(:Department)<-[:MEMBER_OF]-(:Manager {id: $visibleTo})\n"
+        "  })"
+    )
+
+
+def hidden_from_manager(node: LiteralString) -> LiteralString:
+    """True when `$visibleTo` (a manager id, or null for roles that see every client) may not see
+    the node bound to `node`: a client outside the book, or a facility lent to one."""
+    return (
+        "($visibleTo IS NOT NULL AND (\n"
+        "  (" + node + ":Client AND NOT " + visible_to_manager(node) + ")\n"
+        "  OR (" + node + ":Facility AND NOT EXISTS {\n"
+        "    MATCH (borrower:Client)-[:BORROWS]->("
+        + node
+        + ") WHERE "
+        + visible_to_manager("borrower")
+        + " })))"
+    )
+
+
 # Expects `c` (a Client) in scope and `$visibleTo` (a manager id) as a parameter.
-VISIBLE_TO_MANAGER: Final[LiteralString] = """(
-  EXISTS { MATCH (:Manager {id: $visibleTo})-[:MANAGES]->(c) }
-  OR EXISTS {
-    MATCH (c)<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->(:Department)
-          -[:DIRECT_REPORT*0..]->(:Department)<-[:MEMBER_OF]-(:Manager {id: $visibleTo})
-  }
-)"""
+VISIBLE_TO_MANAGER: Final[LiteralString] = visible_to_manager("c")
 
 VISIBLE_AMONG: Final[LiteralString] = (
     "UNWIND $ids AS id MATCH (c:Client {id: id}) WHERE " + VISIBLE_TO_MANAGER + " RETURN c.id AS id"

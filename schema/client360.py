@@ -86,17 +86,20 @@ async def resolve_client(info: CtxInfo, client_id: str) -> Client | None:
 EXPOSURE_PROPERTIES = frozenset({"limit", "drawn", "amount"})
 
 
-async def _redact(info: CtxInfo, graph: Neighbourhood) -> Neighbourhood:
-    """Clients a manager may not see become opaque (id and kind); exposure figures are left out
-    for roles that may not read facilities."""
+def _redact(info: CtxInfo, graph: Neighbourhood) -> Neighbourhood:
+    """Nodes hidden from a manager (clients outside the book, facilities lent to them) become
+    opaque: id and kind. Edges touching one keep their properties only when the other end is a
+    client the manager sees (that client's own relations, as `relatedClients` shows them).
+    Exposure figures are left out for roles that may not read facilities."""
     show_credit = may(info.context.principal, "Facility.limit")
-    client_ids = [str(n.properties["id"]) for n in graph.nodes if n.kind == "Client"]
-    visible = await info.context.loaders.client_visible.load_many(client_ids)
-    hidden = {cid for cid, ok in zip(client_ids, visible, strict=True) if not ok}
+    hidden = {n.id for n in graph.nodes if n.hidden}
+    seen_clients = {n.id for n in graph.nodes if n.kind == "Client" and not n.hidden}
 
     def node(n: GraphNode_) -> GraphNode_:
-        if n.kind == "Client" and n.properties["id"] in hidden:
-            opaque = {"id": n.properties["id"], "kind": n.properties.get("kind")}
+        if n.hidden:
+            opaque = {"id": n.properties["id"]}
+            if n.kind == "Client":
+                opaque["kind"] = n.properties.get("kind")
             return n.model_copy(update={"label": str(n.properties["id"]), "properties": opaque})
         if show_credit:
             return n
@@ -104,6 +107,9 @@ async def _redact(info: CtxInfo, graph: Neighbourhood) -> Neighbourhood:
         return n.model_copy(update={"properties": props})
 
     def edge(e: GraphEdge_) -> GraphEdge_:
+        ends = {e.source, e.target}
+        if ends & hidden and not ends & seen_clients:
+            return e.model_copy(update={"properties": {}})
         if show_credit:
             return e
         props = {k: v for k, v in e.properties.items() if k not in EXPOSURE_PROPERTIES}
@@ -160,11 +166,13 @@ class Client360Query:
         check_range(depth, 1, MAX_DEPTH, "depth")
         check_range(limit, 1, MAX_LIMIT, "limit")
         found = await relationship_graph.get_neighbourhood(
-            info.context.db, client_id, depth, sorted(set(kinds or RelationKind)), limit
-        )
-        if found is None or not await info.context.loaders.client_visible.load(client_id):
+            info.context.db, client_id, depth, sorted(set(kinds or RelationKind)), limit,
+            visible_to=info.context.loaders.visible_to,
+        )  # fmt: skip
+        # The start comes first; a manager asking about a client outside the book gets null.
+        if found is None or found.nodes[0].hidden:
             return None
-        found = await _redact(info, found)
+        found = _redact(info, found)
         return RelationshipGraph(
             nodes=[
                 GraphNode(

@@ -1,0 +1,166 @@
+"""A manager's book on a hand-built bank: another manager's client by id, through the `clients`
+filter, through `relatedClients` and through `relationshipGraph`, with exact answers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from api.auth import Principal, Role
+from graph.db import Db
+from seeds.loader import load
+from tests.conftest import DATABASE
+from tests.gql import execute
+from tests.small_bank import build_small_bank
+
+# 赵六 (c-5) is the only client of m-3, who works in a department of its own (d-retail), so
+# m-3's book is c-5 alone. c-5 is linked to the rest of the small bank, which m-3 may not see:
+# it supplies 乙公司 (c-3), holds the product 甲集团 (c-1) holds, and guarantees f-1 (lent to c-2).
+ME = Principal("m-3", Role.MANAGER, "m-3")
+
+
+@pytest.fixture
+def bank(empty_graph: Driver) -> Iterator[Driver]:
+    rows = build_small_bank()
+    rows.departments.append(
+        {"id": "d-retail", "name": "零售部", "function": "CLIENT", "model": "CLIENT"}
+    )
+    rows.direct_links.append({"fromId": "d-retail", "toId": "d-root", "since": "2020-01-01"})
+    rows.managers.append(
+        {"id": "m-3", "name": "赵敏", "level": "ASSISTANT", "education": "BACHELOR",
+         "title": "NONE", "creditYears": 0, "departmentId": "d-retail", "reportsToId": None,
+         "since": "2024-01-01"}
+    )  # fmt: skip
+    rows.clients.append(
+        {"id": "c-5", "name": "赵六", "kind": "INDIVIDUAL", "segment": "NEW", "status": "ACTIVE",
+         "grade": None, "riskRating": 2, "industry": None, "region": "华东"}
+    )  # fmt: skip
+    rows.manages.append(
+        {"managerId": "m-3", "clientId": "c-5", "role": "PRIMARY", "since": "2024-02-01"}
+    )
+    rows.holdings.append(
+        {"clientId": "c-5", "productId": "p-dep", "balanceCents": 5000, "since": "2024-03-01",
+         "active": True}
+    )  # fmt: skip
+    rows.related.append(
+        {"fromId": "c-5", "toId": "c-3", "kind": "SUPPLY_CHAIN", "role": "SUPPLIER",
+         "reciprocalRole": "CUSTOMER"}
+    )  # fmt: skip
+    rows.guarantees.append({"guarantorId": "c-5", "facilityId": "f-1", "amountCents": 200000})
+    load(empty_graph, DATABASE, rows, quiet=True)
+    yield empty_graph
+
+
+async def test_other_clients_are_null_by_id_and_absent_from_lists(bank: Driver, db: Db) -> None:
+    for other in ("c-1", "c-2", "c-3", "c-4"):
+        data, errors, _ = await execute(
+            db, "query ($id: ID!) { client(id: $id) { id name } }", {"id": other}, principal=ME
+        )
+        assert errors == [] and data == {"client": None}
+    data, errors, _ = await execute(
+        db, "{ clients(first: 100) { totalCount edges { node { id } } } }", principal=ME
+    )
+    assert errors == []
+    assert data == {"clients": {"totalCount": 1, "edges": [{"node": {"id": "c-5"}}]}}
+    # A filter matching only other managers' clients finds nothing, not even a count.
+    for filt in ('{nameContains: "公司"}', '{primaryManagerId: "m-1"}', '{departmentId: "d-ka"}'):
+        data, errors, _ = await execute(
+            db, f"{{ clients(filter: {filt}, first: 10) {{ totalCount edges {{ node {{ id }} }} }} }}",
+            principal=ME,
+        )  # fmt: skip
+        assert errors == [] and data == {"clients": {"totalCount": 0, "edges": []}}, filt
+    # An admin sees the same clients the manager may not.
+    data, _, _ = await execute(db, '{ clients(filter: {nameContains: "公司"}) { totalCount } }')
+    assert data == {"clients": {"totalCount": 2}}
+
+
+async def test_related_clients_outside_the_book_are_opaque(bank: Driver, db: Db) -> None:
+    query = """{ client(id: "c-5") { name relatedClients { kind role client {
+      id kind visible name segment riskRating holdings { balance } facilities { id }
+      relatedClients { kind } primaryManager { id } managers { role } group { memberCount } } } } }"""
+    data, errors, _ = await execute(db, query, principal=ME)
+    assert errors == []
+    opaque = {
+        "kind": "CORPORATE", "visible": False, "name": None, "segment": None, "riskRating": None,
+        "holdings": [], "facilities": [], "relatedClients": [], "primaryManager": None,
+        "managers": [], "group": None,
+    }  # fmt: skip
+    # c-5 guarantees f-1, so f-1's borrower c-2 is related to it as well.
+    assert data == {
+        "client": {
+            "name": "赵六",
+            "relatedClients": [
+                {"kind": "GUARANTEE", "role": "GUARANTOR", "client": {"id": "c-2", **opaque}},
+                {"kind": "SUPPLY_CHAIN", "role": "SUPPLIER", "client": {"id": "c-3", **opaque}},
+            ],
+        }
+    }
+
+
+GRAPH = """query ($id: ID!) { relationshipGraph(clientId: $id, depth: 4, limit: 50,
+  kinds: [RELATED_TO, CONTROLS, GUARANTEES, BORROWS, HOLDS]) {
+  nodes { id kind label distance properties } edges { id properties } truncated } }"""
+
+
+def _nodes(data: dict[str, Any]) -> list[tuple[str, str, int]]:
+    return [(n["id"], n["label"], n["distance"]) for n in data["relationshipGraph"]["nodes"]]
+
+
+async def test_relationship_graph_stops_at_clients_outside_the_book(bank: Driver, db: Db) -> None:
+    data, errors, ctx = await execute(db, GRAPH, {"id": "c-5"}, principal=ME)
+    assert errors == [] and data is not None
+    assert ctx.db.round_trips == 1
+    # c-3 and f-1 (lent to c-2) are reached from c-5, c-1 through the product both hold; none of
+    # them is walked through, so c-2, f-1's borrower and c-1's other product never appear.
+    assert _nodes(data) == [
+        ("Client:c-5", "赵六", 0),
+        ("Client:c-3", "c-3", 1),
+        ("Facility:f-1", "f-1", 1),
+        ("Product:p-dep", "单位活期存款", 1),
+        ("Client:c-1", "c-1", 2),
+    ]
+    props = {n["id"]: n["properties"] for n in data["relationshipGraph"]["nodes"]}
+    assert props["Client:c-3"] == {"id": "c-3", "kind": "CORPORATE"}
+    assert props["Client:c-1"] == {"id": "c-1", "kind": "CORPORATE"}
+    assert props["Facility:f-1"] == {"id": "f-1"}
+    assert props["Client:c-5"]["name"] == "赵六" and props["Product:p-dep"]["id"] == "p-dep"
+    # c-5's own links keep their figures; links between others lose theirs.
+    assert data["relationshipGraph"]["edges"] == [
+        {"id": "GUARANTEES:Client:c-3->Facility:f-1", "properties": {}},
+        {"id": "GUARANTEES:Client:c-5->Facility:f-1", "properties": {"amount": "2000.00"}},
+        {"id": "HOLDS:Client:c-1->Product:p-dep", "properties": {}},
+        {"id": "HOLDS:Client:c-5->Product:p-dep",
+         "properties": {"balance": "50.00", "since": "2024-03-01", "active": True}},
+        {"id": "RELATED_TO:Client:c-3->Client:c-1:SUPPLY_CHAIN", "properties": {}},
+        {"id": "RELATED_TO:Client:c-5->Client:c-3:SUPPLY_CHAIN",
+         "properties": {"kind": "SUPPLY_CHAIN", "role": "SUPPLIER",
+                        "reciprocalRole": "CUSTOMER"}},
+    ]  # fmt: skip
+    assert data["relationshipGraph"]["truncated"] is False
+
+
+async def test_admin_graph_walks_on_and_hidden_starts_are_null(bank: Driver, db: Db) -> None:
+    data, errors, _ = await execute(db, GRAPH, {"id": "c-5"})
+    assert errors == [] and data is not None
+    # Walked through c-3, f-1 and c-1: c-2 (borrower, controlled) and p-cash (c-1's) appear.
+    assert _nodes(data) == [
+        ("Client:c-5", "赵六", 0),
+        ("Client:c-3", "乙公司", 1),
+        ("Facility:f-1", "f-1", 1),
+        ("Product:p-dep", "单位活期存款", 1),
+        ("Client:c-1", "甲集团", 2),
+        ("Client:c-2", "甲子公司", 2),
+        ("Product:p-cash", "现金管理", 3),
+    ]
+    facility = data["relationshipGraph"]["nodes"][2]["properties"]
+    assert (facility["limit"], facility["drawn"]) == ("500000000.00", "123456789.01")
+    for other in ("c-1", "c-3"):
+        data, errors, _ = await execute(db, GRAPH, {"id": other}, principal=ME)
+        assert errors == [] and data == {"relationshipGraph": None}
+    data, errors, _ = await execute(
+        db, '{ crossSellPaths(clientId: "c-1") { score } }', principal=ME
+    )
+    assert errors == [] and data == {"crossSellPaths": None}

@@ -43,14 +43,16 @@ class RelationKind(StrEnum):
     GUARANTEES = "GUARANTEES"
 
 
-_LEVEL: Final[LiteralString] = (
-    """
+def _level(hidden_f: LiteralString) -> LiteralString:
+    """One breadth-first level; a frontier node `f` for which `hidden_f` holds is not expanded."""
+    return (
+        """
 CALL (frontier, seen) {
   WITH frontier, seen WHERE size(frontier) > 0 AND size(seen) <= $limit
   UNWIND frontier AS f
   WITH f, seen WHERE NOT """
-    + hidden_from_manager("f")
-    + """
+        + hidden_f
+        + """
   MATCH (f)-[r]-(n) WHERE type(r) IN $types AND NOT n IN seen
   WITH DISTINCT n ORDER BY n.id
   RETURN collect(n) AS next
@@ -59,22 +61,24 @@ WITH start, seen + next[..($limit + 1 - size(seen))] AS seen,
      next[..($limit + 1 - size(seen))] AS frontier,
      levels + [next[..($limit + 1 - size(seen))]] AS levels
 """
-)
+    )
 
-NEIGHBOURHOOD: Final[LiteralString] = (
-    """
+
+def _neighbourhood(hidden_f: LiteralString, hidden_n: LiteralString) -> LiteralString:
+    return (
+        """
 MATCH (start:Client {id: $clientId})
 WITH start, [start] AS seen, [start] AS frontier, [[start]] AS levels
 WITH start, seen, CASE WHEN $depth >= 1 THEN frontier ELSE [] END AS frontier, levels
 """
-    + _LEVEL
-    + "WITH start, seen, CASE WHEN $depth >= 2 THEN frontier ELSE [] END AS frontier, levels"
-    + _LEVEL
-    + "WITH start, seen, CASE WHEN $depth >= 3 THEN frontier ELSE [] END AS frontier, levels"
-    + _LEVEL
-    + "WITH start, seen, CASE WHEN $depth >= 4 THEN frontier ELSE [] END AS frontier, levels"
-    + _LEVEL
-    + """
+        + _level(hidden_f)
+        + "WITH start, seen, CASE WHEN $depth >= 2 THEN frontier ELSE [] END AS frontier, levels"
+        + _level(hidden_f)
+        + "WITH start, seen, CASE WHEN $depth >= 3 THEN frontier ELSE [] END AS frontier, levels"
+        + _level(hidden_f)
+        + "WITH start, seen, CASE WHEN $depth >= 4 THEN frontier ELSE [] END AS frontier, levels"
+        + _level(hidden_f)
+        + """
 WITH seen[..$limit] AS kept, size(seen) > $limit AS truncated, levels
 CALL (kept) {
   UNWIND kept AS a
@@ -83,19 +87,28 @@ CALL (kept) {
   RETURN collect({type: type(r), source: a.id, sourceLabel: labels(a)[0], target: b.id,
                   targetLabel: labels(b)[0], properties: properties(r)}) AS edges
 }
-CALL (kept, levels) {
+CALL (kept) {
   UNWIND range(0, size(kept) - 1) AS i
-  WITH i, kept[i] AS n ORDER BY i
-  RETURN collect({
-    label: labels(n)[0], properties: properties(n),
-    distance: head([d IN range(0, size(levels) - 1) WHERE n IN levels[d]]),
-    hidden: """
-    + hidden_from_manager("n")
-    + """
-  }) AS nodes
+  WITH i, kept[i] AS n WHERE """
+        + hidden_n
+        + """
+  RETURN collect(i) AS hiddenAt
 }
-RETURN nodes, edges, truncated
+RETURN [i IN range(0, size(kept) - 1) | {
+          label: labels(kept[i])[0], properties: properties(kept[i]),
+          distance: head([d IN range(0, size(levels) - 1) WHERE kept[i] IN levels[d]]),
+          hidden: i IN hiddenAt
+        }] AS nodes,
+       edges, truncated
 """
+    )
+
+
+# Every node visible (all roles but MANAGER): nothing is checked, so nothing is paid for.
+NEIGHBOURHOOD: Final[LiteralString] = _neighbourhood("false", "false")
+# For a manager (`$visibleTo`): hidden nodes end the walk and are marked.
+NEIGHBOURHOOD_FOR_MANAGER: Final[LiteralString] = _neighbourhood(
+    hidden_from_manager("f"), hidden_from_manager("n")
 )
 
 
@@ -156,7 +169,7 @@ async def get_neighbourhood(
     visible_to: str | None = None,
 ) -> Neighbourhood | None:
     records = await db.read(
-        NEIGHBOURHOOD,
+        NEIGHBOURHOOD if visible_to is None else NEIGHBOURHOOD_FOR_MANAGER,
         {
             "clientId": client_id,
             "depth": depth,

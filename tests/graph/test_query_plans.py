@@ -12,7 +12,7 @@ from graph.client_page import CLIENT_PAGE
 from graph.clients import GET_CLIENTS
 from graph.cross_sell_paths import PATHS_FOR_CLIENT, PATHS_FOR_MANAGER
 from graph.exposure import EXPOSURE_BY_DEPTH
-from graph.relationship_graph import NEIGHBOURHOOD
+from graph.relationship_graph import NEIGHBOURHOOD, NEIGHBOURHOOD_FOR_MANAGER
 from graph.visibility import VISIBLE_AMONG
 from tests.conftest import DATABASE
 
@@ -28,6 +28,7 @@ KEY_QUERIES: dict[str, LiteralString] = {
     "client page": CLIENT_PAGE,
     "client links": LINKS_BY_CLIENT,
     "relationship graph": NEIGHBOURHOOD,
+    "relationship graph (manager)": NEIGHBOURHOOD_FOR_MANAGER,
     "credit exposure d4": EXPOSURE_BY_DEPTH[4],
     "cross-sell paths": PATHS_FOR_CLIENT[3],
     "cross-sell opportunities": PATHS_FOR_MANAGER[3],

@@ -141,18 +141,22 @@ class AuthMiddleware:
         )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"] in OPEN_PATHS or self._is_ide_page(scope):
+        if scope["type"] == "lifespan" or (
+            scope["type"] == "http" and (scope["path"] in OPEN_PATHS or self._is_ide_page(scope))
+        ):
             await self.app(scope, receive, send)
             return
         header = dict(scope.get("headers") or []).get(b"authorization", b"").decode("latin-1")
         scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            await _reject(send, 401, "missing bearer token")
-            return
         try:
+            if scheme.lower() != "bearer" or not token:
+                raise InvalidToken("missing bearer token")
             principal = decode_token(token.strip(), self.keys)
         except InvalidToken as exc:
-            await _reject(send, 401, str(exc))
+            if scope["type"] == "http":
+                await _reject(send, 401, str(exc))
+            else:  # a websocket (or anything else) is refused before it is accepted
+                await send({"type": "websocket.close", "code": 1008, "reason": str(exc)})
             return
         scope.setdefault("state", {})["principal"] = principal
         await self.app(scope, receive, send)

@@ -75,6 +75,7 @@ def cmd_run(args: argparse.Namespace) -> None:
     import uvicorn
 
     _exit_on_sigterm()
+    os.environ.setdefault("RMGRAPH_ENV", "development")  # GraphiQL and introspection on
     admin_token = None
     if not ApiSettings().jwt_public_key:
         admin_token = issue_token(_signing_secret(), Role.ADMIN, "make-run-admin", ttl=12 * 3600)

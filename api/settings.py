@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from typing import Any, Literal
+
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+# Switched on by default only where the API is developed (`rmgraph run` / `make run`).
+DEVELOPMENT_ONLY = ("graphiql", "introspection")
 
 
 class ApiSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="RMGRAPH_", extra="ignore")
 
+    env: Literal["development", "production"] = Field(
+        default="production",
+        description="GraphiQL and introspection default to on only in development",
+    )
     jwt_secret: str | None = None
     jwt_public_key: str | None = Field(default=None, description="PEM text or a path (RS256)")
-    graphiql: bool = True
-    introspection: bool = True
+    graphiql: bool = False
+    introspection: bool = False
     max_query_depth: int = 10
     max_aliases: int = 30
     max_tokens: int = 3000
     max_body_bytes: int = 256 * 1024
     max_batch: int = 5
+
+    @model_validator(mode="before")
+    @classmethod
+    def _development_defaults(cls, values: Any) -> Any:
+        if isinstance(values, dict) and values.get("env") == "development":
+            for key in DEVELOPMENT_ONLY:
+                values.setdefault(key, True)
+        return values

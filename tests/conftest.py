@@ -37,6 +37,7 @@ class GraphState:
 
 TEST_SECRET = "test-secret-for-the-rmgraph-suite-only-" + "0123456789abcdef" * 3
 os.environ["RMGRAPH_JWT_SECRET"] = TEST_SECRET
+os.environ["RMGRAPH_ENV"] = "development"  # the app as `make run` serves it
 os.environ.pop("RMGRAPH_JWT_PUBLIC_KEY", None)
 
 

@@ -5,15 +5,18 @@ from __future__ import annotations
 import time
 
 import jwt
+import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from neo4j import Driver
 from starlette.testclient import TestClient
+from starlette.websockets import WebSocketDisconnect
 
 from api.app import create_app
 from api.settings import ApiSettings
 from graph.local_server import Connection
 from graph.settings import Neo4jSettings
+from seeds.demo import build_demo_bank
 
 INTROSPECTION = {"query": "{ __schema { queryType { name } } }"}
 
@@ -52,9 +55,10 @@ def test_graphiql_and_introspection_can_be_turned_off(
     secret = "toggle-secret-" + "t" * 64
     token = jwt.encode({"sub": "a", "role": "ADMIN", "exp": int(time.time()) + 60}, secret)
     headers = {"Authorization": f"Bearer {token}"}
-    on = create_app(_settings(neo4j_conn), ApiSettings(jwt_secret=secret))
+    on = create_app(_settings(neo4j_conn), ApiSettings(env="development", jwt_secret=secret))
     off = create_app(
-        _settings(neo4j_conn), ApiSettings(jwt_secret=secret, graphiql=False, introspection=False)
+        _settings(neo4j_conn),
+        ApiSettings(env="development", jwt_secret=secret, graphiql=False, introspection=False),
     )
     with TestClient(on) as client:
         assert client.get("/graphql", headers={"Accept": "text/html"}).status_code == 200
@@ -64,3 +68,51 @@ def test_graphiql_and_introspection_can_be_turned_off(
         assert client.get("/graphql", headers={"Accept": "text/html", **headers}).status_code == 404
         body = client.post("/graphql", json=INTROSPECTION, headers=headers).json()
         assert body.get("data") is None and "introspection" in body["errors"][0]["message"].lower()
+
+
+def test_graphiql_and_introspection_are_on_by_default_only_in_development(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    for key in ("RMGRAPH_ENV", "RMGRAPH_GRAPHIQL", "RMGRAPH_INTROSPECTION"):
+        monkeypatch.delenv(key, raising=False)
+    production = ApiSettings()
+    assert (production.env, production.graphiql, production.introspection) == (
+        "production", False, False,
+    )  # fmt: skip
+    development = ApiSettings(env="development")
+    assert (development.graphiql, development.introspection) == (True, True)
+    monkeypatch.setenv("RMGRAPH_ENV", "development")
+    monkeypatch.setenv("RMGRAPH_INTROSPECTION", "false")
+    assert (ApiSettings().graphiql, ApiSettings().introspection) == (True, False)
+    monkeypatch.setenv("RMGRAPH_ENV", "production")
+    monkeypatch.setenv("RMGRAPH_GRAPHIQL", "true")
+    assert (ApiSettings().graphiql, ApiSettings().introspection) == (True, False)
+
+
+def test_production_app_has_no_graphiql_and_no_introspection(
+    neo4j_conn: Connection, demo_bank: Driver
+) -> None:
+    secret = "prod-secret-" + "p" * 64
+    token = jwt.encode({"sub": "a", "role": "ADMIN", "exp": int(time.time()) + 60}, secret)
+    headers = {"Authorization": f"Bearer {token}"}
+    app = create_app(_settings(neo4j_conn), ApiSettings(env="production", jwt_secret=secret))
+    with TestClient(app) as client:
+        assert client.get("/graphql", headers={"Accept": "text/html"}).status_code == 401
+        body = client.post("/graphql", json=INTROSPECTION, headers=headers).json()
+        assert body.get("data") is None and "introspection" in body["errors"][0]["message"].lower()
+        ok = client.post("/graphql", json={"query": "{ clients(first: 1) { totalCount } }"},
+                         headers=headers)  # fmt: skip
+        total = len(build_demo_bank().clients)
+        assert ok.json() == {"data": {"clients": {"totalCount": total}}}
+
+
+def test_websockets_need_a_token_too(neo4j_conn: Connection, demo_bank: Driver) -> None:
+    secret = "ws-secret-" + "w" * 64
+    app = create_app(_settings(neo4j_conn), ApiSettings(env="development", jwt_secret=secret))
+    with (
+        TestClient(app) as client,
+        pytest.raises(WebSocketDisconnect) as refused,
+        client.websocket_connect("/graphql", subprotocols=["graphql-transport-ws"]),
+    ):
+        pass
+    assert refused.value.code == 1008

@@ -9,6 +9,8 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from neo4j import GraphDatabase
 
@@ -19,6 +21,9 @@ from graph.local_server import Connection
 from graph.migrations import migrate
 from graph.provision import provide_neo4j
 from graph.settings import Neo4jSettings, PathsSettings
+
+if TYPE_CHECKING:
+    from graph.csv_import import ImportReport
 
 log = logging.getLogger("rmgraph")
 
@@ -31,15 +36,14 @@ def _export_env(conn: Connection) -> None:
 
 
 def _prepare(conn: Connection, seed: bool) -> None:
-    from seeds.demo import build_demo_bank
-    from seeds.loader import load
+    from seeds.loader import load_demo
 
     database = Neo4jSettings().database
     with GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver:
         migrate(driver, database)
         if seed:
-            print("rmgraph: loading the demo bank (idempotent)...", file=sys.stderr)
-            load(driver, database, build_demo_bank())
+            print("rmgraph: importing the demo bank's CSV set (idempotent)...", file=sys.stderr)
+            load_demo(driver, database)
 
 
 def _exit_on_sigterm() -> None:
@@ -134,6 +138,70 @@ def cmd_refresh_cross_sell(args: argparse.Namespace) -> None:
         asyncio.run(refresh(conn))
 
 
+def _print_report(report: ImportReport) -> None:
+    verb = "would be" if report.dry_run else "were"
+    print(f"{'file':<22}{'read':>9}{'created':>9}{'updated':>9}{'unchanged':>10}{'rejected':>9}")
+    for f in report.files:
+        print(
+            f"{f.file:<22}{f.read:>9}{f.created:>9}{f.updated:>9}{f.unchanged:>10}{f.rejected:>9}"
+        )
+    problems = report.problems
+    if not problems:
+        done = "checked; nothing written (dry run)" if report.dry_run else "imported"
+        print(f"rmgraph: {report.folder} {done}; counts are rows that {verb} created/updated.")
+        return
+    for problem in problems.kept:
+        print(problem, file=sys.stderr)
+    if problems.total > len(problems.kept):
+        print(f"... and {problems.total - len(problems.kept)} more problems", file=sys.stderr)
+    print(
+        f"rmgraph: {report.folder} rejected: {problems.total} problem(s); nothing was written.",
+        file=sys.stderr,
+    )
+
+
+def cmd_import(args: argparse.Namespace) -> None:
+    from graph.csv_import import import_csv
+    from graph.progress import Progress
+
+    progress: list[Progress] = []
+
+    def phase(name: str, total: int) -> None:
+        if progress:
+            progress[-1].finish()
+        print(f"rmgraph: {name} {args.folder}", file=sys.stderr)
+        progress.append(Progress(total, quiet=args.quiet))
+
+    def advance(file: str, rows: int) -> None:
+        progress[-1](file, rows)
+
+    with (
+        provide_neo4j() as conn,
+        GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver,
+    ):
+        database = Neo4jSettings().database
+        migrate(driver, database)
+        report = import_csv(driver, database, Path(args.folder), args.dry_run, advance, phase)
+    if progress:
+        progress[-1].finish()
+    _print_report(report)
+    if not report.accepted:
+        raise SystemExit(1)
+
+
+def cmd_export(args: argparse.Namespace) -> None:
+    from graph.csv_export import export_csv
+
+    with (
+        provide_neo4j() as conn,
+        GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver,
+    ):
+        written = export_csv(driver, Neo4jSettings().database, Path(args.folder))
+    for file, rows in written.items():
+        print(f"{file:<22}{rows:>9}")
+    print(f"rmgraph: exported to {args.folder}", file=sys.stderr)
+
+
 def cmd_export_schema(args: argparse.Namespace) -> None:
     from schema.build import SDL_PATH, export_sdl
 
@@ -162,6 +230,14 @@ def build_parser() -> argparse.ArgumentParser:
     cross.add_argument("--min-support", type=float, default=0.02)
     cross.add_argument("--min-confidence", type=float, default=0.1)
     cross.set_defaults(func=cmd_refresh_cross_sell)
+    imp = sub.add_parser("import", help="check, then upsert a folder of CSV files (README)")
+    imp.add_argument("folder", help="folder holding departments.csv, clients.csv, ...")
+    imp.add_argument("--dry-run", action="store_true", help="check and count; write nothing")
+    imp.add_argument("--quiet", action="store_true", help="no progress line")
+    imp.set_defaults(func=cmd_import)
+    exp = sub.add_parser("export", help="write the graph as the import CSV set")
+    exp.add_argument("folder", help="created if missing; files in it are replaced")
+    exp.set_defaults(func=cmd_export)
     export = sub.add_parser("export-schema", help="write schema/schema.graphql from the code")
     export.set_defaults(func=cmd_export_schema)
     return parser

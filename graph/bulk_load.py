@@ -20,23 +20,21 @@ LOAD_DIRECT_LINKS: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (child:Department {id: row.fromId}), (parent:Department {id: row.toId})
 MERGE (child)-[r:DIRECT_REPORT]->(parent)
-ON CREATE SET r.since = date(row.since)
+SET r.since = date(row.since)
 """
 
 LOAD_LINEAR_LINKS: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (a:Department {id: row.fromId}), (b:Department {id: row.toId})
 MERGE (a)-[r:LINEAR]->(b)
-ON CREATE SET r.since = date(row.since)
-SET r.purpose = row.note
+SET r.since = date(row.since), r.purpose = row.note
 """
 
 LOAD_CHECK_LINKS: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (checker:Department {id: row.fromId}), (checked:Department {id: row.toId})
 MERGE (checker)-[r:CHECKS]->(checked)
-ON CREATE SET r.since = date(row.since)
-SET r.scope = row.note
+SET r.since = date(row.since), r.scope = row.note
 """
 
 LOAD_MANAGERS: Final[LiteralString] = """
@@ -46,15 +44,22 @@ ON CREATE SET m.version = 0, m.active = true
 SET m.name = row.name, m.level = row.level, m.education = row.education, m.title = row.title,
     m.creditYears = row.creditYears
 WITH m, row
+OPTIONAL MATCH (m)-[moved:MEMBER_OF]->(other:Department) WHERE other.id <> row.departmentId
+DELETE moved
+WITH DISTINCT m, row
 MATCH (d:Department {id: row.departmentId})
 MERGE (m)-[r:MEMBER_OF]->(d)
-ON CREATE SET r.since = date(row.since)
+SET r.since = date(row.since)
 """
 
 LOAD_REPORTING_LINES: Final[LiteralString] = """
 UNWIND $rows AS row
-WITH row WHERE row.reportsToId IS NOT NULL
-MATCH (m:Manager {id: row.id}), (boss:Manager {id: row.reportsToId})
+MATCH (m:Manager {id: row.id})
+OPTIONAL MATCH (m)-[old:REPORTS_TO]->(b:Manager)
+  WHERE row.reportsToId IS NULL OR b.id <> row.reportsToId
+DELETE old
+WITH DISTINCT m, row WHERE row.reportsToId IS NOT NULL
+MATCH (boss:Manager {id: row.reportsToId})
 MERGE (m)-[:REPORTS_TO]->(boss)
 """
 
@@ -71,8 +76,7 @@ LOAD_MANAGES: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (m:Manager {id: row.managerId}), (c:Client {id: row.clientId})
 MERGE (m)-[r:MANAGES]->(c)
-ON CREATE SET r.since = date(row.since)
-SET r.role = row.role
+SET r.since = date(row.since), r.role = row.role
 """
 
 LOAD_PRODUCTS: Final[LiteralString] = """
@@ -81,6 +85,9 @@ MERGE (p:Product {id: row.id})
 SET p.name = row.name, p.category = row.category, p.audience = row.audience,
     p.riskLevel = row.riskLevel
 WITH p, row
+OPTIONAL MATCH (p)<-[moved:OFFERS]-(other:Department) WHERE other.id <> row.departmentId
+DELETE moved
+WITH DISTINCT p, row
 MATCH (d:Department {id: row.departmentId})
 MERGE (d)-[:OFFERS]->(p)
 """
@@ -120,14 +127,23 @@ MATCH (borrower:Client {id: row.borrowerId}), (granter:Department {id: row.grant
 MERGE (f:Facility {id: row.id})
 SET f.type = row.type, f.limitCents = row.limitCents, f.drawnCents = row.drawnCents,
     f.currency = row.currency, f.status = coalesce(f.status, 'ACTIVE')
+WITH f, row, borrower, granter
+// A row describes the whole facility: links to anyone else are replaced.
+OPTIONAL MATCH (f)<-[stale:BORROWS|GRANTED|APPROVED]-(n)
+  WHERE (type(stale) = 'BORROWS' AND n.id <> row.borrowerId)
+     OR (type(stale) = 'GRANTED' AND n.id <> row.grantingDepartmentId)
+     OR (type(stale) = 'APPROVED'
+         AND (row.approvingDepartmentId IS NULL OR n.id <> row.approvingDepartmentId))
+DELETE stale
+WITH DISTINCT f, row, borrower, granter
 MERGE (borrower)-[:BORROWS]->(f)
 MERGE (granter)-[g:GRANTED]->(f)
-ON CREATE SET g.at = date(row.grantedAt)
+SET g.at = date(row.grantedAt)
 WITH f, row
 OPTIONAL MATCH (approver:Department {id: row.approvingDepartmentId})
 FOREACH (_ IN CASE WHEN approver IS NULL THEN [] ELSE [1] END |
   MERGE (approver)-[a:APPROVED]->(f)
-  ON CREATE SET a.at = date(row.grantedAt))
+  SET a.at = date(row.grantedAt))
 """
 
 LOAD_GUARANTEES: Final[LiteralString] = """

@@ -11,7 +11,9 @@ facilities, and guarantee circles of three and four firms plus a mutual pair.
 from __future__ import annotations
 
 import random
+import sys
 from collections import defaultdict
+from pathlib import Path
 from typing import Final
 
 from graph.bank_rows import (
@@ -30,8 +32,12 @@ from graph.bank_rows import (
     RelatedRow,
 )
 from graph.cross_sell_refresh import compute_measures
+from graph.csv_export import write_table
+from graph.csv_tables import TABLES
 
 SEED: Final = 20261128
+# The demo bank as shipped: the import CSV set this module writes (see write_demo_csv).
+DEMO_CSV: Final = Path(__file__).parent / "demo_bank"
 YUAN: Final = 100  # cents per yuan
 
 ROOT_DEPARTMENT_ID: Final = "dept-hq"
@@ -529,3 +535,18 @@ def build_demo_bank() -> BankRows:
     _related(bank)
     _facilities_and_guarantees(bank, rng)
     return bank
+
+
+def write_demo_csv(folder: Path = DEMO_CSV) -> None:
+    """Write the demo bank as the import CSV set (what `seeds/demo_bank/` holds)."""
+    bank = build_demo_bank()
+    folder.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:
+        # In the exporter's order, so export(import(demo)) reproduces these files exactly.
+        rows = sorted(getattr(bank, table.section), key=table.identity_of)
+        write_table(folder, table, rows)
+
+
+if __name__ == "__main__":
+    # Regenerate the shipped CSV set after changing the demo: python -m seeds.demo [FOLDER]
+    write_demo_csv(Path(sys.argv[1]) if len(sys.argv) > 1 else DEMO_CSV)

@@ -397,9 +397,9 @@ def main(argv: list[str] | None = None) -> None:
 
     from graph.bulk_load import load_bank
     from graph.migrations import migrate
+    from graph.progress import Progress
     from graph.provision import provide_neo4j
     from graph.settings import Neo4jSettings
-    from seeds.loader import Progress
 
     parser = argparse.ArgumentParser(prog="python -m seeds.generate", description=__doc__)
     parser.add_argument("--clients", type=int, default=100_000, help="1,000 to 1,000,000")

@@ -3,42 +3,14 @@
 from __future__ import annotations
 
 import sys
-import time
+from typing import Final
 
 from neo4j import Driver
 
 from graph.bank_rows import BankRows
 from graph.bulk_load import load_bank
 from graph.migrations import migrate
-
-
-class Progress:
-    """Rows written, rate and an ETA, on one line rewritten in place."""
-
-    def __init__(self, total: int, quiet: bool = False) -> None:
-        self.total = max(total, 1)
-        self.done = 0
-        self.quiet = quiet
-        self.start = time.monotonic()
-
-    def __call__(self, section: str, rows: int) -> None:
-        self.done += rows
-        if self.quiet:
-            return
-        elapsed = max(time.monotonic() - self.start, 1e-6)
-        rate = self.done / elapsed
-        eta = (self.total - self.done) / rate if rate else 0.0
-        print(
-            f"\r  {section:<13} {self.done:>9}/{self.total} rows  {rate:>8.0f} rows/s  "
-            f"ETA {eta:5.0f}s",
-            end="",
-            file=sys.stderr,
-            flush=True,
-        )
-
-    def finish(self) -> None:
-        if not self.quiet:
-            print(file=sys.stderr)
+from graph.progress import Progress
 
 
 def load(driver: Driver, database: str, bank: BankRows, quiet: bool = False) -> None:
@@ -49,3 +21,38 @@ def load(driver: Driver, database: str, bank: BankRows, quiet: bool = False) -> 
     progress = Progress(sum(counts.values()) + counts["managers"], quiet)
     load_bank(driver, database, bank, on_progress=progress)
     progress.finish()
+
+
+class ImportRejected(Exception):
+    """The CSV set did not pass its check; the message lists the first problems."""
+
+
+HAS_CLIENTS: Final = "MATCH (c:Client) RETURN count(c) > 0 AS has LIMIT 1"
+
+
+def load_demo(driver: Driver, database: str, quiet: bool = False, force: bool = False) -> bool:
+    """The demo bank as shipped: its CSV set through the importer, like any bank's data.
+
+    Only into a database without clients (unless `force`): changes made through the API since
+    the last start are kept, and a restructured demo is not fought over. True when imported."""
+    from graph.csv_import import import_csv
+    from seeds.demo import DEMO_CSV
+
+    migrate(driver, database)
+    records, _, _ = driver.execute_query(HAS_CLIENTS, database_=database, routing_="r")
+    if records[0]["has"] and not force:
+        if not quiet:
+            print(
+                "rmgraph: the database already holds a bank; demo not re-imported "
+                "(rmgraph import seeds/demo_bank does it)",
+                file=sys.stderr,
+            )
+        return False
+    report = import_csv(driver, database, DEMO_CSV)
+    if not report.accepted:
+        shown = "\n".join(str(p) for p in report.problems.kept[:20])
+        raise ImportRejected(f"the demo CSV set was rejected:\n{shown}")
+    if not quiet:
+        created = sum(f.created for f in report.files)
+        print(f"rmgraph: demo bank loaded ({created} rows created)", file=sys.stderr)
+    return True

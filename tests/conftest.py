@@ -74,11 +74,10 @@ def _wipe(driver: Driver) -> None:
 def demo_bank(driver: Driver) -> Driver:
     """The demo bank, exactly as seeded. Tests using it must not write."""
     if not GraphState.demo_loaded:
-        from seeds.demo import build_demo_bank
-        from seeds.loader import load
+        from seeds.loader import load_demo
 
         _wipe(driver)
-        load(driver, DATABASE, build_demo_bank(), quiet=True)
+        load_demo(driver, DATABASE, quiet=True)
         GraphState.demo_loaded = True
     return driver
 

@@ -1,0 +1,340 @@
+"""Check a whole CSV import before anything is written: references, duplicates and invariants.
+
+Ids the import defines, link identities already seen and the client-manager rows go into a
+scratch SQLite file rather than Python sets, so checking a file of a million rows takes the same
+memory as checking a thousand. References the import does not define are looked up in the graph,
+a batch at a time. Department links are few and are checked in memory as one tree.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections import defaultdict
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from itertools import islice
+from pathlib import Path
+from typing import Any, Final, LiteralString
+
+from neo4j import ManagedTransaction, Session
+
+from graph.csv_reader import Problems, Row, read_rows
+from graph.csv_tables import NodeKind, Table, check_row
+
+BATCH: Final = 5000
+
+FIND_IDS: Final[dict[NodeKind, LiteralString]] = {
+    NodeKind.DEPARTMENT: "UNWIND $ids AS id MATCH (n:Department {id: id}) "
+    "RETURN n.id AS id, null AS extra",
+    NodeKind.MANAGER: "UNWIND $ids AS id MATCH (n:Manager {id: id}) "
+    "RETURN n.id AS id, null AS extra",
+    NodeKind.CLIENT: "UNWIND $ids AS id MATCH (n:Client {id: id}) RETURN n.id AS id, null AS extra",
+    NodeKind.PRODUCT: "UNWIND $ids AS id MATCH (n:Product {id: id}) "
+    "RETURN n.id AS id, null AS extra",
+    # A facility's extra is its borrower: a client may not guarantee its own facility.
+    NodeKind.FACILITY: "UNWIND $ids AS id MATCH (n:Facility {id: id}) "
+    "RETURN n.id AS id, COLLECT { MATCH (n)<-[:BORROWS]-(c:Client) RETURN c.id }[0] AS extra",
+}
+GRAPH_PRIMARIES: Final[LiteralString] = """
+UNWIND $ids AS id
+OPTIONAL MATCH (c:Client {id: id})
+OPTIONAL MATCH (m:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c)
+RETURN id, count(c) > 0 AS known, collect(m.id) AS primaries
+"""
+GRAPH_DIRECT_LINKS: Final[LiteralString] = """
+MATCH (child:Department)-[:DIRECT_REPORT]->(parent:Department)
+RETURN child.id AS child, parent.id AS parent
+"""
+
+SCRATCH_SCHEMA: Final = """
+CREATE TABLE ids (kind TEXT, id TEXT, file TEXT, line INT, extra TEXT,
+                  PRIMARY KEY (kind, id)) WITHOUT ROWID;
+CREATE TABLE seen (file TEXT, key TEXT, line INT, PRIMARY KEY (file, key)) WITHOUT ROWID;
+CREATE TABLE deferred (kind TEXT, id TEXT, file TEXT, line INT, col TEXT);
+CREATE TABLE manages (client TEXT, manager TEXT, role TEXT, line INT);
+CREATE INDEX manages_client ON manages (client);
+"""
+
+
+class ScratchIndex:
+    """What the import defines, on disk; closed (and deleted with its folder) after the check."""
+
+    def __init__(self, folder: Path) -> None:
+        self.db = sqlite3.connect(folder / "import-index.sqlite")
+        # Scratch data: no journal or fsync, and a small fixed cache.
+        self.db.executescript(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16000;"
+            + SCRATCH_SCHEMA
+        )
+
+    def define(
+        self, kind: NodeKind, id_: str, file: str, line: int, extra: str | None
+    ) -> int | None:
+        """Record an id; the line of its earlier definition when it is a duplicate."""
+        try:
+            self.db.execute(
+                "INSERT INTO ids VALUES (?, ?, ?, ?, ?)", (kind.value, id_, file, line, extra)
+            )
+            return None
+        except sqlite3.IntegrityError:
+            row = self.db.execute(
+                "SELECT line FROM ids WHERE kind = ? AND id = ?", (kind.value, id_)
+            ).fetchone()
+            return int(row[0])
+
+    def see(self, file: str, key: str, line: int) -> int | None:
+        try:
+            self.db.execute("INSERT INTO seen VALUES (?, ?, ?)", (file, key, line))
+            return None
+        except sqlite3.IntegrityError:
+            row = self.db.execute(
+                "SELECT line FROM seen WHERE file = ? AND key = ?", (file, key)
+            ).fetchone()
+            return int(row[0])
+
+    def find(self, kind: NodeKind, id_: str) -> tuple[bool, str | None]:
+        row = self.db.execute(
+            "SELECT extra FROM ids WHERE kind = ? AND id = ?", (kind.value, id_)
+        ).fetchone()
+        return (row is not None, row[0] if row else None)
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def fetch(
+    tx: ManagedTransaction, statement: LiteralString, params: dict[str, Any]
+) -> list[dict[str, Any]]:
+    return [record.data() for record in tx.run(statement, params)]
+
+
+def chunks(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+@dataclass
+class Validator:
+    """Checks each file in dependency order, then what spans files (`finish`)."""
+
+    session: Session
+    index: ScratchIndex
+    problems: Problems
+    rows_read: dict[str, int] = field(default_factory=dict)
+    _direct: list[tuple[str, str, int]] = field(default_factory=list)
+    _checks: list[tuple[str, str, int]] = field(default_factory=list)
+
+    def check_file(self, table: Table, path: Path, on_rows: Any = None) -> None:
+        read = 0
+        for batch in chunks(read_rows(path, table, self.problems), BATCH):
+            read += len(batch)
+            self._check_batch(table, batch)
+            if on_rows is not None:
+                on_rows(table.file, len(batch))
+        self.rows_read[table.file] = read
+        self._check_deferred(table)
+
+    def _graph_ids(self, kind: NodeKind, ids: Iterable[str]) -> dict[str, str | None]:
+        found: dict[str, str | None] = {}
+        for chunk in chunks(sorted(set(ids)), BATCH):
+            records = self.session.execute_read(fetch, FIND_IDS[kind], {"ids": chunk})
+            found.update((r["id"], r["extra"]) for r in records)
+        return found
+
+    def _check_batch(self, table: Table, batch: list[Row]) -> None:
+        file = table.file
+        identity = table.identity_keys
+        wanted: dict[NodeKind, set[str]] = defaultdict(set)
+        known: dict[tuple[NodeKind, str], str | None] = {}
+        for row in batch:
+            values = row.values
+            for header, message in check_row(table, values):
+                self.problems.add(file, row.line, header, message)
+            if table.defines is not None and "id" in values:
+                extra = values.get("borrowerId") if table.section == "facilities" else None
+                if table.section == "clients":
+                    extra = values.get("status")
+                earlier = self.index.define(table.defines, values["id"], file, row.line, extra)
+                if earlier is not None:
+                    self.problems.add(file, row.line, "id", f"repeats the id of line {earlier}")
+            elif table.defines is None and all(k in values for k in identity):
+                key = "\x1f".join(str(values[k]) for k in identity)
+                earlier = self.index.see(file, key, row.line)
+                if earlier is not None:
+                    self.problems.add(
+                        file,
+                        row.line,
+                        None,
+                        f"repeats the link of line {earlier} ({', '.join(table.identity)})",
+                    )
+            for column in table.columns:
+                value = values.get(column.row_key)
+                if column.refers_to is None or value is None:
+                    continue
+                if column.refers_to is table.defines:
+                    self.index.db.execute(
+                        "INSERT INTO deferred VALUES (?, ?, ?, ?, ?)",
+                        (column.refers_to.value, value, file, row.line, column.name),
+                    )
+                    continue
+                present, extra = self.index.find(column.refers_to, value)
+                if present:
+                    known[(column.refers_to, value)] = extra
+                else:
+                    wanted[column.refers_to].add(value)
+            if table.section == "manages" and "clientId" in values and "managerId" in values:
+                self.index.db.execute(
+                    "INSERT INTO manages VALUES (?, ?, ?, ?)",
+                    (values["clientId"], values["managerId"], values.get("role"), row.line),
+                )
+            if table.section == "direct_links" and row.ok:
+                self._direct.append((values["fromId"], values["toId"], row.line))
+            if table.section == "check_links" and row.ok:
+                self._checks.append((values["fromId"], values["toId"], row.line))
+        for kind, ids in wanted.items():
+            for id_, extra in self._graph_ids(kind, ids).items():
+                known[(kind, id_)] = extra
+        for row in batch:
+            for column in table.columns:
+                value = row.values.get(column.row_key)
+                if column.refers_to is None or value is None or column.refers_to is table.defines:
+                    continue
+                if (column.refers_to, value) not in known:
+                    self.problems.add(
+                        file,
+                        row.line,
+                        column.name,
+                        f"refers to {column.refers_to.value} {value!r}, which is neither in the "
+                        "graph nor in this import",
+                    )
+            if table.section == "guarantees":
+                borrower = known.get((NodeKind.FACILITY, row.values.get("facilityId", "")))
+                if borrower is not None and borrower == row.values.get("guarantorId"):
+                    self.problems.add(file, row.line, "guarantorId", "guarantees its own facility")
+
+    def _check_deferred(self, table: Table) -> None:
+        """References to ids of the same file (a manager's boss), once the file is read."""
+        if table.defines is None:
+            return
+        missing = self.index.db.execute(
+            "SELECT d.id, d.line, d.col FROM deferred d LEFT JOIN ids i "
+            "ON i.kind = d.kind AND i.id = d.id WHERE d.file = ? AND i.id IS NULL",
+            (table.file,),
+        ).fetchall()
+        in_graph = self._graph_ids(table.defines, (m[0] for m in missing))
+        for id_, line, col in missing:
+            if id_ not in in_graph:
+                self.problems.add(
+                    table.file,
+                    line,
+                    col,
+                    f"refers to {table.defines.value} {id_!r}, which is neither in the graph "
+                    "nor in this import",
+                )
+
+    def finish(self) -> None:
+        self._check_primary_managers()
+        self._check_department_tree()
+
+    def _check_primary_managers(self) -> None:
+        """After the import every client has at most one primary manager, and every client not
+        archived has one (the import's rows replace the graph's for the same pair)."""
+        clients = self.index.db.execute(
+            "SELECT id FROM ids WHERE kind = 'Client' UNION SELECT client FROM manages"
+        )
+        for chunk in chunks((c[0] for c in clients), BATCH):
+            records = self.session.execute_read(fetch, GRAPH_PRIMARIES, {"ids": chunk})
+            in_graph = {r["id"]: set(r["primaries"]) for r in records if r["known"]}
+            for client in chunk:
+                self._check_primary(client, in_graph.get(client, set()))
+
+    def _check_primary(self, client: str, graph_primaries: set[str]) -> None:
+        rows = self.index.db.execute(
+            "SELECT manager, role, line FROM manages WHERE client = ?", (client,)
+        ).fetchall()
+        restated = {manager for manager, _, _ in rows}
+        primaries = (graph_primaries - restated) | {m for m, role, _ in rows if role == "PRIMARY"}
+        if len(primaries) > 1:
+            for _, role, line in rows:
+                if role == "PRIMARY":
+                    self.problems.add(
+                        "client_managers.csv",
+                        line,
+                        "role",
+                        f"client {client!r} would have {len(primaries)} primary managers "
+                        f"({', '.join(sorted(primaries))}); a client has exactly one "
+                        "(transfer ownership with transferClient or demote the other here)",
+                    )
+            return
+        if primaries:
+            return
+        defined = self.index.db.execute(
+            "SELECT line, extra FROM ids WHERE kind = 'Client' AND id = ?", (client,)
+        ).fetchone()
+        if defined is not None:
+            line, status = defined
+            if status != "ARCHIVED":
+                self.problems.add(
+                    "clients.csv",
+                    line,
+                    "id",
+                    f"client {client!r} has no primary manager: add a PRIMARY row for it in "
+                    "client_managers.csv",
+                )
+            return
+        for _, _, line in rows:
+            self.problems.add(
+                "client_managers.csv",
+                line,
+                "role",
+                f"client {client!r} would be left without a primary manager",
+            )
+
+    def _check_department_tree(self) -> None:
+        """Direct links stay a forest; a checker stays independent of whom it checks."""
+        if not self._direct and not self._checks:
+            return
+        records = self.session.execute_read(fetch, GRAPH_DIRECT_LINKS, {})
+        parent: dict[str, str] = {r["child"]: r["parent"] for r in records}
+        for child, new_parent, line in self._direct:
+            old = parent.get(child)
+            if old is not None and old != new_parent:
+                self.problems.add(
+                    "direct_reports.csv",
+                    line,
+                    "toId",
+                    f"department {child!r} would have two direct parents ({old!r} and "
+                    f"{new_parent!r}); move it with moveDepartment instead",
+                )
+                continue
+            parent[child] = new_parent
+        for child, _, line in self._direct:
+            if child in _ancestors(parent, parent.get(child)):
+                self.problems.add(
+                    "direct_reports.csv",
+                    line,
+                    "toId",
+                    f"would put department {child!r} under itself (a cycle of direct links)",
+                )
+        for checker, checked, line in self._checks:
+            if checker in _ancestors(parent, checked) or checked in _ancestors(parent, checker):
+                self.problems.add(
+                    "check_links.csv",
+                    line,
+                    "fromId",
+                    f"{checker!r} is a direct ancestor or descendant of {checked!r}: "
+                    "a checking department must be independent of the one it checks",
+                )
+
+
+def _ancestors(parent: dict[str, str], start: str | None) -> list[str]:
+    """The chain above `start` (itself included), stopping if it ever loops."""
+    chain: list[str] = []
+    seen: set[str] = set()
+    node = start
+    while node is not None and node not in seen:
+        seen.add(node)
+        chain.append(node)
+        node = parent.get(node)
+    return chain

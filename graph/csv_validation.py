@@ -63,7 +63,7 @@ class ScratchIndex:
         self.db = sqlite3.connect(folder / "import-index.sqlite")
         # Scratch data: no journal or fsync, and a small fixed cache.
         self.db.executescript(
-            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -16000;"
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -8000;"
             + SCRATCH_SCHEMA
         )
 

@@ -1,0 +1,68 @@
+"""`rmgraph import` and `rmgraph export` as a user runs them (against the session's Neo4j,
+which `NEO4J_URI` names once the `neo4j_conn` fixture is up)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from neo4j import Driver
+
+from api.cli import main
+from graph.local_server import Connection
+from tests.conftest import graph_snapshot
+from tests.graph.test_csv_import import SMALL_BANK, write_set
+
+
+def data_nodes(driver: Driver) -> list[object]:
+    """Nodes other than the settings `rmgraph` itself creates on start (migrations)."""
+    return [n for n in graph_snapshot(driver)["nodes"] if n[0] != ["RiskSettings"]]
+
+
+def row(out: str, file: str) -> list[str]:
+    """The counts printed for one file: read, created, updated, unchanged, rejected."""
+    return next(line.split()[1:] for line in out.splitlines() if line.startswith(file + " "))
+
+
+def test_import_dry_run_then_import_then_export(
+    empty_graph: Driver,
+    neo4j_conn: Connection,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    folder = write_set(tmp_path / "bank", SMALL_BANK)
+    data_nodes_before = data_nodes(empty_graph)
+    main(["import", str(folder), "--dry-run", "--quiet"])
+    out = capsys.readouterr().out
+    assert "nothing written (dry run)" in out
+    assert row(out, "clients.csv") == ["2", "2", "0", "0", "0"]
+    assert data_nodes(empty_graph) == data_nodes_before
+
+    main(["import", str(folder), "--quiet"])
+    assert "imported" in capsys.readouterr().out
+    main(["export", str(tmp_path / "out")])
+    out = capsys.readouterr().out
+    assert row(out, "holdings.csv") == ["2"]
+    assert (
+        (tmp_path / "out" / "clients.csv")
+        .read_text(encoding="utf-8")
+        .startswith("id,name,kind,segment,status,grade,riskRating,industry,region\nc-1,华东钢铁,")
+    )
+
+
+def test_rejected_import_exits_non_zero_and_lists_problems(
+    empty_graph: Driver,
+    neo4j_conn: Connection,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    files = dict(SMALL_BANK)
+    files["controls.csv"] = "fromId,toId,share,basis\nc-1,c-2,120,EQUITY\n"
+    folder = write_set(tmp_path / "bad", files)
+    with pytest.raises(SystemExit) as exit_:
+        main(["import", str(folder), "--quiet"])
+    assert exit_.value.code == 1
+    err = capsys.readouterr().err
+    assert "controls.csv:2: column share: 120 is out of range: must be at most 100" in err
+    assert "rejected: 1 problem(s); nothing was written." in err
+    assert data_nodes(empty_graph) == []

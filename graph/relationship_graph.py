@@ -43,6 +43,20 @@ class RelationKind(StrEnum):
     GUARANTEES = "GUARANTEES"
 
 
+# Shared nodes are hubs: a product has thousands of holders, a department grants thousands of
+# facilities and employs hundreds of managers. Being the client's product or department is a
+# relationship; sharing one with a stranger is not. So those links are only walked from their
+# narrow end: HOLDS and MEMBER_OF outward (client → product, manager → department), GRANTED and
+# APPROVED inward (facility ← department). Typed patterns also let Neo4j skip a dense node's
+# other relationship groups instead of reading every relationship and filtering.
+BOTH_WAYS: Final = (
+    "MANAGES|REPORTS_TO|DIRECT_REPORT|LINEAR|CHECKS|OFFERS|CROSS_SELLS_TO|CONTROLS|RELATED_TO"
+    "|BORROWS|GUARANTEES"
+)
+OUTWARD_ONLY: Final = "HOLDS|MEMBER_OF"
+INWARD_ONLY: Final = "GRANTED|APPROVED"
+
+
 def _level(hidden_f: LiteralString) -> LiteralString:
     """One breadth-first level; a frontier node `f` for which `hidden_f` holds is not expanded."""
     return (
@@ -53,7 +67,20 @@ CALL (frontier, seen) {
   WITH f, seen WHERE NOT """
         + hidden_f
         + """
-  MATCH (f)-[r]-(n) WHERE type(r) IN $types AND NOT n IN seen
+  CALL (f) {
+    MATCH (f)-[r:"""
+        + BOTH_WAYS
+        + """]-(n) WHERE type(r) IN $types RETURN n
+    UNION
+    MATCH (f)-[r:"""
+        + OUTWARD_ONLY
+        + """]->(n) WHERE type(r) IN $types RETURN n
+    UNION
+    MATCH (f)<-[r:"""
+        + INWARD_ONLY
+        + """]-(n) WHERE type(r) IN $types RETURN n
+  }
+  WITH n, seen WHERE NOT n IN seen
   WITH DISTINCT n ORDER BY n.id
   RETURN collect(n) AS next
 }
@@ -81,8 +108,20 @@ WITH start, seen, CASE WHEN $depth >= 1 THEN frontier ELSE [] END AS frontier, l
         + """
 WITH seen[..$limit] AS kept, size(seen) > $limit AS truncated, levels
 CALL (kept) {
-  UNWIND kept AS a
-  MATCH (a)-[r]->(b) WHERE type(r) IN $types AND b IN kept
+  UNWIND kept AS x
+  CALL (x, kept) {
+    MATCH (x)-[r:"""
+        + BOTH_WAYS
+        + "|"
+        + OUTWARD_ONLY
+        + """]->(y) WHERE type(r) IN $types AND y IN kept
+    RETURN x AS a, r, y AS b
+    UNION
+    MATCH (x)<-[r:"""
+        + INWARD_ONLY
+        + """]-(y) WHERE type(r) IN $types AND y IN kept
+    RETURN y AS a, r, x AS b
+  }
   WITH a, r, b ORDER BY type(r), a.id, b.id, r.kind
   RETURN collect({type: type(r), source: a.id, sourceLabel: labels(a)[0], target: b.id,
                   targetLabel: labels(b)[0], properties: properties(r)}) AS edges

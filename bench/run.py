@@ -61,7 +61,7 @@ GRAPH = """query ($id: ID!) { relationshipGraph(clientId: $id, depth: 2) {
 EXPOSURE = """query ($id: ID!) { creditExposure(clientId: $id, maxDepth: 4) {
   total direct affiliated indirect members { client { id } path { fromId toId kind } }
   limitUsage { rule usagePercent breached } multipleGrantors unapprovedFacilities { reason } } }"""
-CIRCLES = "{ guaranteeCircles(maxSize: 6) { circles { memberIds exposure } mutualPairs { memberIds } complete } }"
+CIRCLES = "{ guaranteeCircles(maxSize: 6) { circles { memberIds exposure } mutualPairs { memberIds } circleCount complete } }"
 CROSS_SELL = """query ($id: ID!) { crossSellPaths(clientId: $id, maxHops: 3, first: 10) {
   product { id } score productIds } }"""
 MOVE = """mutation ($dry: Boolean!, $parent: ID!) { moveDepartment(dryRun: $dry,

@@ -1,8 +1,10 @@
 """Guarantee circles (担保圈): firms that guarantee each other's credit in a closed loop.
 
-One round trip reads the client-to-client guarantee links (a guarantees a facility b borrows);
-the cycles are enumerated here, each once: rotated to start at its smallest id. Mutual pairs
-(互保) are the circles of two. The search is bounded by `max_size` and a step budget.
+One round trip reads who guarantees whom (a guarantees a facility b borrows), as one compact row;
+the cycles are enumerated here, each once: rotated to start at its smallest id. A second reads
+the limits and guarantees of the clients in some cycle. Mutual pairs (互保) are the circles of
+two. The search is bounded by `max_size` and a step budget, and the answer by `first`: only the
+largest circles are described in full (a bank has thousands), the rest are counted.
 """
 
 from __future__ import annotations
@@ -13,23 +15,29 @@ from typing import Final, LiteralString
 
 from graph.db import Db
 from graph.errors import InvalidInput
-from graph.models import GraphModel, cents_to_decimal
+from graph.models import GraphModel, cents_to_decimal, decimal_to_cents
 
 MIN_SIZE: Final = 2
 MAX_SIZE: Final = 8
 STEP_BUDGET: Final = 2_000_000
+MAX_FIRST: Final = 1000
 
-GUARANTEE_LINKS: Final[LiteralString] = """
-MATCH (a:Client)-[g:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client)
+# Only who guarantees whom, as one row: the search needs the shape, not the details.
+GUARANTEE_EDGES: Final[LiteralString] = """
+MATCH (a:Client)-[:GUARANTEES]->(:Facility)<-[:BORROWS]-(b:Client)
 WHERE a <> b
-RETURN a.id AS guarantorId, b.id AS borrowerId, f.id AS facilityId,
-       g.amountCents AS amountCents, f.limitCents AS limitCents
+RETURN collect(DISTINCT [a.id, b.id]) AS edges
 """
 
-BORROWED: Final[LiteralString] = """
+# For the clients in some circle: their facility limits and the guarantees they give.
+MEMBER_DETAILS: Final[LiteralString] = """
 UNWIND $ids AS id
-MATCH (:Client {id: id})-[:BORROWS]->(f:Facility)
-RETURN id, sum(f.limitCents) AS limitCents, count(f) AS facilities
+MATCH (c:Client {id: id})
+WITH id,
+     COLLECT { MATCH (c)-[:BORROWS]->(f:Facility) RETURN f.limitCents } AS limits,
+     COLLECT { MATCH (c)-[g:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client) WHERE b <> c
+               RETURN [b.id, f.id, g.amountCents] } AS links
+RETURN collect([id, reduce(total = 0, x IN limits | total + coalesce(x, 0)), links]) AS members
 """
 
 
@@ -48,7 +56,10 @@ class GuaranteeCircle(GraphModel):
 
 
 class CircleSearch(GraphModel):
-    circles: list[GuaranteeCircle]
+    circles: list[GuaranteeCircle]  # three or more members, largest exposure first
+    mutual_pairs: list[GuaranteeCircle]  # two members (互保), largest exposure first
+    circle_count: int  # before `first` cut the lists
+    mutual_pair_count: int
     complete: bool  # false when the step budget ran out
 
 
@@ -73,45 +84,69 @@ def find_cycles(
     return sorted(cycles, key=lambda c: (len(c), c)), True
 
 
-async def find_guarantee_circles(db: Db, max_size: int, min_exposure: Decimal) -> CircleSearch:
+def _rank(cycle: tuple[str, ...], exposure: int) -> tuple[int, int, tuple[str, ...]]:
+    return (-exposure, len(cycle), cycle)
+
+
+async def find_guarantee_circles(
+    db: Db, max_size: int, min_exposure: Decimal, first: int = MAX_FIRST
+) -> CircleSearch:
+    """Every circle of up to `max_size` firms with at least `min_exposure` inside it; the
+    `first` largest of each kind are described in full, the rest only counted."""
     if not MIN_SIZE <= max_size <= MAX_SIZE:
         raise InvalidInput("maxSize", f"must be between {MIN_SIZE} and {MAX_SIZE}")
     if min_exposure < 0:
         raise InvalidInput("minExposure", "must not be negative")
-    records = await db.read(GUARANTEE_LINKS)
+    if not 1 <= first <= MAX_FIRST:
+        raise InvalidInput("first", f"must be between 1 and {MAX_FIRST}")
+    records = await db.read(GUARANTEE_EDGES)
     edges: dict[str, set[str]] = defaultdict(set)
-    links: dict[tuple[str, str], list[CircleLink]] = defaultdict(list)
-    for r in records:
-        edges[r["guarantorId"]].add(r["borrowerId"])
-        links[(r["guarantorId"], r["borrowerId"])].append(
-            CircleLink(
-                guarantor_id=r["guarantorId"],
-                borrower_id=r["borrowerId"],
-                facility_id=r["facilityId"],
-                amount=cents_to_decimal(r["amountCents"]),
-            )
-        )
+    for guarantor, borrower in records[0]["edges"]:
+        edges[guarantor].add(borrower)
+    del records
     cycles, complete = find_cycles(edges, max_size)
     members = sorted({m for c in cycles for m in c})
-    borrowed = {
-        r["id"]: cents_to_decimal(r["limitCents"])
-        for r in (await db.read(BORROWED, {"ids": members}) if members else [])
+    limits: dict[str, int] = {}
+    given: dict[str, list[tuple[str, str, int]]] = {}
+    if members:
+        details = await db.read(MEMBER_DETAILS, {"ids": members})
+        for client, total, links in details[0]["members"]:
+            limits[client] = total
+            given[client] = [(b, f, amount) for b, f, amount in links]
+    floor = decimal_to_cents(min_exposure)
+    ranked: dict[bool, list[tuple[tuple[int, int, tuple[str, ...]], tuple[str, ...]]]] = {
+        True: [],
+        False: [],
     }
-    circles = []
     for cycle in cycles:
+        exposure = sum(limits.get(m, 0) for m in cycle)
+        if exposure >= floor:
+            ranked[len(cycle) == 2].append((_rank(cycle, exposure), cycle))
+
+    def describe(cycle: tuple[str, ...], exposure: int) -> GuaranteeCircle:
         closing = [
-            link
-            for i, a in enumerate(cycle)
-            for link in sorted(links[(a, cycle[(i + 1) % len(cycle)])], key=lambda x: x.facility_id)
-        ]
-        exposure = sum((borrowed.get(m, Decimal("0.00")) for m in cycle), Decimal("0.00"))
-        if exposure >= min_exposure:
-            circles.append(
-                GuaranteeCircle(
-                    member_ids=list(cycle),
-                    links=closing,
-                    guaranteed=sum((x.amount for x in closing), Decimal("0.00")),
-                    exposure=exposure,
-                )
+            CircleLink(
+                guarantor_id=a, borrower_id=b, facility_id=f, amount=cents_to_decimal(amount)
             )
-    return CircleSearch(circles=circles, complete=complete)
+            for i, a in enumerate(cycle)
+            for b, f, amount in sorted(given.get(a, []), key=lambda x: x[1])
+            if b == cycle[(i + 1) % len(cycle)]
+        ]
+        return GuaranteeCircle(
+            member_ids=list(cycle),
+            links=closing,
+            guaranteed=sum((x.amount for x in closing), Decimal("0.00")),
+            exposure=cents_to_decimal(exposure),
+        )
+
+    top = {
+        mutual: [describe(cycle, -rank[0]) for rank, cycle in sorted(found)[:first]]
+        for mutual, found in ranked.items()
+    }
+    return CircleSearch(
+        circles=top[False],
+        mutual_pairs=top[True],
+        circle_count=len(ranked[False]),
+        mutual_pair_count=len(ranked[True]),
+        complete=complete,
+    )

@@ -92,7 +92,7 @@ RULES: Final = _rules(
     ("GrantingDepartment", RISK, "department amount facilityCount"),
     ("UnapprovedFacility", RISK, "facility reason"),
     ("CapitalBase", RISK, "profile tier1Capital netCapital"),
-    ("GuaranteeCircles", RISK, "circles mutualPairs complete"),
+    ("GuaranteeCircles", RISK, "circles mutualPairs circleCount mutualPairCount complete"),
     ("GuaranteeCircle", RISK, "memberIds size mutual links guaranteed exposure members"),
     ("CircleLink", RISK, "guarantorId borrowerId facilityId amount"),
     ("LargeExposure", RISK, "root memberIds direct indirect total limitUsage"),

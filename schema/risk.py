@@ -9,7 +9,8 @@ import strawberry
 
 from graph.errors import GraphError
 from graph.exposure import MAX_DEPTH, get_credit_exposure
-from graph.guarantee_circles import MAX_SIZE, MIN_SIZE, find_guarantee_circles
+from graph.guarantee_circles import MAX_FIRST, MAX_SIZE, MIN_SIZE, find_guarantee_circles
+from graph.guarantee_circles import GuaranteeCircle as GuaranteeCircleModel
 from graph.largest_exposures import get_largest_exposures
 from graph.limits import CapitalBase as CapitalBaseModel
 from graph.limits import LimitProfile, LimitRule
@@ -145,8 +146,14 @@ class GuaranteeCircle:
 
 @strawberry.type
 class GuaranteeCircles:
-    circles: list[GuaranteeCircle]
-    mutual_pairs: list[GuaranteeCircle]
+    circles: list[GuaranteeCircle] = strawberry.field(
+        description="Circles of three or more, largest exposure first (the first `first`)."
+    )
+    mutual_pairs: list[GuaranteeCircle] = strawberry.field(
+        description="Mutual pairs, largest exposure first (the first `first`)."
+    )
+    circle_count: int = strawberry.field(description="All circles found, before `first`.")
+    mutual_pair_count: int = strawberry.field(description="All mutual pairs, before `first`.")
     complete: bool = strawberry.field(description="False when the search budget ran out.")
 
 
@@ -226,19 +233,26 @@ class RiskQuery:
 
     @strawberry.field(
         description=f"Every guarantee cycle of up to `maxSize` firms ({MIN_SIZE}-{MAX_SIZE}) and "
-        "every mutual pair, each reported once, with the exposure inside it."
+        "every mutual pair, each reported once, with the exposure inside it; the `first` "
+        f"(1-{MAX_FIRST}) largest of each are listed, all are counted."
     )
     async def guarantee_circles(
-        self, info: CtxInfo, max_size: int = 6, min_exposure: Decimal | None = None
+        self,
+        info: CtxInfo,
+        max_size: int = 6,
+        min_exposure: Decimal | None = None,
+        first: int = 100,
     ) -> GuaranteeCircles:
         check_range(max_size, MIN_SIZE, MAX_SIZE, "maxSize")
+        check_range(first, 1, MAX_FIRST, "first")
         if min_exposure is not None and min_exposure < 0:
             raise BadInput("minExposure", "must not be negative")
         found = await find_guarantee_circles(
-            info.context.db, max_size, min_exposure or Decimal("0")
+            info.context.db, max_size, min_exposure or Decimal("0"), first
         )
-        circles = [
-            GuaranteeCircle(
+
+        def circle(c: GuaranteeCircleModel) -> GuaranteeCircle:
+            return GuaranteeCircle(
                 member_ids=[strawberry.ID(m) for m in c.member_ids],
                 size=len(c.member_ids),
                 mutual=len(c.member_ids) == 2,
@@ -254,11 +268,12 @@ class RiskQuery:
                 guaranteed=c.guaranteed,
                 exposure=c.exposure,
             )
-            for c in found.circles
-        ]
+
         return GuaranteeCircles(
-            circles=[c for c in circles if not c.mutual],
-            mutual_pairs=[c for c in circles if c.mutual],
+            circles=[circle(c) for c in found.circles],
+            mutual_pairs=[circle(c) for c in found.mutual_pairs],
+            circle_count=found.circle_count,
+            mutual_pair_count=found.mutual_pair_count,
             complete=found.complete,
         )
 

@@ -185,7 +185,7 @@ CIRCLES = """query ($size: Int!, $min: Decimal) {
   guaranteeCircles(maxSize: $size, minExposure: $min) {
     circles { memberIds size guaranteed exposure links { guarantorId borrowerId facilityId } }
     mutualPairs { memberIds exposure }
-    complete
+    circleCount mutualPairCount complete
   }
 }"""
 
@@ -194,11 +194,13 @@ async def test_circles_each_once_overlapping_and_mutual(risk_bank: Driver, db: D
     data, errors, ctx = await execute(db, CIRCLES, {"size": 6, "min": None})
     assert errors == [] and data is not None
     found = data["guaranteeCircles"]
+    # Largest exposure first.
     assert [(c["memberIds"], c["guaranteed"], c["exposure"]) for c in found["circles"]] == [
-        (["A", "B", "C"], "15.00", "60.00"),
         (["A", "B", "D"], "15.00", "70.00"),
+        (["A", "B", "C"], "15.00", "60.00"),
     ]
-    assert found["circles"][0]["links"] == [
+    assert (found["circleCount"], found["mutualPairCount"]) == (2, 1)
+    assert found["circles"][1]["links"] == [
         {"guarantorId": "A", "borrowerId": "B", "facilityId": "fB"},
         {"guarantorId": "B", "borrowerId": "C", "facilityId": "fC"},
         {"guarantorId": "C", "borrowerId": "A", "facilityId": "fA"},
@@ -212,6 +214,13 @@ async def test_circles_each_once_overlapping_and_mutual(risk_bank: Driver, db: D
     data, _, _ = await execute(db, CIRCLES, {"size": 6, "min": "65"})
     assert data is not None
     assert [c["memberIds"] for c in data["guaranteeCircles"]["circles"]] == [["A", "B", "D"]]
+    query = "{ guaranteeCircles(first: 1) { circles { memberIds } circleCount } }"
+    data, errors, _ = await execute(db, query)
+    assert errors == [] and data is not None
+    assert data["guaranteeCircles"] == {
+        "circles": [{"memberIds": ["A", "B", "D"]}],
+        "circleCount": 2,
+    }
 
 
 async def test_largest_exposures(risk_bank: Driver, db: Db) -> None:
@@ -256,6 +265,8 @@ async def test_demo_bank_circles_and_group(demo_bank: Driver, db: Db) -> None:
         ("{ guaranteeCircles(maxSize: 1) { complete } }", "maxSize"),
         ("{ guaranteeCircles(maxSize: 9) { complete } }", "maxSize"),
         ('{ guaranteeCircles(minExposure: "-1") { complete } }', "minExposure"),
+        ("{ guaranteeCircles(first: 0) { complete } }", "first"),
+        ("{ guaranteeCircles(first: 1001) { complete } }", "first"),
         ("{ largestExposures(first: 0) { total } }", "first"),
     ],
 )

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
+from typing import Final
 
 import strawberry
 from strawberry.extensions import (
+    AddValidationRules,
     DisableIntrospection,
     MaxAliasesLimiter,
     MaxTokensLimiter,
+    ParserCache,
     QueryDepthLimiter,
     SchemaExtension,
+    ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
@@ -26,17 +30,28 @@ from schema.query import CoreQuery
 from schema.risk import RiskMutation, RiskQuery
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
+DOCUMENT_CACHE: Final = 256  # distinct query documents kept parsed and validated
 
 Query = merge_types("Query", (CoreQuery, Client360Query, RiskQuery, CrossSellQuery, AdminQuery))
 Mutation = merge_types("Mutation", (RiskMutation, CrossSellMutation, AdminMutation))
 
 
 def build_schema(settings: ApiSettings) -> strawberry.Schema:
-    """The schema with its limits: depth, aliases, tokens, batch size; introspection optional."""
+    """The schema with its limits: depth, aliases, tokens, batch size; introspection optional.
+
+    Parsing and validating a document cost more than running a typical query, and clients send
+    the same few documents again and again, so both are cached (LRU, bounded: a stream of unique
+    documents cannot grow memory). Validation results are keyed by the rule classes too, so the
+    depth and alias rules are built once here rather than by a new limiter per request."""
+    limits = (
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    )
     extensions: list[Callable[[], SchemaExtension]] = [
-        lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-        lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE),
+        lambda: AddValidationRules(list(limits)),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE),
         PermissionExtension,
         MaskInternalErrors,
     ]

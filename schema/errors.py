@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterator
 from typing import Final
 
@@ -11,11 +10,11 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from graph.errors import InvalidInput, QueryTimeout
+from graph.input_checks import ID_PATTERN
 
 log = logging.getLogger("rmgraph.errors")
 
 BAD_USER_INPUT: Final = "BAD_USER_INPUT"
-ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 
 
 class BadInput(GraphQLError):

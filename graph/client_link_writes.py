@@ -5,9 +5,9 @@ key-person links write `RELATED_TO {kind, role, reciprocalRole}`. Guarantees are
 between clients but between a guarantor and a facility (`addGuarantee`).
 
 Invariants, checked inside the transaction: no self-links; no second link of one kind between
-two clients (either way round); control (more than 50%, or another basis, as for groups) never
-closes a cycle, while minority cross-holdings may; the equity shares held in one client add up
-to at most 100.
+two clients (for related kinds, either way round); control (more than 50%, or another basis, as
+for groups) never closes a cycle, while minority cross-holdings may; the equity shares held in
+one client add up to at most 100.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ CLIENTS_STATE: Final[LiteralString] = (
 
 CONTROL_STATE: Final[LiteralString] = """
 MATCH (a:Client {id: $fromId}), (b:Client {id: $toId})
-RETURN EXISTS { (a)-[:CONTROLS]-(b) } AS exists,
+RETURN EXISTS { (a)-[:CONTROLS]->(b) } AS exists,
        EXISTS { MATCH path = (b)-[:CONTROLS*1..64]->(a)
                 WHERE all(r IN relationships(path) WHERE r.share > 50 OR r.basis <> 'EQUITY')
               } AS controlledBack,

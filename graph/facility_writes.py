@@ -10,7 +10,9 @@ new facilities and give no new guarantees; nobody guarantees their own facility.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Final, LiteralString
+from typing import Annotated, Final, LiteralString
+
+from pydantic import Field
 
 from graph.client_links import FACILITY_FIELDS, facility_from_map
 from graph.client_writes import require_not_archived
@@ -19,7 +21,14 @@ from graph.data_writes import Write, require, run_write
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound
 from graph.input_checks import require_amount, require_currency, require_id
-from graph.models import Client, Facility, FacilityType, GraphModel, decimal_to_cents
+from graph.models import (
+    Client,
+    Facility,
+    FacilityType,
+    GraphModel,
+    cents_to_decimal,
+    decimal_to_cents,
+)
 
 ORG_LOCK: Final = "org"  # the lock restructuring takes (graph.restructure.LOCK_ORG)
 
@@ -75,9 +84,9 @@ RETURN f """
 
 GUARANTEE_STATE: Final[LiteralString] = (
     """
-OPTIONAL MATCH (g:Client {id: $guarantorId})
+OPTIONAL MATCH (guarantor:Client {id: $guarantorId})
 OPTIONAL MATCH (f:Facility {id: $facilityId})
-RETURN g """
+RETURN guarantor """
     + CLIENT_FIELDS
     + """ AS guarantor, f.limitCents AS limitCents,
        COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b.id }[0] AS borrowerId,
@@ -87,8 +96,8 @@ RETURN g """
 
 GUARANTEE: Final[LiteralString] = (
     """
-MATCH (g:Client {id: $guarantorId}), (f:Facility {id: $facilityId})
-CREATE (g)-[:GUARANTEES {amountCents: $amountCents}]->(f)
+MATCH (guarantor:Client {id: $guarantorId}), (f:Facility {id: $facilityId})
+CREATE (guarantor)-[:GUARANTEES {amountCents: $amountCents}]->(f)
 RETURN f """
     + FACILITY_FIELDS
     + " AS facility"
@@ -99,8 +108,9 @@ class NewFacility(GraphModel):
     id: str
     borrower_id: str
     type: FacilityType
-    limit: Decimal
-    drawn: Decimal
+    # Any Decimal the API parsed gets here, NaN included, so the checks can name the field.
+    limit: Annotated[Decimal, Field(allow_inf_nan=True)]
+    drawn: Annotated[Decimal, Field(allow_inf_nan=True)]
     currency: str
     granting_department_id: str
 
@@ -243,7 +253,7 @@ async def add_guarantee(
         return GuaranteeWritten(
             guarantor=Client.model_validate(state["guarantor"]),
             facility=facility_from_map(row["facility"]),
-            amount=amount,
+            amount=cents_to_decimal(decimal_to_cents(amount)),
         )
 
     inputs = {"guarantorId": guarantor_id, "facilityId": facility_id, "amount": amount}

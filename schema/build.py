@@ -29,9 +29,7 @@ from schema.risk import RiskMutation, RiskQuery
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 
 Query = merge_types("Query", (CoreQuery, Client360Query, RiskQuery, CrossSellQuery, AdminQuery))
-Mutation = merge_types(
-    "Mutation", (RiskMutation, CrossSellMutation, AdminMutation, DataInMutation)
-)
+Mutation = merge_types("Mutation", (RiskMutation, CrossSellMutation, AdminMutation, DataInMutation))
 
 
 def build_schema(settings: ApiSettings) -> strawberry.Schema:

@@ -152,14 +152,15 @@ async def test_create_client_refusals_write_nothing(bank: Driver, db: Db) -> Non
     assert (found["missing"], found["id"]) == ("Manager", "m-404")
     dup = await refused(bank, db, "createClient", new_client(id="c-1"), "DuplicateError")
     assert dup["id"] == "c-1"
-    for field, overrides in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("name", {"name": "  "}),
         ("id", {"id": "bad id!"}),
         ("riskRating", {"riskRating": 9}),
         ("status", {"status": "ARCHIVED"}),
         ("primaryManagerId", {"primaryManagerId": "'; DROP"}),
         ("region", {"region": "x" * 101}),
-    ]:
+    ]
+    for field, overrides in cases:
         bad = await refused(bank, db, "createClient", new_client(**overrides), "ValidationError")
         assert bad["field"] == field
 
@@ -211,13 +212,14 @@ async def test_update_client_refusals(bank: Driver, db: Db) -> None:
         bank, db, "updateClient", {"clientId": "c-1", "segment": "NEW"}, "InvariantViolationError"
     )
     assert ever["invariant"] == "EXISTING_STAYS_EXISTING"
-    for field, input_ in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("name", {"clientId": "c-1", "name": None}),
         ("riskRating", {"clientId": "c-1", "riskRating": 0}),
         ("status", {"clientId": "c-1", "status": "ARCHIVED"}),
         ("input", {"clientId": "c-1"}),
         ("clientId", {"clientId": "", "name": "x"}),
-    ]:
+    ]
+    for field, input_ in cases:
         bad = await refused(bank, db, "updateClient", input_, "ValidationError")
         assert bad["field"] == field
     missing = await refused(bank, db, "updateClient", {"clientId": "c-9", "name": "x"},
@@ -271,7 +273,7 @@ async def test_archive_client_keeps_its_history_readable(bank: Driver, db: Db) -
     }
     again = await refused(bank, db, "archiveClient", {"clientId": "c-1"}, "InvariantViolationError")
     assert again["invariant"] == "NOT_ARCHIVED"
-    for name, input_ in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("updateClient", {"clientId": "c-1", "name": "x"}),
         ("recordHolding", {"clientId": "c-1", "productId": "p-cash", "balance": "5.00"}),
         ("createFacility", {"id": "f-new", "borrowerId": "c-1", "type": "LOAN", "limit": "10",
@@ -279,7 +281,8 @@ async def test_archive_client_keeps_its_history_readable(bank: Driver, db: Db) -
         ("addGuarantee", {"guarantorId": "c-1", "facilityId": "f-1", "amount": "1"}),
         ("relateClients", {"fromId": "c-4", "toId": "c-1", "kind": "FAMILY", "role": "A",
                            "reciprocalRole": "B"}),
-    ]:  # fmt: skip
+    ]  # fmt: skip
+    for name, input_ in cases:
         bad = await refused(bank, db, name, input_, "InvariantViolationError")
         assert bad["invariant"] == "NOT_ARCHIVED", name
 
@@ -453,7 +456,7 @@ async def test_relate_clients_refusals(bank: Driver, db: Db) -> None:
     reverse = {"fromId": "c-1", "toId": "c-3", "kind": "SUPPLY_CHAIN", "role": "CUSTOMER",
                "reciprocalRole": "SUPPLIER"}  # fmt: skip
     await refused(bank, db, "relateClients", reverse, "DuplicateError")
-    for field, input_ in [
+    cases: list[tuple[str, dict[str, Any]]] = [
         ("share", {**control, "share": 100.5}),
         ("share", {**control, "share": 0.0}),
         ("share", {**control, "share": None}),
@@ -464,7 +467,8 @@ async def test_relate_clients_refusals(bank: Driver, db: Db) -> None:
         ("share", {**reverse, "kind": "FAMILY", "share": 5.0}),
         ("role", {**reverse, "kind": "FAMILY", "role": " "}),
         ("toId", {**control, "toId": "x y"}),
-    ]:
+    ]
+    for field, input_ in cases:
         bad = await refused(bank, db, "relateClients", input_, "ValidationError")
         assert bad["field"] == field, input_
     await refused(bank, db, "relateClients", {**control, "toId": "c-9"}, "NotFoundError")

@@ -128,6 +128,7 @@ def clean_link(link: ClientLinkInput) -> ClientLinkInput:
 
 
 async def _both_clients(w: Write, from_id: str, to_id: str, visible_to: str | None) -> None:
+    await w.lock_clients([from_id, to_id])
     rows = await w.rows(CLIENTS_STATE, ids=[from_id, to_id])
     for row in rows:
         if row["client"] is None:

@@ -59,6 +59,15 @@ WHERE f.drawnCents > 0 AND coalesce(f.status, 'ACTIVE') = 'ACTIVE'
 RETURN collect(f.id) AS facilityIds
 """
 
+# Active holdings a new client kind would not suit (see graph.holding_writes).
+UNSUITED_PRODUCTS: Final[LiteralString] = """
+MATCH (:Client {id: $id})-[:HOLDS {active: true}]->(p:Product)
+WHERE ($kind = 'INDIVIDUAL' AND p.audience = 'CORPORATE')
+   OR ($kind <> 'INDIVIDUAL' AND p.audience = 'INDIVIDUAL')
+WITH p ORDER BY p.id LIMIT 20
+RETURN collect(p.id) AS productIds
+"""
+
 ARCHIVE_CLIENT: Final[LiteralString] = (
     "MATCH (c:Client {id: $id}) SET c.status = 'ARCHIVED', "
     "c.version = coalesce(c.version, 0) + 1 RETURN c " + CLIENT_FIELDS + " AS client"
@@ -167,6 +176,7 @@ async def create_client(db: Db, actor: str, new: NewClient, primary_manager_id: 
 
 
 async def _client_state(w: Write, client_id: str, visible_to: str | None) -> dict[str, Any]:
+    await w.lock_clients([client_id])
     row = await w.one(CLIENT_STATE, id=client_id)
     if row["client"] is None:
         raise NotFound("Client", client_id)
@@ -201,6 +211,14 @@ async def update_client(
             "an existing (存量) client can never become new (增量)",
             [client_id],
         )
+        if "kind" in clean:
+            unsuited = await w.one(UNSUITED_PRODUCTS, id=client_id, kind=clean["kind"])
+            require(
+                not unsuited["productIds"],
+                "PRODUCT_AUDIENCE",
+                f"active holdings are not for a {clean['kind']} client",
+                [client_id, *unsuited["productIds"]],
+            )
         row = await w.one(UPDATE_CLIENT, id=client_id, changes=clean)
         w.clients.add(client_id)
         w.before = {k: before.get(k) for k in clean}

@@ -27,6 +27,17 @@ T = TypeVar("T")
 # named lock node; `OrgLock.id` is unique, so even the first MERGE cannot race.
 LOCK: Final[LiteralString] = "MERGE (l:OrgLock {id: $id}) SET l.touchedAt = datetime()"
 
+# Setting and removing a property takes the node's write lock until commit and changes nothing:
+# a mutation that checks a client's state before writing holds the client still meanwhile
+# (e.g. no archiving between a facility's check of its borrower and its creation).
+LOCK_CLIENTS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (c:Client {id: id})
+WITH c ORDER BY c.id
+SET c._lock = true
+REMOVE c._lock
+"""
+
 IN_BOOK: Final[LiteralString] = (
     "UNWIND $ids AS id MATCH (c:Client {id: id}) WHERE "
     + VISIBLE_TO_MANAGER
@@ -76,6 +87,9 @@ class Write:
 
     async def lock(self, name: str) -> None:
         await self.tx.run(LOCK, id=name)
+
+    async def lock_clients(self, client_ids: Sequence[str]) -> None:
+        await self.tx.run(LOCK_CLIENTS, ids=sorted(set(client_ids)))
 
     async def require_in_book(self, visible_to: str | None, client_ids: Sequence[str]) -> None:
         """A manager (`visible_to`) may change only clients in their book; to them any other

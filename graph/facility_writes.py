@@ -137,6 +137,7 @@ async def create_facility(db: Db, actor: str, new: NewFacility) -> Facility:
     new = clean_new_facility(new)
 
     async def work(w: Write) -> Facility:
+        await w.lock_clients([new.borrower_id])
         state = await w.one(
             CREATE_STATE,
             id=new.id,
@@ -221,6 +222,7 @@ async def add_guarantee(
     require_amount("amount", amount, positive=True)
 
     async def work(w: Write) -> GuaranteeWritten:
+        await w.lock_clients([guarantor_id])
         state = await w.one(GUARANTEE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
         if state["guarantor"] is None:
             raise NotFound("Client", guarantor_id)

@@ -91,6 +91,7 @@ def _written(client: dict[str, Any], product: dict[str, Any], h: dict[str, Any])
 async def _state(
     w: Write, client_id: str, product_id: str, visible_to: str | None
 ) -> dict[str, Any]:
+    await w.lock_clients([client_id])
     state = await w.one(STATE, clientId=client_id, productId=product_id)
     if state["client"] is None:
         raise NotFound("Client", client_id)

@@ -13,7 +13,7 @@ from neo4j.exceptions import Neo4jError
 
 from graph import data_writes
 from graph.client_link_writes import ClientLinkInput, relate_clients
-from graph.client_writes import NewClient, create_client
+from graph.client_writes import NewClient, archive_client, create_client
 from graph.db import Db
 from graph.errors import Duplicate, InvariantViolation
 from graph.facility_writes import NewFacility, create_facility
@@ -92,3 +92,26 @@ async def test_two_control_links_cannot_close_a_cycle_together(bank: Driver, db:
         failures = [r for r in results if isinstance(r, BaseException)]
         assert len(failures) == 1 and isinstance(failures[0], InvariantViolation), results
         assert failures[0].invariant == "CONTROL_ACYCLIC"
+
+
+async def test_archiving_and_lending_to_one_client_cannot_both_happen(bank: Driver, db: Db) -> None:
+    """Each checks the client before writing; the client's lock makes the second see the first."""
+    for attempt in range(3):
+        facility = NewFacility(
+            id=f"f-race-{attempt}", borrower_id="c-3", type=FacilityType.LOAN,
+            limit=Decimal("10"), drawn=Decimal("5"), currency="CNY", granting_department_id="d-ka",
+        )  # fmt: skip
+        results = await asyncio.gather(
+            archive_client(db, "test", "c-3", None),
+            create_facility(db, "test", facility),
+            return_exceptions=True,
+        )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        assert len(failures) == 1 and isinstance(failures[0], InvariantViolation), results
+        assert failures[0].invariant in ("NOT_ARCHIVED", "NO_OUTSTANDING_CREDIT")
+        bank.execute_query(
+            "MATCH (c:Client {id: 'c-3'}) SET c.status = 'ACTIVE' "
+            "WITH c MATCH (c)-[:BORROWS]->(f:Facility) WHERE f.id STARTS WITH 'f-race' "
+            "DETACH DELETE f",
+            database_=DATABASE,
+        )

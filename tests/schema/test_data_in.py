@@ -212,6 +212,11 @@ async def test_update_client_refusals(bank: Driver, db: Db) -> None:
         bank, db, "updateClient", {"clientId": "c-1", "segment": "NEW"}, "InvariantViolationError"
     )
     assert ever["invariant"] == "EXISTING_STAYS_EXISTING"
+    person = await refused(
+        bank, db, "updateClient", {"clientId": "c-1", "kind": "INDIVIDUAL"},
+        "InvariantViolationError",
+    )  # fmt: skip
+    assert person["invariant"] == "PRODUCT_AUDIENCE" and person["nodeIds"] == ["c-1", "p-dep"]
     cases: list[tuple[str, dict[str, Any]]] = [
         ("name", {"clientId": "c-1", "name": None}),
         ("riskRating", {"clientId": "c-1", "riskRating": 0}),

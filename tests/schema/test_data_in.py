@@ -702,3 +702,33 @@ async def test_a_client_with_no_links_reads_whole(bank: Driver, db: Db) -> None:
         db, '{ client(id: "c-4") { id primaryManager { id } relatedClients { kind } } }'
     )
     assert data["client"] == {"id": "c-4", "primaryManager": {"id": "m-2"}, "relatedClients": []}
+
+
+README_EXAMPLE = """mutation {
+  createClient(input: {id: "cli-new-001", name: "华东新材料有限公司", kind: CORPORATE,
+                       segment: NEW, riskRating: 2, primaryManagerId: "mgr-001"}) {
+    __typename
+    ... on ClientSuccess { client { id status version primaryManager { id } } }
+  }
+  createFacility(input: {id: "fac-new-001", borrowerId: "cli-new-001", type: LOAN,
+                         limit: "5000000.00", drawn: "0", currency: "CNY",
+                         grantingDepartmentId: "dept-ka-rm-group"}) {
+    __typename
+    ... on FacilitySuccess { facility { id limit approvingDepartment { id } } }
+  }
+}"""
+
+
+async def test_the_readme_example_on_the_demo_bank(writable_demo_bank: Driver, db: Db) -> None:
+    data = await query(db, README_EXAMPLE)
+    assert data == {
+        "createClient": {
+            "__typename": "ClientSuccess",
+            "client": {"id": "cli-new-001", "status": "PROSPECT", "version": 0,
+                       "primaryManager": {"id": "mgr-001"}},
+        },
+        "createFacility": {
+            "__typename": "FacilitySuccess",
+            "facility": {"id": "fac-new-001", "limit": "5000000.00", "approvingDepartment": None},
+        },
+    }  # fmt: skip

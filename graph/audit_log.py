@@ -10,7 +10,7 @@ from graph.models import GraphModel
 
 AUDIT_FOR_NODE: Final[LiteralString] = """
 MATCH (a:AuditRecord)-[:CHANGED]->(n {id: $nodeId})
-WHERE n:Department OR n:Manager OR n:Client
+WHERE n:Department OR n:Manager OR n:Client OR n:Product OR n:Facility
 WITH DISTINCT a ORDER BY a.at DESC, a.id DESC
 SKIP $offset LIMIT $limit
 RETURN a {.id, .at, .actor, .action, .input, .before, .after} AS record

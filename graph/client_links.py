@@ -62,7 +62,9 @@ RETURN c.id AS clientId, f """
 # Every link between two clients, seen from `c`, in one shape. A guarantee links the guarantor to
 # the borrower of the facility it guarantees.
 # Expects `c` in scope; yields `links` (capped at $cap, ordered by kind then client) and `total`.
+# The links are collected inside their own subquery so a client with none still yields a row.
 LINKS_OF_CLIENT: Final[LiteralString] = """
+CALL (c) {
 CALL (c) {
   MATCH (c)-[r:CONTROLS]->(o:Client)
   RETURN {otherId: o.id, kind: 'CONTROL', direction: 'OUTGOING',
@@ -92,11 +94,12 @@ CALL (c) {
   RETURN {otherId: o.id, kind: r.kind, direction: 'INCOMING', role: r.reciprocalRole,
           otherRole: r.role} AS link
 }
-WITH c, link
+WITH link
 WHERE ($kinds IS NULL OR link.kind IN $kinds)
   AND ($direction = 'BOTH' OR link.direction = $direction)
-WITH c, link ORDER BY link.kind, link.otherId, link.direction, link.facilityId
-WITH c, collect(link) AS allLinks
+WITH link ORDER BY link.kind, link.otherId, link.direction, link.facilityId
+RETURN collect(link) AS allLinks
+}
 WITH c, allLinks[..$cap] AS links, size(allLinks) AS total
 """
 

@@ -18,8 +18,8 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum, StrEnum
 from typing import Any, Final
 
+from graph.input_checks import CURRENCY_PATTERN, ID_PATTERN, LARGEST_AMOUNT
 from graph.models import (
-    ID_PATTERN,
     ClientKind,
     ClientLinkKind,
     ClientSegment,
@@ -38,11 +38,9 @@ from graph.models import (
     decimal_to_cents,
 )
 
-MAX_TEXT: Final = 200
+MAX_TEXT: Final = 200  # as createClient takes names
 MAX_NOTE: Final = 2000
-# Ten trillion yuan: beyond any single facility, and well inside Neo4j's 64-bit integers.
-MAX_MONEY: Final = Decimal("10000000000000")
-CURRENCY_PATTERN: Final = re.compile(r"^[A-Z]{3}$")
+MAX_MONEY: Final = LARGEST_AMOUNT
 CONTROL_CHARACTERS: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 

@@ -8,7 +8,6 @@ into the standard library's.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Generic, TypeVar
@@ -19,8 +18,6 @@ from pydantic import BaseModel, ConfigDict, field_validator
 from pydantic.alias_generators import to_camel
 
 CENT = Decimal("0.01")
-# Ids are short ASCII tokens: safe in URLs, CSV files and logs.
-ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
 T = TypeVar("T")
 
 

@@ -24,6 +24,7 @@ from api.settings import ApiSettings
 from schema.admin import AdminMutation, AdminQuery
 from schema.client360 import Client360Query
 from schema.cross_sell import CrossSellMutation, CrossSellQuery
+from schema.data_in import DataInMutation
 from schema.errors import MaskInternalErrors
 from schema.permissions import PermissionExtension
 from schema.query import CoreQuery
@@ -33,7 +34,7 @@ SDL_PATH = Path(__file__).with_name("schema.graphql")
 DOCUMENT_CACHE: Final = 256  # distinct query documents kept parsed and validated
 
 Query = merge_types("Query", (CoreQuery, Client360Query, RiskQuery, CrossSellQuery, AdminQuery))
-Mutation = merge_types("Mutation", (RiskMutation, CrossSellMutation, AdminMutation))
+Mutation = merge_types("Mutation", (RiskMutation, CrossSellMutation, AdminMutation, DataInMutation))
 
 
 def build_schema(settings: ApiSettings) -> strawberry.Schema:

@@ -10,7 +10,7 @@ from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
 from graph.errors import InvalidInput, QueryTimeout
-from graph.models import ID_PATTERN
+from graph.input_checks import ID_PATTERN
 
 log = logging.getLogger("rmgraph.errors")
 

@@ -115,6 +115,18 @@ RULES: Final = _rules(
     ("OrgChart", ALL, "asOf departments links"),
     ("OrgChartNode", ALL, "id name parentId depth"),
     ("OrgChartLink", ALL, "kind fromId toId note"),
+    # Data in (issue 10): a MANAGER's changes are bounded by their book inside each mutation.
+    ("Mutation", SELLING, "createClient updateClient relateClients unrelateClients "
+                          "recordHolding closeHolding"),
+    ("Mutation", ADMIN, "archiveClient createManager updateManager createProduct updateProduct"),
+    ("Mutation", RISK, "createFacility approveFacility addGuarantee"),
+    ("ClientSuccess", ALL, "client"),
+    ("ManagerSuccess", ADMIN, "manager"),
+    ("ProductSuccess", ADMIN, "product"),
+    ("ClientLinkSuccess", SELLING, "kind share basis role reciprocalRole from to"),
+    ("HoldingSuccess", SELLING, "client holding"),
+    ("FacilitySuccess", RISK, "facility"),
+    ("GuaranteeSuccess", RISK, "guarantor facility amount"),
 )  # fmt: skip
 
 

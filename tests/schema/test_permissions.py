@@ -68,6 +68,38 @@ ROOT_REQUESTS = {
     # Invalid input on purpose: allowed roles get a typed ValidationError and nothing is written.
     "Mutation.setRiskSettings": "mutation { setRiskSettings(input: {profile: BASEL, "
     'tier1Capital: "-1", netCapital: "1"}) { __typename } }',
+    # Data in (issue 10): invalid on purpose, so a typed ValidationError and nothing written.
+    "Mutation.createClient": 'mutation { createClient(input: {id: "x-new", name: " ", '
+    'kind: CORPORATE, segment: NEW, riskRating: 1, primaryManagerId: "mgr-001"}) '
+    "{ __typename } }",
+    "Mutation.updateClient": 'mutation { updateClient(input: {clientId: "cli-0001"}) '
+    "{ __typename } }",
+    "Mutation.archiveClient": 'mutation { archiveClient(input: {clientId: "no such"}) '
+    "{ __typename } }",
+    "Mutation.createManager": 'mutation { createManager(input: {id: "x-new", name: "新经理", '
+    'level: MANAGER, education: MASTER, title: NONE, creditYears: -1, departmentId: "dept-hq"}) '
+    "{ __typename } }",
+    "Mutation.updateManager": 'mutation { updateManager(input: {managerId: "mgr-001"}) '
+    "{ __typename } }",
+    "Mutation.createProduct": 'mutation { createProduct(input: {id: "x-new", name: "新产品", '
+    'category: FX, audience: ALL, riskLevel: 0, departmentId: "dept-hq"}) { __typename } }',
+    "Mutation.updateProduct": 'mutation { updateProduct(input: {productId: "prd-fx"}) '
+    "{ __typename } }",
+    "Mutation.relateClients": 'mutation { relateClients(input: {fromId: "cli-0001", '
+    'toId: "cli-0002", kind: GUARANTEE}) { __typename } }',
+    "Mutation.unrelateClients": 'mutation { unrelateClients(input: {fromId: "cli-0001", '
+    'toId: "cli-0002", kind: GUARANTEE}) { __typename } }',
+    "Mutation.recordHolding": 'mutation { recordHolding(input: {clientId: "cli-0001", '
+    'productId: "prd-fx", balance: "-1"}) { __typename } }',
+    "Mutation.closeHolding": 'mutation { closeHolding(input: {clientId: "no such", '
+    'productId: "prd-fx"}) { __typename } }',
+    "Mutation.createFacility": 'mutation { createFacility(input: {id: "x-new", '
+    'borrowerId: "cli-0001", type: LOAN, limit: "1", drawn: "2", currency: "CNY", '
+    'grantingDepartmentId: "dept-hq"}) { __typename } }',
+    "Mutation.approveFacility": 'mutation { approveFacility(input: {facilityId: "no such", '
+    'approvingDepartmentId: "dept-hq"}) { __typename } }',
+    "Mutation.addGuarantee": 'mutation { addGuarantee(input: {guarantorId: "cli-0001", '
+    'facilityId: "fac-0001", amount: "0"}) { __typename } }',
 }
 
 

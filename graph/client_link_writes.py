@@ -1,0 +1,227 @@
+"""Links between clients written one at a time: relate and unrelate.
+
+CONTROL writes `CONTROLS {share, basis}`; family, supply-chain, economic-dependence and
+key-person links write `RELATED_TO {kind, role, reciprocalRole}`. Guarantees are not links
+between clients but between a guarantor and a facility (`addGuarantee`).
+
+Invariants, checked inside the transaction: no self-links; no second link of one kind between
+two clients (for related kinds, either way round); control (more than 50%, or another basis, as
+for groups) never closes a cycle, while minority cross-holdings may; the equity shares held in
+one client add up to at most 100.
+"""
+
+from __future__ import annotations
+
+from typing import Final, LiteralString
+
+from graph.client_writes import require_not_archived
+from graph.clients import CLIENT_FIELDS
+from graph.data_writes import Write, require, run_write
+from graph.db import Db
+from graph.errors import Duplicate, InvalidInput, NotFound
+from graph.input_checks import require_id, require_text
+from graph.models import ClientLinkKind, ControlBasis, GraphModel
+
+CONTROL_CYCLES: Final = "client-control"
+
+CLIENTS_STATE: Final[LiteralString] = (
+    "UNWIND $ids AS id OPTIONAL MATCH (c:Client {id: id}) RETURN id, c "
+    + CLIENT_FIELDS
+    + " AS client"
+)
+
+CONTROL_STATE: Final[LiteralString] = """
+MATCH (a:Client {id: $fromId}), (b:Client {id: $toId})
+RETURN EXISTS { (a)-[:CONTROLS]->(b) } AS exists,
+       EXISTS { MATCH path = (b)-[:CONTROLS*1..64]->(a)
+                WHERE all(r IN relationships(path) WHERE r.share > 50 OR r.basis <> 'EQUITY')
+              } AS controlledBack,
+       COLLECT { MATCH (:Client)-[r:CONTROLS {basis: 'EQUITY'}]->(b) RETURN r.share } AS shares
+"""
+
+CREATE_CONTROL: Final[LiteralString] = """
+MATCH (a:Client {id: $fromId}), (b:Client {id: $toId})
+CREATE (a)-[:CONTROLS {share: $share, basis: $basis}]->(b)
+"""
+
+RELATED_EXISTS: Final[LiteralString] = """
+MATCH (a:Client {id: $fromId}), (b:Client {id: $toId})
+RETURN EXISTS { (a)-[:RELATED_TO {kind: $kind}]-(b) } AS exists
+"""
+
+CREATE_RELATED: Final[LiteralString] = """
+MATCH (a:Client {id: $fromId}), (b:Client {id: $toId})
+CREATE (a)-[:RELATED_TO {kind: $kind, role: $role, reciprocalRole: $reciprocalRole}]->(b)
+"""
+
+DELETE_CONTROL: Final[LiteralString] = """
+OPTIONAL MATCH (:Client {id: $fromId})-[r:CONTROLS]->(:Client {id: $toId})
+WITH r, r {.share, .basis} AS was
+DELETE r
+RETURN was
+"""
+
+DELETE_RELATED: Final[LiteralString] = """
+OPTIONAL MATCH (:Client {id: $fromId})-[r:RELATED_TO {kind: $kind}]->(:Client {id: $toId})
+WITH r, r {.role, .reciprocalRole} AS was
+DELETE r
+RETURN was
+"""
+
+
+class ClientLinkInput(GraphModel):
+    from_id: str
+    to_id: str
+    kind: ClientLinkKind
+    share: float | None = None
+    basis: ControlBasis | None = None
+    role: str | None = None
+    reciprocal_role: str | None = None
+
+
+class ClientLinkSaved(GraphModel):
+    from_id: str
+    to_id: str
+    kind: ClientLinkKind
+    share: float | None = None
+    basis: ControlBasis | None = None
+    role: str | None = None
+    reciprocal_role: str | None = None
+
+
+def link_id(from_id: str, kind: ClientLinkKind, to_id: str) -> str:
+    """How errors name a link between clients."""
+    return f"{from_id}-{kind.value}->{to_id}"
+
+
+def _check_kind(kind: ClientLinkKind) -> None:
+    if kind is ClientLinkKind.GUARANTEE:
+        raise InvalidInput("kind", "guarantees are added to a facility with addGuarantee")
+
+
+def clean_link(link: ClientLinkInput) -> ClientLinkInput:
+    require_id("fromId", link.from_id)
+    require_id("toId", link.to_id)
+    _check_kind(link.kind)
+    if link.kind is ClientLinkKind.CONTROL:
+        if link.share is None or not 0 < link.share <= 100:
+            raise InvalidInput("share", "must be above 0 and at most 100 for a CONTROL link")
+        if link.basis is None:
+            raise InvalidInput("basis", "is required for a CONTROL link")
+        for name, role in (("role", link.role), ("reciprocalRole", link.reciprocal_role)):
+            if role is not None:
+                raise InvalidInput(name, "follows from the share for a CONTROL link; leave it out")
+        return link
+    for name, value in (("share", link.share), ("basis", link.basis)):
+        if value is not None:
+            raise InvalidInput(name, "applies to CONTROL links only")
+    if link.role is None or link.reciprocal_role is None:
+        raise InvalidInput(
+            "role" if link.role is None else "reciprocalRole", f"is required for {link.kind.value}"
+        )
+    return link.model_copy(
+        update={
+            "role": require_text("role", link.role, 50),
+            "reciprocal_role": require_text("reciprocalRole", link.reciprocal_role, 50),
+        }
+    )
+
+
+async def _both_clients(w: Write, from_id: str, to_id: str, visible_to: str | None) -> None:
+    await w.lock_clients([from_id, to_id])
+    rows = await w.rows(CLIENTS_STATE, ids=[from_id, to_id])
+    for row in rows:
+        if row["client"] is None:
+            raise NotFound("Client", row["id"])
+    await w.require_in_book(visible_to, [from_id, to_id])
+    for row in rows:
+        require_not_archived(row["client"])
+
+
+async def relate_clients(
+    db: Db, actor: str, link: ClientLinkInput, visible_to: str | None = None
+) -> ClientLinkSaved:
+    """A manager (`visible_to`) may link two clients of their own book only."""
+    link = clean_link(link)
+    from_id, to_id, kind = link.from_id, link.to_id, link.kind
+    require(from_id != to_id, "NO_SELF_LINK", "a client cannot be linked to itself", [from_id])
+
+    async def work(w: Write) -> ClientLinkSaved:
+        if kind is ClientLinkKind.CONTROL:
+            await w.lock(CONTROL_CYCLES)  # two links must not close one cycle together
+        await _both_clients(w, from_id, to_id, visible_to)
+        if kind is ClientLinkKind.CONTROL:
+            assert link.share is not None and link.basis is not None
+            state = await w.one(CONTROL_STATE, fromId=from_id, toId=to_id)
+            if state["exists"]:
+                raise Duplicate("ClientLink", link_id(from_id, kind, to_id))
+            controlling = link.share > 50 or link.basis is not ControlBasis.EQUITY
+            require(
+                not (controlling and state["controlledBack"]),
+                "CONTROL_ACYCLIC",
+                f"{to_id!r} already controls {from_id!r}",
+                [from_id, to_id],
+            )
+            held = sum(state["shares"]) + (link.share if link.basis is ControlBasis.EQUITY else 0)
+            require(
+                held <= 100,
+                "SHARES_AT_MOST_100",
+                f"equity shares in {to_id!r} would add up to {held:g}%",
+                [to_id],
+            )
+            await w.tx.run(
+                CREATE_CONTROL,
+                fromId=from_id,
+                toId=to_id,
+                share=link.share,
+                basis=link.basis.value,
+            )
+        else:
+            state = await w.one(RELATED_EXISTS, fromId=from_id, toId=to_id, kind=kind.value)
+            if state["exists"]:
+                raise Duplicate("ClientLink", link_id(from_id, kind, to_id))
+            await w.tx.run(
+                CREATE_RELATED,
+                fromId=from_id,
+                toId=to_id,
+                kind=kind.value,
+                role=link.role,
+                reciprocalRole=link.reciprocal_role,
+            )
+        saved = ClientLinkSaved.model_validate(link.model_dump())
+        w.clients.update((from_id, to_id))
+        w.after = saved.model_dump(by_alias=True, mode="json")
+        return saved
+
+    inputs = link.model_dump(by_alias=True, mode="json")
+    return await run_write(db, "relateClients", actor, inputs, work)
+
+
+async def unrelate_clients(
+    db: Db, actor: str, from_id: str, to_id: str, kind: ClientLinkKind,
+    visible_to: str | None = None,
+) -> ClientLinkSaved:  # fmt: skip
+    """Removes the link `from_id` → `to_id` of this kind; returns what it was."""
+    require_id("fromId", from_id)
+    require_id("toId", to_id)
+    _check_kind(kind)
+
+    async def work(w: Write) -> ClientLinkSaved:
+        rows = await w.rows(CLIENTS_STATE, ids=[from_id, to_id])
+        for row in rows:
+            if row["client"] is None:
+                raise NotFound("Client", row["id"])
+        await w.require_in_book(visible_to, [from_id, to_id])
+        if kind is ClientLinkKind.CONTROL:
+            row = await w.one(DELETE_CONTROL, fromId=from_id, toId=to_id)
+        else:
+            row = await w.one(DELETE_RELATED, fromId=from_id, toId=to_id, kind=kind.value)
+        if row["was"] is None:
+            raise NotFound("ClientLink", link_id(from_id, kind, to_id))
+        removed = ClientLinkSaved(from_id=from_id, to_id=to_id, kind=kind, **row["was"])
+        w.clients.update((from_id, to_id))
+        w.before = removed.model_dump(by_alias=True, mode="json")
+        return removed
+
+    inputs = {"fromId": from_id, "toId": to_id, "kind": kind.value}
+    return await run_write(db, "unrelateClients", actor, inputs, work)

@@ -1,0 +1,256 @@
+"""Clients written one at a time: create (with its primary manager), update, archive.
+
+Every active client has exactly one primary manager (DOMAIN §4), so a client is created with its
+`MANAGES {role: PRIMARY}` link in the same transaction. An existing (存量) client never becomes
+new (增量). Archiving keeps everything the client had: facilities, holdings, links and managers
+stay readable; only changes stop.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final, LiteralString
+
+from graph.clients import CLIENT_FIELDS
+from graph.data_writes import Write, require, require_version, run_write
+from graph.db import Db
+from graph.errors import Duplicate, InvalidInput, NotFound
+from graph.input_checks import optional_text, require_id, require_range, require_text
+from graph.models import (
+    Client,
+    ClientKind,
+    ClientSegment,
+    ClientStatus,
+    GraphModel,
+    KeyAccountGrade,
+)
+
+CREATE_STATE: Final[LiteralString] = """
+OPTIONAL MATCH (c:Client {id: $id})
+OPTIONAL MATCH (m:Manager {id: $managerId})
+RETURN c IS NOT NULL AS exists, m IS NOT NULL AS managerFound,
+       coalesce(m.active, true) AS managerActive
+"""
+
+CREATE_CLIENT: Final[LiteralString] = (
+    """
+MATCH (m:Manager {id: $managerId})
+CREATE (c:Client {id: $id, name: $name, kind: $kind, segment: $segment, status: $status,
+                  grade: $grade, riskRating: $riskRating, industry: $industry, region: $region,
+                  version: 0})
+CREATE (m)-[:MANAGES {role: 'PRIMARY', since: date()}]->(c)
+RETURN c """
+    + CLIENT_FIELDS
+    + " AS client"
+)
+
+CLIENT_STATE: Final[LiteralString] = (
+    "OPTIONAL MATCH (c:Client {id: $id}) RETURN c " + CLIENT_FIELDS + " AS client"
+)
+
+# `$changes` holds only keys of `ClientChanges`; a null value removes the property (reads null).
+UPDATE_CLIENT: Final[LiteralString] = (
+    "MATCH (c:Client {id: $id}) SET c += $changes, c.version = coalesce(c.version, 0) + 1 "
+    "RETURN c " + CLIENT_FIELDS + " AS client"
+)
+
+OUTSTANDING_CREDIT: Final[LiteralString] = """
+MATCH (:Client {id: $id})-[:BORROWS]->(f:Facility)
+WHERE f.drawnCents > 0 AND coalesce(f.status, 'ACTIVE') = 'ACTIVE'
+RETURN collect(f.id) AS facilityIds
+"""
+
+# Active holdings a new client kind would not suit (see graph.holding_writes).
+UNSUITED_PRODUCTS: Final[LiteralString] = """
+MATCH (:Client {id: $id})-[:HOLDS {active: true}]->(p:Product)
+WHERE ($kind = 'INDIVIDUAL' AND p.audience = 'CORPORATE')
+   OR ($kind <> 'INDIVIDUAL' AND p.audience = 'INDIVIDUAL')
+WITH p ORDER BY p.id LIMIT 20
+RETURN collect(p.id) AS productIds
+"""
+
+ARCHIVE_CLIENT: Final[LiteralString] = (
+    "MATCH (c:Client {id: $id}) SET c.status = 'ARCHIVED', "
+    "c.version = coalesce(c.version, 0) + 1 RETURN c " + CLIENT_FIELDS + " AS client"
+)
+
+
+class NewClient(GraphModel):
+    id: str
+    name: str
+    kind: ClientKind
+    segment: ClientSegment
+    status: ClientStatus = ClientStatus.PROSPECT
+    grade: KeyAccountGrade | None = None
+    risk_rating: int
+    industry: str | None = None
+    region: str | None = None
+
+
+class ClientChanges(GraphModel):
+    """Fields to change; a field left unset keeps its value."""
+
+    name: str | None = None
+    kind: ClientKind | None = None
+    segment: ClientSegment | None = None
+    status: ClientStatus | None = None
+    grade: KeyAccountGrade | None = None
+    risk_rating: int | None = None
+    industry: str | None = None
+    region: str | None = None
+
+
+NOT_NULL: Final = ("name", "kind", "segment", "status", "risk_rating")
+
+
+def _check_status(status: ClientStatus | None) -> None:
+    if status is ClientStatus.ARCHIVED:
+        raise InvalidInput("status", "must be PROSPECT or ACTIVE; archive with archiveClient")
+
+
+def clean_new_client(new: NewClient) -> NewClient:
+    _check_status(new.status)
+    return new.model_copy(
+        update={
+            "id": require_id("id", new.id),
+            "name": require_text("name", new.name, 200),
+            "risk_rating": require_range("riskRating", new.risk_rating, 1, 5),
+            "industry": optional_text("industry", new.industry),
+            "region": optional_text("region", new.region),
+        }
+    )
+
+
+def clean_changes(changes: ClientChanges) -> dict[str, Any]:
+    """The changes as graph properties, checked; only the fields that were set."""
+    given = changes.model_fields_set
+    for name in NOT_NULL:
+        if name in given and getattr(changes, name) is None:
+            raise InvalidInput(ClientChanges.model_fields[name].alias or name, "must not be null")
+    _check_status(changes.status)
+    clean: dict[str, Any] = {}
+    if "name" in given and changes.name is not None:
+        clean["name"] = require_text("name", changes.name, 200)
+    if "risk_rating" in given and changes.risk_rating is not None:
+        clean["riskRating"] = require_range("riskRating", changes.risk_rating, 1, 5)
+    for name in ("industry", "region"):
+        if name in given:
+            clean[name] = optional_text(name, getattr(changes, name))
+    for name in ("kind", "segment", "status", "grade"):
+        if name in given:
+            value = getattr(changes, name)
+            clean[name] = value.value if value is not None else None
+    if not clean:
+        raise InvalidInput("input", "names no field to change")
+    return clean
+
+
+async def create_client(db: Db, actor: str, new: NewClient, primary_manager_id: str) -> Client:
+    """The client and its primary manager's `MANAGES` link, or nothing."""
+    new = clean_new_client(new)
+    require_id("primaryManagerId", primary_manager_id)
+
+    async def work(w: Write) -> Client:
+        state = await w.one(CREATE_STATE, id=new.id, managerId=primary_manager_id)
+        if state["exists"]:
+            raise Duplicate("Client", new.id)
+        if not state["managerFound"]:
+            raise NotFound("Manager", primary_manager_id)
+        require(
+            state["managerActive"],
+            "MANAGER_ACTIVE",
+            f"manager {primary_manager_id!r} is not active",
+            [primary_manager_id],
+        )
+        row = await w.one(
+            CREATE_CLIENT,
+            managerId=primary_manager_id,
+            **new.model_dump(by_alias=True, mode="json"),
+        )
+        w.clients.add(new.id)
+        w.managers.add(primary_manager_id)
+        w.after = {"client": row["client"], "primaryManagerId": primary_manager_id}
+        return Client.model_validate(row["client"])
+
+    inputs = {**new.model_dump(by_alias=True, mode="json"), "primaryManagerId": primary_manager_id}
+    return await run_write(db, "createClient", actor, inputs, work, ("Client", new.id))
+
+
+async def _client_state(w: Write, client_id: str, visible_to: str | None) -> dict[str, Any]:
+    await w.lock_clients([client_id])
+    row = await w.one(CLIENT_STATE, id=client_id)
+    if row["client"] is None:
+        raise NotFound("Client", client_id)
+    await w.require_in_book(visible_to, [client_id])
+    client: dict[str, Any] = row["client"]
+    return client
+
+
+def require_not_archived(client: dict[str, Any]) -> None:
+    require(
+        client["status"] != ClientStatus.ARCHIVED.value,
+        "NOT_ARCHIVED",
+        f"client {client['id']!r} is archived",
+        [client["id"]],
+    )
+
+
+async def update_client(
+    db: Db, actor: str, client_id: str, changes: ClientChanges, expected_version: int | None,
+    visible_to: str | None = None,
+) -> Client:  # fmt: skip
+    require_id("clientId", client_id)
+    clean = clean_changes(changes)
+
+    async def work(w: Write) -> Client:
+        before = await _client_state(w, client_id, visible_to)
+        require_version(client_id, expected_version, before["version"])
+        require_not_archived(before)
+        require(
+            not (before["segment"] == "EXISTING" and clean.get("segment") == "NEW"),
+            "EXISTING_STAYS_EXISTING",
+            "an existing (存量) client can never become new (增量)",
+            [client_id],
+        )
+        if "kind" in clean:
+            unsuited = await w.one(UNSUITED_PRODUCTS, id=client_id, kind=clean["kind"])
+            require(
+                not unsuited["productIds"],
+                "PRODUCT_AUDIENCE",
+                f"active holdings are not for a {clean['kind']} client",
+                [client_id, *unsuited["productIds"]],
+            )
+        row = await w.one(UPDATE_CLIENT, id=client_id, changes=clean)
+        w.clients.add(client_id)
+        w.before = {k: before.get(k) for k in clean}
+        w.after = clean
+        return Client.model_validate(row["client"])
+
+    inputs = {"clientId": client_id, "changes": clean, "expectedVersion": expected_version}
+    return await run_write(db, "updateClient", actor, inputs, work)
+
+
+async def archive_client(
+    db: Db, actor: str, client_id: str, expected_version: int | None
+) -> Client:
+    """Refused while the client has drawn credit outstanding: repay or move it first. Undrawn
+    facilities, holdings and links stay as they are and remain readable."""
+    require_id("clientId", client_id)
+
+    async def work(w: Write) -> Client:
+        before = await _client_state(w, client_id, None)
+        require_version(client_id, expected_version, before["version"])
+        require_not_archived(before)
+        owing = await w.one(OUTSTANDING_CREDIT, id=client_id)
+        require(
+            not owing["facilityIds"],
+            "NO_OUTSTANDING_CREDIT",
+            f"client {client_id!r} has drawn credit outstanding",
+            [client_id, *owing["facilityIds"]],
+        )
+        row = await w.one(ARCHIVE_CLIENT, id=client_id)
+        w.clients.add(client_id)
+        w.before, w.after = {"status": before["status"]}, {"status": "ARCHIVED"}
+        return Client.model_validate(row["client"])
+
+    inputs = {"clientId": client_id, "expectedVersion": expected_version}
+    return await run_write(db, "archiveClient", actor, inputs, work)

@@ -1,0 +1,152 @@
+"""The frame every data-in mutation runs in: one write transaction holding the mutation's checks
+and its change, then an audit record of what it touched.
+
+Graph errors raised inside roll the whole transaction back, so a refused mutation leaves nothing
+behind. A uniqueness constraint that fires (two requests creating one id at once) becomes
+`Duplicate`. The transaction function may be retried by the driver, so it keeps no state outside
+the `Write` it is given.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Final, LiteralString, TypeVar
+
+from neo4j import AsyncManagedTransaction
+from neo4j.exceptions import ConstraintError
+
+from graph.db import Db
+from graph.errors import Duplicate, InvariantViolation, NotFound, VersionConflict
+from graph.visibility import VISIBLE_TO_MANAGER
+
+T = TypeVar("T")
+
+# Changes that must not interleave (e.g. two control links closing one cycle) take turns on a
+# named lock node; `OrgLock.id` is unique, so even the first MERGE cannot race.
+LOCK: Final[LiteralString] = "MERGE (l:OrgLock {id: $id}) SET l.touchedAt = datetime()"
+
+# Setting and removing a property takes the node's write lock until commit and changes nothing:
+# a mutation that checks a client's state before writing holds the client still meanwhile
+# (e.g. no archiving between a facility's check of its borrower and its creation).
+LOCK_CLIENTS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (c:Client {id: id})
+WITH c ORDER BY c.id
+SET c._lock = true
+REMOVE c._lock
+"""
+
+IN_BOOK: Final[LiteralString] = (
+    "UNWIND $ids AS id MATCH (c:Client {id: id}) WHERE "
+    + VISIBLE_TO_MANAGER
+    + " RETURN collect(c.id) AS ids"
+)
+
+AUDIT: Final[LiteralString] = """
+CREATE (a:AuditRecord {id: randomUUID(), at: datetime(), actor: $actor, action: $action,
+                       input: $input, before: $before, after: $after})
+WITH a
+CALL (a) {
+  CALL () {
+    UNWIND $clients AS id MATCH (n:Client {id: id}) RETURN n
+    UNION
+    UNWIND $managers AS id MATCH (n:Manager {id: id}) RETURN n
+    UNION
+    UNWIND $products AS id MATCH (n:Product {id: id}) RETURN n
+    UNION
+    UNWIND $facilities AS id MATCH (n:Facility {id: id}) RETURN n
+  }
+  CREATE (a)-[:CHANGED]->(n)
+}
+RETURN a.id AS id
+"""
+
+
+@dataclass
+class Write:
+    """One mutation's transaction: run statements, and note what was touched for the audit."""
+
+    tx: AsyncManagedTransaction
+    before: dict[str, Any] = field(default_factory=dict)
+    after: dict[str, Any] = field(default_factory=dict)
+    clients: set[str] = field(default_factory=set)
+    managers: set[str] = field(default_factory=set)
+    products: set[str] = field(default_factory=set)
+    facilities: set[str] = field(default_factory=set)
+
+    async def rows(self, query: LiteralString, **params: Any) -> list[dict[str, Any]]:
+        result = await self.tx.run(query, **params)
+        return [dict(r) async for r in result]
+
+    async def one(self, query: LiteralString, **params: Any) -> dict[str, Any]:
+        """The single row a statement returns (state look-ups use OPTIONAL MATCH for this)."""
+        [row] = await self.rows(query, **params)
+        return row
+
+    async def lock(self, name: str) -> None:
+        await self.tx.run(LOCK, id=name)
+
+    async def lock_clients(self, client_ids: Sequence[str]) -> None:
+        await self.tx.run(LOCK_CLIENTS, ids=sorted(set(client_ids)))
+
+    async def require_in_book(self, visible_to: str | None, client_ids: Sequence[str]) -> None:
+        """A manager (`visible_to`) may change only clients in their book; to them any other
+        client does not exist, as it does not when they read it. Other roles pass."""
+        if visible_to is None:
+            return
+        row = await self.one(IN_BOOK, ids=list(client_ids), visibleTo=visible_to)
+        for client_id in client_ids:
+            if client_id not in row["ids"]:
+                raise NotFound("Client", client_id)
+
+
+def require(condition: bool, invariant: str, message: str, ids: Sequence[str]) -> None:
+    if not condition:
+        raise InvariantViolation(invariant, message, list(ids))
+
+
+def require_version(node_id: str, expected: int | None, actual: int | None) -> None:
+    if expected is not None and expected != (actual or 0):
+        raise VersionConflict(node_id, expected, actual or 0)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+
+
+async def run_write(
+    db: Db,
+    action: str,
+    actor: str,
+    inputs: dict[str, Any],
+    work: Callable[[Write], Awaitable[T]],
+    creates: tuple[str, str] | None = None,
+) -> T:
+    """Run `work` and its audit record as one transaction. `creates` names the (kind, id) of a
+    node the mutation creates, for the `Duplicate` a lost race on its id turns into."""
+
+    async def transaction(tx: AsyncManagedTransaction) -> T:
+        write = Write(tx=tx)
+        done = await work(write)
+        await tx.run(
+            AUDIT,
+            actor=actor,
+            action=action,
+            input=_json(inputs),
+            before=_json(write.before),
+            after=_json(write.after),
+            clients=sorted(write.clients),
+            managers=sorted(write.managers),
+            products=sorted(write.products),
+            facilities=sorted(write.facilities),
+        )
+        return done
+
+    try:
+        return await db.write(transaction)
+    except ConstraintError as exc:
+        if creates is None:
+            raise
+        raise Duplicate(*creates) from exc

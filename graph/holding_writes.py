@@ -1,0 +1,166 @@
+"""Holdings written one at a time: record a client's balance in a product, and close a holding.
+
+A closed holding is kept (`active: false`) so history and `includeClosed` reads still show it.
+Archived clients take no new holdings; a product's audience must suit the client (individual
+products for individuals, corporate products for corporate and interbank clients).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, Final, LiteralString
+
+from graph.client_writes import require_not_archived
+from graph.clients import CLIENT_FIELDS
+from graph.data_writes import Write, require, run_write
+from graph.db import Db
+from graph.errors import NotFound
+from graph.input_checks import require_amount, require_id, require_past_date
+from graph.models import (
+    Client,
+    GraphModel,
+    Holding,
+    Product,
+    cents_to_decimal,
+    decimal_to_cents,
+)
+from graph.products import PRODUCT_FIELDS
+
+STATE: Final[LiteralString] = (
+    """
+OPTIONAL MATCH (c:Client {id: $clientId})
+OPTIONAL MATCH (p:Product {id: $productId})
+RETURN c """
+    + CLIENT_FIELDS
+    + " AS client, p "
+    + PRODUCT_FIELDS
+    + """ AS product,
+       COLLECT { MATCH (c)-[h:HOLDS]->(p) RETURN h {.balanceCents, .since, .active} }[0]
+         AS holding
+"""
+)
+
+# A new or reopened holding starts today unless told otherwise; an open one keeps its start.
+RECORD: Final[LiteralString] = """
+MATCH (c:Client {id: $clientId}), (p:Product {id: $productId})
+MERGE (c)-[h:HOLDS]->(p)
+SET h.since = coalesce($since, CASE WHEN h.active THEN h.since END, date()),
+    h.balanceCents = $balanceCents, h.active = true
+RETURN h {.balanceCents, .since, .active} AS holding
+"""
+
+CLOSE: Final[LiteralString] = """
+MATCH (:Client {id: $clientId})-[h:HOLDS]->(:Product {id: $productId})
+SET h.active = false
+RETURN h {.balanceCents, .since, .active} AS holding
+"""
+
+
+class HoldingWritten(GraphModel):
+    client: Client
+    product: Product
+    holding: Holding
+
+
+def holding_id(client_id: str, product_id: str) -> str:
+    return f"{client_id}-HOLDS->{product_id}"
+
+
+def _suits(audience: str, kind: str) -> bool:
+    if audience == "INDIVIDUAL":
+        return kind == "INDIVIDUAL"
+    return audience != "CORPORATE" or kind != "INDIVIDUAL"
+
+
+def _written(client: dict[str, Any], product: dict[str, Any], h: dict[str, Any]) -> HoldingWritten:
+    c, p = Client.model_validate(client), Product.model_validate(product)
+    return HoldingWritten(
+        client=c,
+        product=p,
+        holding=Holding(
+            client_id=c.id,
+            product_id=p.id,
+            balance=cents_to_decimal(h["balanceCents"]),
+            since=h["since"],
+            active=h["active"],
+        ),
+    )
+
+
+async def _state(
+    w: Write, client_id: str, product_id: str, visible_to: str | None
+) -> dict[str, Any]:
+    await w.lock_clients([client_id])
+    state = await w.one(STATE, clientId=client_id, productId=product_id)
+    if state["client"] is None:
+        raise NotFound("Client", client_id)
+    await w.require_in_book(visible_to, [client_id])
+    if state["product"] is None:
+        raise NotFound("Product", product_id)
+    return state
+
+
+async def record_holding(
+    db: Db, actor: str, client_id: str, product_id: str, balance: Decimal,
+    since: dt.date | None, visible_to: str | None = None,
+) -> HoldingWritten:  # fmt: skip
+    """Opens the holding, or sets the balance of the one the client has (reopening it if it was
+    closed)."""
+    require_id("clientId", client_id)
+    require_id("productId", product_id)
+    require_amount("balance", balance)
+    if since is not None:
+        require_past_date("since", since)
+
+    async def work(w: Write) -> HoldingWritten:
+        state = await _state(w, client_id, product_id, visible_to)
+        client, product = state["client"], state["product"]
+        require_not_archived(client)
+        require(
+            _suits(product["audience"], client["kind"]),
+            "PRODUCT_AUDIENCE",
+            f"a {product['audience']} product is not for a {client['kind']} client",
+            [client_id, product_id],
+        )
+        row = await w.one(
+            RECORD,
+            clientId=client_id,
+            productId=product_id,
+            since=since,
+            balanceCents=decimal_to_cents(balance),
+        )
+        w.clients.add(client_id)
+        w.products.add(product_id)
+        w.before = {"holding": state["holding"]}
+        w.after = {"holding": row["holding"]}
+        return _written(client, product, row["holding"])
+
+    inputs = {"clientId": client_id, "productId": product_id, "balance": balance, "since": since}
+    return await run_write(db, "recordHolding", actor, inputs, work)
+
+
+async def close_holding(
+    db: Db, actor: str, client_id: str, product_id: str, visible_to: str | None = None
+) -> HoldingWritten:
+    require_id("clientId", client_id)
+    require_id("productId", product_id)
+
+    async def work(w: Write) -> HoldingWritten:
+        state = await _state(w, client_id, product_id, visible_to)
+        if state["holding"] is None:
+            raise NotFound("Holding", holding_id(client_id, product_id))
+        require(
+            state["holding"]["active"],
+            "HOLDING_ACTIVE",
+            "the holding is already closed",
+            [client_id, product_id],
+        )
+        row = await w.one(CLOSE, clientId=client_id, productId=product_id)
+        w.clients.add(client_id)
+        w.products.add(product_id)
+        w.before, w.after = {"active": True}, {"active": False}
+        return _written(state["client"], state["product"], row["holding"])
+
+    inputs = {"clientId": client_id, "productId": product_id}
+    return await run_write(db, "closeHolding", actor, inputs, work)

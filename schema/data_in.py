@@ -1,0 +1,564 @@
+"""Data in, one change at a time: mutations that create and change clients, managers, products,
+the links between clients, holdings and credit.
+
+Each runs as one transaction with its checks inside (`graph.data_writes`) and returns its success
+type or a typed error (`schema.mutation_errors`); a refused mutation writes nothing. Who may call
+which is in `schema.permissions`; a MANAGER changes only clients in their book (checked inside
+the transaction, where clients outside the book are `NotFoundError`, as they are null to reads)
+and creates clients only as their own primary manager.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Annotated, Any, TypeVar
+
+import strawberry
+
+from api.auth import Role
+from graph import (
+    client_link_writes,
+    client_writes,
+    facility_writes,
+    holding_writes,
+    manager_writes,
+    product_writes,
+)
+from graph.errors import GraphError
+from graph.models import (
+    ClientKind,
+    ClientLinkKind,
+    ClientSegment,
+    ClientStatus,
+    ControlBasis,
+    Education,
+    FacilityType,
+    KeyAccountGrade,
+    ManagerLevel,
+    ProductAudience,
+    ProductCategory,
+    ProfessionalTitle,
+)
+from schema.mutation_errors import MutationError, to_error_type
+from schema.permissions import Forbidden
+from schema.types import Client, CtxInfo, Facility, Holding, Manager, Product
+
+T = TypeVar("T")
+S = TypeVar("S")
+
+
+async def _attempt(run: Awaitable[T], done: Callable[[T], S]) -> S | MutationError:
+    try:
+        value = await run
+    except GraphError as exc:
+        return to_error_type(exc)
+    return done(value)
+
+
+def _actor(info: CtxInfo) -> str:
+    principal = info.context.principal
+    return principal.subject if principal else "unknown"
+
+
+def _book(info: CtxInfo) -> str | None:
+    """The manager whose book bounds the change, or None for roles not bound to one."""
+    principal = info.context.principal
+    if principal is not None and principal.role is Role.MANAGER:
+        return principal.manager_id or ""
+    return None
+
+
+def _given(input_: object, skip: set[str]) -> dict[str, Any]:
+    """The fields of an update input the caller set (null included), by snake_case name."""
+    return {
+        f.name: getattr(input_, f.name)
+        for f in dataclasses.fields(input_)  # type: ignore[arg-type]
+        if f.name not in skip and getattr(input_, f.name) is not strawberry.UNSET
+    }
+
+
+UPDATE = "Fields left out keep their value."
+VERSION = "The node's `version` as last read; a VersionConflictError when it moved on."
+
+
+# Success types -----------------------------------------------------------------------------
+
+
+@strawberry.type(description="The client as written.")
+class ClientSuccess:
+    client: Client
+
+
+@strawberry.type(description="The manager as written.")
+class ManagerSuccess:
+    manager: Manager
+
+
+@strawberry.type(description="The product as written.")
+class ProductSuccess:
+    product: Product
+
+
+@strawberry.type(description="A link between two clients, as written (or as it was, removed).")
+class ClientLinkSuccess:
+    from_id: strawberry.Private[str]
+    to_id: strawberry.Private[str]
+    kind: ClientLinkKind
+    share: float | None = strawberry.field(description="CONTROL: percent of shares or votes.")
+    basis: ControlBasis | None
+    role: str | None = strawberry.field(description="The role of `from`; null for CONTROL.")
+    reciprocal_role: str | None = strawberry.field(description="The role of `to`.")
+
+    @classmethod
+    def from_model(cls, saved: client_link_writes.ClientLinkSaved) -> ClientLinkSuccess:
+        return cls(
+            from_id=saved.from_id, to_id=saved.to_id, kind=saved.kind, share=saved.share,
+            basis=saved.basis, role=saved.role, reciprocal_role=saved.reciprocal_role,
+        )  # fmt: skip
+
+    async def _client(self, info: CtxInfo, client_id: str) -> Client | None:
+        found = await info.context.loaders.client.load(client_id)
+        return Client.from_model(found) if found else None
+
+    @strawberry.field(name="from")
+    async def from_(self, info: CtxInfo) -> Client | None:
+        return await self._client(info, self.from_id)
+
+    @strawberry.field
+    async def to(self, info: CtxInfo) -> Client | None:
+        return await self._client(info, self.to_id)
+
+
+@strawberry.type(description="A client's holding of a product, as written.")
+class HoldingSuccess:
+    client: Client
+    holding: Holding
+
+    @classmethod
+    def from_model(cls, w: holding_writes.HoldingWritten) -> HoldingSuccess:
+        h = w.holding
+        return cls(
+            client=Client.from_model(w.client),
+            holding=Holding(
+                product=Product.from_model(w.product), balance=h.balance, since=h.since,
+                active=h.active,
+            ),
+        )  # fmt: skip
+
+
+@strawberry.type(description="The facility as written.")
+class FacilitySuccess:
+    facility: Facility
+
+
+@strawberry.type(description="A guarantee of a facility, as written.")
+class GuaranteeSuccess:
+    guarantor: Client
+    facility: Facility
+    amount: Decimal
+
+
+CreateClientResult = Annotated[
+    ClientSuccess | MutationError, strawberry.union("CreateClientResult")
+]
+UpdateClientResult = Annotated[
+    ClientSuccess | MutationError, strawberry.union("UpdateClientResult")
+]
+ArchiveClientResult = Annotated[
+    ClientSuccess | MutationError, strawberry.union("ArchiveClientResult")
+]
+CreateManagerResult = Annotated[
+    ManagerSuccess | MutationError, strawberry.union("CreateManagerResult")
+]
+UpdateManagerResult = Annotated[
+    ManagerSuccess | MutationError, strawberry.union("UpdateManagerResult")
+]
+CreateProductResult = Annotated[
+    ProductSuccess | MutationError, strawberry.union("CreateProductResult")
+]
+UpdateProductResult = Annotated[
+    ProductSuccess | MutationError, strawberry.union("UpdateProductResult")
+]
+RelateClientsResult = Annotated[
+    ClientLinkSuccess | MutationError, strawberry.union("RelateClientsResult")
+]
+UnrelateClientsResult = Annotated[
+    ClientLinkSuccess | MutationError, strawberry.union("UnrelateClientsResult")
+]
+RecordHoldingResult = Annotated[
+    HoldingSuccess | MutationError, strawberry.union("RecordHoldingResult")
+]
+CloseHoldingResult = Annotated[
+    HoldingSuccess | MutationError, strawberry.union("CloseHoldingResult")
+]
+CreateFacilityResult = Annotated[
+    FacilitySuccess | MutationError, strawberry.union("CreateFacilityResult")
+]
+ApproveFacilityResult = Annotated[
+    FacilitySuccess | MutationError, strawberry.union("ApproveFacilityResult")
+]
+AddGuaranteeResult = Annotated[
+    GuaranteeSuccess | MutationError, strawberry.union("AddGuaranteeResult")
+]
+
+
+def _client(c: Any) -> ClientSuccess:
+    return ClientSuccess(client=Client.from_model(c))
+
+
+def _manager(m: Any) -> ManagerSuccess:
+    return ManagerSuccess(manager=Manager.from_model(m))
+
+
+def _product(p: Any) -> ProductSuccess:
+    return ProductSuccess(product=Product.from_model(p))
+
+
+def _facility(f: Any) -> FacilitySuccess:
+    return FacilitySuccess(facility=Facility.from_model(f))
+
+
+def _guarantee(g: facility_writes.GuaranteeWritten) -> GuaranteeSuccess:
+    return GuaranteeSuccess(
+        guarantor=Client.from_model(g.guarantor),
+        facility=Facility.from_model(g.facility),
+        amount=g.amount,
+    )
+
+
+# Inputs ------------------------------------------------------------------------------------
+
+
+@strawberry.input
+class CreateClientInput:
+    id: strawberry.ID
+    name: str
+    kind: ClientKind
+    segment: ClientSegment = strawberry.field(
+        description="EXISTING (存量) for business the bank already had; NEW (增量) for a client "
+        "the manager developed."
+    )
+    risk_rating: int = strawberry.field(description="1 (lowest risk) to 5.")
+    primary_manager_id: strawberry.ID = strawberry.field(
+        description="The one accountable manager; linked in the same transaction."
+    )
+    status: ClientStatus = strawberry.field(
+        default=ClientStatus.PROSPECT, description="PROSPECT or ACTIVE."
+    )
+    grade: KeyAccountGrade | None = None
+    industry: str | None = None
+    region: str | None = None
+
+
+@strawberry.input(description=UPDATE)
+class UpdateClientInput:
+    client_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=VERSION)
+    name: str | None = strawberry.UNSET
+    kind: ClientKind | None = strawberry.UNSET
+    segment: ClientSegment | None = strawberry.field(
+        default=strawberry.UNSET, description="EXISTING never becomes NEW."
+    )
+    status: ClientStatus | None = strawberry.field(
+        default=strawberry.UNSET, description="PROSPECT or ACTIVE; archive with archiveClient."
+    )
+    grade: KeyAccountGrade | None = strawberry.field(
+        default=strawberry.UNSET, description="null removes the grade."
+    )
+    risk_rating: int | None = strawberry.UNSET
+    industry: str | None = strawberry.UNSET
+    region: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class ArchiveClientInput:
+    client_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=VERSION)
+
+
+@strawberry.input
+class CreateManagerInput:
+    id: strawberry.ID
+    name: str
+    level: ManagerLevel
+    education: Education
+    title: ProfessionalTitle
+    credit_years: int = strawberry.field(description="Years of credit work, 0 to 60.")
+    department_id: strawberry.ID
+    reports_to_id: strawberry.ID | None = None
+
+
+@strawberry.input(description=UPDATE + " Move departments with assignManager.")
+class UpdateManagerInput:
+    manager_id: strawberry.ID
+    expected_version: int | None = strawberry.field(default=None, description=VERSION)
+    name: str | None = strawberry.UNSET
+    level: ManagerLevel | None = strawberry.UNSET
+    education: Education | None = strawberry.UNSET
+    title: ProfessionalTitle | None = strawberry.UNSET
+    credit_years: int | None = strawberry.UNSET
+    active: bool | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="false only once the manager is primary of no active client.",
+    )
+    reports_to_id: strawberry.ID | None = strawberry.field(
+        default=strawberry.UNSET, description="null: reports to nobody."
+    )
+
+
+@strawberry.input
+class CreateProductInput:
+    id: strawberry.ID
+    name: str
+    category: ProductCategory
+    audience: ProductAudience
+    risk_level: int = strawberry.field(description="1 to 5.")
+    department_id: strawberry.ID = strawberry.field(description="The product department.")
+
+
+@strawberry.input(description=UPDATE)
+class UpdateProductInput:
+    product_id: strawberry.ID
+    name: str | None = strawberry.UNSET
+    category: ProductCategory | None = strawberry.UNSET
+    audience: ProductAudience | None = strawberry.UNSET
+    risk_level: int | None = strawberry.UNSET
+
+
+@strawberry.input(
+    description="CONTROL takes share and basis; other kinds take role and reciprocalRole. "
+    "Guarantees are added with addGuarantee."
+)
+class RelateClientsInput:
+    from_id: strawberry.ID = strawberry.field(description="CONTROL: the controller.")
+    to_id: strawberry.ID
+    kind: ClientLinkKind
+    share: float | None = strawberry.field(default=None, description="Percent, above 0 to 100.")
+    basis: ControlBasis | None = None
+    role: str | None = strawberry.field(default=None, description="Of `from`, e.g. SUPPLIER.")
+    reciprocal_role: str | None = strawberry.field(
+        default=None, description="Of `to`, e.g. CUSTOMER."
+    )
+
+
+@strawberry.input
+class UnrelateClientsInput:
+    from_id: strawberry.ID
+    to_id: strawberry.ID
+    kind: ClientLinkKind
+
+
+@strawberry.input
+class RecordHoldingInput:
+    client_id: strawberry.ID
+    product_id: strawberry.ID
+    balance: Decimal
+    since: dt.date | None = strawberry.field(
+        default=None, description="Default: today for a new or reopened holding, else kept."
+    )
+
+
+@strawberry.input
+class CloseHoldingInput:
+    client_id: strawberry.ID
+    product_id: strawberry.ID
+
+
+@strawberry.input
+class CreateFacilityInput:
+    id: strawberry.ID
+    borrower_id: strawberry.ID
+    type: FacilityType
+    limit: Decimal
+    drawn: Decimal = strawberry.field(description="At most the limit.")
+    currency: str = strawberry.field(description="ISO 4217, e.g. CNY.")
+    granting_department_id: strawberry.ID
+
+
+@strawberry.input
+class ApproveFacilityInput:
+    facility_id: strawberry.ID
+    approving_department_id: strawberry.ID = strawberry.field(
+        description="Independent of the granting department: not it, its ancestor or descendant."
+    )
+
+
+@strawberry.input
+class AddGuaranteeInput:
+    guarantor_id: strawberry.ID
+    facility_id: strawberry.ID
+    amount: Decimal = strawberry.field(description="Above 0, at most the facility's limit.")
+
+
+# Mutations ---------------------------------------------------------------------------------
+
+
+@strawberry.type
+class DataInMutation:
+    @strawberry.mutation(
+        description="Create a client with its primary manager, in one transaction. A MANAGER "
+        "creates clients as their own primary manager."
+    )
+    async def create_client(self, info: CtxInfo, input: CreateClientInput) -> CreateClientResult:
+        book = _book(info)
+        if book is not None and book != input.primary_manager_id:
+            raise Forbidden("Mutation.createClient")
+        new = client_writes.NewClient(
+            id=input.id, name=input.name, kind=input.kind, segment=input.segment,
+            status=input.status, grade=input.grade, risk_rating=input.risk_rating,
+            industry=input.industry, region=input.region,
+        )  # fmt: skip
+        return await _attempt(
+            client_writes.create_client(
+                info.context.db, _actor(info), new, input.primary_manager_id
+            ),
+            _client,
+        )
+
+    @strawberry.mutation(description=f"Change a client's fields. {UPDATE}")
+    async def update_client(self, info: CtxInfo, input: UpdateClientInput) -> UpdateClientResult:
+        changes = client_writes.ClientChanges(**_given(input, {"client_id", "expected_version"}))
+        return await _attempt(
+            client_writes.update_client(
+                info.context.db, _actor(info), input.client_id, changes, input.expected_version,
+                _book(info),
+            ),
+            _client,
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="Archive a client: its facilities, holdings, links and history stay "
+        "readable. Refused while it has drawn credit outstanding."
+    )
+    async def archive_client(self, info: CtxInfo, input: ArchiveClientInput) -> ArchiveClientResult:
+        return await _attempt(
+            client_writes.archive_client(
+                info.context.db, _actor(info), input.client_id, input.expected_version
+            ),
+            _client,
+        )
+
+    @strawberry.mutation(description="Create a manager, a member of a department.")
+    async def create_manager(self, info: CtxInfo, input: CreateManagerInput) -> CreateManagerResult:
+        new = manager_writes.NewManager(
+            id=input.id, name=input.name, level=input.level, education=input.education,
+            title=input.title, credit_years=input.credit_years, department_id=input.department_id,
+            reports_to_id=input.reports_to_id,
+        )  # fmt: skip
+        return await _attempt(
+            manager_writes.create_manager(info.context.db, _actor(info), new), _manager
+        )
+
+    @strawberry.mutation(description=f"Change a manager's fields. {UPDATE}")
+    async def update_manager(self, info: CtxInfo, input: UpdateManagerInput) -> UpdateManagerResult:
+        changes = manager_writes.ManagerChanges(**_given(input, {"manager_id", "expected_version"}))
+        return await _attempt(
+            manager_writes.update_manager(
+                info.context.db, _actor(info), input.manager_id, changes, input.expected_version
+            ),
+            _manager,
+        )
+
+    @strawberry.mutation(description="Create a product offered by a product department.")
+    async def create_product(self, info: CtxInfo, input: CreateProductInput) -> CreateProductResult:
+        new = product_writes.NewProduct(
+            id=input.id, name=input.name, category=input.category, audience=input.audience,
+            risk_level=input.risk_level, department_id=input.department_id,
+        )  # fmt: skip
+        return await _attempt(
+            product_writes.create_product(info.context.db, _actor(info), new), _product
+        )
+
+    @strawberry.mutation(description=f"Change a product's fields. {UPDATE}")
+    async def update_product(self, info: CtxInfo, input: UpdateProductInput) -> UpdateProductResult:
+        changes = product_writes.ProductChanges(**_given(input, {"product_id"}))
+        return await _attempt(
+            product_writes.update_product(info.context.db, _actor(info), input.product_id, changes),
+            _product,
+        )
+
+    @strawberry.mutation(
+        description="Link two clients: CONTROL (share, basis) or a related kind (roles). No "
+        "self-links, no repeats, no control cycles."
+    )
+    async def relate_clients(self, info: CtxInfo, input: RelateClientsInput) -> RelateClientsResult:
+        link = client_link_writes.ClientLinkInput(
+            from_id=input.from_id, to_id=input.to_id, kind=input.kind, share=input.share,
+            basis=input.basis, role=input.role, reciprocal_role=input.reciprocal_role,
+        )  # fmt: skip
+        return await _attempt(
+            client_link_writes.relate_clients(info.context.db, _actor(info), link, _book(info)),
+            ClientLinkSuccess.from_model,
+        )
+
+    @strawberry.mutation(description="Remove the link of this kind from one client to another.")
+    async def unrelate_clients(
+        self, info: CtxInfo, input: UnrelateClientsInput
+    ) -> UnrelateClientsResult:
+        return await _attempt(
+            client_link_writes.unrelate_clients(
+                info.context.db, _actor(info), input.from_id, input.to_id, input.kind,
+                _book(info),
+            ),
+            ClientLinkSuccess.from_model,
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="Record a client's balance in a product: opens the holding, or updates "
+        "(and reopens) the one it has."
+    )
+    async def record_holding(self, info: CtxInfo, input: RecordHoldingInput) -> RecordHoldingResult:
+        return await _attempt(
+            holding_writes.record_holding(
+                info.context.db, _actor(info), input.client_id, input.product_id, input.balance,
+                input.since, _book(info),
+            ),
+            HoldingSuccess.from_model,
+        )  # fmt: skip
+
+    @strawberry.mutation(description="Close a holding; it stays readable with includeClosed.")
+    async def close_holding(self, info: CtxInfo, input: CloseHoldingInput) -> CloseHoldingResult:
+        return await _attempt(
+            holding_writes.close_holding(
+                info.context.db, _actor(info), input.client_id, input.product_id, _book(info)
+            ),
+            HoldingSuccess.from_model,
+        )
+
+    @strawberry.mutation(description="Grant a facility (today); unapproved until approved.")
+    async def create_facility(
+        self, info: CtxInfo, input: CreateFacilityInput
+    ) -> CreateFacilityResult:
+        new = facility_writes.NewFacility(
+            id=input.id, borrower_id=input.borrower_id, type=input.type, limit=input.limit,
+            drawn=input.drawn, currency=input.currency,
+            granting_department_id=input.granting_department_id,
+        )  # fmt: skip
+        return await _attempt(
+            facility_writes.create_facility(info.context.db, _actor(info), new), _facility
+        )
+
+    @strawberry.mutation(
+        description="Approve a facility by a department independent of the granting one."
+    )
+    async def approve_facility(
+        self, info: CtxInfo, input: ApproveFacilityInput
+    ) -> ApproveFacilityResult:
+        return await _attempt(
+            facility_writes.approve_facility(
+                info.context.db, _actor(info), input.facility_id, input.approving_department_id
+            ),
+            _facility,
+        )
+
+    @strawberry.mutation(description="A client guarantees a facility of another client.")
+    async def add_guarantee(self, info: CtxInfo, input: AddGuaranteeInput) -> AddGuaranteeResult:
+        return await _attempt(
+            facility_writes.add_guarantee(
+                info.context.db, _actor(info), input.guarantor_id, input.facility_id, input.amount
+            ),
+            _guarantee,
+        )

@@ -31,10 +31,17 @@ FIND_IDS: Final[dict[NodeKind, LiteralString]] = {
     NodeKind.CLIENT: "UNWIND $ids AS id MATCH (n:Client {id: id}) RETURN n.id AS id, null AS extra",
     NodeKind.PRODUCT: "UNWIND $ids AS id MATCH (n:Product {id: id}) "
     "RETURN n.id AS id, null AS extra",
-    # A facility's extra is its borrower: a client may not guarantee its own facility.
+    # A facility's extra is its borrower and limit: a client may not guarantee its own
+    # facility, nor guarantee more than the facility's limit.
     NodeKind.FACILITY: "UNWIND $ids AS id MATCH (n:Facility {id: id}) "
-    "RETURN n.id AS id, COLLECT { MATCH (n)<-[:BORROWS]-(c:Client) RETURN c.id }[0] AS extra",
+    "RETURN n.id AS id, COLLECT { MATCH (n)<-[:BORROWS]-(c:Client) RETURN c.id }[0] "
+    "+ '\x1f' + toString(n.limitCents) AS extra",
 }
+EXISTING_IN_GRAPH: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (c:Client {id: id}) WHERE c.segment = 'EXISTING'
+RETURN c.id AS id
+"""
 GRAPH_PRIMARIES: Final[LiteralString] = """
 UNWIND $ids AS id
 OPTIONAL MATCH (c:Client {id: id})
@@ -152,7 +159,9 @@ class Validator:
             for header, message in check_row(table, values):
                 self.problems.add(file, row.line, header, message)
             if table.defines is not None and "id" in values:
-                extra = values.get("borrowerId") if table.section == "facilities" else None
+                extra = None
+                if table.section == "facilities":
+                    extra = f"{values.get('borrowerId')}\x1f{values.get('limitCents')}"
                 if table.section == "clients":
                     extra = values.get("status")
                 earlier = self.index.define(table.defines, values["id"], file, row.line, extra)
@@ -209,9 +218,37 @@ class Validator:
                         "graph nor in this import",
                     )
             if table.section == "guarantees":
-                borrower = known.get((NodeKind.FACILITY, row.values.get("facilityId", "")))
-                if borrower is not None and borrower == row.values.get("guarantorId"):
-                    self.problems.add(file, row.line, "guarantorId", "guarantees its own facility")
+                self._check_guarantee(file, row, known)
+        if table.section == "clients":
+            self._check_segments(file, batch)
+
+    def _check_guarantee(
+        self, file: str, row: Row, known: dict[tuple[NodeKind, str], str | None]
+    ) -> None:
+        facility = known.get((NodeKind.FACILITY, row.values.get("facilityId", "")))
+        if facility is None:
+            return
+        borrower, _, limit = facility.partition("\x1f")
+        if borrower == row.values.get("guarantorId"):
+            self.problems.add(file, row.line, "guarantorId", "guarantees its own facility")
+        amount = row.values.get("amountCents")
+        if amount is not None and limit.isdigit() and amount > int(limit):
+            self.problems.add(file, row.line, "amount", "is above the facility's limit")
+
+    def _check_segments(self, file: str, batch: list[Row]) -> None:
+        """An existing (存量) client never becomes new (增量): that would credit a manager with
+        business the bank already had."""
+        turning_new = {r.values["id"]: r.line for r in batch if r.values.get("segment") == "NEW"}
+        if not turning_new:
+            return
+        records = self.session.execute_read(fetch, EXISTING_IN_GRAPH, {"ids": sorted(turning_new)})
+        for record in records:
+            self.problems.add(
+                file,
+                turning_new[record["id"]],
+                "segment",
+                "the client is existing (存量) in the graph and can never become new (增量)",
+            )
 
     def _check_deferred(self, table: Table) -> None:
         """References to ids of the same file (a manager's boss), once the file is read."""

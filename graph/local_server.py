@@ -204,7 +204,8 @@ class LocalNeo4j:
     def _password(self, java: str, jars: Path) -> str:
         if self.password_file.exists():
             return self.password_file.read_text().strip()
-        password = secrets.token_urlsafe(24)
+        # A leading "-" would be read by neo4j-admin as an option (1 start in 64 used to fail).
+        password = "rm" + secrets.token_urlsafe(24)
         # The initial password only takes effect before the first start; a fresh state is needed.
         shutil.rmtree(self.state / "data", ignore_errors=True)
         env = {**os.environ, "NEO4J_HOME": str(self.state), "NEO4J_CONF": str(self.state / "conf")}

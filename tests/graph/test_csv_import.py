@@ -298,6 +298,18 @@ CLIENTS_HEADER = "id,name,kind,segment,status,grade,riskRating,industry,region\n
             "'d-ka' is a direct ancestor or descendant of 'd-ka-east'",
         ),
         (
+            {"guarantees": "guarantorId,facilityId,amount\nc-2,f-1,5000000.01\n"},
+            "guarantees.csv:2: column amount: is above the facility's limit",
+        ),
+        (
+            {
+                "clients": SMALL_BANK["clients.csv"].replace(
+                    "c-1,华东钢铁,CORPORATE,EXISTING", "c-1,华东钢铁,CORPORATE,NEW"
+                )
+            },
+            "clients.csv:2: column segment: the client is existing (存量) in the graph",
+        ),
+        (
             {"client": CLIENTS_HEADER},
             "client.csv:1: is not a file of the import format",
         ),

@@ -13,11 +13,23 @@ from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
 
-from graph import client_group, client_links, clients, departments, managers, products
+from graph import (
+    client_group,
+    client_links,
+    clients,
+    departments,
+    interactions,
+    key_accounts,
+    managers,
+    pipeline,
+    products,
+)
 from graph.client_group import ClientGroup
 from graph.client_page import ClientPage
 from graph.db import Db
 from graph.departments import DepartmentLinkKind
+from graph.interactions import InteractionPage
+from graph.key_accounts import ManagementPlan
 from graph.models import (
     Client,
     ClientLink,
@@ -31,6 +43,7 @@ from graph.models import (
     ManagerAssignment,
     Product,
 )
+from graph.pipeline import PipelineMove
 from graph.products import CrossSellLink
 from graph.visibility import get_visible_clients
 
@@ -94,6 +107,11 @@ class Loaders:
         self.product_departments = DataLoader[str, list[str]](self._product_departments)
         self.cross_sells = DataLoader[str, list[CrossSellLink]](self._cross_sells)
         self.client_group = DataLoader[str, ClientGroup | None](self._client_groups)
+        self.interactions = DataLoader[tuple[str, tuple[int, str | None]], InteractionPage](
+            self._interactions
+        )
+        self.pipeline_history = DataLoader[str, list[PipelineMove]](self._pipeline_history)
+        self.management_plan = DataLoader[str, ManagementPlan | None](self._management_plans)
 
     def prime_client_page(self, page: ClientPage) -> None:
         """Serve a client page's nested fields from what its one query already returned."""
@@ -192,6 +210,25 @@ class Loaders:
     async def _client_groups(self, keys: list[str]) -> list[ClientGroup | None]:
         found = await client_group.get_client_groups(self.db, keys)
         return [found.get(k) for k in keys]
+
+    async def _interactions(
+        self, keys: list[tuple[str, tuple[int, str | None]]]
+    ) -> list[InteractionPage]:
+        async def fetch(ids: list[str], args: tuple[int, str | None]) -> dict[str, InteractionPage]:
+            return await interactions.get_interactions(self.db, ids, args[0], args[1])
+
+        return await _grouped_by_args(
+            keys,
+            fetch,
+            lambda: InteractionPage(items=[], total_count=0, has_next_page=False, end_cursor=None),
+        )
+
+    async def _management_plans(self, keys: list[str]) -> list[ManagementPlan | None]:
+        settings = await key_accounts.get_key_account_settings(self.db)
+        return _optional({p.grade: p for p in settings.plans}, keys)
+
+    async def _pipeline_history(self, keys: list[str]) -> list[list[PipelineMove]]:
+        return _lists(await pipeline.get_pipeline_history(self.db, keys), keys)
 
     async def _cross_sells(self, keys: list[str]) -> list[list[CrossSellLink]]:
         return _lists(await products.get_cross_sells(self.db, keys), keys)

@@ -109,6 +109,12 @@ def _check_status(status: ClientStatus | None) -> None:
 
 def clean_new_client(new: NewClient) -> NewClient:
     _check_status(new.status)
+    if new.segment is ClientSegment.NEW and new.status is ClientStatus.ACTIVE:
+        # 增量 business is credited through the development pipeline (graph.pipeline) only.
+        raise InvalidInput(
+            "status",
+            "a new (增量) client starts as a PROSPECT and becomes ACTIVE through the pipeline",
+        )
     return new.model_copy(
         update={
             "id": require_id("id", new.id),
@@ -209,6 +215,17 @@ async def update_client(
             not (before["segment"] == "EXISTING" and clean.get("segment") == "NEW"),
             "EXISTING_STAYS_EXISTING",
             "an existing (存量) client can never become new (增量)",
+            [client_id],
+        )
+        require(
+            not (
+                before["status"] == ClientStatus.PROSPECT.value
+                and clean.get("status") == ClientStatus.ACTIVE.value
+                and clean.get("segment", before["segment"]) == ClientSegment.NEW.value
+            ),
+            "PIPELINE_ONLY",
+            "a prospect becomes an active new (增量) client only through the development "
+            "pipeline (movePipeline to ACTIVE)",
             [client_id],
         )
         if "kind" in clean:

@@ -12,7 +12,8 @@ from graph.pagination import build_page
 from graph.visibility import VISIBLE_TO_MANAGER
 
 CLIENT_FIELDS: Final[LiteralString] = (
-    "{.id, .name, .kind, .segment, .status, .grade, .riskRating, .industry, .region, .version}"
+    "{.id, .name, .kind, .segment, .status, .grade, .riskRating, .industry, .region, .version,"
+    " .stage, .potential}"
 )
 
 GET_CLIENTS: Final[LiteralString] = (

@@ -6,6 +6,8 @@ from typing import Final, LiteralString
 
 from neo4j import Driver
 
+from graph.grading import seed_grading
+from graph.key_accounts import seed_key_accounts
 from graph.models import decimal_to_cents
 from graph.risk_settings import DEFAULT_BASE, SETTINGS_ID
 
@@ -32,6 +34,20 @@ STATEMENTS: Final[tuple[LiteralString, ...]] = (
     "CREATE CONSTRAINT org_lock_id IF NOT EXISTS FOR (n:OrgLock) REQUIRE n.id IS UNIQUE",
     "CREATE CONSTRAINT audit_record_id IF NOT EXISTS FOR (n:AuditRecord) REQUIRE n.id IS UNIQUE",
     "CREATE INDEX org_link_period IF NOT EXISTS FOR (n:OrgLinkPeriod) ON (n.fromId, n.toId)",
+    # The managers' system (grading data, key-account plans, pipeline, interactions).
+    "CREATE CONSTRAINT grading_scheme_id IF NOT EXISTS FOR (n:GradingScheme) "
+    "REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT grade_id IF NOT EXISTS FOR (n:Grade) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT grade_requirement_id IF NOT EXISTS FOR (n:GradeRequirement) "
+    "REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT grade_change_id IF NOT EXISTS FOR (n:GradeChange) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT key_account_settings_id IF NOT EXISTS FOR (n:KeyAccountSettings) "
+    "REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT management_plan_grade IF NOT EXISTS FOR (n:ManagementPlan) "
+    "REQUIRE n.grade IS UNIQUE",
+    "CREATE CONSTRAINT pipeline_move_id IF NOT EXISTS FOR (n:PipelineMove) REQUIRE n.id IS UNIQUE",
+    "CREATE CONSTRAINT interaction_id IF NOT EXISTS FOR (n:Interaction) REQUIRE n.id IS UNIQUE",
+    "CREATE INDEX interaction_at IF NOT EXISTS FOR (n:Interaction) ON (n.at)",
 )
 
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
@@ -58,3 +74,5 @@ def migrate(driver: Driver, database: str) -> None:
         net=decimal_to_cents(base.net_capital),
         database_=database,
     )
+    seed_grading(driver, database)
+    seed_key_accounts(driver, database)

@@ -195,6 +195,8 @@ class Client(GraphModel):
     industry: str | None = None
     region: str | None = None
     version: int = 0
+    stage: str | None = None  # development pipeline stage (graph.pipeline), prospects only
+    potential: str | None = None  # HIGH, MEDIUM or LOW, as the manager judged it
 
 
 class Product(GraphModel):

@@ -26,6 +26,7 @@ from schema.client360 import Client360Query
 from schema.cross_sell import CrossSellMutation, CrossSellQuery
 from schema.data_in import DataInMutation
 from schema.errors import MaskInternalErrors
+from schema.managers_system import ManagersMutation, ManagersQuery
 from schema.permissions import PermissionExtension
 from schema.query import CoreQuery
 from schema.risk import RiskMutation, RiskQuery
@@ -33,8 +34,13 @@ from schema.risk import RiskMutation, RiskQuery
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 DOCUMENT_CACHE: Final = 256  # distinct query documents kept parsed and validated
 
-Query = merge_types("Query", (CoreQuery, Client360Query, RiskQuery, CrossSellQuery, AdminQuery))
-Mutation = merge_types("Mutation", (RiskMutation, CrossSellMutation, AdminMutation, DataInMutation))
+Query = merge_types(
+    "Query", (CoreQuery, Client360Query, RiskQuery, CrossSellQuery, AdminQuery, ManagersQuery)
+)
+Mutation = merge_types(
+    "Mutation",
+    (RiskMutation, CrossSellMutation, AdminMutation, DataInMutation, ManagersMutation),
+)
 
 
 def build_schema(settings: ApiSettings) -> strawberry.Schema:

@@ -34,6 +34,7 @@ from schema.enums import (
     ProfessionalTitle,
 )
 from schema.errors import check_range
+from schema.maintenance_types import InteractionPage, ManagementPlan, PipelineMove, Stage
 
 CtxInfo = Info[Context, None]
 LIST_CAP = 100
@@ -335,6 +336,31 @@ class Client:
     industry: str | None
     region: str | None
     version: int | None
+    pipeline_stage: Stage | None = strawberry.field(
+        default=None, description="Development pipeline stage of a prospect (or where it ended)."
+    )
+    potential: str | None = strawberry.field(
+        default=None, description="HIGH, MEDIUM or LOW, as the manager judged it."
+    )
+
+    @strawberry.field(description="Visits, maintenance activities and complaints, newest first.")
+    async def interactions(
+        self, info: CtxInfo, first: int = 20, after: str | None = None
+    ) -> InteractionPage:
+        page = await info.context.loaders.interactions.load((self.id, (first, after)))
+        return InteractionPage.from_model(page)
+
+    @strawberry.field(description="Moves through the development pipeline, newest first.")
+    async def pipeline_history(self, info: CtxInfo) -> list[PipelineMove]:
+        moves = await info.context.loaders.pipeline_history.load(self.id)
+        return [PipelineMove.from_model(m) for m in moves]
+
+    @strawberry.field(description="The management plan of the client's key-account grade.")
+    async def management_plan(self, info: CtxInfo) -> ManagementPlan | None:
+        if self.grade is None:
+            return None
+        plan = await info.context.loaders.management_plan.load(self.grade.value)
+        return ManagementPlan(**plan.model_dump()) if plan else None
 
     @strawberry.field(
         description="False when the asking manager may not see this client: then only `id` and "
@@ -356,6 +382,8 @@ class Client:
             industry=c.industry,
             region=c.region,
             version=c.version,
+            pipeline_stage=Stage(c.stage) if c.stage else None,
+            potential=c.potential,
         )
 
     async def _managers(self, info: CtxInfo) -> list[ClientManager]:

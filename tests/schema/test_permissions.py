@@ -100,6 +100,31 @@ ROOT_REQUESTS = {
     'approvingDepartmentId: "dept-hq"}) { __typename } }',
     "Mutation.addGuarantee": 'mutation { addGuarantee(input: {guarantorId: "cli-0001", '
     'facilityId: "fac-0001", amount: "0"}) { __typename } }',
+    "Query.promotionEligibility": '{ promotionEligibility(managerId: "mgr-001") { eligible } }',
+    "Query.keyAccountSettings": "{ keyAccountSettings { thresholds { aShare } } }",
+    "Query.overdueVisits": '{ overdueVisits(managerId: "mgr-001") { clientId } }',
+    "Query.performance": '{ performance(managerId: "mgr-001", '
+    'period: {from: "2026-01-01", to: "2026-12-31"}) { total { clients } } }',
+    "Mutation.promoteManager": 'mutation { promoteManager(input: {managerId: "mgr-001", '
+    'toLevel: "NOPE"}) { __typename } }',
+    "Mutation.demoteManager": 'mutation { demoteManager(input: {managerId: "mgr-001", '
+    'toLevel: "NOPE", reason: "test"}) { __typename } }',
+    "Mutation.setKeyAccountThresholds": "mutation { setKeyAccountThresholds(input: "
+    '{aPurchases: "1", aShare: 2, bPurchases: "1", bShare: 0, cPurchases: "0"}) '
+    "{ __typename } }",
+    "Mutation.gradeClients": "mutation { gradeClients(dryRun: true) { __typename } }",
+    "Mutation.setClientPotential": 'mutation { setClientPotential(input: {clientId: "no-such", '
+    'potential: "HIGH"}) { __typename } }',
+    "Mutation.movePipeline": 'mutation { movePipeline(input: {clientId: "no-such", '
+    "toStage: TARGET}) { __typename } }",
+    "Mutation.recordInteraction": 'mutation { recordInteraction(input: {clientId: "no-such", '
+    'managerId: "mgr-001", kind: VISIT}) { __typename } }',
+    "Mutation.openComplaint": 'mutation { openComplaint(input: {clientId: "no-such", '
+    'managerId: "mgr-001", notes: "x"}) { __typename } }',
+    "Mutation.handleComplaint": 'mutation { handleComplaint(input: {complaintId: "no-such"}) '
+    "{ __typename } }",
+    "Mutation.closeComplaint": 'mutation { closeComplaint(input: {complaintId: "no-such", '
+    "satisfaction: 3}) { __typename } }",
 }
 
 

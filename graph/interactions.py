@@ -1,0 +1,293 @@
+"""Client maintenance (客户维护): visits, maintenance activities and complaints, each linked to
+its client and manager, and the list of clients overdue for a visit.
+
+`(:Interaction {kind, method, at, notes})-[:WITH]->(:Client)`, `-[:BY]->(:Manager)`. A complaint
+is an interaction of kind COMPLAINT that moves OPENED → HANDLED → CLOSED (with the client's
+satisfaction, 1-5, on closing); a move out of that order is refused.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import json
+from enum import StrEnum
+from typing import Any, Final, LiteralString
+
+from graph.data_writes import Write, require, run_write
+from graph.db import Db
+from graph.errors import InvalidInput, InvariantViolation, NotFound
+from graph.input_checks import optional_text
+from graph.models import GraphModel
+
+
+class InteractionKind(StrEnum):
+    VISIT = "VISIT"
+    MAINTENANCE = "MAINTENANCE"
+    COMPLAINT = "COMPLAINT"
+
+
+class Method(StrEnum):
+    """How a client is maintained (维护方法)."""
+
+    ON_SITE = "ON_SITE"
+    EMOTIONAL = "EMOTIONAL"
+    KNOWLEDGE = "KNOWLEDGE"
+    VALUE_ADDED = "VALUE_ADDED"
+    CONSULTATIVE = "CONSULTATIVE"
+    CROSS_SELLING = "CROSS_SELLING"
+
+
+class ComplaintStatus(StrEnum):
+    OPENED = "OPENED"
+    HANDLED = "HANDLED"
+    CLOSED = "CLOSED"
+
+
+MAX_PAGE: Final = 100
+FIELDS: Final[LiteralString] = """
+i {.id, .kind, .method, .notes, .status, .satisfaction, at: toString(i.at),
+   handledAt: toString(i.handledAt), closedAt: toString(i.closedAt),
+   clientId: COLLECT { MATCH (i)-[:WITH]->(c:Client) RETURN c.id }[0],
+   managerId: COLLECT { MATCH (i)-[:BY]->(m:Manager) RETURN m.id }[0]}
+"""
+
+PARTIES: Final[LiteralString] = """
+OPTIONAL MATCH (c:Client {id: $clientId})
+OPTIONAL MATCH (m:Manager {id: $managerId})
+RETURN c IS NOT NULL AS client, m IS NOT NULL AS manager, c.status AS status
+"""
+RECORD: Final[LiteralString] = (
+    """
+MATCH (c:Client {id: $clientId}), (m:Manager {id: $managerId})
+CREATE (i:Interaction {id: randomUUID(), kind: $kind, method: $method, at: datetime($at),
+                       notes: $notes, status: $status})
+CREATE (i)-[:WITH]->(c), (i)-[:BY]->(m)
+RETURN """
+    + FIELDS
+    + " AS interaction"
+)
+COMPLAINT: Final[LiteralString] = (
+    "OPTIONAL MATCH (i:Interaction {id: $id, kind: 'COMPLAINT'}) RETURN CASE WHEN i IS NULL "
+    "THEN null ELSE " + FIELDS + " END AS interaction"
+)
+HANDLE: Final[LiteralString] = (
+    "MATCH (i:Interaction {id: $id}) SET i.status = 'HANDLED', i.handledAt = datetime(), "
+    "i.handling = $notes RETURN " + FIELDS + " AS interaction"
+)
+CLOSE: Final[LiteralString] = (
+    "MATCH (i:Interaction {id: $id}) SET i.status = 'CLOSED', i.closedAt = datetime(), "
+    "i.satisfaction = $satisfaction RETURN " + FIELDS + " AS interaction"
+)
+# Newest first, for each client asked; the cursor is the (at, id) of the last row seen.
+PAGES: Final[LiteralString] = (
+    """
+UNWIND $ids AS clientId
+CALL (clientId) {
+  MATCH (i:Interaction)-[:WITH]->(:Client {id: clientId})
+  WHERE $afterAt IS NULL OR i.at < datetime($afterAt)
+     OR (i.at = datetime($afterAt) AND i.id < $afterId)
+  WITH i ORDER BY i.at DESC, i.id DESC LIMIT $limit
+  RETURN collect("""
+    + FIELDS
+    + """) AS rows
+}
+RETURN clientId, rows,
+       COUNT { MATCH (:Interaction)-[:WITH]->(:Client {id: clientId}) } AS total
+"""
+)
+# A manager's graded, active primary clients whose last visit is older than their plan allows.
+OVERDUE: Final[LiteralString] = """
+MATCH (m:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->(c:Client)
+WHERE c.status = 'ACTIVE' AND c.grade IS NOT NULL
+MATCH (p:ManagementPlan {grade: c.grade})
+WITH c, p, COLLECT { MATCH (i:Interaction {kind: 'VISIT'})-[:WITH]->(c) RETURN max(i.at) }[0]
+       AS last
+WITH c, p, last,
+     CASE WHEN last IS NULL THEN null
+          ELSE date(last) + duration({days: p.visitEveryDays}) END AS due
+WHERE due IS NULL OR due < date($today)
+RETURN c.id AS clientId, c.name AS name, c.grade AS grade, p.visitEveryDays AS visitEveryDays,
+       toString(last) AS lastVisitAt, toString(due) AS dueOn,
+       CASE WHEN due IS NULL THEN null ELSE duration.inDays(due, date($today)).days END
+         AS daysOverdue
+ORDER BY daysOverdue IS NULL DESC, daysOverdue DESC, clientId
+"""
+
+
+class Interaction(GraphModel):
+    id: str
+    kind: InteractionKind
+    method: Method | None = None
+    at: str
+    notes: str | None = None
+    status: ComplaintStatus | None = None
+    satisfaction: int | None = None
+    handled_at: str | None = None
+    closed_at: str | None = None
+    client_id: str
+    manager_id: str | None = None
+
+
+class InteractionPage(GraphModel):
+    items: list[Interaction]
+    total_count: int
+    has_next_page: bool
+    end_cursor: str | None
+
+
+class OverdueVisit(GraphModel):
+    client_id: str
+    name: str
+    grade: str
+    visit_every_days: int
+    last_visit_at: str | None
+    due_on: str | None  # None: never visited
+    days_overdue: int | None
+
+
+def encode_cursor(item: Interaction) -> str:
+    raw = json.dumps([item.at, item.id]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def decode_cursor(cursor: str) -> tuple[str, str]:
+    try:
+        at, id_ = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        dt.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
+        return str(at), str(id_)
+    except (ValueError, TypeError, json.JSONDecodeError):
+        raise InvalidInput("after", "is not a cursor this list gave out") from None
+
+
+def _when(at: dt.datetime | None) -> str:
+    now = dt.datetime.now(dt.UTC)
+    if at is None:
+        return now.isoformat()
+    if at.tzinfo is None:
+        at = at.replace(tzinfo=dt.UTC)
+    if at > now + dt.timedelta(minutes=5):
+        raise InvalidInput("at", "is in the future")
+    return at.isoformat()
+
+
+async def record_interaction(
+    db: Db,
+    actor: str,
+    client_id: str,
+    manager_id: str,
+    kind: InteractionKind,
+    method: Method | None,
+    at: dt.datetime | None,
+    notes: str | None,
+    visible_to: str | None,
+) -> Interaction:
+    """A visit, a maintenance activity or a newly opened complaint."""
+    notes = optional_text("notes", notes, 2000)
+    if kind is InteractionKind.MAINTENANCE and method is None:
+        raise InvalidInput("method", "is required for a maintenance activity")
+    if kind is InteractionKind.VISIT:
+        method = method or Method.ON_SITE
+    when = _when(at)
+
+    async def work(w: Write) -> Interaction:
+        await w.lock_clients([client_id])
+        parties = await w.one(PARTIES, clientId=client_id, managerId=manager_id)
+        if not parties["client"]:
+            raise NotFound("Client", client_id)
+        if not parties["manager"]:
+            raise NotFound("Manager", manager_id)
+        await w.require_in_book(visible_to, [client_id])
+        require(
+            parties["status"] != "ARCHIVED",
+            "NOT_ARCHIVED",
+            f"client {client_id!r} is archived",
+            [client_id],
+        )
+        status = ComplaintStatus.OPENED.value if kind is InteractionKind.COMPLAINT else None
+        row = await w.one(
+            RECORD,
+            clientId=client_id,
+            managerId=manager_id,
+            kind=kind.value,
+            method=method.value if method else None,
+            at=when,
+            notes=notes,
+            status=status,
+        )
+        w.clients.add(client_id)
+        w.managers.add(manager_id)
+        w.after = row["interaction"]
+        return Interaction.model_validate(row["interaction"])
+
+    inputs = {"clientId": client_id, "managerId": manager_id, "kind": kind.value, "at": when}
+    return await run_write(db, f"record{kind.value.title()}", actor, inputs, work)
+
+
+async def move_complaint(
+    db: Db,
+    actor: str,
+    complaint_id: str,
+    to: ComplaintStatus,
+    notes: str | None,
+    satisfaction: int | None,
+    visible_to: str | None,
+) -> Interaction:
+    """OPENED → HANDLED (with how it was handled) → CLOSED (with the client's satisfaction)."""
+    notes = optional_text("notes", notes, 2000)
+    if to is ComplaintStatus.CLOSED and (satisfaction is None or not 1 <= satisfaction <= 5):
+        raise InvalidInput("satisfaction", "must be between 1 and 5")
+    expected = {ComplaintStatus.HANDLED: "OPENED", ComplaintStatus.CLOSED: "HANDLED"}
+    if to not in expected:
+        raise InvalidInput("status", "a complaint moves to HANDLED, then CLOSED")
+
+    async def work(w: Write) -> Interaction:
+        row = await w.one(COMPLAINT, id=complaint_id)
+        current: dict[str, Any] | None = row["interaction"]
+        if current is None:
+            raise NotFound("Complaint", complaint_id)
+        await w.require_in_book(visible_to, [current["clientId"]])
+        if current["status"] != expected[to]:
+            raise InvariantViolation(
+                "COMPLAINT_ORDER",
+                f"a {current['status']} complaint cannot become {to.value} "
+                f"(OPENED → HANDLED → CLOSED)",
+                [complaint_id],
+            )
+        if to is ComplaintStatus.HANDLED:
+            done = await w.one(HANDLE, id=complaint_id, notes=notes)
+        else:
+            done = await w.one(CLOSE, id=complaint_id, satisfaction=satisfaction)
+        w.clients.add(current["clientId"])
+        w.before = {"status": current["status"]}
+        w.after = {"status": to.value}
+        return Interaction.model_validate(done["interaction"])
+
+    inputs = {"complaintId": complaint_id, "status": to.value, "satisfaction": satisfaction}
+    return await run_write(db, f"complaint{to.value.title()}", actor, inputs, work)
+
+
+async def get_interactions(
+    db: Db, client_ids: list[str], first: int, after: str | None
+) -> dict[str, InteractionPage]:
+    """A page of each client's interactions, newest first, in one round trip."""
+    if not 1 <= first <= MAX_PAGE:
+        raise InvalidInput("first", f"must be between 1 and {MAX_PAGE}")
+    after_at, after_id = decode_cursor(after) if after else (None, None)
+    params = {"ids": client_ids, "afterAt": after_at, "afterId": after_id, "limit": first + 1}
+    pages: dict[str, InteractionPage] = {}
+    for row in await db.read(PAGES, params):
+        items = [Interaction.model_validate(r) for r in row["rows"]]
+        page = items[:first]
+        pages[row["clientId"]] = InteractionPage(
+            items=page,
+            total_count=row["total"],
+            has_next_page=len(items) > first,
+            end_cursor=encode_cursor(page[-1]) if page else None,
+        )
+    return pages
+
+
+async def get_overdue_visits(db: Db, manager_id: str, today: dt.date) -> list[OverdueVisit]:
+    rows = await db.read(OVERDUE, {"managerId": manager_id, "today": today.isoformat()})
+    return [OverdueVisit.model_validate(r.data()) for r in rows]

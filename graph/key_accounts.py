@@ -1,0 +1,221 @@
+"""Key accounts (大客户): grades A, B and C from configurable thresholds, and each grade's plan.
+
+A client's purchases are its active holdings' balances; its contribution share is that figure
+as a share of its primary manager's book (the documents' "profit contribution", which the bank's
+holdings are the measure of here); its potential is what the manager judged (`potential`: HIGH,
+MEDIUM, LOW). Grade A: purchases or share at A's thresholds; B: at B's, or HIGH potential; C: at
+C's purchases, or MEDIUM potential; otherwise no grade. Every comparison is "at least".
+
+The thresholds and the plans are data (`KeyAccountSettings`, `ManagementPlan`), seeded with
+defaults on migration and kept once edited.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Final, LiteralString
+
+from neo4j import Driver
+
+from graph.data_writes import Write, run_write
+from graph.db import Db
+from graph.errors import InvalidInput, NotFound
+from graph.models import GraphModel, cents_to_decimal, decimal_to_cents
+
+SETTINGS_ID: Final = "key-accounts"
+DEFAULTS: Final = {
+    "aPurchasesCents": decimal_to_cents(Decimal("10000000")),
+    "aShare": 0.10,
+    "bPurchasesCents": decimal_to_cents(Decimal("1000000")),
+    "bShare": 0.05,
+    "cPurchasesCents": decimal_to_cents(Decimal("100000")),
+}
+PLANS: Final = (
+    {"grade": "A", "goals": "grow share of wallet; keep the whole relationship",
+     "serviceLevel": "dedicated team led by a senior manager; head-office resources on call",
+     "strategy": "integrated pricing on the whole relationship (综合效益); tailored solutions",
+     "visitEveryDays": 30},
+    {"grade": "B", "goals": "deepen the relationship; move towards A",
+     "serviceLevel": "named manager with product specialists on request",
+     "strategy": "cross-sell along the client's group and supply chain", "visitEveryDays": 60},
+    {"grade": "C", "goals": "keep and develop",
+     "serviceLevel": "named manager; standard service", "strategy": "standard products; campaigns",
+     "visitEveryDays": 90},
+)  # fmt: skip
+
+SEED: Final[LiteralString] = """
+MERGE (s:KeyAccountSettings {id: $id})
+ON CREATE SET s += $defaults, s.updatedAt = datetime(), s.updatedBy = 'migration'
+WITH s
+UNWIND $plans AS plan
+MERGE (p:ManagementPlan {grade: plan.grade})
+ON CREATE SET p += plan
+"""
+
+SETTINGS: Final[LiteralString] = """
+OPTIONAL MATCH (s:KeyAccountSettings {id: $id})
+RETURN s {.*} AS settings,
+       COLLECT { MATCH (p:ManagementPlan) RETURN p {.*} ORDER BY p.grade } AS plans
+"""
+
+SET_THRESHOLDS: Final[LiteralString] = """
+MERGE (s:KeyAccountSettings {id: $id})
+SET s += $values, s.updatedAt = datetime(), s.updatedBy = $actor
+"""
+
+# Every client not archived, graded against its primary manager's book, in one statement;
+# the clients whose grade would change.
+GRADES_TO_CHANGE: Final[LiteralString] = """
+MATCH (s:KeyAccountSettings {id: $id})
+MATCH (c:Client) WHERE c.status <> 'ARCHIVED'
+WITH s, c, COLLECT { MATCH (c)-[h:HOLDS]->() WHERE h.active RETURN sum(h.balanceCents) }[0]
+       AS purchases,
+     COLLECT { MATCH (m:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c) RETURN m.id }[0] AS managerId
+WITH s, managerId, collect({c: c, purchases: coalesce(purchases, 0)}) AS book
+WITH s, book, reduce(total = 0, e IN book | total + e.purchases) AS bookTotal
+UNWIND book AS e
+WITH s, e.c AS c, e.purchases AS purchases,
+     CASE WHEN bookTotal > 0 THEN toFloat(e.purchases) / bookTotal ELSE 0.0 END AS share
+WITH c, c.grade AS before,
+     CASE WHEN purchases >= s.aPurchasesCents OR share >= s.aShare THEN 'A'
+          WHEN purchases >= s.bPurchasesCents OR share >= s.bShare OR c.potential = 'HIGH'
+            THEN 'B'
+          WHEN purchases >= s.cPurchasesCents OR c.potential = 'MEDIUM' THEN 'C'
+          ELSE null END AS after
+WHERE coalesce(before, '-') <> coalesce(after, '-')
+RETURN c.id AS clientId, before, after ORDER BY clientId
+"""
+APPLY_GRADES: Final[LiteralString] = """
+UNWIND $changes AS change
+MATCH (c:Client {id: change.clientId})
+SET c.grade = change.after, c.version = coalesce(c.version, 0) + 1
+"""
+
+CLIENT_EXISTS: Final[LiteralString] = "MATCH (c:Client {id: $id}) RETURN c.id AS id"
+ENSURE_SETTINGS: Final[LiteralString] = """
+MERGE (s:KeyAccountSettings {id: $id})
+ON CREATE SET s += $defaults, s.updatedAt = datetime(), s.updatedBy = 'default'
+"""
+SET_POTENTIAL: Final[LiteralString] = """
+MATCH (c:Client {id: $id})
+SET c.potential = $potential, c.version = coalesce(c.version, 0) + 1
+RETURN c.id AS id
+"""
+
+
+class Thresholds(GraphModel):
+    a_purchases: Decimal
+    a_share: float
+    b_purchases: Decimal
+    b_share: float
+    c_purchases: Decimal
+
+
+class ManagementPlan(GraphModel):
+    grade: str
+    goals: str
+    service_level: str
+    strategy: str
+    visit_every_days: int
+
+
+class KeyAccountSettings(GraphModel):
+    thresholds: Thresholds
+    plans: list[ManagementPlan]
+
+
+class GradeChangeRow(GraphModel):
+    client_id: str
+    before: str | None
+    after: str | None
+
+
+def seed_key_accounts(driver: Driver, database: str) -> None:
+    driver.execute_query(
+        SEED, id=SETTINGS_ID, defaults=DEFAULTS, plans=list(PLANS), database_=database
+    )
+
+
+def _thresholds(raw: dict[str, Any] | None) -> Thresholds:
+    values = {**DEFAULTS, **(raw or {})}
+    return Thresholds(
+        a_purchases=cents_to_decimal(values["aPurchasesCents"]),
+        a_share=values["aShare"],
+        b_purchases=cents_to_decimal(values["bPurchasesCents"]),
+        b_share=values["bShare"],
+        c_purchases=cents_to_decimal(values["cPurchasesCents"]),
+    )
+
+
+async def get_key_account_settings(db: Db) -> KeyAccountSettings:
+    row = (await db.read(SETTINGS, {"id": SETTINGS_ID}))[0]
+    plans = row["plans"] or [dict(p) for p in PLANS]
+    return KeyAccountSettings(
+        thresholds=_thresholds(row["settings"]),
+        plans=[ManagementPlan.model_validate(p) for p in plans],
+    )
+
+
+def check_thresholds(t: Thresholds) -> None:
+    for name in ("a_purchases", "b_purchases", "c_purchases"):
+        if getattr(t, name) < 0:
+            raise InvalidInput(name.replace("_p", "P"), "must not be negative")
+    for name in ("a_share", "b_share"):
+        if not 0 <= getattr(t, name) <= 1:
+            raise InvalidInput(name.replace("_s", "S"), "must be a share between 0 and 1")
+    if not t.a_purchases >= t.b_purchases >= t.c_purchases:
+        raise InvalidInput("aPurchases", "thresholds must not rise from A to C")
+    if t.a_share < t.b_share:
+        raise InvalidInput("aShare", "must be at least bShare")
+
+
+async def set_thresholds(db: Db, actor: str, t: Thresholds) -> Thresholds:
+    check_thresholds(t)
+    values = {
+        "aPurchasesCents": decimal_to_cents(t.a_purchases),
+        "aShare": t.a_share,
+        "bPurchasesCents": decimal_to_cents(t.b_purchases),
+        "bShare": t.b_share,
+        "cPurchasesCents": decimal_to_cents(t.c_purchases),
+    }
+
+    async def work(w: Write) -> Thresholds:
+        await w.tx.run(SET_THRESHOLDS, id=SETTINGS_ID, values=values, actor=actor)
+        w.after = values
+        return t
+
+    return await run_write(db, "setKeyAccountThresholds", actor, values, work)
+
+
+async def grade_clients(db: Db, actor: str, dry_run: bool = False) -> list[GradeChangeRow]:
+    """Recompute every grade in one transaction; the clients whose grade changed (or, with
+    `dry_run`, would change: nothing is written)."""
+
+    async def work(w: Write) -> list[GradeChangeRow]:
+        await w.tx.run(ENSURE_SETTINGS, id=SETTINGS_ID, defaults=DEFAULTS)
+        rows = await w.rows(GRADES_TO_CHANGE, id=SETTINGS_ID)
+        await w.tx.run(APPLY_GRADES, changes=rows)
+        w.after = {"changed": len(rows)}
+        return [GradeChangeRow.model_validate(r) for r in rows]
+
+    if dry_run:
+        rows = await db.read(GRADES_TO_CHANGE, {"id": SETTINGS_ID})
+        return [GradeChangeRow.model_validate(r.data()) for r in rows]
+    return await run_write(db, "gradeClients", actor, {}, work)
+
+
+async def set_potential(
+    db: Db, actor: str, client_id: str, potential: str | None, visible_to: str | None
+) -> str:
+    async def work(w: Write) -> str:
+        await w.lock_clients([client_id])
+        if not await w.rows(CLIENT_EXISTS, id=client_id):
+            raise NotFound("Client", client_id)
+        await w.require_in_book(visible_to, [client_id])
+        await w.tx.run(SET_POTENTIAL, id=client_id, potential=potential)
+        w.clients.add(client_id)
+        w.after = {"potential": potential}
+        return client_id
+
+    inputs = {"clientId": client_id, "potential": potential}
+    return await run_write(db, "setClientPotential", actor, inputs, work)

@@ -1,0 +1,178 @@
+"""Performance of a manager, or of a department rolled up along the direct hierarchy, over a
+period, in one round trip.
+
+Per manager (their active primary clients): clients, new (增量) and existing (存量), new clients
+won in the period (reached ACTIVE through the pipeline), balances and products per client from
+active holdings, complaints opened and closed in the period with the average satisfaction of
+those closed, and visits done in the period against those planned: for each graded client, the
+period's days divided by its plan's visit interval, rounded down. A department sums every
+manager who is a member of it or of a department below it (`DIRECT_REPORT`, any depth).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from enum import Enum
+from typing import Any, Final, LiteralString
+
+from graph.db import Db
+from graph.errors import InvalidInput
+from graph.models import GraphModel, cents_to_decimal
+
+MAX_PERIOD_DAYS: Final = 3660
+
+MANAGER_SCOPE: Final[LiteralString] = """
+MATCH (m:Manager {id: $id})
+WITH collect(m) AS managers
+"""
+DEPARTMENT_SCOPE: Final[LiteralString] = """
+MATCH (d:Department {id: $id})
+OPTIONAL MATCH (sub:Department)-[:DIRECT_REPORT*0..32]->(d)
+OPTIONAL MATCH (m:Manager)-[:MEMBER_OF]->(sub)
+WITH collect(DISTINCT m) AS managers
+"""
+FIGURES: Final[LiteralString] = """
+UNWIND managers AS m
+CALL (m) {
+  OPTIONAL MATCH (m)-[:MANAGES {role: 'PRIMARY'}]->(c:Client) WHERE c.status = 'ACTIVE'
+  WITH c,
+       COLLECT { MATCH (c)-[h:HOLDS]->() WHERE h.active RETURN h.balanceCents AS b } AS held,
+       COLLECT { MATCH (p:ManagementPlan) WHERE p.grade = c.grade RETURN p.visitEveryDays }[0]
+         AS every
+  RETURN count(c) AS clients,
+         count(CASE WHEN c.segment = 'NEW' THEN 1 END) AS newClients,
+         count(CASE WHEN c.segment = 'EXISTING' THEN 1 END) AS existingClients,
+         count(CASE WHEN c.activatedAt >= date($from) AND c.activatedAt <= date($to)
+               THEN 1 END) AS won,
+         sum(reduce(total = 0, b IN held | total + coalesce(b, 0))) AS balanceCents,
+         sum(size(held)) AS holdings,
+         sum(CASE WHEN every IS NULL OR every <= 0 THEN 0 ELSE $days / every END) AS visitsPlanned
+}
+CALL (m) {
+  OPTIONAL MATCH (i:Interaction)-[:BY]->(m)
+  WHERE (i.at >= datetime($start) AND i.at < datetime($end))
+     OR (i.closedAt >= datetime($start) AND i.closedAt < datetime($end))
+  WITH i, i.at >= datetime($start) AND i.at < datetime($end) AS inPeriod,
+       i.closedAt >= datetime($start) AND i.closedAt < datetime($end) AS closedInPeriod
+  RETURN count(CASE WHEN i.kind = 'VISIT' AND inPeriod THEN 1 END) AS visitsDone,
+         count(CASE WHEN i.kind = 'COMPLAINT' AND inPeriod THEN 1 END) AS complaintsOpened,
+         count(CASE WHEN i.kind = 'COMPLAINT' AND closedInPeriod THEN 1 END) AS complaintsClosed,
+         sum(CASE WHEN i.kind = 'COMPLAINT' AND closedInPeriod THEN i.satisfaction ELSE 0 END)
+           AS satisfactionSum
+}
+RETURN m.id AS managerId, m.name AS name, clients, newClients, existingClients, won,
+       balanceCents, holdings, visitsPlanned, visitsDone, complaintsOpened, complaintsClosed,
+       satisfactionSum
+ORDER BY managerId
+"""
+
+
+class Scope(Enum):
+    MANAGER = MANAGER_SCOPE + FIGURES
+    DEPARTMENT = DEPARTMENT_SCOPE + FIGURES
+
+
+class Figures(GraphModel):
+    clients: int = 0
+    new_clients: int = 0
+    existing_clients: int = 0
+    won: int = 0
+    balance: Decimal = Decimal("0.00")
+    holdings: int = 0
+    products_per_client: float = 0.0
+    visits_planned: int = 0
+    visits_done: int = 0
+    complaints_opened: int = 0
+    complaints_closed: int = 0
+    average_satisfaction: float | None = None
+
+
+class ManagerFigures(GraphModel):
+    manager_id: str
+    name: str
+    figures: Figures
+
+
+class Performance(GraphModel):
+    scope: str  # MANAGER or DEPARTMENT
+    id: str
+    period_from: dt.date
+    period_to: dt.date
+    total: Figures
+    managers: list[ManagerFigures]
+
+
+def _figures(rows: list[dict[str, Any]]) -> Figures:
+    """Sums of the rows; ratios from the sums, so a roll-up is never an average of averages."""
+    keys = ("clients", "newClients", "existingClients", "won", "holdings", "visitsPlanned",
+            "visitsDone", "complaintsOpened", "complaintsClosed", "satisfactionSum",
+            "balanceCents")  # fmt: skip
+    total = {k: sum(int(r[k] or 0) for r in rows) for k in keys}
+    return Figures(
+        clients=total["clients"],
+        new_clients=total["newClients"],
+        existing_clients=total["existingClients"],
+        won=total["won"],
+        balance=cents_to_decimal(total["balanceCents"]),
+        holdings=total["holdings"],
+        products_per_client=round(total["holdings"] / total["clients"], 2)
+        if total["clients"]
+        else 0.0,
+        visits_planned=total["visitsPlanned"],
+        visits_done=total["visitsDone"],
+        complaints_opened=total["complaintsOpened"],
+        complaints_closed=total["complaintsClosed"],
+        average_satisfaction=round(total["satisfactionSum"] / total["complaintsClosed"], 2)
+        if total["complaintsClosed"]
+        else None,
+    )
+
+
+def check_period(start: dt.date, end: dt.date) -> int:
+    if end < start:
+        raise InvalidInput("period", "ends before it starts")
+    days = (end - start).days + 1
+    if days > MAX_PERIOD_DAYS:
+        raise InvalidInput("period", f"is longer than {MAX_PERIOD_DAYS} days")
+    return days
+
+
+async def get_performance(
+    db: Db, scope: Scope, node_id: str, start: dt.date, end: dt.date
+) -> Performance | None:
+    days = check_period(start, end)
+    records = await db.read(
+        scope.value,
+        {
+            "id": node_id,
+            "from": start.isoformat(),
+            "to": end.isoformat(),
+            "start": f"{start.isoformat()}T00:00:00Z",
+            "end": f"{(end + dt.timedelta(days=1)).isoformat()}T00:00:00Z",
+            "days": days,
+        },
+    )
+    rows = [r.data() for r in records]
+    if not rows and scope is Scope.MANAGER:
+        return None
+    if not rows and not await _department_exists(db, node_id):
+        return None
+    return Performance(
+        scope=scope.name,
+        id=node_id,
+        period_from=start,
+        period_to=end,
+        total=_figures(rows),
+        managers=[
+            ManagerFigures(manager_id=r["managerId"], name=r["name"], figures=_figures([r]))
+            for r in rows
+        ],
+    )
+
+
+DEPARTMENT_EXISTS: Final[LiteralString] = "MATCH (d:Department {id: $id}) RETURN d.id AS id"
+
+
+async def _department_exists(db: Db, node_id: str) -> bool:
+    return bool(await db.read(DEPARTMENT_EXISTS, {"id": node_id}))

@@ -1,0 +1,143 @@
+"""Client development (客户开发): a prospect moves through the pipeline, one stage at a time.
+
+TARGET → VISIT_PLANNED → APPOINTMENT → VISITED → ACTIVE, or LOST from any open stage. Reaching
+ACTIVE makes the client an active new (增量) client; that is the only way a prospect becomes one
+(`graph.client_writes` refuses the shortcut). An existing (存量) client never enters the pipeline:
+that would credit a manager with business the bank already had. Each move is recorded with who
+made it and when.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Final, LiteralString
+
+from graph.data_writes import Write, require, run_write
+from graph.db import Db
+from graph.errors import InvariantViolation, NotFound
+from graph.models import GraphModel
+
+
+class Stage(StrEnum):
+    TARGET = "TARGET"
+    VISIT_PLANNED = "VISIT_PLANNED"
+    APPOINTMENT = "APPOINTMENT"
+    VISITED = "VISITED"
+    ACTIVE = "ACTIVE"
+    LOST = "LOST"
+
+
+ORDER: Final = (Stage.TARGET, Stage.VISIT_PLANNED, Stage.APPOINTMENT, Stage.VISITED, Stage.ACTIVE)
+CLOSED: Final = frozenset({Stage.ACTIVE, Stage.LOST})
+
+STATE: Final[LiteralString] = """
+OPTIONAL MATCH (c:Client {id: $id})
+RETURN c IS NOT NULL AS found, c.segment AS segment, c.status AS status, c.stage AS stage
+"""
+MOVE: Final[LiteralString] = """
+MATCH (c:Client {id: $id})
+SET c.stage = $to, c.version = coalesce(c.version, 0) + 1
+FOREACH (_ IN CASE WHEN $to = 'ACTIVE' THEN [1] ELSE [] END |
+  SET c.status = 'ACTIVE', c.segment = 'NEW', c.activatedAt = date())
+CREATE (move:PipelineMove {id: randomUUID(), fromStage: $fromStage, toStage: $to, at: datetime(),
+                           by: $by, note: $note})-[:OF]->(c)
+WITH move
+OPTIONAL MATCH (m:Manager {id: $managerId})
+FOREACH (_ IN CASE WHEN m IS NULL THEN [] ELSE [1] END | CREATE (move)-[:BY]->(m))
+RETURN move.id AS id, toString(move.at) AS at
+"""
+HISTORY: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (c:Client {id: id})
+RETURN id, COLLECT { MATCH (move:PipelineMove)-[:OF]->(c)
+                     RETURN move {.id, .fromStage, .toStage, .by, .note, at: toString(move.at)}
+                     ORDER BY move.at DESC, move.id } AS moves
+"""
+
+
+class PipelineMove(GraphModel):
+    id: str
+    client_id: str = ""
+    from_stage: Stage | None
+    to_stage: Stage
+    at: str
+    by: str
+    note: str | None = None
+
+
+def next_stages(current: Stage | None) -> list[Stage]:
+    """Where a client at `current` may go (None: not in the pipeline yet)."""
+    if current is None:
+        return [Stage.TARGET]
+    if current in CLOSED:
+        return []
+    return [ORDER[ORDER.index(current) + 1], Stage.LOST]
+
+
+async def move_pipeline(
+    db: Db,
+    actor: str,
+    client_id: str,
+    to: Stage,
+    note: str | None,
+    manager_id: str | None,
+    visible_to: str | None,
+) -> PipelineMove:
+    async def work(w: Write) -> PipelineMove:
+        await w.lock_clients([client_id])
+        state = await w.one(STATE, id=client_id)
+        if not state["found"]:
+            raise NotFound("Client", client_id)
+        await w.require_in_book(visible_to, [client_id])
+        require(
+            state["segment"] != "EXISTING",
+            "EXISTING_NEVER_IN_PIPELINE",
+            "an existing (存量) client never enters the development pipeline",
+            [client_id],
+        )
+        current = Stage(state["stage"]) if state["stage"] else None
+        require(
+            not (current is None and state["status"] != "PROSPECT"),
+            "PROSPECTS_ONLY",
+            f"only a prospect enters the pipeline; this client is {state['status']}",
+            [client_id],
+        )
+        allowed = next_stages(current)
+        if to not in allowed:
+            where = current.value if current else "outside the pipeline"
+            options = ", ".join(s.value for s in allowed) or "nothing: the pipeline is closed"
+            raise InvariantViolation(
+                "PIPELINE_ORDER", f"from {where} the next stage is {options}", [client_id]
+            )
+        row = await w.one(
+            MOVE,
+            id=client_id,
+            to=to.value,
+            fromStage=current.value if current else None,
+            by=actor,
+            note=note,
+            managerId=manager_id,
+        )
+        w.clients.add(client_id)
+        w.before = {"stage": current.value if current else None}
+        w.after = {"stage": to.value}
+        return PipelineMove(
+            id=row["id"],
+            client_id=client_id,
+            from_stage=current,
+            to_stage=to,
+            at=row["at"],
+            by=actor,
+            note=note,
+        )
+
+    inputs = {"clientId": client_id, "toStage": to.value, "note": note}
+    return await run_write(db, "movePipeline", actor, inputs, work)
+
+
+async def get_pipeline_history(db: Db, client_ids: list[str]) -> dict[str, list[PipelineMove]]:
+    rows = await db.read(HISTORY, {"ids": client_ids})
+    return {
+        r["id"]: [PipelineMove.model_validate({**m, "clientId": r["id"]}) for m in r["moves"]]
+        for r in rows
+    }

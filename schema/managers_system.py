@@ -1,0 +1,596 @@
+"""The managers' system: grades and promotions, key accounts, the development pipeline, client
+maintenance (visits, activities, complaints) and performance roll-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Awaitable, Callable
+from decimal import Decimal
+from typing import Annotated, TypeVar
+
+import strawberry
+from graphql import GraphQLError
+
+from api.auth import Role
+from graph import interactions as inter
+from graph import key_accounts, pipeline, promotions
+from graph.errors import GraphError
+from graph.grading import BANK, RequirementCheck
+from graph.interactions import ComplaintStatus, InteractionKind, Method
+from graph.performance import Scope, get_performance
+from graph.pipeline import Stage
+from schema.errors import BadInput, check_id
+from schema.maintenance_types import Interaction, ManagementPlan, PipelineMove
+from schema.mutation_errors import (
+    DuplicateError,
+    InvariantViolationError,
+    MutationError,
+    NotFoundError,
+    ValidationError,
+    VersionConflictError,
+    to_error_type,
+)
+from schema.types import CtxInfo
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def _actor(info: CtxInfo) -> str:
+    principal = info.context.principal
+    return principal.subject if principal else "unknown"
+
+
+def _book(info: CtxInfo) -> str | None:
+    principal = info.context.principal
+    if principal is not None and principal.role is Role.MANAGER:
+        return principal.manager_id or ""
+    return None
+
+
+def _own_only(info: CtxInfo, manager_id: str, argument: str) -> None:
+    """A MANAGER reads and acts for themselves only; other roles for anyone."""
+    book = _book(info)
+    if book is not None and book != manager_id:
+        raise GraphQLError(
+            f"Argument '{argument}': a manager may only ask about themselves",
+            extensions={"code": "FORBIDDEN"},
+        )
+
+
+# Types ---------------------------------------------------------------------------------------
+
+
+@strawberry.type(description="One requirement row of a grade, checked against a manager.")
+class RequirementResult:
+    row: int
+    met: bool
+    description: str
+    unmet: list[str] = strawberry.field(description="Why not: one reason per missing condition.")
+
+    @classmethod
+    def from_model(cls, c: RequirementCheck) -> RequirementResult:
+        return cls(row=c.row, met=c.met, description=c.description, unmet=c.unmet)
+
+
+@strawberry.type
+class Grade:
+    code: str
+    name: str
+    series: str
+    rank: int
+    certificate: str | None
+
+
+@strawberry.type(description="The next grade up, and whether (and why not) the manager qualifies.")
+class PromotionEligibility:
+    manager_id: strawberry.ID
+    scheme: str
+    current: Grade | None
+    next: Grade | None = strawberry.field(description="Null at the top of the series.")
+    eligible: bool
+    requirements: list[RequirementResult] = strawberry.field(
+        description="The next grade's rows; any one met qualifies."
+    )
+
+
+@strawberry.type(description="A promotion or demotion, as recorded.")
+class GradeChange:
+    id: strawberry.ID
+    manager_id: strawberry.ID
+    scheme: str
+    kind: str
+    from_grade: str | None
+    to_grade: str
+    exceptional: bool
+    reason: str | None
+    at: str
+
+
+@strawberry.type(description="The manager does not qualify (or a grade would be skipped).")
+class PromotionRefusedError:
+    message: str
+    unmet: list[str]
+    requirements: list[RequirementResult]
+
+
+PromotionResult = Annotated[
+    GradeChange
+    | PromotionRefusedError
+    | NotFoundError
+    | ValidationError
+    | InvariantViolationError
+    | VersionConflictError
+    | DuplicateError,
+    strawberry.union("PromotionResult"),
+]
+
+
+@strawberry.type
+class KeyAccountThresholds:
+    a_purchases: Decimal
+    a_share: float
+    b_purchases: Decimal
+    b_share: float
+    c_purchases: Decimal
+
+
+@strawberry.type
+class KeyAccountSettings:
+    thresholds: KeyAccountThresholds
+    plans: list[ManagementPlan]
+
+
+@strawberry.type
+class ClientGradeChange:
+    client_id: strawberry.ID
+    before: str | None
+    after: str | None
+
+
+@strawberry.type(description="Clients whose grade changed (dry run: would change).")
+class GradeClientsSuccess:
+    dry_run: bool
+    changed: list[ClientGradeChange]
+
+
+@strawberry.type
+class ThresholdsSuccess:
+    thresholds: KeyAccountThresholds
+
+
+@strawberry.type
+class OverdueVisit:
+    client_id: strawberry.ID
+    name: str
+    grade: str
+    visit_every_days: int
+    last_visit_at: str | None = strawberry.field(description="Null: never visited.")
+    due_on: str | None
+    days_overdue: int | None
+
+
+@strawberry.type
+class PerformanceFigures:
+    clients: int
+    new_clients: int
+    existing_clients: int
+    won: int = strawberry.field(description="New clients that reached ACTIVE in the period.")
+    balance: Decimal
+    holdings: int
+    products_per_client: float
+    visits_planned: int
+    visits_done: int
+    complaints_opened: int
+    complaints_closed: int
+    average_satisfaction: float | None
+
+
+@strawberry.type
+class ManagerPerformance:
+    manager_id: strawberry.ID
+    name: str
+    figures: PerformanceFigures
+
+
+@strawberry.type(description="A manager's figures, or a department's summed down its tree.")
+class Performance:
+    scope: str
+    id: strawberry.ID
+    period_from: dt.date
+    period_to: dt.date
+    total: PerformanceFigures
+    managers: list[ManagerPerformance]
+
+
+@strawberry.input
+class Period:
+    from_: dt.date = strawberry.field(name="from")
+    to: dt.date
+
+
+@strawberry.input
+class PromoteManagerInput:
+    manager_id: strawberry.ID
+    to_level: str = strawberry.field(description="A grade code of the scheme, e.g. SENIOR.")
+    scheme: str = BANK
+    exceptional: bool = False
+    reason: str | None = None
+
+
+@strawberry.input
+class DemoteManagerInput:
+    manager_id: strawberry.ID
+    to_level: str
+    reason: str
+    scheme: str = BANK
+
+
+@strawberry.input
+class KeyAccountThresholdsInput:
+    a_purchases: Decimal
+    a_share: float
+    b_purchases: Decimal
+    b_share: float
+    c_purchases: Decimal
+
+
+@strawberry.input
+class MovePipelineInput:
+    client_id: strawberry.ID
+    to_stage: Stage
+    note: str | None = None
+
+
+@strawberry.input
+class RecordInteractionInput:
+    client_id: strawberry.ID
+    manager_id: strawberry.ID
+    kind: InteractionKind = strawberry.field(description="VISIT or MAINTENANCE.")
+    method: Method | None = None
+    at: dt.datetime | None = None
+    notes: str | None = None
+
+
+@strawberry.input
+class OpenComplaintInput:
+    client_id: strawberry.ID
+    manager_id: strawberry.ID
+    notes: str
+    at: dt.datetime | None = None
+
+
+@strawberry.input
+class HandleComplaintInput:
+    complaint_id: strawberry.ID
+    notes: str | None = None
+
+
+@strawberry.input
+class CloseComplaintInput:
+    complaint_id: strawberry.ID
+    satisfaction: int = strawberry.field(description="The client's satisfaction, 1-5.")
+
+
+@strawberry.input
+class SetClientPotentialInput:
+    client_id: strawberry.ID
+    potential: str | None = strawberry.field(description="HIGH, MEDIUM, LOW or null.")
+
+
+GradeClientsResult = Annotated[
+    GradeClientsSuccess
+    | NotFoundError
+    | ValidationError
+    | InvariantViolationError
+    | VersionConflictError
+    | DuplicateError,
+    strawberry.union("GradeClientsResult"),
+]
+ThresholdsResult = Annotated[
+    ThresholdsSuccess
+    | NotFoundError
+    | ValidationError
+    | InvariantViolationError
+    | VersionConflictError
+    | DuplicateError,
+    strawberry.union("ThresholdsResult"),
+]
+PipelineResult = Annotated[
+    PipelineMove
+    | NotFoundError
+    | ValidationError
+    | InvariantViolationError
+    | VersionConflictError
+    | DuplicateError,
+    strawberry.union("PipelineResult"),
+]
+InteractionResult = Annotated[
+    Interaction
+    | NotFoundError
+    | ValidationError
+    | InvariantViolationError
+    | VersionConflictError
+    | DuplicateError,
+    strawberry.union("InteractionResult"),
+]
+PotentialResult = Annotated[
+    ClientGradeChange
+    | NotFoundError
+    | ValidationError
+    | InvariantViolationError
+    | VersionConflictError
+    | DuplicateError,
+    strawberry.union("PotentialResult"),
+]
+
+
+async def _attempt(run: Awaitable[T], done: Callable[[T], R]) -> R | MutationError:
+    try:
+        value = await run
+    except GraphError as exc:
+        return to_error_type(exc)
+    return done(value)
+
+
+def _grade(g: promotions.GradeInfo | None) -> Grade | None:
+    if g is None:
+        return None
+    return Grade(code=g.code, name=g.name, series=g.series, rank=g.rank, certificate=g.certificate)
+
+
+def _thresholds(t: key_accounts.Thresholds) -> KeyAccountThresholds:
+    return KeyAccountThresholds(
+        a_purchases=t.a_purchases, a_share=t.a_share, b_purchases=t.b_purchases,
+        b_share=t.b_share, c_purchases=t.c_purchases,
+    )  # fmt: skip
+
+
+def _figures(f: object) -> PerformanceFigures:
+    return PerformanceFigures(**f.model_dump())  # type: ignore[attr-defined]
+
+
+def _move(m: pipeline.PipelineMove) -> PipelineMove:
+    return PipelineMove.from_model(m)
+
+
+async def _grade_change(run: Awaitable[promotions.GradeChange]) -> PromotionResult:
+    try:
+        c = await run
+    except promotions.PromotionRefused as exc:
+        return PromotionRefusedError(
+            message=exc.message,
+            unmet=exc.unmet,
+            requirements=[RequirementResult.from_model(r) for r in exc.checks],
+        )
+    except GraphError as exc:
+        return to_error_type(exc)
+    return GradeChange(
+        id=strawberry.ID(c.id), manager_id=strawberry.ID(c.manager_id), scheme=c.scheme,
+        kind=c.kind, from_grade=c.from_grade, to_grade=c.to_grade, exceptional=c.exceptional,
+        reason=c.reason, at=c.at,
+    )  # fmt: skip
+
+
+@strawberry.type
+class ManagersQuery:
+    @strawberry.field(description="The next grade for a manager, each requirement row met or not.")
+    async def promotion_eligibility(
+        self, info: CtxInfo, manager_id: strawberry.ID, scheme: str = BANK
+    ) -> PromotionEligibility | None:
+        check_id(manager_id, "managerId")
+        _own_only(info, str(manager_id), "managerId")
+        try:
+            found = await promotions.get_promotion_eligibility(
+                info.context.db, str(manager_id), scheme
+            )
+        except GraphError as exc:
+            raise BadInput("scheme", str(exc)) from exc
+        if found is None:
+            return None
+        return PromotionEligibility(
+            manager_id=strawberry.ID(found.manager_id), scheme=found.scheme,
+            current=_grade(found.current), next=_grade(found.next), eligible=found.eligible,
+            requirements=[RequirementResult.from_model(r) for r in found.requirements],
+        )  # fmt: skip
+
+    @strawberry.field(description="Key-account thresholds and each grade's management plan.")
+    async def key_account_settings(self, info: CtxInfo) -> KeyAccountSettings:
+        s = await key_accounts.get_key_account_settings(info.context.db)
+        return KeyAccountSettings(
+            thresholds=_thresholds(s.thresholds),
+            plans=[ManagementPlan(**p.model_dump()) for p in s.plans],
+        )
+
+    @strawberry.field(
+        description="A manager's graded clients not visited within their plan's interval "
+        "(never visited first, then most overdue)."
+    )
+    async def overdue_visits(
+        self, info: CtxInfo, manager_id: strawberry.ID, today: dt.date | None = None
+    ) -> list[OverdueVisit]:
+        check_id(manager_id, "managerId")
+        _own_only(info, str(manager_id), "managerId")
+        rows = await inter.get_overdue_visits(
+            info.context.db, str(manager_id), today or dt.date.today()
+        )
+        return [
+            OverdueVisit(
+                client_id=strawberry.ID(r.client_id),
+                name=r.name,
+                grade=r.grade,
+                visit_every_days=r.visit_every_days,
+                last_visit_at=r.last_visit_at,
+                due_on=r.due_on,
+                days_overdue=r.days_overdue,
+            )
+            for r in rows
+        ]
+
+    @strawberry.field(
+        description="Performance of one manager (`managerId`) or a department rolled up along "
+        "the direct hierarchy (`departmentId`) over `period`, in one round trip."
+    )
+    async def performance(
+        self,
+        info: CtxInfo,
+        period: Period,
+        manager_id: strawberry.ID | None = None,
+        department_id: strawberry.ID | None = None,
+    ) -> Performance | None:
+        if (manager_id is None) == (department_id is None):
+            raise BadInput("managerId", "give exactly one of managerId and departmentId")
+        if manager_id is not None:
+            check_id(manager_id, "managerId")
+            _own_only(info, str(manager_id), "managerId")
+            scope, node_id = Scope.MANAGER, str(manager_id)
+        else:
+            check_id(str(department_id), "departmentId")
+            if _book(info) is not None:
+                raise GraphQLError(
+                    "Argument 'departmentId': department figures are for admins",
+                    extensions={"code": "FORBIDDEN"},
+                )
+            scope, node_id = Scope.DEPARTMENT, str(department_id)
+        try:
+            p = await get_performance(info.context.db, scope, node_id, period.from_, period.to)
+        except GraphError as exc:
+            raise BadInput("period", str(exc)) from exc
+        if p is None:
+            return None
+        return Performance(
+            scope=p.scope, id=strawberry.ID(p.id), period_from=p.period_from,
+            period_to=p.period_to, total=_figures(p.total),
+            managers=[
+                ManagerPerformance(manager_id=strawberry.ID(m.manager_id), name=m.name,
+                                   figures=_figures(m.figures))
+                for m in p.managers
+            ],
+        )  # fmt: skip
+
+
+@strawberry.type
+class ManagersMutation:
+    @strawberry.mutation(
+        description="Promote one grade up when a requirement row is met; `exceptional` (破格) "
+        "with a `reason` may pass over the rows or skip grades. Recorded."
+    )
+    async def promote_manager(self, info: CtxInfo, input: PromoteManagerInput) -> PromotionResult:
+        return await _grade_change(
+            promotions.change_grade(
+                info.context.db, _actor(info), str(input.manager_id), input.scheme,
+                input.to_level, input.reason, exceptional=input.exceptional,
+            )
+        )  # fmt: skip
+
+    @strawberry.mutation(description="Demote one grade down, with a reason. Recorded.")
+    async def demote_manager(self, info: CtxInfo, input: DemoteManagerInput) -> PromotionResult:
+        return await _grade_change(
+            promotions.change_grade(
+                info.context.db, _actor(info), str(input.manager_id), input.scheme,
+                input.to_level, input.reason, demotion=True,
+            )
+        )  # fmt: skip
+
+    @strawberry.mutation(description="Change the key-account thresholds (grades: gradeClients).")
+    async def set_key_account_thresholds(
+        self, info: CtxInfo, input: KeyAccountThresholdsInput
+    ) -> ThresholdsResult:
+        t = key_accounts.Thresholds(
+            a_purchases=input.a_purchases, a_share=input.a_share, b_purchases=input.b_purchases,
+            b_share=input.b_share, c_purchases=input.c_purchases,
+        )  # fmt: skip
+        return await _attempt(
+            key_accounts.set_thresholds(info.context.db, _actor(info), t),
+            lambda done: ThresholdsSuccess(thresholds=_thresholds(done)),
+        )
+
+    @strawberry.mutation(description="Regrade every client in one transaction; who changed.")
+    async def grade_clients(self, info: CtxInfo, dry_run: bool = False) -> GradeClientsResult:
+        return await _attempt(
+            key_accounts.grade_clients(info.context.db, _actor(info), dry_run),
+            lambda rows: GradeClientsSuccess(
+                dry_run=dry_run,
+                changed=[
+                    ClientGradeChange(
+                        client_id=strawberry.ID(r.client_id), before=r.before, after=r.after
+                    )
+                    for r in rows
+                ],
+            ),
+        )
+
+    @strawberry.mutation(description="Record a client's potential (HIGH, MEDIUM, LOW or null).")
+    async def set_client_potential(
+        self, info: CtxInfo, input: SetClientPotentialInput
+    ) -> PotentialResult:
+        check_id(input.client_id, "clientId")
+        if input.potential not in (None, "HIGH", "MEDIUM", "LOW"):
+            return ValidationError(message="must be HIGH, MEDIUM, LOW or null", field="potential")
+        return await _attempt(
+            key_accounts.set_potential(
+                info.context.db, _actor(info), str(input.client_id), input.potential, _book(info)
+            ),
+            lambda cid: ClientGradeChange(client_id=strawberry.ID(cid), before=None, after=None),
+        )
+
+    @strawberry.mutation(
+        description="Move a prospect one stage on (or to LOST); ACTIVE makes it a new client."
+    )
+    async def move_pipeline(self, info: CtxInfo, input: MovePipelineInput) -> PipelineResult:
+        check_id(input.client_id, "clientId")
+        return await _attempt(
+            pipeline.move_pipeline(
+                info.context.db, _actor(info), str(input.client_id), input.to_stage, input.note,
+                _book(info), _book(info),
+            ),
+            _move,
+        )  # fmt: skip
+
+    @strawberry.mutation(description="Record a visit or a maintenance activity.")
+    async def record_interaction(
+        self, info: CtxInfo, input: RecordInteractionInput
+    ) -> InteractionResult:
+        if input.kind is InteractionKind.COMPLAINT:
+            return ValidationError(message="complaints are opened with openComplaint", field="kind")
+        return await _record(info, input.client_id, input.manager_id, input.kind,
+                                  input.method, input.at, input.notes)  # fmt: skip
+
+    @strawberry.mutation(description="Open a complaint (OPENED).")
+    async def open_complaint(self, info: CtxInfo, input: OpenComplaintInput) -> InteractionResult:
+        kind = InteractionKind.COMPLAINT
+        return await _record(
+            info, input.client_id, input.manager_id, kind, None, input.at, input.notes
+        )
+
+    @strawberry.mutation(description="OPENED → HANDLED.")
+    async def handle_complaint(
+        self, info: CtxInfo, input: HandleComplaintInput
+    ) -> InteractionResult:
+        return await _attempt(
+            inter.move_complaint(info.context.db, _actor(info), str(input.complaint_id),
+                                 ComplaintStatus.HANDLED, input.notes, None, _book(info)),
+            Interaction.from_model,
+        )  # fmt: skip
+
+    @strawberry.mutation(description="HANDLED → CLOSED, with the client's satisfaction (1-5).")
+    async def close_complaint(self, info: CtxInfo, input: CloseComplaintInput) -> InteractionResult:
+        return await _attempt(
+            inter.move_complaint(info.context.db, _actor(info), str(input.complaint_id),
+                                 ComplaintStatus.CLOSED, None, input.satisfaction, _book(info)),
+            Interaction.from_model,
+        )  # fmt: skip
+
+
+async def _record(
+    info: CtxInfo, client_id: strawberry.ID, manager_id: strawberry.ID,
+    kind: InteractionKind, method: Method | None, at: dt.datetime | None, notes: str | None,
+) -> InteractionResult:  # fmt: skip
+    check_id(client_id, "clientId")
+    check_id(manager_id, "managerId")
+    _own_only(info, str(manager_id), "managerId")
+    return await _attempt(
+        inter.record_interaction(info.context.db, _actor(info), str(client_id),
+                                 str(manager_id), kind, method, at, notes, _book(info)),
+        Interaction.from_model,
+    )  # fmt: skip

@@ -6,7 +6,7 @@ from typing import Any, cast
 
 import strawberry
 from graphql import FieldNode, GraphQLObjectType, get_named_type
-from graphql.execution.values import get_argument_values
+from graphql.execution.values import VariableValues, get_argument_values
 from strawberry.scalars import JSON
 
 from graph import relationship_graph
@@ -30,6 +30,15 @@ PAGE_FIELDS = frozenset(
 )  # fmt: skip
 
 
+def _variables(values: Any) -> Any:
+    """The operation's variables as `get_argument_values` takes them: graphql-core 3.3 wants
+    its `VariableValues`, while the resolve info may carry the plain coerced dict (a nested
+    argument given as a variable used to fail with an internal error)."""
+    if isinstance(values, dict):
+        return VariableValues(sources={}, coerced=values)
+    return values
+
+
 def _selected_arguments(info: CtxInfo) -> dict[str, dict[str, Any]]:
     """Each sub-field of this field selected directly, with its arguments coerced by graphql-core
     (the first occurrence wins; aliased repeats are served by the DataLoaders)."""
@@ -44,7 +53,7 @@ def _selected_arguments(info: CtxInfo) -> dict[str, dict[str, Any]]:
             name = sel.name.value
             if name in client_type.fields and name not in found:
                 found[name] = get_argument_values(
-                    client_type.fields[name], sel, raw.variable_values
+                    client_type.fields[name], sel, _variables(raw.variable_values)
                 )
     return found
 

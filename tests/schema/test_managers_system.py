@@ -1,0 +1,432 @@
+"""The managers' system through GraphQL on a hand-built bank: promotions under the table and
+exceptionally, key-account grades at their threshold edges, the pipeline's order and the 存量
+rule, complaints, overdue visits, and performance rolled up a hand-built department tree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from api.auth import Principal, Role
+from graph.bank_rows import BankRows
+from graph.db import Db
+from graph.migrations import migrate
+from seeds.loader import load
+from tests.conftest import DATABASE, graph_snapshot
+from tests.gql import execute
+
+ERRORS = """
+... on NotFoundError { kind id }
+... on ValidationError { field message }
+... on InvariantViolationError { invariant message nodeIds }
+"""
+REFUSED = "... on PromotionRefusedError { message unmet requirements { row met unmet } }"
+
+
+def _manager(id_: str, level: str, education: str, title: str, years: int, dept: str) -> Any:
+    return {"id": id_, "name": id_, "level": level, "education": education, "title": title,
+            "creditYears": years, "departmentId": dept, "reportsToId": None,
+            "since": "2020-01-01"}  # fmt: skip
+
+
+def _client(id_: str, segment: str = "EXISTING", status: str = "ACTIVE") -> Any:
+    return {"id": id_, "name": id_, "kind": "CORPORATE", "segment": segment, "status": status,
+            "grade": None, "riskRating": 2, "industry": None, "region": None}  # fmt: skip
+
+
+def _link(child: str, parent: str) -> Any:
+    return {"fromId": child, "toId": parent, "since": "2020-01-01"}
+
+
+@pytest.fixture
+def bank(empty_graph: Driver) -> Iterator[Driver]:
+    """A department tree root ← a ← a1, root ← b (and an unrelated x); a manager in each."""
+    rows = BankRows()
+    for dept in ("d-root", "d-a", "d-a1", "d-b", "d-x", "d-prod"):
+        rows.departments.append({"id": dept, "name": dept, "function": "CLIENT", "model": "CLIENT"})
+    rows.direct_links += [_link("d-a", "d-root"), _link("d-a1", "d-a"), _link("d-b", "d-root")]
+    rows.managers += [
+        _manager("m-root", "PRINCIPAL", "MASTER", "SENIOR", 10, "d-root"),
+        _manager("m-a", "MANAGER", "BACHELOR", "NONE", 2, "d-a"),
+        _manager("m-a1", "MANAGER", "COLLEGE", "NONE", 1, "d-a1"),
+        _manager("m-b", "ASSISTANT", "BACHELOR", "NONE", 0, "d-b"),
+        _manager("m-x", "SENIOR", "MASTER", "NONE", 5, "d-x"),
+    ]
+    rows.products.append({"id": "p-dep", "name": "存款", "category": "DEPOSIT", "audience": "ALL",
+                          "riskLevel": 1, "departmentId": "d-prod"})  # fmt: skip
+    # Key-account edges in m-a's book (thresholds set by the tests: A 1000, B 500, C 100).
+    balances = {"c-a": 100000, "c-b": 99999, "c-c": 50000, "c-d": 49999, "c-e": 10000,
+                "c-f": 9999, "c-g": 0, "c-h": 0}  # fmt: skip
+    for client, cents in balances.items():
+        rows.clients.append(_client(client))
+        rows.manages.append({"managerId": "m-a", "clientId": client, "role": "PRIMARY",
+                             "since": "2020-01-01"})  # fmt: skip
+        if cents:
+            rows.holdings.append({"clientId": client, "productId": "p-dep", "balanceCents": cents,
+                                  "since": "2020-01-01", "active": True})  # fmt: skip
+    # One client each for the others; m-a1's is a prospect, m-b's new.
+    for client, mgr, segment, status in (("c-root", "m-root", "EXISTING", "ACTIVE"),
+                                         ("c-a1", "m-a1", "NEW", "PROSPECT"),
+                                         ("c-b1", "m-b", "NEW", "ACTIVE"),
+                                         ("c-x", "m-x", "EXISTING", "ACTIVE")):  # fmt: skip
+        rows.clients.append(_client(client, segment, status))
+        rows.manages.append({"managerId": mgr, "clientId": client, "role": "PRIMARY",
+                             "since": "2020-01-01"})  # fmt: skip
+        rows.holdings.append({"clientId": client, "productId": "p-dep", "balanceCents": 1000,
+                              "since": "2020-01-01", "active": True})  # fmt: skip
+    migrate(empty_graph, DATABASE)
+    load(empty_graph, DATABASE, rows, quiet=True)
+    yield empty_graph
+
+
+async def run(db: Db, query: str, variables: dict[str, Any] | None = None,
+              principal: Principal | None = None) -> dict[str, Any]:  # fmt: skip
+    kwargs = {"principal": principal} if principal else {}
+    data, errors, _ = await execute(db, query, variables, **kwargs)
+    assert errors == [], errors
+    assert data is not None
+    return data
+
+
+PROMOTE = (
+    """mutation ($input: PromoteManagerInput!) { promoteManager(input: $input) {
+  __typename ... on GradeChange { fromGrade toGrade exceptional reason kind } """
+    + ERRORS
+    + REFUSED
+    + "} }"
+)
+DEMOTE = (
+    """mutation ($input: DemoteManagerInput!) { demoteManager(input: $input) {
+  __typename ... on GradeChange { fromGrade toGrade kind reason } """
+    + ERRORS
+    + REFUSED
+    + "} }"
+)
+
+
+async def level(driver: Driver, manager_id: str) -> str:
+    records, _, _ = driver.execute_query(
+        "MATCH (m:Manager {id: $id}) RETURN m.level AS level", id=manager_id, database_=DATABASE
+    )
+    return str(records[0]["level"])
+
+
+async def test_eligibility_names_the_next_grade_and_each_row(bank: Driver, db: Db) -> None:
+    query = """query ($id: ID!) { promotionEligibility(managerId: $id) {
+      current { code } next { code certificate } eligible requirements { row met unmet } } }"""
+    data = await run(db, query, {"id": "m-a"})  # bachelor's, 2 years: SENIOR row 2
+    found = data["promotionEligibility"]
+    assert found["current"] == {"code": "MANAGER"}
+    assert found["next"] == {"code": "SENIOR", "certificate": "高级客户经理"}
+    assert found["eligible"] is True
+    assert [r["met"] for r in found["requirements"]] == [False, True, False]
+    data = await run(db, query, {"id": "m-root"})
+    assert data["promotionEligibility"]["next"] is None  # top of the series
+    data = await run(db, query, {"id": "nobody"})
+    assert data["promotionEligibility"] is None
+
+
+async def test_promotion_follows_the_table_and_is_recorded(bank: Driver, db: Db) -> None:
+    data = await run(db, PROMOTE, {"input": {"managerId": "m-a", "toLevel": "SENIOR"}})
+    assert data["promoteManager"] == {"__typename": "GradeChange", "fromGrade": "MANAGER",
+                                      "toGrade": "SENIOR", "exceptional": False, "reason": None,
+                                      "kind": "PROMOTION"}  # fmt: skip
+    assert await level(bank, "m-a") == "SENIOR"
+    records, _, _ = bank.execute_query(
+        "MATCH (c:GradeChange)-[:OF]->(:Manager {id: 'm-a'}) RETURN c.toGrade AS to, c.by AS by",
+        database_=DATABASE,
+    )
+    assert [r.data() for r in records] == [{"to": "SENIOR", "by": "test-admin"}]
+
+
+async def test_refused_promotions_list_what_is_unmet_and_write_nothing(
+    bank: Driver, db: Db
+) -> None:
+    before = graph_snapshot(bank)
+    # College, 1 year: no SENIOR row is met.
+    data = await run(db, PROMOTE, {"input": {"managerId": "m-a1", "toLevel": "SENIOR"}})
+    refused = data["promoteManager"]
+    assert refused["__typename"] == "PromotionRefusedError"
+    assert [r["met"] for r in refused["requirements"]] == [False, False, False]
+    assert "row 3 (college degree or junior professional title or above, 3 years of credit " \
+        "work): has 1 of 3 years of credit work" in refused["unmet"]  # fmt: skip
+    # Skipping a grade is refused even when the target's rows would be met.
+    data = await run(db, PROMOTE, {"input": {"managerId": "m-b", "toLevel": "SENIOR"}})
+    assert data["promoteManager"]["unmet"][0] == "skips 1 grade(s)"
+    # Exceptional without a reason; a grade that does not exist; a promotion downwards.
+    data = await run(db, PROMOTE, {"input": {"managerId": "m-a1", "toLevel": "SENIOR",
+                                             "exceptional": True}})  # fmt: skip
+    assert data["promoteManager"]["field"] == "reason"
+    data = await run(db, PROMOTE, {"input": {"managerId": "m-a1", "toLevel": "CHIEF"}})
+    assert data["promoteManager"]["field"] == "toLevel"
+    data = await run(db, PROMOTE, {"input": {"managerId": "m-x", "toLevel": "MANAGER"}})
+    assert data["promoteManager"]["field"] == "toLevel"
+    data = await run(db, PROMOTE, {"input": {"managerId": "nobody", "toLevel": "SENIOR"}})
+    assert data["promoteManager"] == {"__typename": "NotFoundError", "kind": "Manager",
+                                      "id": "nobody"}  # fmt: skip
+    assert graph_snapshot(bank) == before
+
+
+async def test_exceptional_promotion_needs_a_reason_and_is_recorded(bank: Driver, db: Db) -> None:
+    reason = "outstanding results: 3 new key accounts in one year"
+    data = await run(db, PROMOTE, {"input": {"managerId": "m-a1", "toLevel": "SENIOR",
+                                             "exceptional": True, "reason": reason}})  # fmt: skip
+    assert data["promoteManager"]["exceptional"] is True
+    assert data["promoteManager"]["reason"] == reason
+    assert await level(bank, "m-a1") == "SENIOR"
+
+
+async def test_demotion_goes_one_grade_down_with_a_reason(bank: Driver, db: Db) -> None:
+    data = await run(db, DEMOTE, {"input": {"managerId": "m-x", "toLevel": "MANAGER",
+                                            "reason": "missed targets after retraining"}})  # fmt: skip
+    assert data["demoteManager"]["kind"] == "DEMOTION"
+    assert await level(bank, "m-x") == "MANAGER"
+    data = await run(db, DEMOTE, {"input": {"managerId": "m-x", "toLevel": "ASSISTANT",
+                                            "reason": "  "}})  # fmt: skip
+    assert data["demoteManager"]["field"] == "reason"
+    data = await run(db, DEMOTE, {"input": {"managerId": "m-root", "toLevel": "MANAGER",
+                                            "reason": "two down"}})  # fmt: skip
+    assert data["demoteManager"]["field"] == "toLevel"
+
+
+async def test_a_second_scheme_is_data_not_code(bank: Driver, db: Db) -> None:
+    securities = {"managerId": "m-b", "scheme": "SECURITIES"}
+    data = await run(db, PROMOTE, {"input": {**securities, "toLevel": "TWO_STAR"}})
+    assert data["promoteManager"]["toGrade"] == "TWO_STAR"  # entry grade of the sales series
+    data = await run(db, PROMOTE, {"input": {**securities, "toLevel": "THREE_STAR"}})
+    assert data["promoteManager"]["__typename"] == "PromotionRefusedError"  # 0 of 1 year
+    data = await run(db, PROMOTE, {"input": {**securities, "toLevel": "AREA_MANAGER"}})
+    assert data["promoteManager"]["field"] == "toLevel"  # another series
+    assert await level(bank, "m-b") == "ASSISTANT"  # the bank grade is untouched
+
+
+THRESHOLDS = """mutation ($input: KeyAccountThresholdsInput!) {
+  setKeyAccountThresholds(input: $input) { __typename ... on ValidationError { field } } }"""
+GRADE = """mutation ($dry: Boolean!) { gradeClients(dryRun: $dry) {
+  ... on GradeClientsSuccess { dryRun changed { clientId before after } } } }"""
+
+
+async def test_key_account_grades_at_their_edges(bank: Driver, db: Db) -> None:
+    edges = {"aPurchases": "1000.00", "aShare": 0.9, "bPurchases": "500.00", "bShare": 0.9,
+             "cPurchases": "100.00"}  # fmt: skip
+    data = await run(db, THRESHOLDS, {"input": edges})
+    assert data["setKeyAccountThresholds"]["__typename"] == "ThresholdsSuccess"
+    bad = await run(db, THRESHOLDS, {"input": {**edges, "bPurchases": "2000.00"}})
+    assert bad["setKeyAccountThresholds"] == {
+        "__typename": "ValidationError",
+        "field": "aPurchases",
+    }
+    potential = """mutation ($id: ID!, $p: String) { setClientPotential(input: {clientId: $id,
+      potential: $p}) { __typename } }"""
+    await run(db, potential, {"id": "c-g", "p": "HIGH"})
+    await run(db, potential, {"id": "c-h", "p": "MEDIUM"})
+    before = graph_snapshot(bank)
+    dry = (await run(db, GRADE, {"dry": True}))["gradeClients"]
+    assert graph_snapshot(bank) == before
+    expected = {"c-a": "A", "c-b": "B", "c-c": "B", "c-d": "C", "c-e": "C", "c-g": "B",
+                "c-h": "C",
+                # alone in their managers' books: all of the book, a share above 90%
+                "c-root": "A", "c-a1": "A", "c-b1": "A", "c-x": "A"}  # fmt: skip
+    assert dry["dryRun"] is True
+    assert {c["clientId"]: c["after"] for c in dry["changed"]} == expected  # c-f: no grade
+    done = (await run(db, GRADE, {"dry": False}))["gradeClients"]
+    assert done["changed"] == dry["changed"]
+    again = (await run(db, GRADE, {"dry": False}))["gradeClients"]
+    assert again["changed"] == []
+    plan = await run(db, '{ client(id: "c-a") { grade managementPlan { visitEveryDays } } }')
+    assert plan["client"] == {"grade": "A", "managementPlan": {"visitEveryDays": 30}}
+
+
+MOVE = (
+    """mutation ($id: ID!, $to: Stage!) { movePipeline(input: {clientId: $id, toStage: $to}) {
+  __typename ... on PipelineMove { fromStage toStage } """
+    + ERRORS
+    + "} }"
+)
+
+
+async def test_pipeline_moves_in_order_and_only_prospects_enter(bank: Driver, db: Db) -> None:
+    for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT"):
+        data = await run(db, MOVE, {"id": "c-a1", "to": stage})
+        assert data["movePipeline"]["toStage"] == stage
+    before = graph_snapshot(bank)
+    data = await run(db, MOVE, {"id": "c-a1", "to": "ACTIVE"})  # skips VISITED
+    assert data["movePipeline"]["invariant"] == "PIPELINE_ORDER"
+    assert "from APPOINTMENT the next stage is VISITED, LOST" in data["movePipeline"]["message"]
+    data = await run(db, MOVE, {"id": "c-root", "to": "TARGET"})  # 存量 never enters
+    assert data["movePipeline"]["invariant"] == "EXISTING_NEVER_IN_PIPELINE"
+    data = await run(db, MOVE, {"id": "c-b1", "to": "TARGET"})  # active already
+    assert data["movePipeline"]["invariant"] == "PROSPECTS_ONLY"
+    # The shortcut around the pipeline is closed too.
+    update = """mutation { updateClient(input: {clientId: "c-a1", status: ACTIVE}) {
+      __typename ... on InvariantViolationError { invariant } } }"""
+    assert (await run(db, update))["updateClient"]["invariant"] == "PIPELINE_ONLY"
+    assert graph_snapshot(bank) == before
+    for stage in ("VISITED", "ACTIVE"):
+        await run(db, MOVE, {"id": "c-a1", "to": stage})
+    client = await run(db, '{ client(id: "c-a1") { status segment pipelineStage '
+                           "pipelineHistory { fromStage toStage by } } }")  # fmt: skip
+    found = client["client"]
+    assert (found["status"], found["segment"], found["pipelineStage"]) == (
+        "ACTIVE",
+        "NEW",
+        "ACTIVE",
+    )
+    assert [m["toStage"] for m in found["pipelineHistory"]] == [
+        "ACTIVE", "VISITED", "APPOINTMENT", "VISIT_PLANNED", "TARGET",
+    ]  # fmt: skip
+    data = await run(db, MOVE, {"id": "c-a1", "to": "LOST"})
+    assert "nothing: the pipeline is closed" in data["movePipeline"]["message"]
+
+
+async def test_a_new_client_is_not_created_active(bank: Driver, db: Db) -> None:
+    create = """mutation { createClient(input: {id: "c-new", name: "新客户", kind: CORPORATE,
+      segment: NEW, status: ACTIVE, riskRating: 2, primaryManagerId: "m-a"}) {
+      __typename ... on ValidationError { field message } } }"""
+    data = await run(db, create)
+    assert data["createClient"]["field"] == "status"
+    assert "through the pipeline" in data["createClient"]["message"]
+
+
+async def test_a_prospect_may_be_lost_from_any_open_stage(bank: Driver, db: Db) -> None:
+    await run(db, MOVE, {"id": "c-a1", "to": "TARGET"})
+    data = await run(db, MOVE, {"id": "c-a1", "to": "LOST"})
+    assert data["movePipeline"]["toStage"] == "LOST"
+    client = await run(db, '{ client(id: "c-a1") { status pipelineStage } }')
+    assert client["client"] == {"status": "PROSPECT", "pipelineStage": "LOST"}
+
+
+INTERACT = (
+    """mutation ($input: RecordInteractionInput!) { recordInteraction(input: $input) {
+  __typename ... on Interaction { id interactionKind: kind method } """
+    + ERRORS
+    + "} }"
+)
+OPEN = """mutation ($input: OpenComplaintInput!) { openComplaint(input: $input) {
+  __typename ... on Interaction { id status } } }"""
+HANDLE = (
+    """mutation ($id: ID!) { handleComplaint(input: {complaintId: $id, notes: "refunded"}) {
+  __typename ... on Interaction { status } """
+    + ERRORS
+    + "} }"
+)
+CLOSE = (
+    """mutation ($id: ID!, $s: Int!) { closeComplaint(input: {complaintId: $id,
+  satisfaction: $s}) { __typename ... on Interaction { status satisfaction } """
+    + ERRORS
+    + "} }"
+)
+
+
+def days_ago(n: int) -> str:
+    return (dt.datetime.now(dt.UTC) - dt.timedelta(days=n)).isoformat()
+
+
+async def test_interactions_newest_first_and_complaints_in_order(bank: Driver, db: Db) -> None:
+    base = {"clientId": "c-a", "managerId": "m-a"}
+    for n, method in ((3, "EMOTIONAL"), (2, "KNOWLEDGE"), (1, "CROSS_SELLING")):
+        data = await run(db, INTERACT, {"input": {**base, "kind": "MAINTENANCE",
+                                                  "method": method, "at": days_ago(n)}})  # fmt: skip
+        assert data["recordInteraction"]["method"] == method
+    missing = await run(db, INTERACT, {"input": {**base, "kind": "MAINTENANCE"}})
+    assert missing["recordInteraction"]["field"] == "method"
+    future = await run(db, INTERACT, {"input": {**base, "kind": "VISIT", "at": days_ago(-3)}})
+    assert future["recordInteraction"]["field"] == "at"
+    opened = await run(db, OPEN, {"input": {**base, "notes": "fee charged twice"}})
+    complaint = opened["openComplaint"]["id"]
+    early = await run(db, CLOSE, {"id": complaint, "s": 4})
+    assert early["closeComplaint"]["invariant"] == "COMPLAINT_ORDER"
+    assert (await run(db, HANDLE, {"id": complaint}))["handleComplaint"]["status"] == "HANDLED"
+    closed = await run(db, CLOSE, {"id": complaint, "s": 4})
+    assert closed["closeComplaint"] == {"__typename": "Interaction", "status": "CLOSED",
+                                        "satisfaction": 4}  # fmt: skip
+    again = await run(db, HANDLE, {"id": complaint})
+    assert again["handleComplaint"]["invariant"] == "COMPLAINT_ORDER"
+    page = """query ($after: String) { client(id: "c-a") { interactions(first: 2, after: $after) {
+      items { kind method status } totalCount hasNextPage endCursor } } }"""
+    first = (await run(db, page, {"after": None}))["client"]["interactions"]
+    assert [(i["kind"], i["method"]) for i in first["items"]] == [
+        ("COMPLAINT", None), ("MAINTENANCE", "CROSS_SELLING"),
+    ]  # fmt: skip
+    assert (first["totalCount"], first["hasNextPage"]) == (4, True)
+    rest = (await run(db, page, {"after": first["endCursor"]}))["client"]["interactions"]
+    assert [i["method"] for i in rest["items"]] == ["KNOWLEDGE", "EMOTIONAL"]
+    assert rest["hasNextPage"] is False
+
+
+async def test_a_manager_records_only_for_their_own_book(bank: Driver, db: Db) -> None:
+    me = Principal("m", Role.MANAGER, "m-a")
+    other = await run(db, INTERACT, {"input": {"clientId": "c-x", "managerId": "m-a",
+                                               "kind": "VISIT"}}, me)  # fmt: skip
+    assert other["recordInteraction"] == {"__typename": "NotFoundError", "kind": "Client",
+                                          "id": "c-x"}  # fmt: skip
+    _, errors, _ = await execute(
+        db,
+        INTERACT,
+        {"input": {"clientId": "c-a", "managerId": "m-x", "kind": "VISIT"}},
+        principal=me,
+    )
+    assert [e.extensions.get("code") for e in errors] == ["FORBIDDEN"]
+
+
+async def test_overdue_visits_follow_the_grade_plan(bank: Driver, db: Db) -> None:
+    bank.execute_query(
+        "MATCH (c:Client) WHERE c.id IN ['c-a', 'c-b', 'c-c'] SET c.grade = 'A'",
+        database_=DATABASE,
+    )
+    await run(db, INTERACT, {"input": {"clientId": "c-a", "managerId": "m-a", "kind": "VISIT",
+                                       "at": days_ago(40)}})  # fmt: skip
+    await run(db, INTERACT, {"input": {"clientId": "c-b", "managerId": "m-a", "kind": "VISIT",
+                                       "at": days_ago(10)}})  # fmt: skip
+    data = await run(db, '{ overdueVisits(managerId: "m-a") { clientId daysOverdue lastVisitAt } }')
+    rows = data["overdueVisits"]
+    # c-c never visited comes first; c-a was due 30 days after its visit 40 days ago.
+    assert [(r["clientId"], r["daysOverdue"]) for r in rows] == [("c-c", None), ("c-a", 10)]
+
+
+PERFORMANCE = """query ($m: ID, $d: ID) { performance(managerId: $m, departmentId: $d,
+  period: {from: "2020-01-01", to: "2029-12-31"}) {
+  total { clients newClients existingClients won balance holdings productsPerClient
+          visitsPlanned visitsDone complaintsOpened complaintsClosed averageSatisfaction }
+  managers { managerId figures { clients balance } } } }"""
+
+
+async def test_performance_rolls_up_the_direct_hierarchy(bank: Driver, db: Db) -> None:
+    await run(db, INTERACT, {"input": {"clientId": "c-a", "managerId": "m-a", "kind": "VISIT"}})
+    opened = await run(db, OPEN, {"input": {"clientId": "c-root", "managerId": "m-root",
+                                            "notes": "slow service"}})  # fmt: skip
+    complaint = opened["openComplaint"]["id"]
+    await run(db, HANDLE, {"id": complaint})
+    await run(db, CLOSE, {"id": complaint, "s": 2})
+
+    db.round_trips = 0
+    data, errors, ctx = await execute(db, PERFORMANCE, {"m": "m-a", "d": None})
+    assert errors == [] and data is not None and ctx.db.round_trips == 1
+    m_a = data["performance"]["total"]
+    assert (m_a["clients"], m_a["existingClients"], m_a["balance"], m_a["holdings"]) == (
+        8, 8, "3199.97", 6,
+    )  # fmt: skip
+    assert (m_a["visitsDone"], m_a["productsPerClient"]) == (1, 0.75)
+
+    sub = (await run(db, PERFORMANCE, {"m": None, "d": "d-a"}))["performance"]
+    # d-a: m-a's 8 clients plus m-a1's prospect (not active, so not counted).
+    assert [m["managerId"] for m in sub["managers"]] == ["m-a", "m-a1"]
+    assert sub["total"]["clients"] == 8 and sub["total"]["balance"] == "3199.97"
+    root = (await run(db, PERFORMANCE, {"m": None, "d": "d-root"}))["performance"]
+    assert [m["managerId"] for m in root["managers"]] == ["m-a", "m-a1", "m-b", "m-root"]
+    total = root["total"]
+    assert total["clients"] == sum(m["figures"]["clients"] for m in root["managers"]) == 10
+    assert total["balance"] == "3219.97"  # 3199.97 + m-b's 10.00 + m-root's 10.00
+    assert (total["newClients"], total["existingClients"]) == (1, 9)
+    assert (total["complaintsOpened"], total["complaintsClosed"]) == (1, 1)
+    assert total["averageSatisfaction"] == 2.0
+    leaf = (await run(db, PERFORMANCE, {"m": None, "d": "d-b"}))["performance"]
+    assert [m["managerId"] for m in leaf["managers"]] == ["m-b"]
+    none = await run(db, PERFORMANCE, {"m": None, "d": "no-such"})
+    assert none["performance"] is None
+    _, errors, _ = await execute(db, PERFORMANCE, {"m": "m-a", "d": "d-a"})
+    assert errors and errors[0].extensions["argument"] == "managerId"

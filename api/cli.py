@@ -43,7 +43,7 @@ def _prepare(conn: Connection, seed: bool) -> None:
         migrate(driver, database)
         if seed:
             print("rmgraph: importing the demo bank's CSV set (idempotent)...", file=sys.stderr)
-            load_demo(driver, database)
+            load_demo(driver, database, activity=True)
 
 
 def _exit_on_sigterm() -> None:

@@ -30,11 +30,14 @@ class ImportRejected(Exception):
 HAS_CLIENTS: Final = "MATCH (c:Client) RETURN count(c) > 0 AS has LIMIT 1"
 
 
-def load_demo(driver: Driver, database: str, quiet: bool = False, force: bool = False) -> bool:
+def load_demo(
+    driver: Driver, database: str, quiet: bool = False, force: bool = False, activity: bool = False
+) -> bool:
     """The demo bank as shipped: its CSV set through the importer, like any bank's data.
 
     Only into a database without clients (unless `force`): changes made through the API since
-    the last start are kept, and a restructured demo is not fought over. True when imported."""
+    the last start are kept, and a restructured demo is not fought over. True when imported.
+    `activity` adds the managers' demo records (visits, complaints, pipeline moves)."""
     from graph.csv_import import import_csv
     from seeds.demo import DEMO_CSV
 
@@ -52,6 +55,10 @@ def load_demo(driver: Driver, database: str, quiet: bool = False, force: bool = 
     if not report.accepted:
         shown = "\n".join(str(p) for p in report.problems.kept[:20])
         raise ImportRejected(f"the demo CSV set was rejected:\n{shown}")
+    if activity:
+        from seeds.demo_activity import load_activity
+
+        load_activity(driver, database)
     if not quiet:
         created = sum(f.created for f in report.files)
         print(f"rmgraph: demo bank loaded ({created} rows created)", file=sys.stderr)

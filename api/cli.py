@@ -245,6 +245,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    # "Constraint already exists" and similar notes of idempotent set-up are not news.
+    logging.getLogger("neo4j.notifications").setLevel(logging.WARNING)
     args = build_parser().parse_args(argv)
     try:
         args.func(args)

@@ -37,3 +37,7 @@ def test_shape_of_a_generated_bank() -> None:
     referenced = {r["fromId"] for r in bank["related"]} | {r["toId"] for r in bank["related"]}
     assert referenced <= ids
     assert {f["type"] for f in facilities.values()} >= {"LOAN", "ACCEPTANCE", "GUARANTEE"}
+    # About ten relationships per client (a facility has three: borrower, granter, approver).
+    links = sum(len(bank[k]) for k in ("manages", "holdings", "controls", "related", "guarantees"))
+    links += 3 * len(facilities)
+    assert links / 3000 >= 9

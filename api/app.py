@@ -6,6 +6,7 @@ each request gets its own `Context` (its `Db`, DataLoaders and request id).
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import logging
 import uuid
@@ -48,6 +49,7 @@ class RmGraphQL(GraphQL[Context, None]):
             request_id=request_id,
             principal=principal,
             request=request if isinstance(request, Request) else None,
+            whole_bank=request.app.state.whole_bank,
         )
 
 
@@ -81,6 +83,7 @@ def create_app(
         try:
             await driver.verify_connectivity()
             app.state.driver = driver
+            app.state.whole_bank = asyncio.Semaphore(api_settings.max_whole_bank_searches)
             yield
         finally:
             await driver.close()

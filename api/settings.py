@@ -27,6 +27,9 @@ class ApiSettings(BaseSettings):
     max_tokens: int = 3000
     max_body_bytes: int = 256 * 1024
     max_batch: int = 5
+    # Whole-bank searches (guarantee circles, largest exposures) at once per worker; more wait
+    # for a slot (up to the transaction timeout), so a burst cannot exhaust memory or CPU.
+    max_whole_bank_searches: int = 2
 
     @model_validator(mode="before")
     @classmethod

@@ -247,9 +247,10 @@ class RiskQuery:
         check_range(first, 1, MAX_FIRST, "first")
         if min_exposure is not None and min_exposure < 0:
             raise BadInput("minExposure", "must not be negative")
-        found = await find_guarantee_circles(
-            info.context.db, max_size, min_exposure or Decimal("0"), first
-        )
+        async with info.context.whole_bank_slot():
+            found = await find_guarantee_circles(
+                info.context.db, max_size, min_exposure or Decimal("0"), first
+            )
 
         def circle(c: GuaranteeCircleModel) -> GuaranteeCircle:
             return GuaranteeCircle(
@@ -284,7 +285,8 @@ class RiskQuery:
     async def largest_exposures(self, info: CtxInfo, first: int = 20) -> list[LargeExposure]:
         check_range(first, 1, LARGEST_CAP, "first")
         db = info.context.db
-        found = await get_largest_exposures(db, first, await get_capital_base(db))
+        async with info.context.whole_bank_slot():
+            found = await get_largest_exposures(db, first, await get_capital_base(db))
         return [
             LargeExposure(
                 root_id=e.root_id,

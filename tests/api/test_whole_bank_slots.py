@@ -1,0 +1,32 @@
+"""Whole-bank searches take turns on a worker's few slots; a request that cannot get one within
+the transaction timeout gets the typed timeout error instead of waiting without end."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+
+import pytest
+from neo4j import Driver
+
+from api.context import Context
+from graph.db import Db
+from graph.errors import QueryTimeout
+from schema.build import schema
+from tests.gql import ADMIN
+
+
+async def test_a_search_waits_for_a_slot_then_times_out(demo_bank: Driver, db: Db) -> None:
+    quick = dataclasses.replace(db, tx_timeout=0.2)
+    slots = asyncio.Semaphore(1)
+    first = Context(db=quick, request_id="a", principal=ADMIN, whole_bank=slots)
+    second = Context(db=quick, request_id="b", principal=ADMIN, whole_bank=slots)
+    async with first.whole_bank_slot():
+        with pytest.raises(QueryTimeout):
+            async with second.whole_bank_slot():
+                pass
+        result = await schema.execute("{ guaranteeCircles { circleCount } }", context_value=second)
+        assert result.errors and result.errors[0].extensions["code"] == "TIMEOUT"
+    # Released: the next search runs.
+    result = await schema.execute("{ guaranteeCircles { circleCount } }", context_value=second)
+    assert result.errors is None and result.data == {"guaranteeCircles": {"circleCount": 2}}

@@ -296,8 +296,10 @@ async def test_a_prospect_may_be_lost_from_any_open_stage(bank: Driver, db: Db) 
     await run(db, MOVE, {"id": "c-a1", "to": "TARGET"})
     data = await run(db, MOVE, {"id": "c-a1", "to": "LOST"})
     assert data["movePipeline"]["toStage"] == "LOST"
-    client = await run(db, '{ client(id: "c-a1") { status pipelineStage } }')
-    assert client["client"] == {"status": "PROSPECT", "pipelineStage": "LOST"}
+    client = await run(db, '{ client(id: "c-a1") { status pipelineStage primaryManager { id } } }')
+    assert client["client"] == {
+        "status": "PROSPECT", "pipelineStage": "LOST", "primaryManager": {"id": "m-a1"},
+    }  # fmt: skip
 
 
 INTERACT = (

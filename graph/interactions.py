@@ -19,6 +19,7 @@ from graph.db import Db
 from graph.errors import InvalidInput, InvariantViolation, NotFound
 from graph.input_checks import optional_text
 from graph.models import GraphModel
+from graph.pagination import check_page_size
 
 
 class InteractionKind(StrEnum):
@@ -44,7 +45,6 @@ class ComplaintStatus(StrEnum):
     CLOSED = "CLOSED"
 
 
-MAX_PAGE: Final = 100
 FIELDS: Final[LiteralString] = """
 i {.id, .kind, .method, .notes, .status, .satisfaction, at: toString(i.at),
    handledAt: toString(i.handledAt), closedAt: toString(i.closedAt),
@@ -271,8 +271,7 @@ async def get_interactions(
     db: Db, client_ids: list[str], first: int, after: str | None
 ) -> dict[str, InteractionPage]:
     """A page of each client's interactions, newest first, in one round trip."""
-    if not 1 <= first <= MAX_PAGE:
-        raise InvalidInput("first", f"must be between 1 and {MAX_PAGE}")
+    check_page_size(first)
     after_at, after_id = decode_cursor(after) if after else (None, None)
     params = {"ids": client_ids, "afterAt": after_at, "afterId": after_id, "limit": first + 1}
     pages: dict[str, InteractionPage] = {}

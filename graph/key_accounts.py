@@ -66,7 +66,12 @@ SET s += $values, s.updatedAt = datetime(), s.updatedBy = $actor
 # Every client not archived, graded against its primary manager's book, in one statement;
 # the clients whose grade would change.
 GRADES_TO_CHANGE: Final[LiteralString] = """
-MATCH (s:KeyAccountSettings {id: $id})
+OPTIONAL MATCH (saved:KeyAccountSettings {id: $id})
+WITH {aPurchasesCents: coalesce(saved.aPurchasesCents, $defaults.aPurchasesCents),
+      aShare: coalesce(saved.aShare, $defaults.aShare),
+      bPurchasesCents: coalesce(saved.bPurchasesCents, $defaults.bPurchasesCents),
+      bShare: coalesce(saved.bShare, $defaults.bShare),
+      cPurchasesCents: coalesce(saved.cPurchasesCents, $defaults.cPurchasesCents)} AS s
 MATCH (c:Client) WHERE c.status <> 'ARCHIVED'
 WITH s, c, COLLECT { MATCH (c)-[h:HOLDS]->() WHERE h.active RETURN sum(h.balanceCents) }[0]
        AS purchases,
@@ -92,10 +97,6 @@ SET c.grade = change.after, c.version = coalesce(c.version, 0) + 1
 """
 
 CLIENT_EXISTS: Final[LiteralString] = "MATCH (c:Client {id: $id}) RETURN c.id AS id"
-ENSURE_SETTINGS: Final[LiteralString] = """
-MERGE (s:KeyAccountSettings {id: $id})
-ON CREATE SET s += $defaults, s.updatedAt = datetime(), s.updatedBy = 'default'
-"""
 SET_POTENTIAL: Final[LiteralString] = """
 MATCH (c:Client {id: $id})
 SET c.potential = $potential, c.version = coalesce(c.version, 0) + 1
@@ -192,14 +193,13 @@ async def grade_clients(db: Db, actor: str, dry_run: bool = False) -> list[Grade
     `dry_run`, would change: nothing is written)."""
 
     async def work(w: Write) -> list[GradeChangeRow]:
-        await w.tx.run(ENSURE_SETTINGS, id=SETTINGS_ID, defaults=DEFAULTS)
-        rows = await w.rows(GRADES_TO_CHANGE, id=SETTINGS_ID)
+        rows = await w.rows(GRADES_TO_CHANGE, id=SETTINGS_ID, defaults=DEFAULTS)
         await w.tx.run(APPLY_GRADES, changes=rows)
         w.after = {"changed": len(rows)}
         return [GradeChangeRow.model_validate(r) for r in rows]
 
     if dry_run:
-        rows = await db.read(GRADES_TO_CHANGE, {"id": SETTINGS_ID})
+        rows = await db.read(GRADES_TO_CHANGE, {"id": SETTINGS_ID, "defaults": DEFAULTS})
         return [GradeChangeRow.model_validate(r.data()) for r in rows]
     return await run_write(db, "gradeClients", actor, {}, work)
 

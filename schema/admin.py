@@ -26,6 +26,7 @@ from schema.mutation_errors import (
     VersionConflictError,
     to_error_type,
 )
+from schema.principal import actor_of
 from schema.types import CtxInfo
 
 strawberry.enum(LinkKind, description="DIRECT (直属), LINEAR (线性), CHECK_AND_BALANCE (制衡).")
@@ -93,11 +94,6 @@ async def _result(run: Awaitable[ChangeResult]) -> RestructureResult:
         ),
         audit_record_id=strawberry.ID(done.audit_record_id) if done.audit_record_id else None,
     )
-
-
-def _actor(info: CtxInfo) -> str:
-    principal = info.context.principal
-    return principal.subject if principal else "unknown"
 
 
 @strawberry.input
@@ -173,7 +169,7 @@ class AdminMutation:
     ) -> RestructureResult:
         return await _result(
             ops.create_department(
-                info.context.db, _actor(info), dry_run, check_id(input.id), input.name,
+                info.context.db, actor_of(info), dry_run, check_id(input.id), input.name,
                 input.function, input.model,
                 check_id(input.parent_id, "parentId") if input.parent_id else None,
             )
@@ -185,7 +181,7 @@ class AdminMutation:
     ) -> RestructureResult:
         return await _result(
             ops.rename_department(
-                info.context.db, _actor(info), dry_run,
+                info.context.db, actor_of(info), dry_run,
                 check_id(input.department_id, "departmentId"), input.name, input.expected_version,
             )
         )  # fmt: skip
@@ -199,7 +195,7 @@ class AdminMutation:
     ) -> RestructureResult:
         return await _result(
             ops.archive_department(
-                info.context.db, _actor(info), dry_run,
+                info.context.db, actor_of(info), dry_run,
                 check_id(input.department_id, "departmentId"), input.expected_version,
             )
         )  # fmt: skip
@@ -211,7 +207,7 @@ class AdminMutation:
         from_id, to_id = check_id(input.from_id, "fromId"), check_id(input.to_id, "toId")
         return await _result(
             ops.link_departments(
-                info.context.db, _actor(info), dry_run, input.kind, from_id, to_id, input.note,
+                info.context.db, actor_of(info), dry_run, input.kind, from_id, to_id, input.note,
                 {from_id: input.expected_from_version, to_id: input.expected_to_version},
             )
         )  # fmt: skip
@@ -223,7 +219,7 @@ class AdminMutation:
         from_id, to_id = check_id(input.from_id, "fromId"), check_id(input.to_id, "toId")
         return await _result(
             ops.unlink_departments(
-                info.context.db, _actor(info), dry_run, input.kind, from_id, to_id,
+                info.context.db, actor_of(info), dry_run, input.kind, from_id, to_id,
                 {from_id: input.expected_from_version, to_id: input.expected_to_version},
             )
         )  # fmt: skip
@@ -234,7 +230,7 @@ class AdminMutation:
     ) -> RestructureResult:
         return await _result(
             ops.move_department(
-                info.context.db, _actor(info), dry_run,
+                info.context.db, actor_of(info), dry_run,
                 check_id(input.department_id, "departmentId"),
                 check_id(input.new_parent_id, "newParentId"), input.expected_version,
             )
@@ -254,7 +250,7 @@ class AdminMutation:
         )
         return await _result(
             ops.merge_departments(
-                info.context.db, _actor(info), dry_run, source, target,
+                info.context.db, actor_of(info), dry_run, source, target,
                 {source: input.expected_source_version, target: input.expected_target_version},
             )
         )  # fmt: skip
@@ -265,7 +261,7 @@ class AdminMutation:
     ) -> RestructureResult:
         return await _result(
             ops.assign_manager(
-                info.context.db, _actor(info), dry_run, check_id(input.manager_id, "managerId"),
+                info.context.db, actor_of(info), dry_run, check_id(input.manager_id, "managerId"),
                 check_id(input.department_id, "departmentId"), input.expected_version,
             )
         )  # fmt: skip
@@ -278,7 +274,7 @@ class AdminMutation:
     ) -> RestructureResult:
         return await _result(
             ops.transfer_client(
-                info.context.db, _actor(info), dry_run, check_id(input.client_id, "clientId"),
+                info.context.db, actor_of(info), dry_run, check_id(input.client_id, "clientId"),
                 check_id(input.to_manager_id, "toManagerId"), input.reason,
                 input.expected_version,
             )

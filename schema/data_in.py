@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Annotated, Any, TypeVar
 
 import strawberry
 
-from api.auth import Role
 from graph import (
     client_link_writes,
     client_writes,
@@ -27,7 +25,6 @@ from graph import (
     manager_writes,
     product_writes,
 )
-from graph.errors import GraphError
 from graph.models import (
     ClientKind,
     ClientLinkKind,
@@ -42,33 +39,13 @@ from graph.models import (
     ProductCategory,
     ProfessionalTitle,
 )
-from schema.mutation_errors import MutationError, to_error_type
+from schema.mutation_errors import MutationError, attempt
 from schema.permissions import Forbidden
+from schema.principal import actor_of, book_of
 from schema.types import Client, CtxInfo, Facility, Holding, Manager, Product
 
 T = TypeVar("T")
 S = TypeVar("S")
-
-
-async def _attempt(run: Awaitable[T], done: Callable[[T], S]) -> S | MutationError:
-    try:
-        value = await run
-    except GraphError as exc:
-        return to_error_type(exc)
-    return done(value)
-
-
-def _actor(info: CtxInfo) -> str:
-    principal = info.context.principal
-    return principal.subject if principal else "unknown"
-
-
-def _book(info: CtxInfo) -> str | None:
-    """The manager whose book bounds the change, or None for roles not bound to one."""
-    principal = info.context.principal
-    if principal is not None and principal.role is Role.MANAGER:
-        return principal.manager_id or ""
-    return None
 
 
 def _given(input_: object, skip: set[str]) -> dict[str, Any]:
@@ -403,7 +380,7 @@ class DataInMutation:
         "creates clients as their own primary manager."
     )
     async def create_client(self, info: CtxInfo, input: CreateClientInput) -> CreateClientResult:
-        book = _book(info)
+        book = book_of(info)
         if book is not None and book != input.primary_manager_id:
             raise Forbidden("Mutation.createClient")
         new = client_writes.NewClient(
@@ -411,9 +388,9 @@ class DataInMutation:
             status=input.status, grade=input.grade, risk_rating=input.risk_rating,
             industry=input.industry, region=input.region,
         )  # fmt: skip
-        return await _attempt(
+        return await attempt(
             client_writes.create_client(
-                info.context.db, _actor(info), new, input.primary_manager_id
+                info.context.db, actor_of(info), new, input.primary_manager_id
             ),
             _client,
         )
@@ -421,10 +398,10 @@ class DataInMutation:
     @strawberry.mutation(description=f"Change a client's fields. {UPDATE}")
     async def update_client(self, info: CtxInfo, input: UpdateClientInput) -> UpdateClientResult:
         changes = client_writes.ClientChanges(**_given(input, {"client_id", "expected_version"}))
-        return await _attempt(
+        return await attempt(
             client_writes.update_client(
-                info.context.db, _actor(info), input.client_id, changes, input.expected_version,
-                _book(info),
+                info.context.db, actor_of(info), input.client_id, changes, input.expected_version,
+                book_of(info),
             ),
             _client,
         )  # fmt: skip
@@ -434,9 +411,9 @@ class DataInMutation:
         "readable. Refused while it has drawn credit outstanding."
     )
     async def archive_client(self, info: CtxInfo, input: ArchiveClientInput) -> ArchiveClientResult:
-        return await _attempt(
+        return await attempt(
             client_writes.archive_client(
-                info.context.db, _actor(info), input.client_id, input.expected_version
+                info.context.db, actor_of(info), input.client_id, input.expected_version
             ),
             _client,
         )
@@ -448,16 +425,16 @@ class DataInMutation:
             title=input.title, credit_years=input.credit_years, department_id=input.department_id,
             reports_to_id=input.reports_to_id,
         )  # fmt: skip
-        return await _attempt(
-            manager_writes.create_manager(info.context.db, _actor(info), new), _manager
+        return await attempt(
+            manager_writes.create_manager(info.context.db, actor_of(info), new), _manager
         )
 
     @strawberry.mutation(description=f"Change a manager's fields. {UPDATE}")
     async def update_manager(self, info: CtxInfo, input: UpdateManagerInput) -> UpdateManagerResult:
         changes = manager_writes.ManagerChanges(**_given(input, {"manager_id", "expected_version"}))
-        return await _attempt(
+        return await attempt(
             manager_writes.update_manager(
-                info.context.db, _actor(info), input.manager_id, changes, input.expected_version
+                info.context.db, actor_of(info), input.manager_id, changes, input.expected_version
             ),
             _manager,
         )
@@ -468,15 +445,17 @@ class DataInMutation:
             id=input.id, name=input.name, category=input.category, audience=input.audience,
             risk_level=input.risk_level, department_id=input.department_id,
         )  # fmt: skip
-        return await _attempt(
-            product_writes.create_product(info.context.db, _actor(info), new), _product
+        return await attempt(
+            product_writes.create_product(info.context.db, actor_of(info), new), _product
         )
 
     @strawberry.mutation(description=f"Change a product's fields. {UPDATE}")
     async def update_product(self, info: CtxInfo, input: UpdateProductInput) -> UpdateProductResult:
         changes = product_writes.ProductChanges(**_given(input, {"product_id"}))
-        return await _attempt(
-            product_writes.update_product(info.context.db, _actor(info), input.product_id, changes),
+        return await attempt(
+            product_writes.update_product(
+                info.context.db, actor_of(info), input.product_id, changes
+            ),
             _product,
         )
 
@@ -489,8 +468,8 @@ class DataInMutation:
             from_id=input.from_id, to_id=input.to_id, kind=input.kind, share=input.share,
             basis=input.basis, role=input.role, reciprocal_role=input.reciprocal_role,
         )  # fmt: skip
-        return await _attempt(
-            client_link_writes.relate_clients(info.context.db, _actor(info), link, _book(info)),
+        return await attempt(
+            client_link_writes.relate_clients(info.context.db, actor_of(info), link, book_of(info)),
             ClientLinkSuccess.from_model,
         )
 
@@ -498,10 +477,10 @@ class DataInMutation:
     async def unrelate_clients(
         self, info: CtxInfo, input: UnrelateClientsInput
     ) -> UnrelateClientsResult:
-        return await _attempt(
+        return await attempt(
             client_link_writes.unrelate_clients(
-                info.context.db, _actor(info), input.from_id, input.to_id, input.kind,
-                _book(info),
+                info.context.db, actor_of(info), input.from_id, input.to_id, input.kind,
+                book_of(info),
             ),
             ClientLinkSuccess.from_model,
         )  # fmt: skip
@@ -511,19 +490,19 @@ class DataInMutation:
         "(and reopens) the one it has."
     )
     async def record_holding(self, info: CtxInfo, input: RecordHoldingInput) -> RecordHoldingResult:
-        return await _attempt(
+        return await attempt(
             holding_writes.record_holding(
-                info.context.db, _actor(info), input.client_id, input.product_id, input.balance,
-                input.since, _book(info),
+                info.context.db, actor_of(info), input.client_id, input.product_id, input.balance,
+                input.since, book_of(info),
             ),
             HoldingSuccess.from_model,
         )  # fmt: skip
 
     @strawberry.mutation(description="Close a holding; it stays readable with includeClosed.")
     async def close_holding(self, info: CtxInfo, input: CloseHoldingInput) -> CloseHoldingResult:
-        return await _attempt(
+        return await attempt(
             holding_writes.close_holding(
-                info.context.db, _actor(info), input.client_id, input.product_id, _book(info)
+                info.context.db, actor_of(info), input.client_id, input.product_id, book_of(info)
             ),
             HoldingSuccess.from_model,
         )
@@ -537,8 +516,8 @@ class DataInMutation:
             drawn=input.drawn, currency=input.currency,
             granting_department_id=input.granting_department_id,
         )  # fmt: skip
-        return await _attempt(
-            facility_writes.create_facility(info.context.db, _actor(info), new), _facility
+        return await attempt(
+            facility_writes.create_facility(info.context.db, actor_of(info), new), _facility
         )
 
     @strawberry.mutation(
@@ -547,18 +526,18 @@ class DataInMutation:
     async def approve_facility(
         self, info: CtxInfo, input: ApproveFacilityInput
     ) -> ApproveFacilityResult:
-        return await _attempt(
+        return await attempt(
             facility_writes.approve_facility(
-                info.context.db, _actor(info), input.facility_id, input.approving_department_id
+                info.context.db, actor_of(info), input.facility_id, input.approving_department_id
             ),
             _facility,
         )
 
     @strawberry.mutation(description="A client guarantees a facility of another client.")
     async def add_guarantee(self, info: CtxInfo, input: AddGuaranteeInput) -> AddGuaranteeResult:
-        return await _attempt(
+        return await attempt(
             facility_writes.add_guarantee(
-                info.context.db, _actor(info), input.guarantor_id, input.facility_id, input.amount
+                info.context.db, actor_of(info), input.guarantor_id, input.facility_id, input.amount
             ),
             _guarantee,
         )

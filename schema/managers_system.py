@@ -4,14 +4,13 @@ maintenance (visits, activities, complaints) and performance roll-ups."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 from decimal import Decimal
 from typing import Annotated, TypeVar
 
 import strawberry
 from graphql import GraphQLError
 
-from api.auth import Role
 from graph import interactions as inter
 from graph import key_accounts, pipeline, promotions
 from graph.errors import GraphError
@@ -24,33 +23,22 @@ from schema.maintenance_types import Interaction, ManagementPlan, PipelineMove
 from schema.mutation_errors import (
     DuplicateError,
     InvariantViolationError,
-    MutationError,
     NotFoundError,
     ValidationError,
     VersionConflictError,
+    attempt,
     to_error_type,
 )
+from schema.principal import actor_of, book_of
 from schema.types import CtxInfo
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 
-def _actor(info: CtxInfo) -> str:
-    principal = info.context.principal
-    return principal.subject if principal else "unknown"
-
-
-def _book(info: CtxInfo) -> str | None:
-    principal = info.context.principal
-    if principal is not None and principal.role is Role.MANAGER:
-        return principal.manager_id or ""
-    return None
-
-
 def _own_only(info: CtxInfo, manager_id: str, argument: str) -> None:
     """A MANAGER reads and acts for themselves only; other roles for anyone."""
-    book = _book(info)
+    book = book_of(info)
     if book is not None and book != manager_id:
         raise GraphQLError(
             f"Argument '{argument}': a manager may only ask about themselves",
@@ -325,14 +313,6 @@ PotentialResult = Annotated[
 ]
 
 
-async def _attempt(run: Awaitable[T], done: Callable[[T], R]) -> R | MutationError:
-    try:
-        value = await run
-    except GraphError as exc:
-        return to_error_type(exc)
-    return done(value)
-
-
 def _grade(g: promotions.GradeInfo | None) -> Grade | None:
     if g is None:
         return None
@@ -446,7 +426,7 @@ class ManagersQuery:
             scope, node_id = Scope.MANAGER, str(manager_id)
         else:
             check_id(str(department_id), "departmentId")
-            if _book(info) is not None:
+            if book_of(info) is not None:
                 raise GraphQLError(
                     "Argument 'departmentId': department figures are for admins",
                     extensions={"code": "FORBIDDEN"},
@@ -478,7 +458,7 @@ class ManagersMutation:
     async def promote_manager(self, info: CtxInfo, input: PromoteManagerInput) -> PromotionResult:
         return await _grade_change(
             promotions.change_grade(
-                info.context.db, _actor(info), str(input.manager_id), input.scheme,
+                info.context.db, actor_of(info), str(input.manager_id), input.scheme,
                 input.to_level, input.reason, exceptional=input.exceptional,
             )
         )  # fmt: skip
@@ -487,7 +467,7 @@ class ManagersMutation:
     async def demote_manager(self, info: CtxInfo, input: DemoteManagerInput) -> PromotionResult:
         return await _grade_change(
             promotions.change_grade(
-                info.context.db, _actor(info), str(input.manager_id), input.scheme,
+                info.context.db, actor_of(info), str(input.manager_id), input.scheme,
                 input.to_level, input.reason, demotion=True,
             )
         )  # fmt: skip
@@ -500,15 +480,15 @@ class ManagersMutation:
             a_purchases=input.a_purchases, a_share=input.a_share, b_purchases=input.b_purchases,
             b_share=input.b_share, c_purchases=input.c_purchases,
         )  # fmt: skip
-        return await _attempt(
-            key_accounts.set_thresholds(info.context.db, _actor(info), t),
+        return await attempt(
+            key_accounts.set_thresholds(info.context.db, actor_of(info), t),
             lambda done: ThresholdsSuccess(thresholds=_thresholds(done)),
         )
 
     @strawberry.mutation(description="Regrade every client in one transaction; who changed.")
     async def grade_clients(self, info: CtxInfo, dry_run: bool = False) -> GradeClientsResult:
-        return await _attempt(
-            key_accounts.grade_clients(info.context.db, _actor(info), dry_run),
+        return await attempt(
+            key_accounts.grade_clients(info.context.db, actor_of(info), dry_run),
             lambda rows: GradeClientsSuccess(
                 dry_run=dry_run,
                 changed=[
@@ -527,9 +507,13 @@ class ManagersMutation:
         check_id(input.client_id, "clientId")
         if input.potential not in (None, "HIGH", "MEDIUM", "LOW"):
             return ValidationError(message="must be HIGH, MEDIUM, LOW or null", field="potential")
-        return await _attempt(
+        return await attempt(
             key_accounts.set_potential(
-                info.context.db, _actor(info), str(input.client_id), input.potential, _book(info)
+                info.context.db,
+                actor_of(info),
+                str(input.client_id),
+                input.potential,
+                book_of(info),
             ),
             lambda cid: ClientGradeChange(client_id=strawberry.ID(cid), before=None, after=None),
         )
@@ -539,10 +523,10 @@ class ManagersMutation:
     )
     async def move_pipeline(self, info: CtxInfo, input: MovePipelineInput) -> PipelineResult:
         check_id(input.client_id, "clientId")
-        return await _attempt(
+        return await attempt(
             pipeline.move_pipeline(
-                info.context.db, _actor(info), str(input.client_id), input.to_stage, input.note,
-                _book(info), _book(info),
+                info.context.db, actor_of(info), str(input.client_id), input.to_stage, input.note,
+                book_of(info), book_of(info),
             ),
             _move,
         )  # fmt: skip
@@ -567,17 +551,17 @@ class ManagersMutation:
     async def handle_complaint(
         self, info: CtxInfo, input: HandleComplaintInput
     ) -> InteractionResult:
-        return await _attempt(
-            inter.move_complaint(info.context.db, _actor(info), str(input.complaint_id),
-                                 ComplaintStatus.HANDLED, input.notes, None, _book(info)),
+        return await attempt(
+            inter.move_complaint(info.context.db, actor_of(info), str(input.complaint_id),
+                                 ComplaintStatus.HANDLED, input.notes, None, book_of(info)),
             Interaction.from_model,
         )  # fmt: skip
 
     @strawberry.mutation(description="HANDLED → CLOSED, with the client's satisfaction (1-5).")
     async def close_complaint(self, info: CtxInfo, input: CloseComplaintInput) -> InteractionResult:
-        return await _attempt(
-            inter.move_complaint(info.context.db, _actor(info), str(input.complaint_id),
-                                 ComplaintStatus.CLOSED, None, input.satisfaction, _book(info)),
+        return await attempt(
+            inter.move_complaint(info.context.db, actor_of(info), str(input.complaint_id),
+                                 ComplaintStatus.CLOSED, None, input.satisfaction, book_of(info)),
             Interaction.from_model,
         )  # fmt: skip
 
@@ -589,8 +573,8 @@ async def _record(
     check_id(client_id, "clientId")
     check_id(manager_id, "managerId")
     _own_only(info, str(manager_id), "managerId")
-    return await _attempt(
-        inter.record_interaction(info.context.db, _actor(info), str(client_id),
-                                 str(manager_id), kind, method, at, notes, _book(info)),
+    return await attempt(
+        inter.record_interaction(info.context.db, actor_of(info), str(client_id),
+                                 str(manager_id), kind, method, at, notes, book_of(info)),
         Interaction.from_model,
     )  # fmt: skip

@@ -6,9 +6,15 @@ back; resolvers turn them into these types with `to_error_type`.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
 import strawberry
 
 from graph import errors
+
+T = TypeVar("T")
+S = TypeVar("S")
 
 
 @strawberry.type(description="A node the mutation refers to does not exist.")
@@ -77,3 +83,12 @@ def to_error_type(exc: errors.GraphError) -> MutationError:
         case errors.Duplicate():
             return DuplicateError(message=str(exc), id=strawberry.ID(exc.node_id))
     raise exc
+
+
+async def attempt(run: Awaitable[T], done: Callable[[T], S]) -> S | MutationError:
+    """Run a graph change; its value through `done`, or the typed error it raised."""
+    try:
+        value = await run
+    except errors.GraphError as exc:
+        return to_error_type(exc)
+    return done(value)

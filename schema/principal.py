@@ -1,0 +1,20 @@
+"""Who is asking, as mutations need it: the actor their audit records name, and the manager
+whose book bounds what they may change."""
+
+from __future__ import annotations
+
+from api.auth import Role
+from schema.types import CtxInfo
+
+
+def actor_of(info: CtxInfo) -> str:
+    principal = info.context.principal
+    return principal.subject if principal else "unknown"
+
+
+def book_of(info: CtxInfo) -> str | None:
+    """The manager whose book bounds the request, or None for roles not bound to one."""
+    principal = info.context.principal
+    if principal is not None and principal.role is Role.MANAGER:
+        return principal.manager_id or ""
+    return None

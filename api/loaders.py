@@ -208,7 +208,7 @@ class Loaders:
         return _lists(await products.get_offering_departments(self.db, keys), keys)
 
     async def _client_groups(self, keys: list[str]) -> list[ClientGroup | None]:
-        found = await client_group.get_client_groups(self.db, keys)
+        found = await client_group.get_client_groups(self.db, keys, self.visible_to)
         return [found.get(k) for k in keys]
 
     async def _interactions(

@@ -3,6 +3,10 @@
 Control means more than 50% of the shares, or control stated on another basis (voting agreement,
 board). The group is everything the top controller controls, directly or through others, at most
 `MAX_CONTROL_DEPTH` links down; the top controller is found by following control up as far.
+
+Asked for a relationship manager (`$visibleTo`), the totals sum only the members in that
+manager's book: the balances and credit of other managers' clients are theirs to see. The member
+count and ids stay whole (other members appear as opaque clients).
 """
 
 from __future__ import annotations
@@ -13,13 +17,15 @@ from typing import Any, Final, LiteralString
 
 from graph.db import Db
 from graph.models import GraphModel, cents_to_decimal
+from graph.visibility import visible_to_manager
 
 MAX_CONTROL_DEPTH: Final = 6
 MEMBER_CAP: Final = 100
 
 # Expects `c` in scope; yields `group` (null when `c` is in no group). Path bounds cannot be
 # parameters in Cypher: the 6 here is MAX_CONTROL_DEPTH.
-GROUP_SUBQUERY: Final[LiteralString] = """
+GROUP_SUBQUERY: Final[LiteralString] = (
+    """
 CALL (c) {
   OPTIONAL MATCH up = (top:Client)-[:CONTROLS*0..6]->(c)
   WHERE all(r IN relationships(up) WHERE r.share > 50 OR r.basis <> 'EQUITY')
@@ -28,13 +34,18 @@ CALL (c) {
   WHERE all(r IN relationships(down) WHERE r.share > 50 OR r.basis <> 'EQUITY')
   WITH DISTINCT top, m ORDER BY m.id
   WITH top, collect(m) AS members
-  CALL (members) {
-    UNWIND members AS m
+  WITH top, members,
+       CASE WHEN $visibleTo IS NULL THEN members
+            ELSE [m IN members WHERE """
+    + visible_to_manager("m")
+    + """] END AS counted
+  CALL (counted) {
+    UNWIND counted AS m
     OPTIONAL MATCH (m)-[h:HOLDS]->() WHERE h.active
     RETURN coalesce(sum(h.balanceCents), 0) AS balanceCents
   }
-  CALL (members) {
-    UNWIND members AS m
+  CALL (counted) {
+    UNWIND counted AS m
     OPTIONAL MATCH (m)-[:BORROWS]->(f:Facility)
     RETURN coalesce(sum(f.limitCents), 0) AS limitCents,
            coalesce(sum(f.drawnCents), 0) AS drawnCents
@@ -46,6 +57,7 @@ CALL (c) {
   } END AS group
 }
 """
+)
 
 GROUPS_OF_CLIENTS: Final[LiteralString] = (
     "UNWIND $ids AS id MATCH (c:Client {id: id}) "
@@ -76,6 +88,12 @@ def group_from_map(row: dict[str, Any] | None) -> ClientGroup | None:
     )
 
 
-async def get_client_groups(db: Db, client_ids: Sequence[str]) -> dict[str, ClientGroup | None]:
-    records = await db.read(GROUPS_OF_CLIENTS, {"ids": list(client_ids), "memberCap": MEMBER_CAP})
+async def get_client_groups(
+    db: Db, client_ids: Sequence[str], visible_to: str | None = None
+) -> dict[str, ClientGroup | None]:
+    """Totals over every member, or only those in manager `visible_to`'s book."""
+    records = await db.read(
+        GROUPS_OF_CLIENTS,
+        {"ids": list(client_ids), "memberCap": MEMBER_CAP, "visibleTo": visible_to},
+    )
     return {r["clientId"]: group_from_map(r["group"]) for r in records}

@@ -169,7 +169,10 @@ def _page_from_record(record: Any, args: PageArgs) -> ClientPage:
     )
 
 
-async def get_client_page(db: Db, client_id: str, args: PageArgs) -> ClientPage | None:
+async def get_client_page(
+    db: Db, client_id: str, args: PageArgs, visible_to: str | None = None
+) -> ClientPage | None:
+    """The page, with group totals over the book of manager `visible_to` when given."""
     records = await db.read(
         CLIENT_PAGE,
         {
@@ -181,6 +184,7 @@ async def get_client_page(db: Db, client_id: str, args: PageArgs) -> ClientPage 
             "direction": args.link_direction.value,
             "cap": args.links_cap,
             "memberCap": MEMBER_CAP,
+            "visibleTo": visible_to,
         },
     )
     return _page_from_record(records[0], args) if records else None

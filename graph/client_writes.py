@@ -206,6 +206,12 @@ async def update_client(
 ) -> Client:  # fmt: skip
     require_id("clientId", client_id)
     clean = clean_changes(changes)
+    if visible_to is not None and "riskRating" in clean:
+        # Check and balance (审贷分离): the rating feeds credit decisions, so the manager who
+        # sells to the client does not set it.
+        raise InvalidInput(
+            "riskRating", "is not changed by relationship managers: the risk function rates"
+        )
 
     async def work(w: Write) -> Client:
         before = await _client_state(w, client_id, visible_to)

@@ -4,6 +4,7 @@ Links are control, supply chain, family, economic dependence, key person (`RELAT
 guarantee (a client guaranteeing a facility the other borrows), in either direction. The search
 is breadth-first from the prospect, one batched query per hop (at most `max_hops`), and stops at
 the first hop that reaches any of the manager's clients; every shortest chain found is returned.
+Asked by a relationship manager, the chains pass only through clients in the asker's book.
 Each level's frontier is capped, so a hub cannot make the search run away.
 """
 
@@ -14,6 +15,7 @@ from typing import Final, LiteralString
 
 from graph.db import Db
 from graph.models import GraphModel
+from graph.visibility import get_visible_clients
 
 MAX_HOPS: Final = 4
 FRONTIER_CAP: Final = 5000
@@ -58,9 +60,11 @@ class IntroductionSearch(GraphModel):
 
 
 async def find_introductions(
-    db: Db, manager_id: str, prospect_id: str, max_hops: int
+    db: Db, manager_id: str, prospect_id: str, max_hops: int, visible_to: str | None = None
 ) -> IntroductionSearch | None:
-    """None when the manager or the prospect is unknown."""
+    """None when the manager or the prospect is unknown. With `visible_to` (a manager asking),
+    chains pass only through clients in that manager's book: links between other managers'
+    clients are not theirs to see. The prospect itself may be anyone."""
     [book] = await db.read(BOOK, {"managerId": manager_id, "prospectId": prospect_id})
     if not (book["managerFound"] and book["prospectFound"]):
         return None
@@ -73,13 +77,17 @@ async def find_introductions(
     frontier, truncated = [prospect_id], False
     for _ in range(max_hops):
         records = await db.read(NEIGHBOURS, {"ids": frontier})
-        found: set[str] = set()
+        reached_from: dict[str, set[str]] = defaultdict(set)  # a new node: who links to it
         for r in records:
             other, here = r["otherId"], r["id"]
             kinds[(other, here)].add(r["kind"])
-            if other not in parents or other in found:
-                parents.setdefault(other, set()).add(here)
-                found.add(other)
+            if other not in parents:
+                reached_from[other].add(here)
+        if visible_to is not None and reached_from:
+            allowed = await get_visible_clients(db, visible_to, sorted(reached_from))
+            reached_from = defaultdict(set, {k: v for k, v in reached_from.items() if k in allowed})
+        parents.update(reached_from)
+        found = set(reached_from)
         reached = sorted(found & mine)
         if reached:
             return IntroductionSearch(chains=_chains(reached, parents, kinds), truncated=truncated)

@@ -1,7 +1,8 @@
 """Products per client: distinct products in active holdings per active client holding any.
 
 Scopes: one manager's clients (as primary manager), a department (clients whose primary manager
-is in its direct subtree, so figures roll up), or the whole bank.
+is in its direct subtree, so figures roll up), or the whole bank. Asked for a relationship manager
+(`visible_to`), only the clients in that manager's book count, whatever the scope.
 """
 
 from __future__ import annotations
@@ -11,10 +12,15 @@ from typing import Final, LiteralString
 
 from graph.db import Db
 from graph.models import GraphModel
+from graph.visibility import VISIBLE_TO_MANAGER
 
-STATS: Final[LiteralString] = """
+STATS: Final[LiteralString] = (
+    """
 MATCH (c:Client {status: 'ACTIVE'})
-WHERE ($managerId IS NULL OR EXISTS {
+WHERE ($visibleTo IS NULL OR """
+    + VISIBLE_TO_MANAGER
+    + """)
+  AND ($managerId IS NULL OR EXISTS {
         MATCH (:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->(c) })
   AND ($departmentId IS NULL OR EXISTS {
         MATCH (c)<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->(:Department)
@@ -24,6 +30,7 @@ WITH count(c) AS clients, sum(CASE WHEN products > 0 THEN 1 ELSE 0 END) AS holdi
      sum(products) AS holdings, max(products) AS most
 RETURN clients, holding, holdings, coalesce(most, 0) AS most
 """
+)
 
 SCOPE_EXISTS: Final[LiteralString] = """
 RETURN ($managerId IS NULL OR EXISTS { MATCH (:Manager {id: $managerId}) })
@@ -40,10 +47,10 @@ class ProductsPerClient(GraphModel):
 
 
 async def get_products_per_client(
-    db: Db, manager_id: str | None, department_id: str | None
+    db: Db, manager_id: str | None, department_id: str | None, visible_to: str | None = None
 ) -> ProductsPerClient | None:
     """None when the named manager or department does not exist."""
-    params = {"managerId": manager_id, "departmentId": department_id}
+    params = {"managerId": manager_id, "departmentId": department_id, "visibleTo": visible_to}
     [exists] = await db.read(SCOPE_EXISTS, params)
     if not exists["ok"]:
         return None

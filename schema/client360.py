@@ -85,7 +85,7 @@ async def resolve_client(info: CtxInfo, client_id: str) -> Client | None:
     if args is None:
         found = await info.context.loaders.client.load(client_id)
         return Client.from_model(found) if found else None
-    page = await get_client_page(info.context.db, client_id, args)
+    page = await get_client_page(info.context.db, client_id, args, info.context.loaders.visible_to)
     if page is None:
         return None
     info.context.loaders.prime_client_page(page)

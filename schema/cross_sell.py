@@ -147,7 +147,8 @@ class CrossSellQuery:
 
     @strawberry.field(
         description=f"Warm introductions: the shortest chains (1-{MAX_INTRO_HOPS} client links) "
-        "from the manager's clients to the prospect. Null for an unknown manager or prospect."
+        "from the manager's clients to the prospect. Null for an unknown manager or prospect. "
+        "Asked by a relationship manager, chains pass only through clients in their book."
     )
     async def introduction_paths(
         self,
@@ -160,7 +161,9 @@ class CrossSellQuery:
         check_id(prospect_id, "prospectId")
         check_range(max_hops, 1, MAX_INTRO_HOPS, "maxHops")
         _own_manager(info, manager_id)
-        found = await find_introductions(info.context.db, manager_id, prospect_id, max_hops)
+        found = await find_introductions(
+            info.context.db, manager_id, prospect_id, max_hops, info.context.loaders.visible_to
+        )
         if found is None:
             return None
         return IntroductionPaths(
@@ -194,6 +197,7 @@ class CrossSellQuery:
             info.context.db,
             check_id(manager_id, "managerId") if manager_id else None,
             check_id(department_id, "departmentId") if department_id else None,
+            info.context.loaders.visible_to,
         )
         if found is None:
             return None

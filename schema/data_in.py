@@ -395,7 +395,10 @@ class DataInMutation:
             _client,
         )
 
-    @strawberry.mutation(description=f"Change a client's fields. {UPDATE}")
+    @strawberry.mutation(
+        description=f"Change a client's fields. {UPDATE} A relationship manager may not change "
+        "`riskRating` (check and balance: the risk function rates)."
+    )
     async def update_client(self, info: CtxInfo, input: UpdateClientInput) -> UpdateClientResult:
         changes = client_writes.ClientChanges(**_given(input, {"client_id", "expected_version"}))
         return await attempt(

@@ -40,6 +40,7 @@ CtxInfo = Info[Context, None]
 LIST_CAP = 100
 LIST_DEFAULT = 50
 CAPPED = f"At most `first` items (default {LIST_DEFAULT}, 1 to {LIST_CAP})."
+BOOK_TOTALS = "Asked by a relationship manager: only the members in their book."
 
 
 async def _departments(info: CtxInfo, ids: list[str]) -> list[Department]:
@@ -97,7 +98,10 @@ class Manager:
         boss = await info.context.loaders.manager.load(boss_id)
         return Manager.from_model(boss) if boss else None
 
-    @strawberry.field(description=f"Clients this manager manages, by role then id. {CAPPED}")
+    @strawberry.field(
+        description=f"Clients this manager manages, by role then id. {CAPPED} Asked by a "
+        "relationship manager: only the clients in the asker's book."
+    )
     async def clients(
         self, info: CtxInfo, role: ManagerRole | None = None, first: int = LIST_DEFAULT
     ) -> list[ManagedClient]:
@@ -105,7 +109,13 @@ class Manager:
         rows, _ = await info.context.loaders.manager_clients.load(
             (self.id, (role.value if role else None, first))
         )
-        found = await info.context.loaders.client.load_many([r.client_id for r in rows])
+        loaders = info.context.loaders
+        if loaders.visible_to is not None:
+            # Who manages a client outside the asking manager's book, and since when, is that
+            # client's business: such entries are left out rather than shown opaque.
+            seen = await loaders.client_visible.load_many([r.client_id for r in rows])
+            rows = [r for r, visible in zip(rows, seen, strict=True) if visible]
+        found = await loaders.client.load_many([r.client_id for r in rows])
         return [
             ManagedClient(role=r.role, since=r.since, client=Client.from_model(c))
             for r, c in zip(rows, found, strict=True)
@@ -499,9 +509,15 @@ class ClientGroup:
     root_id: strawberry.Private[str]
     member_ids: strawberry.Private[list[str]]
     member_count: int
-    total_balance: Decimal = strawberry.field(description="Sum of members' active holdings.")
-    total_facilities: Decimal = strawberry.field(description="Sum of members' facility limits.")
-    total_drawn: Decimal = strawberry.field(description="Sum of members' drawn amounts.")
+    total_balance: Decimal = strawberry.field(
+        description=f"Sum of members' active holdings. {BOOK_TOTALS}"
+    )
+    total_facilities: Decimal = strawberry.field(
+        description=f"Sum of members' facility limits. {BOOK_TOTALS}"
+    )
+    total_drawn: Decimal = strawberry.field(
+        description=f"Sum of members' drawn amounts. {BOOK_TOTALS}"
+    )
 
     @strawberry.field(description="The top controller.")
     async def root(self, info: CtxInfo) -> Client | None:

@@ -248,9 +248,17 @@ async def test_managers_change_only_clients_in_their_book(bank: Driver, db: Db) 
         "NotFoundError", principal=OUTSIDER,
     )  # fmt: skip
     mine = await mutate(
-        db, "updateClient", {"clientId": "c-x", "riskRating": 4}, CLIENT, principal=OUTSIDER
+        db, "updateClient", {"clientId": "c-x", "name": "赵六商行"}, CLIENT, principal=OUTSIDER
     )
-    assert mine["client"]["riskRating"] == 4
+    assert mine["client"]["name"] == "赵六商行"
+    # A manager does not rate the risk of their own client (check and balance); an admin does.
+    rating = await refused(
+        bank, db, "updateClient", {"clientId": "c-x", "riskRating": 4, "region": "华北"},
+        "ValidationError", principal=OUTSIDER,
+    )  # fmt: skip
+    assert rating["field"] == "riskRating"
+    rated = await mutate(db, "updateClient", {"clientId": "c-x", "riskRating": 4}, CLIENT)
+    assert rated["client"]["riskRating"] == 4
     _, errors, _ = await execute(
         db, 'mutation { archiveClient(input: {clientId: "c-x"}) { __typename } }',
         principal=OUTSIDER,

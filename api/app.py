@@ -13,7 +13,7 @@ import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 
-from neo4j import AsyncDriver, AsyncGraphDatabase
+from neo4j import AsyncDriver
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.requests import Request
@@ -25,7 +25,7 @@ from strawberry.asgi import GraphQL
 from api.auth import AuthMiddleware, BodyLimitMiddleware, Principal, load_keys
 from api.context import Context
 from api.settings import ApiSettings
-from graph.db import Db
+from graph.db import Db, open_async_driver
 from graph.settings import Neo4jSettings
 from schema.build import build_schema
 
@@ -75,11 +75,11 @@ def create_app(
     keys = load_keys(api_settings)
     if not settings.uri or settings.password is None:
         raise RuntimeError("NEO4J_URI and NEO4J_PASSWORD must be set (`rmgraph run` sets them).")
-    uri, auth = settings.uri, (settings.user, settings.password)
+    uri, user, password = settings.uri, settings.user, settings.password
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        driver = AsyncGraphDatabase.driver(uri, auth=auth)
+        driver = open_async_driver(uri, user, password)
         try:
             await driver.verify_connectivity()
             app.state.driver = driver

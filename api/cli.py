@@ -12,10 +12,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from neo4j import GraphDatabase
-
 from api.auth import Role, dev_secret, issue_token
 from api.settings import ApiSettings
+from graph.db import open_driver
 from graph.errors import DatabaseUnavailable
 from graph.local_server import Connection
 from graph.migrations import migrate
@@ -39,7 +38,7 @@ def _prepare(conn: Connection, seed: bool) -> None:
     from seeds.loader import load_demo
 
     database = Neo4jSettings().database
-    with GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver:
+    with open_driver(conn.uri, conn.user, conn.password) as driver:
         migrate(driver, database)
         if seed:
             print("rmgraph: importing the demo bank's CSV set (idempotent)...", file=sys.stderr)
@@ -116,14 +115,12 @@ def cmd_neo4j(args: argparse.Namespace) -> None:
 def cmd_refresh_cross_sell(args: argparse.Namespace) -> None:
     import asyncio
 
-    from neo4j import AsyncGraphDatabase
-
     from graph.cross_sell_refresh import refresh_cross_sell
-    from graph.db import Db
+    from graph.db import Db, open_async_driver
 
     async def refresh(conn: Connection) -> None:
         settings = Neo4jSettings()
-        driver = AsyncGraphDatabase.driver(conn.uri, auth=(conn.user, conn.password))
+        driver = open_async_driver(conn.uri, conn.user, conn.password)
         try:
             db = Db(driver, settings.database, tx_timeout=600)
             done = await refresh_cross_sell(db, args.min_support, args.min_confidence)
@@ -177,7 +174,7 @@ def cmd_import(args: argparse.Namespace) -> None:
 
     with (
         provide_neo4j() as conn,
-        GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver,
+        open_driver(conn.uri, conn.user, conn.password) as driver,
     ):
         database = Neo4jSettings().database
         migrate(driver, database)
@@ -194,7 +191,7 @@ def cmd_export(args: argparse.Namespace) -> None:
 
     with (
         provide_neo4j() as conn,
-        GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver,
+        open_driver(conn.uri, conn.user, conn.password) as driver,
     ):
         written = export_csv(driver, Neo4jSettings().database, Path(args.folder))
     for file, rows in written.items():

@@ -19,13 +19,11 @@ from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
-from neo4j import AsyncGraphDatabase, GraphDatabase
-
 from graph.bank_rows import BankRows, HoldingRow
 from graph.bulk_load import load_bank
 from graph.cross_sell_paths import get_cross_sell_paths
 from graph.cross_sell_refresh import refresh_cross_sell
-from graph.db import Db
+from graph.db import Db, open_async_driver, open_driver
 from graph.migrations import migrate
 from graph.provision import provide_neo4j
 from graph.settings import Neo4jSettings
@@ -92,10 +90,10 @@ async def evaluate(clients: int, seed: int, k: int, tests: int) -> dict[str, flo
     by_id = {c["id"]: dict(c) for c in bank.clients}
     database = Neo4jSettings().database
     with tempfile.TemporaryDirectory() as state, provide_neo4j(Path(state)) as conn:
-        with GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver:
+        with open_driver(conn.uri, conn.user, conn.password) as driver:
             migrate(driver, database)
             load_bank(driver, database, bank)
-        adriver = AsyncGraphDatabase.driver(conn.uri, auth=(conn.user, conn.password))
+        adriver = open_async_driver(conn.uri, conn.user, conn.password)
         try:
             db = Db(adriver, database, tx_timeout=600)
             await refresh_cross_sell(db, min_support=0.005, min_confidence=0.05)

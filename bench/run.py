@@ -28,15 +28,16 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from neo4j import AsyncGraphDatabase, GraphDatabase
+import uvloop
 
 from api.auth import Role, issue_token
+from bench.http_client import JsonConnection
 from graph import org_operations
 from graph.bulk_load import load_bank
 from graph.client_page import PageArgs, get_client_page
 from graph.cross_sell_paths import get_cross_sell_paths
 from graph.cross_sell_refresh import refresh_cross_sell
-from graph.db import Db
+from graph.db import Db, open_async_driver, open_driver
 from graph.exposure import get_credit_exposure
 from graph.guarantee_circles import find_guarantee_circles
 from graph.local_server import Connection, LocalNeo4j, Memory, free_port
@@ -132,11 +133,12 @@ def summarise(latencies: list[float], seconds: float) -> dict[str, float]:
     }
 
 
-async def _drive(call: Callable[[random.Random], Awaitable[None]], concurrency: int,
+async def _drive(call: Callable[[int, random.Random], Awaitable[None]], concurrency: int,
                  seconds: float, warmup: int) -> dict[str, float]:  # fmt: skip
+    """`concurrency` closed-loop clients (client n calls `call(n, rng)`) for `seconds`."""
     rng = random.Random(11)
     for _ in range(warmup):
-        await call(rng)
+        await call(0, rng)
     latencies: list[float] = []
     deadline = time.monotonic() + seconds
 
@@ -144,7 +146,7 @@ async def _drive(call: Callable[[random.Random], Awaitable[None]], concurrency: 
         local = random.Random(n)
         while time.monotonic() < deadline:
             started = time.monotonic()
-            await call(local)
+            await call(n, local)
             latencies.append(time.monotonic() - started)
 
     started = time.monotonic()
@@ -152,11 +154,25 @@ async def _drive(call: Callable[[random.Random], Awaitable[None]], concurrency: 
     return summarise(latencies, time.monotonic() - started)
 
 
-def peak_rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return 0.0
+def _process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's supervisor and its workers)."""
+    found = [pid]
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        children = (task / "children").read_text().split()
+        for child in children:
+            found.extend(_process_tree(int(child)))
+    return found
+
+
+def peak_rss_mb(pid: int) -> tuple[float, float]:
+    """Peak resident memory of the API: summed over its processes (an upper bound of the whole
+    API's peak, as each process may peak at a different moment) and of its largest process."""
+    peaks = []
+    for proc in _process_tree(pid):
+        for line in Path(f"/proc/{proc}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                peaks.append(int(line.split()[1]) / 1024)
+    return round(sum(peaks), 1), round(max(peaks, default=0.0), 1)
 
 
 @contextmanager
@@ -172,7 +188,7 @@ def bench_neo4j() -> Iterator[Connection]:
 
 def ensure_bank(conn: Connection, clients: int, seed: int) -> dict[str, Any]:
     database = Neo4jSettings().database
-    with GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver:
+    with open_driver(conn.uri, conn.user, conn.password) as driver:
         migrate(driver, database)
         last = client_id(clients - 1)
         records, _, _ = driver.execute_query(
@@ -191,13 +207,13 @@ def ensure_bank(conn: Connection, clients: int, seed: int) -> dict[str, Any]:
 
 
 @contextmanager
-def api_server(conn: Connection, port: int) -> Iterator[subprocess.Popen[bytes]]:
+def api_server(conn: Connection, port: int, workers: int) -> Iterator[subprocess.Popen[bytes]]:
     env = {**os.environ, "NEO4J_URI": conn.uri, "NEO4J_USER": conn.user,
            "NEO4J_PASSWORD": conn.password, "RMGRAPH_JWT_SECRET": SECRET,
            "NEO4J_TX_TIMEOUT": "30"}  # fmt: skip
     proc = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
-         "--log-level", "warning"],
+         "--log-level", "warning", "--workers", str(workers)],
         env=env,
     )  # fmt: skip
     try:
@@ -214,52 +230,50 @@ def api_server(conn: Connection, port: int) -> Iterator[subprocess.Popen[bytes]]
         proc.wait(timeout=30)
 
 
-async def run(clients: int, seed: int, seconds: float, levels: list[int]) -> dict[str, Any]:
+async def run(
+    clients: int, seed: int, seconds: float, levels: list[int], workers: int
+) -> dict[str, Any]:
     with bench_neo4j() as conn:
         loading = ensure_bank(conn, clients, seed)
-        driver = AsyncGraphDatabase.driver(conn.uri, auth=(conn.user, conn.password),
+        driver = open_async_driver(conn.uri, conn.user, conn.password,
                                            max_connection_pool_size=64)  # fmt: skip
         db = Db(driver, Neo4jSettings().database, tx_timeout=30)
         await refresh_cross_sell(db, 0.005, 0.05)
         port = free_port()
         token = issue_token(SECRET, Role.ADMIN, "bench", ttl=7200)
         results: dict[str, Any] = {}
-        with api_server(conn, port) as proc:
-            async with httpx.AsyncClient(
-                base_url=f"http://127.0.0.1:{port}", timeout=60,
-                headers={"Authorization": f"Bearer {token}"},
-                limits=httpx.Limits(max_connections=64),
-            ) as http:  # fmt: skip
-                for op in operations(clients):
-                    results[op.name] = {}
-                    for level in levels:
+        with api_server(conn, port, workers) as proc:
+            headers = {"Authorization": f"Bearer {token}"}
+            connections = [JsonConnection("127.0.0.1", port, headers) for _ in range(max(levels))]
+            for op in operations(clients):
+                results[op.name] = {}
+                for level in levels:
 
-                        async def over_http(rng: random.Random, op: Operation = op) -> None:
-                            body = {"query": op.query, "variables": op.variables(rng)}
-                            response = await http.post("/graphql", json=body)
-                            data = response.json()
-                            if response.status_code != 200 or data.get("errors"):
-                                raise RuntimeError(f"{op.name}: {response.text[:300]}")
+                    async def over_http(n: int, rng: random.Random, op: Operation = op) -> None:
+                        body = {"query": op.query, "variables": op.variables(rng)}
+                        status, data = await connections[n].post("/graphql", body)
+                        if status != 200 or data.get("errors"):
+                            raise RuntimeError(f"{op.name}: {status} {str(data)[:300]}")
 
-                        async def raw(rng: random.Random, op: Operation = op) -> None:
-                            await op.raw(Db(driver, db.database, 30), op.variables(rng))
+                    async def raw(n: int, rng: random.Random, op: Operation = op) -> None:
+                        await op.raw(Db(driver, db.database, 30), op.variables(rng))
 
-                        graphql = await _drive(over_http, level, seconds, 10)
-                        floor = await _drive(raw, level, seconds, 10)
-                        ratio = (
-                            round(graphql["p95_ms"] / floor["p95_ms"], 2)
-                            if floor["p95_ms"]
-                            else None
-                        )
-                        results[op.name][str(level)] = {
-                            "graphql": graphql,
-                            "raw": floor,
-                            "ratio": ratio,
-                        }
-                        print(f"{op.name:<26} c={level:<3} graphql p95 {graphql['p95_ms']:>8.1f} ms "
-                              f"{graphql['rps']:>7.1f}/s   raw p95 {floor['p95_ms']:>8.1f} ms "
-                              f"{floor['rps']:>7.1f}/s   ratio {ratio}", file=sys.stderr)  # fmt: skip
-            peak = peak_rss_mb(proc.pid)
+                    graphql = await _drive(over_http, level, seconds, 10)
+                    floor = await _drive(raw, level, seconds, 10)
+                    ratio = (
+                        round(graphql["p95_ms"] / floor["p95_ms"], 2) if floor["p95_ms"] else None
+                    )
+                    results[op.name][str(level)] = {
+                        "graphql": graphql,
+                        "raw": floor,
+                        "ratio": ratio,
+                    }
+                    print(f"{op.name:<26} c={level:<3} graphql p95 {graphql['p95_ms']:>8.1f} ms "
+                          f"{graphql['rps']:>7.1f}/s   raw p95 {floor['p95_ms']:>8.1f} ms "
+                          f"{floor['rps']:>7.1f}/s   ratio {ratio}", file=sys.stderr)  # fmt: skip
+            peak, peak_per_process = peak_rss_mb(proc.pid)
+            for connection in connections:
+                await connection.close()
         await driver.close()
     return {
         "machine": f"{platform.node()} ({os.cpu_count()} cores, {platform.machine()}, "
@@ -268,7 +282,9 @@ async def run(clients: int, seed: int, seconds: float, levels: list[int]) -> dic
         "clients": clients,
         "window_seconds": seconds,
         "loading": loading,
+        "api_workers": workers,
         "api_peak_rss_mb": peak,
+        "api_peak_rss_mb_per_process": peak_per_process,
         "operations": results,
     }
 
@@ -283,7 +299,9 @@ def print_table(report: dict[str, Any]) -> None:
             print(f"{name:<26}{level:>4}{g['p50_ms']:>9}{g['p95_ms']:>8}{g['p99_ms']:>8}"
                   f"{g['rps']:>8}{f['p50_ms']:>9}{f['p95_ms']:>8}{f['p99_ms']:>8}{f['rps']:>8}"
                   f"{r['ratio']!s:>7}")  # fmt: skip
-    print(f"API peak resident memory: {report['api_peak_rss_mb']} MB; loading: {report['loading']}")
+    print(f"API ({report['api_workers']} workers) peak resident memory: "
+          f"{report['api_peak_rss_mb']} MB summed over its processes, "
+          f"{report['api_peak_rss_mb_per_process']} MB the largest; loading: {report['loading']}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -292,9 +310,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--seconds", type=float, default=4.0, help="timed window per run")
     parser.add_argument("--concurrency", default="1,8,32")
+    parser.add_argument(
+        "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (default: cores)"
+    )
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.concurrency.split(",")]
-    report = asyncio.run(run(args.clients, args.seed, args.seconds, levels))
+    # The same event loop as the API's (uvicorn picks uvloop when installed) for the raw floor.
+    report = uvloop.run(run(args.clients, args.seed, args.seconds, levels, args.workers))
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print_table(report)
 

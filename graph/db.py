@@ -10,14 +10,44 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, LiteralString, TypeVar
+from typing import Any, Final, LiteralString, TypeVar
 
-from neo4j import AsyncDriver, AsyncManagedTransaction, Query, Record, RoutingControl, unit_of_work
+from neo4j import (
+    AsyncDriver,
+    AsyncGraphDatabase,
+    AsyncManagedTransaction,
+    Driver,
+    GraphDatabase,
+    NotificationDisabledClassification,
+    Query,
+    Record,
+    RoutingControl,
+    unit_of_work,
+)
 from neo4j.exceptions import ClientError
 
 from graph.errors import QueryTimeout
 
 T = TypeVar("T")
+
+# Optional properties (a corporate's industry, a prospect's potential) can be absent from a whole
+# database; the server would then warn "property key does not exist" on every query that reads
+# them and the driver would log each warning with the full query text: megabytes of log per
+# minute under load and a measurable share of each request's time. Other notifications
+# (performance, deprecation) are kept.
+DRIVER_OPTIONS: Final[dict[str, Any]] = {
+    "notifications_disabled_classifications": [NotificationDisabledClassification.UNRECOGNIZED],
+}
+
+
+def open_async_driver(uri: str, user: str, password: str, **options: Any) -> AsyncDriver:
+    """The app's driver: one per process, with the options every rmgraph driver shares."""
+    return AsyncGraphDatabase.driver(uri, auth=(user, password), **DRIVER_OPTIONS, **options)
+
+
+def open_driver(uri: str, user: str, password: str, **options: Any) -> Driver:
+    """A blocking driver for the CLI, loaders and tests, with the same options."""
+    return GraphDatabase.driver(uri, auth=(user, password), **DRIVER_OPTIONS, **options)
 
 
 @dataclass

@@ -453,9 +453,8 @@ def chunks(clients: int, seed: int, chunk_clients: int = 10_000) -> Iterator[Ban
 
 
 def main(argv: list[str] | None = None) -> None:
-    from neo4j import GraphDatabase
-
     from graph.bulk_load import load_bank
+    from graph.db import open_driver
     from graph.migrations import migrate
     from graph.progress import Progress
     from graph.provision import provide_neo4j
@@ -473,10 +472,10 @@ def main(argv: list[str] | None = None) -> None:
     database = Neo4jSettings().database
     with (
         provide_neo4j(args.state_dir) as conn,
-        GraphDatabase.driver(conn.uri, auth=(conn.user, conn.password)) as driver,
+        open_driver(conn.uri, conn.user, conn.password) as driver,
     ):
         migrate(driver, database)
-        estimate = args.clients * 72 // 10  # rows per client in the generated bank
+        estimate = args.clients * 94 // 10  # rows per client in the generated bank
         progress = Progress(estimate)
         for chunk in chunks(args.clients, args.seed):
             load_bank(driver, database, chunk, on_progress=progress)

@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from neo4j import AsyncGraphDatabase, Driver, GraphDatabase
+from neo4j import Driver
 from starlette.testclient import TestClient
 
 from api.auth import Role, issue_token
-from graph.db import Db
+from graph.db import Db, open_async_driver, open_driver
 from graph.local_server import Connection
 from graph.migrations import migrate
 from graph.provision import provide_neo4j
@@ -60,7 +60,7 @@ def neo4j_conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connection]
 
 @pytest.fixture(scope="session")
 def driver(neo4j_conn: Connection) -> Iterator[Driver]:
-    with GraphDatabase.driver(neo4j_conn.uri, auth=(neo4j_conn.user, neo4j_conn.password)) as drv:
+    with open_driver(neo4j_conn.uri, neo4j_conn.user, neo4j_conn.password) as drv:
         migrate(drv, DATABASE)
         yield drv
 
@@ -100,7 +100,7 @@ def empty_graph(driver: Driver) -> Iterator[Driver]:
 @pytest.fixture
 async def db(neo4j_conn: Connection) -> AsyncIterator[Db]:
     """A `Db` on its own async driver, bound to this test's event loop."""
-    drv = AsyncGraphDatabase.driver(neo4j_conn.uri, auth=(neo4j_conn.user, neo4j_conn.password))
+    drv = open_async_driver(neo4j_conn.uri, neo4j_conn.user, neo4j_conn.password)
     try:
         yield Db(drv, DATABASE)
     finally:

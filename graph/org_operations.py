@@ -272,6 +272,7 @@ async def merge_departments(
         ch.managers.update(moved["managers"])
         await ch.tx.run(MOVE_OFFERS, sourceId=source_id, targetId=target_id)
         await ch.tx.run(MOVE_CREDIT, sourceId=source_id, targetId=target_id)
+        ch.credit_moved.add(target_id)
         [links] = await ch.rows(LINKS_OF, id=source_id)
         for link in links["links"]:
             kind = LinkKind(link["kind"])

@@ -6,7 +6,9 @@ Invariants (DOMAIN.md §2, §4), checked after every change, inside the transact
 - direct links form a forest: at most one direct parent, no cycle;
 - a check-and-balance link never joins a department to itself, its ancestors or descendants;
 - no self-links, and no two links of one kind between the same departments;
-- every active client keeps exactly one primary manager.
+- every active client keeps exactly one primary manager;
+- every facility's approving department stays independent of its granting department (审贷分离:
+  not the same, nor an ancestor or descendant), as `approveFacility` required when it approved.
 
 Link history: current links stay plain relationships (what every reader sees); each link added
 or removed through here also gets an `:OrgLinkPeriod {kind, fromId, toId, note, validFrom,
@@ -125,6 +127,34 @@ CALL () {
   MATCH (c:Client {status: 'ACTIVE'})
   WHERE c.id IN $clientIds AND COUNT { (c)<-[:MANAGES {role: 'PRIMARY'}]-() } <> 1
   RETURN 'ONE_PRIMARY_MANAGER' AS invariant, [c.id] AS ids
+  UNION ALL
+  // Ancestry changes only between a re-parented department's subtree and the rest, and a merge
+  // hands facilities to its target: only facilities granted or approved there can have lost the
+  // independence of their approver. Pairs of (granting, approving) departments are few even
+  // where facilities are many, so pairs are checked; facilities are named only for a bad pair.
+  CALL () {
+    UNWIND $reparented AS id
+    MATCH (x:Department)-[:DIRECT_REPORT*0..64]->(:Department {id: id})
+    RETURN x
+    UNION
+    UNWIND $creditMoved AS id
+    MATCH (x:Department {id: id})
+    RETURN x
+  }
+  WITH DISTINCT x
+  CALL (x) {
+    MATCH (x)-[:GRANTED]->(:Facility)<-[:APPROVED]-(a:Department)
+    RETURN DISTINCT x AS g, a
+    UNION
+    MATCH (x)-[:APPROVED]->(:Facility)<-[:GRANTED]-(g:Department)
+    RETURN DISTINCT g, x AS a
+  }
+  WITH DISTINCT g, a
+  WHERE g = a OR EXISTS { (g)-[:DIRECT_REPORT*1..64]->(a) }
+        OR EXISTS { (a)-[:DIRECT_REPORT*1..64]->(g) }
+  RETURN 'APPROVAL_INDEPENDENCE' AS invariant,
+         COLLECT { MATCH (g)-[:GRANTED]->(f:Facility)<-[:APPROVED]-(a) RETURN f.id ORDER BY f.id
+                   LIMIT 5 } + [g.id, a.id] AS ids
 }
 RETURN invariant, ids ORDER BY invariant, ids LIMIT 20
 """
@@ -177,6 +207,7 @@ class Change:
     before: dict[str, Any] = field(default_factory=dict)
     after: dict[str, Any] = field(default_factory=dict)
     departments: set[str] = field(default_factory=set)
+    credit_moved: set[str] = field(default_factory=set)  # departments given others' facilities
     managers: set[str] = field(default_factory=set)
     clients: set[str] = field(default_factory=set)
     added: list[LinkChange] = field(default_factory=list)
@@ -257,7 +288,14 @@ async def run_change(
         await tx.run(LOCK_ORG)  # structural changes take turns: no two can race into a cycle
         change = Change(tx=tx, action=action)
         await work(change)
-        violations = await change.rows(VIOLATIONS, clientIds=sorted(change.clients))
+        violations = await change.rows(
+            VIOLATIONS,
+            clientIds=sorted(change.clients),
+            reparented=sorted(
+                {c.from_id for c in change.added + change.removed if c.kind is LinkKind.DIRECT}
+            ),
+            creditMoved=sorted(change.credit_moved),
+        )
         if violations:
             first = violations[0]
             raise InvariantViolation(

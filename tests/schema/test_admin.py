@@ -368,3 +368,36 @@ async def test_moving_under_the_same_parent_changes_no_link(org: Driver, db: Db)
     assert result["__typename"] == "RestructureSuccess" and result["auditRecordId"]
     assert result["impact"]["linksAdded"] == [] and result["impact"]["linksRemoved"] == []
     assert parent_of(org, "A2") == "A"
+
+
+@pytest.fixture
+def credit_org(empty_graph: Driver) -> Iterator[Driver]:
+    """The organisation plus K2 (risk, under R) approving f1, which A1 granted to c1."""
+    bank = build_org()
+    bank.departments.append({"id": "K2", "name": "部门K2", "function": "RISK", "model": "CLIENT"})
+    bank.direct_links.append({"fromId": "K2", "toId": "R", "since": "2020-01-01"})
+    bank.facilities = [
+        {"id": "f1", "borrowerId": "c1", "type": "LOAN", "limitCents": 100000, "drawnCents": 0,
+         "currency": "CNY", "grantingDepartmentId": "A1", "approvingDepartmentId": "K2",
+         "grantedAt": "2022-01-10"},
+    ]  # fmt: skip
+    load(empty_graph, DATABASE, bank, quiet=True)
+    yield empty_graph
+
+
+async def test_restructuring_keeps_approvers_independent(credit_org: Driver, db: Db) -> None:
+    # Under A1 the approver would be the grantor's descendant; merged into A, its ancestor.
+    for name, input_ in (
+        ("moveDepartment", 'departmentId: "K2", newParentId: "A1"'),
+        ("mergeDepartments", 'sourceId: "K2", targetId: "A"'),
+        ("mergeDepartments", 'sourceId: "A1", targetId: "K2"'),
+    ):
+        before = graph_snapshot(credit_org)
+        refused = await mutate(db, name, input_)
+        assert refused["__typename"] == "InvariantViolationError", (name, refused)
+        assert refused["invariant"] == "APPROVAL_INDEPENDENCE"
+        assert "f1" in refused["nodeIds"]
+        assert graph_snapshot(credit_org) == before
+    # Elsewhere in the tree the approver stays independent.
+    moved = await mutate(db, "moveDepartment", 'departmentId: "K2", newParentId: "B"')
+    assert moved["__typename"] == "RestructureSuccess", moved

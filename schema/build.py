@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Final
 
 import strawberry
+from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -19,6 +20,7 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
+from strawberry.types import ExecutionContext
 
 from api.settings import ApiSettings
 from schema.admin import AdminMutation, AdminQuery
@@ -43,6 +45,16 @@ Mutation = merge_types(
 )
 
 
+class RmGraphSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        """Strawberry would log every error with its traceback at ERROR, a client's bad argument
+        or forbidden field as loudly as a bug. Client mistakes are the client's to see, not the
+        operator's; `MaskInternalErrors` logs internal errors (with the request id) and
+        timeouts."""
+
+
 def build_schema(settings: ApiSettings) -> strawberry.Schema:
     """The schema with its limits: depth, aliases, tokens, batch size; introspection optional.
 
@@ -64,7 +76,7 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return strawberry.Schema(
+    return RmGraphSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,

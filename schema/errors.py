@@ -61,6 +61,7 @@ class MaskInternalErrors(SchemaExtension):
         masked: list[GraphQLError] = []
         for error in result.errors:
             if isinstance(error.original_error, QueryTimeout):
+                log.warning("timeout in request %s at %s", request_id, error.path)
                 masked.append(
                     GraphQLError(
                         f"Timeout: {error.original_error} (request id {request_id})",

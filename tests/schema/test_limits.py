@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Any, LiteralString
 
@@ -39,10 +40,19 @@ async def test_token_bomb_is_refused(demo_bank: Driver, db: Db) -> None:
     assert "token" in errors[0].message.lower()
 
 
-async def test_oversized_page_is_refused(demo_bank: Driver, db: Db) -> None:
+def _logged(caplog: pytest.LogCaptureFixture) -> list[tuple[str, int, str]]:
+    return [(r.name, r.levelno, r.getMessage()) for r in caplog.records]
+
+
+async def test_oversized_page_is_refused(
+    demo_bank: Driver, db: Db, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
     _, errors, ctx = await execute(db, "{ clients(first: 1000) { totalCount } }")
     assert errors[0].extensions == {"code": "BAD_USER_INPUT", "argument": "first"}
     assert ctx.db.round_trips == 0
+    # A client's mistake is the client's to see: nothing is logged at warning or above.
+    assert [r for r in _logged(caplog) if r[1] >= logging.WARNING] == []
 
 
 SLOW: LiteralString = "UNWIND range(1, 300000000) AS x WITH x WHERE x % 7 = 0 RETURN count(*)"
@@ -59,7 +69,9 @@ class SlowDb(Db):
         return await super().read(query, params)
 
 
-async def test_slow_cypher_is_cancelled_with_a_typed_error(demo_bank: Driver, db: Db) -> None:
+async def test_slow_cypher_is_cancelled_with_a_typed_error(
+    demo_bank: Driver, db: Db, caplog: pytest.LogCaptureFixture
+) -> None:
     slow = Db(db.driver, db.database, tx_timeout=0.05)
     with pytest.raises(QueryTimeout):
         await slow.read(SLOW)
@@ -70,12 +82,26 @@ async def test_slow_cypher_is_cancelled_with_a_typed_error(demo_bank: Driver, db
     assert data == {"relationshipGraph": None}
     [error] = errors
     assert error.extensions == {"code": "TIMEOUT", "requestId": "test"}
+    assert (
+        "rmgraph.errors",
+        logging.WARNING,
+        "timeout in request test at ['relationshipGraph']",
+    ) in (_logged(caplog))
 
 
-async def test_internal_errors_are_masked_with_a_request_id(demo_bank: Driver, db: Db) -> None:
+async def test_internal_errors_are_masked_with_a_request_id(
+    demo_bank: Driver, db: Db, caplog: pytest.LogCaptureFixture
+) -> None:
     await db.driver.close()  # every round trip now fails inside the driver
     data, errors, _ = await execute(db, '{ client(id: "cli-0001") { name } }')
     assert data == {"client": None}
     [error] = errors
     assert error.message == "Internal error (request id test)"
     assert error.extensions == {"code": "INTERNAL_ERROR", "requestId": "test"}
+    # Logged once, with the request id and the cause's traceback.
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert (record.name, record.getMessage()) == (
+        "rmgraph.errors",
+        "internal error in request test at ['client']",
+    )
+    assert record.exc_info is not None

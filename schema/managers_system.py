@@ -11,14 +11,14 @@ from typing import Annotated, TypeVar
 import strawberry
 from graphql import GraphQLError
 
+from graph import grade_history, key_accounts, pipeline, promotions
 from graph import interactions as inter
-from graph import key_accounts, pipeline, promotions
 from graph.errors import GraphError
 from graph.grading import BANK, RequirementCheck
 from graph.interactions import ComplaintStatus, InteractionKind, Method
 from graph.performance import Scope, get_performance
 from graph.pipeline import Stage
-from schema.errors import BadInput, check_id
+from schema.errors import BadInput, check_id, check_range
 from schema.maintenance_types import Interaction, ManagementPlan, PipelineMove
 from schema.mutation_errors import (
     DuplicateError,
@@ -30,7 +30,7 @@ from schema.mutation_errors import (
     to_error_type,
 )
 from schema.principal import actor_of, book_of
-from schema.types import CtxInfo
+from schema.types import LIST_CAP, LIST_DEFAULT, CtxInfo
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -93,6 +93,14 @@ class GradeChange:
     exceptional: bool
     reason: str | None
     at: str
+
+    @classmethod
+    def from_model(cls, c: promotions.GradeChange) -> GradeChange:
+        return cls(
+            id=strawberry.ID(c.id), manager_id=strawberry.ID(c.manager_id), scheme=c.scheme,
+            kind=c.kind, from_grade=c.from_grade, to_grade=c.to_grade, exceptional=c.exceptional,
+            reason=c.reason, at=c.at,
+        )  # fmt: skip
 
 
 @strawberry.type(description="The manager does not qualify (or a grade would be skipped).")
@@ -345,11 +353,7 @@ async def _grade_change(run: Awaitable[promotions.GradeChange]) -> PromotionResu
         )
     except GraphError as exc:
         return to_error_type(exc)
-    return GradeChange(
-        id=strawberry.ID(c.id), manager_id=strawberry.ID(c.manager_id), scheme=c.scheme,
-        kind=c.kind, from_grade=c.from_grade, to_grade=c.to_grade, exceptional=c.exceptional,
-        reason=c.reason, at=c.at,
-    )  # fmt: skip
+    return GradeChange.from_model(c)
 
 
 @strawberry.type
@@ -373,6 +377,22 @@ class ManagersQuery:
             current=_grade(found.current), next=_grade(found.next), eligible=found.eligible,
             requirements=[RequirementResult.from_model(r) for r in found.requirements],
         )  # fmt: skip
+
+    @strawberry.field(
+        description=f"A manager's promotions and demotions, newest first, in one scheme or all; "
+        f"at most `first` (1 to {LIST_CAP}). Null for an unknown manager."
+    )
+    async def grade_history(
+        self, info: CtxInfo, manager_id: strawberry.ID, scheme: str | None = None,
+        first: int = LIST_DEFAULT,
+    ) -> list[GradeChange] | None:  # fmt: skip
+        check_id(manager_id, "managerId")
+        check_range(first, 1, LIST_CAP, "first")
+        _own_only(info, str(manager_id), "managerId")
+        found = await grade_history.get_grade_history(
+            info.context.db, str(manager_id), scheme, first
+        )
+        return None if found is None else [GradeChange.from_model(c) for c in found]
 
     @strawberry.field(description="Key-account thresholds and each grade's management plan.")
     async def key_account_settings(self, info: CtxInfo) -> KeyAccountSettings:

@@ -121,7 +121,7 @@ RULES: Final = _rules(
     ("Mutation", ADMIN, "archiveClient createManager updateManager createProduct updateProduct"),
     ("Mutation", RISK, "createFacility approveFacility addGuarantee"),
     # The managers' system (issue 9): a MANAGER acts and reads for themselves and their book.
-    ("Query", SELLING, "promotionEligibility overdueVisits performance"),
+    ("Query", SELLING, "promotionEligibility overdueVisits performance gradeHistory"),
     ("Query", ALL, "keyAccountSettings"),
     ("Mutation", ADMIN, "promoteManager demoteManager setKeyAccountThresholds gradeClients"),
     ("Mutation", SELLING, "setClientPotential movePipeline recordInteraction openComplaint "
@@ -131,7 +131,7 @@ RULES: Final = _rules(
     ("PromotionEligibility", SELLING, "managerId scheme current next eligible requirements"),
     ("Grade", SELLING, "code name series rank certificate"),
     ("RequirementResult", SELLING, "row met description unmet"),
-    ("GradeChange", ADMIN, "id managerId scheme kind fromGrade toGrade exceptional reason at"),
+    ("GradeChange", SELLING, "id managerId scheme kind fromGrade toGrade exceptional reason at"),
     ("PromotionRefusedError", ADMIN, "message unmet requirements"),
     ("KeyAccountSettings", ALL, "thresholds plans"),
     ("KeyAccountThresholds", ALL, "aPurchases aShare bPurchases bShare cPurchases"),

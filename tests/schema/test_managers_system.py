@@ -193,6 +193,41 @@ async def test_demotion_goes_one_grade_down_with_a_reason(bank: Driver, db: Db) 
     assert data["demoteManager"]["field"] == "toLevel"
 
 
+HISTORY = """query ($id: ID!, $scheme: String) { gradeHistory(managerId: $id, scheme: $scheme) {
+  managerId scheme kind fromGrade toGrade exceptional reason } }"""
+
+
+async def test_grade_history_newest_first_and_own_only(bank: Driver, db: Db) -> None:
+    await run(db, DEMOTE, {"input": {"managerId": "m-x", "toLevel": "MANAGER",
+                                     "reason": "missed targets after retraining"}})  # fmt: skip
+    await run(db, PROMOTE, {"input": {"managerId": "m-x", "toLevel": "SENIOR",
+                                      "exceptional": True, "reason": "turned around"}})  # fmt: skip
+    await run(db, PROMOTE, {"input": {"managerId": "m-x", "scheme": "SECURITIES",
+                                      "toLevel": "TWO_STAR"}})  # fmt: skip
+    common = {"managerId": "m-x", "exceptional": False, "reason": None}
+    sales = {**common, "scheme": "SECURITIES", "kind": "PROMOTION", "fromGrade": None,
+             "toGrade": "TWO_STAR"}  # fmt: skip
+    up = {**common, "scheme": "BANK", "kind": "PROMOTION", "fromGrade": "MANAGER",
+          "toGrade": "SENIOR", "exceptional": True, "reason": "turned around"}  # fmt: skip
+    down = {**common, "scheme": "BANK", "kind": "DEMOTION", "fromGrade": "SENIOR",
+            "toGrade": "MANAGER", "reason": "missed targets after retraining"}  # fmt: skip
+    data = await run(db, HISTORY, {"id": "m-x"})
+    assert data == {"gradeHistory": [sales, up, down]}
+    data = await run(db, HISTORY, {"id": "m-x", "scheme": "BANK"})
+    assert data == {"gradeHistory": [up, down]}
+    assert await run(db, HISTORY, {"id": "m-a"}) == {"gradeHistory": []}
+    assert await run(db, HISTORY, {"id": "nobody"}) == {"gradeHistory": None}
+    # A manager reads their own history only.
+    me = Principal("m-x", Role.MANAGER, "m-x")
+    assert (await run(db, HISTORY, {"id": "m-x", "scheme": "BANK"}, me))["gradeHistory"] == [
+        up,
+        down,
+    ]
+    other, errors, _ = await execute(db, HISTORY, {"id": "m-a"}, principal=me)
+    assert other == {"gradeHistory": None}
+    assert [e.extensions["code"] for e in errors] == ["FORBIDDEN"]
+
+
 async def test_a_second_scheme_is_data_not_code(bank: Driver, db: Db) -> None:
     securities = {"managerId": "m-b", "scheme": "SECURITIES"}
     data = await run(db, PROMOTE, {"input": {**securities, "toLevel": "TWO_STAR"}})

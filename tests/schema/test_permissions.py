@@ -101,6 +101,7 @@ ROOT_REQUESTS = {
     "Mutation.addGuarantee": 'mutation { addGuarantee(input: {guarantorId: "cli-0001", '
     'facilityId: "fac-0001", amount: "0"}) { __typename } }',
     "Query.promotionEligibility": '{ promotionEligibility(managerId: "mgr-001") { eligible } }',
+    "Query.gradeHistory": '{ gradeHistory(managerId: "mgr-001") { kind } }',
     "Query.keyAccountSettings": "{ keyAccountSettings { thresholds { aShare } } }",
     "Query.overdueVisits": '{ overdueVisits(managerId: "mgr-001") { clientId } }',
     "Query.performance": '{ performance(managerId: "mgr-001", '

@@ -20,6 +20,10 @@ class ProtocolError(Exception):
     pass
 
 
+class StaleConnection(ProtocolError):
+    """The connection was closed before any response."""
+
+
 @dataclass
 class JsonConnection:
     host: str
@@ -30,24 +34,43 @@ class JsonConnection:
 
     async def post(self, path: str, body: Any) -> tuple[int, Any]:
         """POST `body` as JSON; the status and the decoded JSON response."""
-        if self._reader is None or self._writer is None:
-            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         payload = json.dumps(body).encode()
         extra = "".join(f"{k}: {v}\r\n" for k, v in self.headers.items())
-        head = (
+        request = (
             f"POST {path} HTTP/1.1\r\nHost: {self.host}:{self.port}\r\n"
             f"Content-Type: application/json\r\nContent-Length: {len(payload)}\r\n{extra}\r\n"
-        )
-        self._writer.write(head.encode("latin-1") + payload)
-        status, length, close = await self._read_head(self._reader)
-        data = json.loads(await self._reader.readexactly(length))
+        ).encode("latin-1") + payload
+        reused = self._reader is not None
+        reader = await self._send(request)
+        try:
+            status, length, close = await self._read_head(reader)
+        except StaleConnection:
+            # The server closed an idle kept-alive connection (uvicorn does after 5 s) before
+            # reading this request: send it again once on a fresh connection.
+            if not reused:
+                raise
+            await self.close()
+            reader = await self._send(request)
+            status, length, close = await self._read_head(reader)
+        data = json.loads(await reader.readexactly(length))
         if close:
             await self.close()
         return status, data
 
+    async def _send(self, request: bytes) -> asyncio.StreamReader:
+        if self._reader is None or self._writer is None:
+            self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        self._writer.write(request)
+        return self._reader
+
     @staticmethod
     async def _read_head(reader: asyncio.StreamReader) -> tuple[int, int, bool]:
-        status_line = await reader.readline()
+        try:
+            status_line = await reader.readline()
+        except ConnectionResetError as exc:
+            raise StaleConnection from exc
+        if not status_line:
+            raise StaleConnection
         parts = status_line.split(b" ", 2)
         if len(parts) < 2 or not parts[0].startswith(b"HTTP/1."):
             raise ProtocolError(f"not an HTTP/1.x response: {status_line[:80]!r}")

@@ -29,8 +29,9 @@ from typing import Any
 
 import httpx
 import uvloop
+from neo4j import AsyncDriver
 
-from api.auth import Role, issue_token
+from api.auth import Principal, Role, issue_token
 from bench.http_client import JsonConnection
 from graph import org_operations
 from graph.bulk_load import load_bank
@@ -157,22 +158,52 @@ async def _drive(call: Callable[[int, random.Random], Awaitable[None]], concurre
 def _process_tree(pid: int) -> list[int]:
     """`pid` and its descendants (uvicorn's supervisor and its workers)."""
     found = [pid]
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        children = (task / "children").read_text().split()
-        for child in children:
-            found.extend(_process_tree(int(child)))
+    try:
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                found.extend(_process_tree(int(child)))
+    except FileNotFoundError:  # it ended while we looked
+        pass
     return found
 
 
-def peak_rss_mb(pid: int) -> tuple[float, float]:
-    """Peak resident memory of the API: summed over its processes (an upper bound of the whole
-    API's peak, as each process may peak at a different moment) and of its largest process."""
-    peaks = []
-    for proc in _process_tree(pid):
-        for line in Path(f"/proc/{proc}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                peaks.append(int(line.split()[1]) / 1024)
-    return round(sum(peaks), 1), round(max(peaks, default=0.0), 1)
+def _status_mb(pid: int, key: str) -> float:
+    try:
+        lines = Path(f"/proc/{pid}/status").read_text().splitlines()
+    except FileNotFoundError:  # a process that just ended
+        return 0.0
+    for line in lines:
+        if line.startswith(key):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The largest peak resident memory of any one of the API's processes."""
+    return round(max((_status_mb(p, "VmHWM:") for p in _process_tree(pid)), default=0.0), 1)
+
+
+class MemorySampler:
+    """The API's resident memory summed over its processes (uvicorn's supervisor and workers),
+    sampled every `interval` seconds while the benchmark runs; `peak` is the largest sum seen."""
+
+    def __init__(self, pid: int, interval: float = 0.2) -> None:
+        self.pid, self.interval, self.peak = pid, interval, 0.0
+        self._task: asyncio.Task[None] | None = None
+
+    async def _run(self) -> None:
+        while True:
+            total = sum(_status_mb(p, "VmRSS:") for p in _process_tree(self.pid))
+            self.peak = max(self.peak, round(total, 1))
+            await asyncio.sleep(self.interval)
+
+    def __enter__(self) -> MemorySampler:
+        self._task = asyncio.get_running_loop().create_task(self._run())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._task is not None:
+            self._task.cancel()
 
 
 @contextmanager
@@ -231,8 +262,9 @@ def api_server(conn: Connection, port: int, workers: int) -> Iterator[subprocess
 
 
 async def run(
-    clients: int, seed: int, seconds: float, levels: list[int], workers: int
-) -> dict[str, Any]:
+    clients: int, seed: int, seconds: float, levels: list[int], workers: int,
+    only: set[str] | None = None,
+) -> dict[str, Any]:  # fmt: skip
     with bench_neo4j() as conn:
         loading = ensure_bank(conn, clients, seed)
         driver = open_async_driver(conn.uri, conn.user, conn.password,
@@ -242,10 +274,12 @@ async def run(
         port = free_port()
         token = issue_token(SECRET, Role.ADMIN, "bench", ttl=7200)
         results: dict[str, Any] = {}
-        with api_server(conn, port, workers) as proc:
+        with api_server(conn, port, workers) as proc, MemorySampler(proc.pid) as memory:
             headers = {"Authorization": f"Bearer {token}"}
             connections = [JsonConnection("127.0.0.1", port, headers) for _ in range(max(levels))]
             for op in operations(clients):
+                if only and op.name not in only:
+                    continue
                 results[op.name] = {}
                 for level in levels:
 
@@ -271,7 +305,9 @@ async def run(
                     print(f"{op.name:<26} c={level:<3} graphql p95 {graphql['p95_ms']:>8.1f} ms "
                           f"{graphql['rps']:>7.1f}/s   raw p95 {floor['p95_ms']:>8.1f} ms "
                           f"{floor['rps']:>7.1f}/s   ratio {ratio}", file=sys.stderr)  # fmt: skip
-            peak, peak_per_process = peak_rss_mb(proc.pid)
+            breakdown = await where_the_time_goes(driver, db.database, connections[0], clients)
+            print(f"client page, serial medians: {breakdown}", file=sys.stderr)
+            peak, peak_per_process = memory.peak, peak_rss_mb(proc.pid)
             for connection in connections:
                 await connection.close()
         await driver.close()
@@ -286,6 +322,61 @@ async def run(
         "api_peak_rss_mb": peak,
         "api_peak_rss_mb_per_process": peak_per_process,
         "operations": results,
+        "client_page_breakdown": breakdown,
+    }
+
+
+async def where_the_time_goes(
+    driver: AsyncDriver,
+    database: str,
+    connection: JsonConnection,
+    clients: int,
+    requests: int = 500,
+) -> dict[str, float]:
+    """Serial medians for one client page, taken apart: the graph function alone (driver, Cypher,
+    decoding, models), the same through GraphQL in this process (adds field resolution), and over
+    HTTP (adds the web server, authentication and JSON), next to a trivial query over HTTP."""
+    from api.context import Context
+    from schema.build import schema
+
+    principal = Principal("bench", Role.ADMIN)
+    ids = [_corporate(random.Random(n), clients) for n in range(requests)]
+
+    async def graph_function(client: str) -> None:
+        await get_client_page(Db(driver, database, 30), client, PageArgs(holdings_cap=20))
+
+    async def in_process(client: str) -> None:
+        context = Context(db=Db(driver, database, 30), request_id="bench", principal=principal)
+        result = await schema.execute(CLIENT_PAGE, {"id": client}, context_value=context)
+        assert not result.errors, result.errors
+
+    async def over_http(client: str) -> None:
+        status, _ = await connection.post(
+            "/graphql", {"query": CLIENT_PAGE, "variables": {"id": client}}
+        )
+        assert status == 200
+
+    async def trivial(client: str) -> None:
+        status, _ = await connection.post("/graphql", {"query": "{ __typename }"})
+        assert status == 200
+
+    # Interleaved, so that whatever else the machine does at a moment weighs on all four alike.
+    calls = {"raw": graph_function, "gql": in_process, "http": over_http, "empty": trivial}
+    times: dict[str, list[float]] = {name: [] for name in calls}
+    for n, client in enumerate(ids):
+        for name, call in calls.items():
+            started = time.perf_counter()
+            await call(client)
+            if n >= 20:  # the first rounds warm up
+                times[name].append(time.perf_counter() - started)
+    raw, gql, http, empty = (round(1000 * sorted(t)[len(t) // 2], 2) for t in times.values())
+    return {
+        "graph_function_ms": raw,
+        "graphql_in_process_ms": gql,
+        "graphql_over_http_ms": http,
+        "trivial_query_over_http_ms": empty,
+        "field_resolution_ms": round(gql - raw, 2),
+        "http_and_auth_ms": round(http - gql, 2),
     }
 
 
@@ -300,8 +391,9 @@ def print_table(report: dict[str, Any]) -> None:
                   f"{g['rps']:>8}{f['p50_ms']:>9}{f['p95_ms']:>8}{f['p99_ms']:>8}{f['rps']:>8}"
                   f"{r['ratio']!s:>7}")  # fmt: skip
     print(f"API ({report['api_workers']} workers) peak resident memory: "
-          f"{report['api_peak_rss_mb']} MB summed over its processes, "
-          f"{report['api_peak_rss_mb_per_process']} MB the largest; loading: {report['loading']}")  # fmt: skip
+          f"{report['api_peak_rss_mb']} MB over all its processes at once, "
+          f"{report['api_peak_rss_mb_per_process']} MB the largest process; "
+          f"loading: {report['loading']}")  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -313,11 +405,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (default: cores)"
     )
+    parser.add_argument("--only", default="", help="comma-separated operations (default: all)")
+    parser.add_argument(
+        "--output", type=Path, default=RESULTS, help="where the JSON goes (default: %(default)s)"
+    )
     args = parser.parse_args(argv)
     levels = [int(x) for x in args.concurrency.split(",")]
+    only = {x for x in args.only.split(",") if x} or None
     # The same event loop as the API's (uvicorn picks uvloop when installed) for the raw floor.
-    report = uvloop.run(run(args.clients, args.seed, args.seconds, levels, args.workers))
-    RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
+    report = uvloop.run(run(args.clients, args.seed, args.seconds, levels, args.workers, only))
+    args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print_table(report)
 
 

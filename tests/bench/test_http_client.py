@@ -15,7 +15,9 @@ Handler = Callable[[bytes, bytes], bytes]
 
 
 @asynccontextmanager
-async def serve(respond: Handler) -> AsyncIterator[tuple[int, list[int]]]:
+async def serve(
+    respond: Handler, per_connection_max: int = 1000
+) -> AsyncIterator[tuple[int, list[int]]]:
     """A server answering each request on a connection with `respond(head, body)`; yields its
     port and the number of requests seen per connection."""
     per_connection: list[int] = []
@@ -37,6 +39,8 @@ async def serve(respond: Handler) -> AsyncIterator[tuple[int, list[int]]]:
             per_connection[index] += 1
             writer.write(respond(head, body))
             await writer.drain()
+            if per_connection[index] >= per_connection_max:
+                break
         writer.close()
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
@@ -85,6 +89,21 @@ async def test_reports_the_status_and_reconnects_after_connection_close() -> Non
         assert await conn.post("/graphql", {}) == (401, {"error": "no"})
         await conn.close()
     assert per_connection == [1, 1]
+
+
+async def test_sends_again_once_when_an_idle_connection_was_closed() -> None:
+    # The server closes each connection after one answer without saying so, as uvicorn closes a
+    # kept-alive connection after 5 idle seconds.
+    async with serve(lambda head, body: json_response({"ok": True}), per_connection_max=1) as (
+        port,
+        per_connection,
+    ):
+        conn = JsonConnection("127.0.0.1", port)
+        for _ in range(3):
+            assert await conn.post("/graphql", {}) == (200, {"ok": True})
+            await asyncio.sleep(0.05)
+        await conn.close()
+    assert per_connection == [1, 1, 1]
 
 
 @pytest.mark.parametrize(

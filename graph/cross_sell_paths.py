@@ -56,7 +56,8 @@ RETURN c.id AS clientId, target.id AS productId, best.score AS score,
 
 def _for_client(hops: LiteralString) -> LiteralString:
     return (
-        "MATCH (c:Client {id: $clientId}) "
+        # Pinned: with fresh statistics the planner sometimes scanned the id index instead.
+        "MATCH (c:Client {id: $clientId}) USING INDEX c:Client(id) "
         + _PATHS_HEAD
         + hops
         + _PATHS_TAIL

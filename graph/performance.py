@@ -6,7 +6,8 @@ won in the period (reached ACTIVE through the pipeline), balances and products p
 active holdings, complaints opened and closed in the period with the average satisfaction of
 those closed, and visits done in the period against those planned: for each graded client, the
 period's days divided by its plan's visit interval, rounded down. A department sums every
-manager who is a member of it or of a department below it (`DIRECT_REPORT`, any depth).
+manager who is a member of it or of a department below it (`DIRECT_REPORT`, any depth), and
+gives the same figures for each of its direct children, summed down each child's subtree.
 """
 
 from __future__ import annotations
@@ -16,24 +17,40 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any, Final, LiteralString
 
+from pydantic import Field
+
 from graph.db import Db
 from graph.errors import InvalidInput
 from graph.models import GraphModel, cents_to_decimal
 
 MAX_PERIOD_DAYS: Final = 3660
 
+# Each scope yields `entries` ({m: a manager, under: the direct child of the department whose
+# subtree holds the manager, null for the department's own members}) and `children`.
 MANAGER_SCOPE: Final[LiteralString] = """
 MATCH (m:Manager {id: $id})
-WITH collect(m) AS managers
+WITH [] AS children, [{m: m, under: null}] AS entries
 """
-DEPARTMENT_SCOPE: Final[LiteralString] = """
+CHILDREN: Final[LiteralString] = """
+COLLECT { MATCH (c:Department)-[:DIRECT_REPORT]->(d) WHERE NOT coalesce(c.archived, false)
+          RETURN c {.id, .name} ORDER BY c.id } AS children
+"""
+DEPARTMENT_SCOPE: Final[LiteralString] = (
+    """
 MATCH (d:Department {id: $id})
-OPTIONAL MATCH (sub:Department)-[:DIRECT_REPORT*0..32]->(d)
+WITH d, """
+    + CHILDREN
+    + """
+OPTIONAL MATCH path = (sub:Department)-[:DIRECT_REPORT*0..32]->(d)
 OPTIONAL MATCH (m:Manager)-[:MEMBER_OF]->(sub)
-WITH collect(DISTINCT m) AS managers
+WITH children, m, CASE WHEN length(path) = 0 THEN null ELSE nodes(path)[-2].id END AS under
+WITH children,
+     collect(DISTINCT CASE WHEN m IS NOT NULL THEN {m: m, under: under} END) AS entries
 """
+)
 FIGURES: Final[LiteralString] = """
-UNWIND managers AS m
+UNWIND entries AS e
+WITH children, e.m AS m, e.under AS under
 CALL (m) {
   OPTIONAL MATCH (m)-[:MANAGES {role: 'PRIMARY'}]->(c:Client) WHERE c.status = 'ACTIVE'
   WITH c,
@@ -61,9 +78,9 @@ CALL (m) {
          sum(CASE WHEN i.kind = 'COMPLAINT' AND closedInPeriod THEN i.satisfaction ELSE 0 END)
            AS satisfactionSum
 }
-RETURN m.id AS managerId, m.name AS name, clients, newClients, existingClients, won,
-       balanceCents, holdings, visitsPlanned, visitsDone, complaintsOpened, complaintsClosed,
-       satisfactionSum
+RETURN m.id AS managerId, m.name AS name, under, children, clients, newClients,
+       existingClients, won, balanceCents, holdings, visitsPlanned, visitsDone,
+       complaintsOpened, complaintsClosed, satisfactionSum
 ORDER BY managerId
 """
 
@@ -94,6 +111,12 @@ class ManagerFigures(GraphModel):
     figures: Figures
 
 
+class DepartmentFigures(GraphModel):
+    department_id: str
+    name: str
+    figures: Figures
+
+
 class Performance(GraphModel):
     scope: str  # MANAGER or DEPARTMENT
     id: str
@@ -101,6 +124,9 @@ class Performance(GraphModel):
     period_to: dt.date
     total: Figures
     managers: list[ManagerFigures]
+    # A department's direct children, each summed down its own subtree (empty for a manager);
+    # with the department's own members they make up the total.
+    children: list[DepartmentFigures] = Field(default_factory=list)
 
 
 def _figures(rows: list[dict[str, Any]]) -> Figures:
@@ -154,10 +180,15 @@ async def get_performance(
         },
     )
     rows = [r.data() for r in records]
-    if not rows and scope is Scope.MANAGER:
+    if rows:
+        children = rows[0]["children"]
+    elif scope is Scope.MANAGER:
         return None
-    if not rows and not await _department_exists(db, node_id):
-        return None
+    else:
+        found = await db.read(DEPARTMENT_CHILDREN, {"id": node_id})
+        if not found:
+            return None
+        children = found[0]["children"]
     return Performance(
         scope=scope.name,
         id=node_id,
@@ -168,11 +199,16 @@ async def get_performance(
             ManagerFigures(manager_id=r["managerId"], name=r["name"], figures=_figures([r]))
             for r in rows
         ],
+        children=[
+            DepartmentFigures(
+                department_id=c["id"],
+                name=c["name"],
+                figures=_figures([r for r in rows if r["under"] == c["id"]]),
+            )
+            for c in children
+        ],
     )
 
 
-DEPARTMENT_EXISTS: Final[LiteralString] = "MATCH (d:Department {id: $id}) RETURN d.id AS id"
-
-
-async def _department_exists(db: Db, node_id: str) -> bool:
-    return bool(await db.read(DEPARTMENT_EXISTS, {"id": node_id}))
+# A department without managers anywhere below it: its children, all at zero.
+DEPARTMENT_CHILDREN: Final[LiteralString] = "MATCH (d:Department {id: $id}) RETURN " + CHILDREN

@@ -189,6 +189,13 @@ class ManagerPerformance:
     figures: PerformanceFigures
 
 
+@strawberry.type(description="A direct child department, its figures summed down its subtree.")
+class DepartmentPerformance:
+    department_id: strawberry.ID
+    name: str
+    figures: PerformanceFigures
+
+
 @strawberry.type(description="A manager's figures, or a department's summed down its tree.")
 class Performance:
     scope: str
@@ -197,6 +204,10 @@ class Performance:
     period_to: dt.date
     total: PerformanceFigures
     managers: list[ManagerPerformance]
+    children: list[DepartmentPerformance] = strawberry.field(
+        description="For a department: each direct child, summed down its own subtree, in id "
+        "order (with the department's own members they make up the total). Empty for a manager."
+    )
 
 
 @strawberry.input
@@ -465,6 +476,11 @@ class ManagersQuery:
                 ManagerPerformance(manager_id=strawberry.ID(m.manager_id), name=m.name,
                                    figures=_figures(m.figures))
                 for m in p.managers
+            ],
+            children=[
+                DepartmentPerformance(department_id=strawberry.ID(c.department_id), name=c.name,
+                                      figures=_figures(c.figures))
+                for c in p.children
             ],
         )  # fmt: skip
 

@@ -144,7 +144,8 @@ RULES: Final = _rules(
                              "clientId managerId"),
     ("InteractionPage", SELLING, "items totalCount hasNextPage endCursor"),
     ("OverdueVisit", SELLING, "clientId name grade visitEveryDays lastVisitAt dueOn daysOverdue"),
-    ("Performance", SELLING, "scope id periodFrom periodTo total managers"),
+    ("Performance", SELLING, "scope id periodFrom periodTo total managers children"),
+    ("DepartmentPerformance", SELLING, "departmentId name figures"),
     ("ManagerPerformance", SELLING, "managerId name figures"),
     ("PerformanceFigures", SELLING, "clients newClients existingClients won balance holdings "
                                     "productsPerClient visitsPlanned visitsDone complaintsOpened "

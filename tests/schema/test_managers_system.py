@@ -44,11 +44,13 @@ def _link(child: str, parent: str) -> Any:
 
 @pytest.fixture
 def bank(empty_graph: Driver) -> Iterator[Driver]:
-    """A department tree root ← a ← a1, root ← b (and an unrelated x); a manager in each."""
+    """A department tree root ← a ← a1, root ← b (and an unrelated x); a manager in each; and a
+    product department with a child and no managers."""
     rows = BankRows()
-    for dept in ("d-root", "d-a", "d-a1", "d-b", "d-x", "d-prod"):
+    for dept in ("d-root", "d-a", "d-a1", "d-b", "d-x", "d-prod", "d-prod-1"):
         rows.departments.append({"id": dept, "name": dept, "function": "CLIENT", "model": "CLIENT"})
-    rows.direct_links += [_link("d-a", "d-root"), _link("d-a1", "d-a"), _link("d-b", "d-root")]
+    rows.direct_links += [_link("d-a", "d-root"), _link("d-a1", "d-a"), _link("d-b", "d-root"),
+                          _link("d-prod-1", "d-prod")]  # fmt: skip
     rows.managers += [
         _manager("m-root", "PRINCIPAL", "MASTER", "SENIOR", 10, "d-root"),
         _manager("m-a", "MANAGER", "BACHELOR", "NONE", 2, "d-a"),
@@ -429,7 +431,8 @@ PERFORMANCE = """query ($m: ID, $d: ID) { performance(managerId: $m, departmentI
   period: {from: "2020-01-01", to: "2029-12-31"}) {
   total { clients newClients existingClients won balance holdings productsPerClient
           visitsPlanned visitsDone complaintsOpened complaintsClosed averageSatisfaction }
-  managers { managerId figures { clients balance } } } }"""
+  managers { managerId figures { clients balance } }
+  children { departmentId name figures { clients newClients balance } } } }"""
 
 
 async def test_performance_rolls_up_the_direct_hierarchy(bank: Driver, db: Db) -> None:
@@ -448,6 +451,7 @@ async def test_performance_rolls_up_the_direct_hierarchy(bank: Driver, db: Db) -
         8, 8, "3199.97", 6,
     )  # fmt: skip
     assert (m_a["visitsDone"], m_a["productsPerClient"]) == (1, 0.75)
+    assert data["performance"]["children"] == []  # a manager has no child departments
 
     sub = (await run(db, PERFORMANCE, {"m": None, "d": "d-a"}))["performance"]
     # d-a: m-a's 8 clients plus m-a1's prospect (not active, so not counted).
@@ -461,8 +465,25 @@ async def test_performance_rolls_up_the_direct_hierarchy(bank: Driver, db: Db) -
     assert (total["newClients"], total["existingClients"]) == (1, 9)
     assert (total["complaintsOpened"], total["complaintsClosed"]) == (1, 1)
     assert total["averageSatisfaction"] == 2.0
+    # Each direct child summed down its own subtree (d-a holds d-a1); m-root's own client is the
+    # rest of the total.
+    assert root["children"] == [
+        {"departmentId": "d-a", "name": "d-a",
+         "figures": {"clients": 8, "newClients": 0, "balance": "3199.97"}},
+        {"departmentId": "d-b", "name": "d-b",
+         "figures": {"clients": 1, "newClients": 1, "balance": "10.00"}},
+    ]  # fmt: skip
+    assert [c["departmentId"] for c in sub["children"]] == ["d-a1"]
     leaf = (await run(db, PERFORMANCE, {"m": None, "d": "d-b"}))["performance"]
     assert [m["managerId"] for m in leaf["managers"]] == ["m-b"]
+    assert leaf["children"] == []
+    # No manager anywhere below: zeros, and the children still listed.
+    empty = (await run(db, PERFORMANCE, {"m": None, "d": "d-prod"}))["performance"]
+    assert empty["managers"] == [] and empty["total"]["clients"] == 0
+    assert empty["children"] == [
+        {"departmentId": "d-prod-1", "name": "d-prod-1",
+         "figures": {"clients": 0, "newClients": 0, "balance": "0.00"}},
+    ]  # fmt: skip
     none = await run(db, PERFORMANCE, {"m": None, "d": "no-such"})
     assert none["performance"] is None
     _, errors, _ = await execute(db, PERFORMANCE, {"m": "m-a", "d": "d-a"})

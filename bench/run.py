@@ -156,7 +156,7 @@ async def _drive(call: Callable[[int, random.Random], Awaitable[None]], concurre
 
 
 def _process_tree(pid: int) -> list[int]:
-    """`pid` and its descendants (uvicorn's supervisor and its workers)."""
+    """`pid` and its descendants."""
     found = [pid]
     try:
         for task in Path(f"/proc/{pid}/task").iterdir():
@@ -178,22 +178,24 @@ def _status_mb(pid: int, key: str) -> float:
     return 0.0
 
 
-def peak_rss_mb(pid: int) -> float:
+def peak_rss_mb(pids: list[int]) -> float:
     """The largest peak resident memory of any one of the API's processes."""
-    return round(max((_status_mb(p, "VmHWM:") for p in _process_tree(pid)), default=0.0), 1)
+    tree = [p for pid in pids for p in _process_tree(pid)]
+    return round(max((_status_mb(p, "VmHWM:") for p in tree), default=0.0), 1)
 
 
 class MemorySampler:
-    """The API's resident memory summed over its processes (uvicorn's supervisor and workers),
-    sampled every `interval` seconds while the benchmark runs; `peak` is the largest sum seen."""
+    """The API's resident memory summed over all its processes, sampled every `interval` seconds
+    while the benchmark runs; `peak` is the largest sum seen."""
 
-    def __init__(self, pid: int, interval: float = 0.2) -> None:
-        self.pid, self.interval, self.peak = pid, interval, 0.0
+    def __init__(self, pids: list[int], interval: float = 0.2) -> None:
+        self.pids, self.interval, self.peak = pids, interval, 0.0
         self._task: asyncio.Task[None] | None = None
 
     async def _run(self) -> None:
         while True:
-            total = sum(_status_mb(p, "VmRSS:") for p in _process_tree(self.pid))
+            tree = [p for pid in self.pids for p in _process_tree(pid)]
+            total = sum(_status_mb(p, "VmRSS:") for p in tree)
             self.peak = max(self.peak, round(total, 1))
             await asyncio.sleep(self.interval)
 
@@ -238,31 +240,39 @@ def ensure_bank(conn: Connection, clients: int, seed: int) -> dict[str, Any]:
 
 
 @contextmanager
-def api_server(conn: Connection, port: int, workers: int) -> Iterator[subprocess.Popen[bytes]]:
+def api_servers(conn: Connection, replicas: int) -> Iterator[list[tuple[int, int]]]:
+    """`replicas` API processes, each one uvicorn worker on a port of its own: the deployment the
+    README recommends (replicas behind a proxy that balances requests). Yields (port, pid)s."""
     env = {**os.environ, "NEO4J_URI": conn.uri, "NEO4J_USER": conn.user,
            "NEO4J_PASSWORD": conn.password, "RMGRAPH_JWT_SECRET": SECRET,
            "NEO4J_TX_TIMEOUT": "30"}  # fmt: skip
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port", str(port),
-         "--log-level", "warning", "--workers", str(workers)],
-        env=env,
-    )  # fmt: skip
+    started: list[tuple[int, subprocess.Popen[bytes]]] = []
     try:
-        for _ in range(120):
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.5)
-        yield proc
+        for _ in range(replicas):
+            port = free_port()
+            started.append((port, subprocess.Popen(
+                [sys.executable, "-m", "uvicorn", "api.app:create_app", "--factory", "--port",
+                 str(port), "--log-level", "warning"],
+                env=env,
+            )))  # fmt: skip
+        for port, _ in started:
+            for _ in range(120):
+                try:
+                    if httpx.get(f"http://127.0.0.1:{port}/readyz").status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
+                time.sleep(0.5)
+        yield [(port, proc.pid) for port, proc in started]
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
+        for _, proc in started:
+            proc.terminate()
+        for _, proc in started:
+            proc.wait(timeout=30)
 
 
 async def run(
-    clients: int, seed: int, seconds: float, levels: list[int], workers: int,
+    clients: int, seed: int, seconds: float, levels: list[int], replicas: int,
     only: set[str] | None = None,
 ) -> dict[str, Any]:  # fmt: skip
     with bench_neo4j() as conn:
@@ -271,12 +281,18 @@ async def run(
                                            max_connection_pool_size=64)  # fmt: skip
         db = Db(driver, Neo4jSettings().database, tx_timeout=30)
         await refresh_cross_sell(db, 0.005, 0.05)
-        port = free_port()
         token = issue_token(SECRET, Role.ADMIN, "bench", ttl=7200)
         results: dict[str, Any] = {}
-        with api_server(conn, port, workers) as proc, MemorySampler(proc.pid) as memory:
+        with (
+            api_servers(conn, replicas) as servers,
+            MemorySampler([p for _, p in servers]) as memory,
+        ):
             headers = {"Authorization": f"Bearer {token}"}
-            connections = [JsonConnection("127.0.0.1", port, headers) for _ in range(max(levels))]
+            # Client n talks to replica n mod replicas, as a balancing proxy would spread them.
+            connections = [
+                JsonConnection("127.0.0.1", servers[n % len(servers)][0], headers)
+                for n in range(max(levels))
+            ]
             for op in operations(clients):
                 if only and op.name not in only:
                     continue
@@ -307,7 +323,7 @@ async def run(
                           f"{floor['rps']:>7.1f}/s   ratio {ratio}", file=sys.stderr)  # fmt: skip
             breakdown = await where_the_time_goes(driver, db.database, connections[0], clients)
             print(f"client page, serial medians: {breakdown}", file=sys.stderr)
-            peak, peak_per_process = memory.peak, peak_rss_mb(proc.pid)
+            peak, peak_per_process = memory.peak, peak_rss_mb([p for _, p in servers])
             for connection in connections:
                 await connection.close()
         await driver.close()
@@ -318,7 +334,7 @@ async def run(
         "clients": clients,
         "window_seconds": seconds,
         "loading": loading,
-        "api_workers": workers,
+        "api_replicas": replicas,
         "api_peak_rss_mb": peak,
         "api_peak_rss_mb_per_process": peak_per_process,
         "operations": results,
@@ -390,7 +406,7 @@ def print_table(report: dict[str, Any]) -> None:
             print(f"{name:<26}{level:>4}{g['p50_ms']:>9}{g['p95_ms']:>8}{g['p99_ms']:>8}"
                   f"{g['rps']:>8}{f['p50_ms']:>9}{f['p95_ms']:>8}{f['p99_ms']:>8}{f['rps']:>8}"
                   f"{r['ratio']!s:>7}")  # fmt: skip
-    print(f"API ({report['api_workers']} workers) peak resident memory: "
+    print(f"API ({report['api_replicas']} replicas) peak resident memory: "
           f"{report['api_peak_rss_mb']} MB over all its processes at once, "
           f"{report['api_peak_rss_mb_per_process']} MB the largest process; "
           f"loading: {report['loading']}")  # fmt: skip
@@ -403,7 +419,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=4.0, help="timed window per run")
     parser.add_argument("--concurrency", default="1,8,32")
     parser.add_argument(
-        "--workers", type=int, default=os.cpu_count() or 1, help="uvicorn workers (default: cores)"
+        "--replicas",
+        type=int,
+        default=os.cpu_count() or 1,
+        help="API processes, one uvicorn worker each (default: cores)",
     )
     parser.add_argument("--only", default="", help="comma-separated operations (default: all)")
     parser.add_argument(
@@ -413,7 +432,7 @@ def main(argv: list[str] | None = None) -> None:
     levels = [int(x) for x in args.concurrency.split(",")]
     only = {x for x in args.only.split(",") if x} or None
     # The same event loop as the API's (uvicorn picks uvloop when installed) for the raw floor.
-    report = uvloop.run(run(args.clients, args.seed, args.seconds, levels, args.workers, only))
+    report = uvloop.run(run(args.clients, args.seed, args.seconds, levels, args.replicas, only))
     args.output.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n")
     print_table(report)
 

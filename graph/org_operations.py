@@ -271,6 +271,7 @@ async def merge_departments(
         [moved] = await ch.rows(MOVE_MEMBERS, sourceId=source_id, targetId=target_id)
         ch.managers.update(moved["managers"])
         await ch.tx.run(MOVE_OFFERS, sourceId=source_id, targetId=target_id)
+        await ch.note_dependent_approvals([source_id, target_id])
         await ch.tx.run(MOVE_CREDIT, sourceId=source_id, targetId=target_id)
         ch.credit_moved.add(target_id)
         [links] = await ch.rows(LINKS_OF, id=source_id)

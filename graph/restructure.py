@@ -7,8 +7,10 @@ Invariants (DOMAIN.md §2, §4), checked after every change, inside the transact
 - a check-and-balance link never joins a department to itself, its ancestors or descendants;
 - no self-links, and no two links of one kind between the same departments;
 - every active client keeps exactly one primary manager;
-- every facility's approving department stays independent of its granting department (审贷分离:
-  not the same, nor an ancestor or descendant), as `approveFacility` required when it approved.
+- no change makes a facility's approving department dependent on its granting department
+  (审贷分离: the same, an ancestor or a descendant), as `approveFacility` refuses; approvals
+  already dependent before the change (imported as the credit system recorded them) stay as
+  recorded and do not block it.
 
 Link history: current links stay plain relationships (what every reader sees); each link added
 or removed through here also gets an `:OrgLinkPeriod {kind, fromId, toId, note, validFrom,
@@ -18,7 +20,7 @@ validTo}` record, never deleted, which `org_chart` reads for past moments.
 from __future__ import annotations
 
 import json
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Final, LiteralString
@@ -127,36 +129,39 @@ CALL () {
   MATCH (c:Client {status: 'ACTIVE'})
   WHERE c.id IN $clientIds AND COUNT { (c)<-[:MANAGES {role: 'PRIMARY'}]-() } <> 1
   RETURN 'ONE_PRIMARY_MANAGER' AS invariant, [c.id] AS ids
-  UNION ALL
-  // Ancestry changes only between a re-parented department's subtree and the rest, and a merge
-  // hands facilities to its target: only facilities granted or approved there can have lost the
-  // independence of their approver. Pairs of (granting, approving) departments are few even
-  // where facilities are many, so pairs are checked; facilities are named only for a bad pair.
-  CALL () {
-    UNWIND $reparented AS id
-    MATCH (x:Department)-[:DIRECT_REPORT*0..64]->(:Department {id: id})
-    RETURN x
-    UNION
-    UNWIND $creditMoved AS id
-    MATCH (x:Department {id: id})
-    RETURN x
-  }
-  WITH DISTINCT x
-  CALL (x) {
-    MATCH (x)-[:GRANTED]->(:Facility)<-[:APPROVED]-(a:Department)
-    RETURN DISTINCT x AS g, a
-    UNION
-    MATCH (x)-[:APPROVED]->(:Facility)<-[:GRANTED]-(g:Department)
-    RETURN DISTINCT g, x AS a
-  }
-  WITH DISTINCT g, a
-  WHERE g = a OR EXISTS { (g)-[:DIRECT_REPORT*1..64]->(a) }
-        OR EXISTS { (a)-[:DIRECT_REPORT*1..64]->(g) }
-  RETURN 'APPROVAL_INDEPENDENCE' AS invariant,
-         COLLECT { MATCH (g)-[:GRANTED]->(f:Facility)<-[:APPROVED]-(a) RETURN f.id ORDER BY f.id
-                   LIMIT 5 } + [g.id, a.id] AS ids
 }
 RETURN invariant, ids ORDER BY invariant, ids LIMIT 20
+"""
+
+# Facilities whose approving department is not independent of the granting one (the same, or an
+# ancestor or descendant), among those granted or approved in the subtrees of `$roots` or by
+# `$departments`. Ancestry changes only between a re-parented department's subtree and the rest,
+# and a merge hands its facilities to the target, so these scopes cover what a change can break.
+# Pairs of (granting, approving) departments are few even where facilities are many: pairs are
+# checked, and facilities listed only for a dependent pair.
+DEPENDENT_APPROVALS: Final[LiteralString] = """
+CALL () {
+  UNWIND $roots AS id
+  MATCH (x:Department)-[:DIRECT_REPORT*0..64]->(:Department {id: id})
+  RETURN x
+  UNION
+  UNWIND $departments AS id
+  MATCH (x:Department {id: id})
+  RETURN x
+}
+WITH DISTINCT x
+CALL (x) {
+  MATCH (x)-[:GRANTED]->(:Facility)<-[:APPROVED]-(a:Department)
+  RETURN DISTINCT x AS g, a
+  UNION
+  MATCH (x)-[:APPROVED]->(:Facility)<-[:GRANTED]-(g:Department)
+  RETURN DISTINCT g, x AS a
+}
+WITH DISTINCT g, a
+WHERE g = a OR EXISTS { (g)-[:DIRECT_REPORT*1..64]->(a) }
+      OR EXISTS { (a)-[:DIRECT_REPORT*1..64]->(g) }
+RETURN g.id AS grantingId, a.id AS approvingId,
+       COLLECT { MATCH (g)-[:GRANTED]->(f:Facility)<-[:APPROVED]-(a) RETURN f.id } AS facilityIds
 """
 
 AUDIT: Final[LiteralString] = (
@@ -208,6 +213,9 @@ class Change:
     after: dict[str, Any] = field(default_factory=dict)
     departments: set[str] = field(default_factory=set)
     credit_moved: set[str] = field(default_factory=set)  # departments given others' facilities
+    # Facilities whose approval was already not independent before this change touched them
+    # (imported as the credit system recorded them): the change is not refused for those.
+    dependent_before: set[str] = field(default_factory=set)
     managers: set[str] = field(default_factory=set)
     clients: set[str] = field(default_factory=set)
     added: list[LinkChange] = field(default_factory=list)
@@ -232,13 +240,29 @@ class Change:
                 raise VersionConflict(dept_id, version, actual)
         return found
 
+    async def dependent_approvals(
+        self, roots: list[str], departments: list[str]
+    ) -> list[dict[str, Any]]:
+        return await self.rows(DEPENDENT_APPROVALS, roots=roots, departments=departments)
+
+    async def note_dependent_approvals(
+        self, roots: list[str], departments: Sequence[str] = ()
+    ) -> None:
+        """Remember the dependent approvals in this scope as they are before a change to it."""
+        for row in await self.dependent_approvals(roots, list(departments)):
+            self.dependent_before.update(row["facilityIds"])
+
     async def add_link(self, kind: LinkKind, from_id: str, to_id: str, note: str | None) -> None:
+        if kind is LinkKind.DIRECT:
+            await self.note_dependent_approvals([from_id])
         await self.tx.run(CREATE_LINK[kind], fromId=from_id, toId=to_id, note=note)
         await self.tx.run(OPEN_PERIOD, kind=kind.value, fromId=from_id, toId=to_id, note=note)
         self.added.append(LinkChange(kind=kind, from_id=from_id, to_id=to_id))
         self.departments.update((from_id, to_id))
 
     async def remove_link(self, kind: LinkKind, from_id: str, to_id: str) -> bool:
+        if kind is LinkKind.DIRECT:
+            await self.note_dependent_approvals([from_id])
         rows = await self.rows(DELETE_LINK[kind], fromId=from_id, toId=to_id)
         if not rows:
             return False
@@ -288,14 +312,7 @@ async def run_change(
         await tx.run(LOCK_ORG)  # structural changes take turns: no two can race into a cycle
         change = Change(tx=tx, action=action)
         await work(change)
-        violations = await change.rows(
-            VIOLATIONS,
-            clientIds=sorted(change.clients),
-            reparented=sorted(
-                {c.from_id for c in change.added + change.removed if c.kind is LinkKind.DIRECT}
-            ),
-            creditMoved=sorted(change.credit_moved),
-        )
+        violations = await change.rows(VIOLATIONS, clientIds=sorted(change.clients))
         if violations:
             first = violations[0]
             raise InvariantViolation(
@@ -303,6 +320,7 @@ async def run_change(
                 f"the change would break {first['invariant']}",
                 sorted({i for v in violations for i in v["ids"]}),
             )
+        await _require_independent_approvals(change)
         impact = change.impact()
         if dry_run:
             raise _DryRun(impact)
@@ -331,6 +349,29 @@ async def run_change(
         return await db.write(transaction)
     except _DryRun as done:
         return ChangeResult(dry_run=True, impact=done.impact, audit_record_id=None)
+
+
+async def _require_independent_approvals(change: Change) -> None:
+    """No facility whose approval was independent before the change is dependent after it."""
+    roots = sorted({c.from_id for c in change.added + change.removed if c.kind is LinkKind.DIRECT})
+    if not roots and not change.credit_moved:
+        return
+    broken = [
+        (row, sorted(set(row["facilityIds"]) - change.dependent_before))
+        for row in await change.dependent_approvals(roots, sorted(change.credit_moved))
+    ]
+    broken = [(row, ids) for row, ids in broken if ids]
+    if broken:
+        facilities = sorted({f for _, ids in broken for f in ids})
+        departments = sorted(
+            {d for row, _ in broken for d in (row["grantingId"], row["approvingId"])}
+        )
+        raise InvariantViolation(
+            "APPROVAL_INDEPENDENCE",
+            f"the change would leave {len(facilities)} facility approval(s) not independent of "
+            "the granting department",
+            facilities[:20] + departments,
+        )
 
 
 def require(condition: bool, invariant: str, message: str, ids: list[str]) -> None:

@@ -372,13 +372,18 @@ async def test_moving_under_the_same_parent_changes_no_link(org: Driver, db: Db)
 
 @pytest.fixture
 def credit_org(empty_graph: Driver) -> Iterator[Driver]:
-    """The organisation plus K2 (risk, under R) approving f1, which A1 granted to c1."""
+    """The organisation plus K2 (risk, under R) approving f1, which A1 granted to c1; and f2,
+    granted by A1 and approved by A, its parent (not independent, as recorded)."""
     bank = build_org()
     bank.departments.append({"id": "K2", "name": "部门K2", "function": "RISK", "model": "CLIENT"})
     bank.direct_links.append({"fromId": "K2", "toId": "R", "since": "2020-01-01"})
     bank.facilities = [
         {"id": "f1", "borrowerId": "c1", "type": "LOAN", "limitCents": 100000, "drawnCents": 0,
          "currency": "CNY", "grantingDepartmentId": "A1", "approvingDepartmentId": "K2",
+         "grantedAt": "2022-01-10"},
+        # Imported as the credit system recorded it: approved by the grantor's own parent.
+        {"id": "f2", "borrowerId": "c1", "type": "LOAN", "limitCents": 100000, "drawnCents": 0,
+         "currency": "CNY", "grantingDepartmentId": "A1", "approvingDepartmentId": "A",
          "grantedAt": "2022-01-10"},
     ]  # fmt: skip
     load(empty_graph, DATABASE, bank, quiet=True)
@@ -396,8 +401,13 @@ async def test_restructuring_keeps_approvers_independent(credit_org: Driver, db:
         refused = await mutate(db, name, input_)
         assert refused["__typename"] == "InvariantViolationError", (name, refused)
         assert refused["invariant"] == "APPROVAL_INDEPENDENCE"
-        assert "f1" in refused["nodeIds"]
+        # f1 is named; f2 was not independent before, so the change is not blamed for it.
+        assert "f1" in refused["nodeIds"] and "f2" not in refused["nodeIds"]
         assert graph_snapshot(credit_org) == before
     # Elsewhere in the tree the approver stays independent.
     moved = await mutate(db, "moveDepartment", 'departmentId: "K2", newParentId: "B"')
+    assert moved["__typename"] == "RestructureSuccess", moved
+    # A change that leaves f2 as dependent as it was is not refused for it: A1 moves under A2,
+    # still below A.
+    moved = await mutate(db, "moveDepartment", 'departmentId: "A1", newParentId: "A2"')
     assert moved["__typename"] == "RestructureSuccess", moved

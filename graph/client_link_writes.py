@@ -70,16 +70,8 @@ RETURN was
 
 
 class ClientLinkInput(GraphModel):
-    from_id: str
-    to_id: str
-    kind: ClientLinkKind
-    share: float | None = None
-    basis: ControlBasis | None = None
-    role: str | None = None
-    reciprocal_role: str | None = None
+    """A link between two clients, as asked for and as written (or removed)."""
 
-
-class ClientLinkSaved(GraphModel):
     from_id: str
     to_id: str
     kind: ClientLinkKind
@@ -140,13 +132,13 @@ async def _both_clients(w: Write, from_id: str, to_id: str, visible_to: str | No
 
 async def relate_clients(
     db: Db, actor: str, link: ClientLinkInput, visible_to: str | None = None
-) -> ClientLinkSaved:
+) -> ClientLinkInput:
     """A manager (`visible_to`) may link two clients of their own book only."""
     link = clean_link(link)
     from_id, to_id, kind = link.from_id, link.to_id, link.kind
     require(from_id != to_id, "NO_SELF_LINK", "a client cannot be linked to itself", [from_id])
 
-    async def work(w: Write) -> ClientLinkSaved:
+    async def work(w: Write) -> ClientLinkInput:
         if kind is ClientLinkKind.CONTROL:
             await w.lock(CONTROL_CYCLES)  # two links must not close one cycle together
         await _both_clients(w, from_id, to_id, visible_to)
@@ -188,10 +180,9 @@ async def relate_clients(
                 role=link.role,
                 reciprocalRole=link.reciprocal_role,
             )
-        saved = ClientLinkSaved.model_validate(link.model_dump())
         w.clients.update((from_id, to_id))
-        w.after = saved.model_dump(by_alias=True, mode="json")
-        return saved
+        w.after = link.model_dump(by_alias=True, mode="json")
+        return link
 
     inputs = link.model_dump(by_alias=True, mode="json")
     return await run_write(db, "relateClients", actor, inputs, work)
@@ -200,13 +191,13 @@ async def relate_clients(
 async def unrelate_clients(
     db: Db, actor: str, from_id: str, to_id: str, kind: ClientLinkKind,
     visible_to: str | None = None,
-) -> ClientLinkSaved:  # fmt: skip
+) -> ClientLinkInput:  # fmt: skip
     """Removes the link `from_id` → `to_id` of this kind; returns what it was."""
     require_id("fromId", from_id)
     require_id("toId", to_id)
     _check_kind(kind)
 
-    async def work(w: Write) -> ClientLinkSaved:
+    async def work(w: Write) -> ClientLinkInput:
         rows = await w.rows(CLIENTS_STATE, ids=[from_id, to_id])
         for row in rows:
             if row["client"] is None:
@@ -218,7 +209,7 @@ async def unrelate_clients(
             row = await w.one(DELETE_RELATED, fromId=from_id, toId=to_id, kind=kind.value)
         if row["was"] is None:
             raise NotFound("ClientLink", link_id(from_id, kind, to_id))
-        removed = ClientLinkSaved(from_id=from_id, to_id=to_id, kind=kind, **row["was"])
+        removed = ClientLinkInput(from_id=from_id, to_id=to_id, kind=kind, **row["was"])
         w.clients.update((from_id, to_id))
         w.before = removed.model_dump(by_alias=True, mode="json")
         return removed

@@ -107,6 +107,12 @@ def require(condition: bool, invariant: str, message: str, ids: Sequence[str]) -
         raise InvariantViolation(invariant, message, list(ids))
 
 
+def require_active_department(archived: bool, department_id: str) -> None:
+    require(
+        not archived, "NOT_ARCHIVED", f"department {department_id!r} is archived", [department_id]
+    )
+
+
 def require_version(node_id: str, expected: int | None, actual: int | None) -> None:
     if expected is not None and expected != (actual or 0):
         raise VersionConflict(node_id, expected, actual or 0)

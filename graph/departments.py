@@ -16,6 +16,18 @@ from graph.db import Db
 from graph.models import Department, DepartmentFunction, DepartmentLink, Page
 from graph.pagination import build_page
 
+
+def dependent(a: LiteralString, b: LiteralString) -> LiteralString:
+    """True when the departments bound to `a` and `b` are not independent: the same department,
+    or one above the other along `DIRECT_REPORT`. What check-and-balance links (制衡) and facility
+    approvals (审贷分离) must avoid."""
+    return (
+        "(" + a + " = " + b
+        + " OR EXISTS { (" + a + ")-[:DIRECT_REPORT*1..64]->(" + b + ") }"
+        + " OR EXISTS { (" + b + ")-[:DIRECT_REPORT*1..64]->(" + a + ") })"
+    )  # fmt: skip
+
+
 DEPARTMENT_FIELDS: Final[LiteralString] = "{.id, .name, .function, .model, .archived, .version}"
 
 GET_DEPARTMENTS: Final[LiteralString] = (

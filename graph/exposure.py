@@ -24,6 +24,7 @@ from typing import Any, Final, LiteralString
 from graph.client_links import FACILITY_FIELDS, facility_from_map
 from graph.clients import CLIENT_FIELDS
 from graph.db import Db
+from graph.departments import dependent
 from graph.limits import CapitalBase, LimitUsage, assess_limits
 from graph.models import Client, ClientKind, Facility, GraphModel, cents_to_decimal
 
@@ -53,8 +54,9 @@ CALL (m) {
         "approvingDepartmentId:",
         """independentApproval: EXISTS {
     MATCH (a:Department)-[:APPROVED]->(f)<-[:GRANTED]-(g:Department)
-    WHERE a <> g AND NOT EXISTS { (a)-[:DIRECT_REPORT*1..32]->(g) }
-      AND NOT EXISTS { (g)-[:DIRECT_REPORT*1..32]->(a) } },
+    WHERE NOT """
+        + dependent("a", "g")
+        + """ },
   approvingDepartmentId:""",
     )
     + """) AS facilities

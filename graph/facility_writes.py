@@ -17,8 +17,9 @@ from pydantic import Field
 from graph.client_links import FACILITY_FIELDS, facility_from_map
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
-from graph.data_writes import Write, require, run_write
+from graph.data_writes import Write, require, require_active_department, run_write
 from graph.db import Db
+from graph.departments import dependent
 from graph.errors import Duplicate, InvalidInput, NotFound
 from graph.input_checks import require_amount, require_currency, require_id
 from graph.models import (
@@ -66,12 +67,10 @@ RETURN f IS NOT NULL AS found, a IS NOT NULL AS approverFound,
 """
 
 # Granting departments the approver is not independent of.
-DEPENDENT_GRANTERS: Final[LiteralString] = """
-MATCH (g:Department)-[:GRANTED]->(:Facility {id: $facilityId}), (a:Department {id: $approverId})
-WHERE g = a OR EXISTS { (g)-[:DIRECT_REPORT*1..64]->(a) }
-      OR EXISTS { (a)-[:DIRECT_REPORT*1..64]->(g) }
-RETURN collect(g.id) AS ids
-"""
+DEPENDENT_GRANTERS: Final[LiteralString] = (
+    "MATCH (g:Department)-[:GRANTED]->(:Facility {id: $facilityId}), "
+    "(a:Department {id: $approverId}) WHERE " + dependent("g", "a") + " RETURN collect(g.id) AS ids"
+)
 
 APPROVE: Final[LiteralString] = (
     """
@@ -151,12 +150,7 @@ async def create_facility(db: Db, actor: str, new: NewFacility) -> Facility:
         if not state["departmentFound"]:
             raise NotFound("Department", new.granting_department_id)
         require_not_archived(state["borrower"])
-        require(
-            not state["departmentArchived"],
-            "NOT_ARCHIVED",
-            f"department {new.granting_department_id!r} is archived",
-            [new.granting_department_id],
-        )
+        require_active_department(state["departmentArchived"], new.granting_department_id)
         row = await w.one(
             CREATE_FACILITY,
             id=new.id,
@@ -189,12 +183,7 @@ async def approve_facility(db: Db, actor: str, facility_id: str, approver_id: st
             raise NotFound("Department", approver_id)
         if state["approvers"]:
             raise Duplicate("Approval", facility_id)
-        require(
-            not state["approverArchived"],
-            "NOT_ARCHIVED",
-            f"department {approver_id!r} is archived",
-            [approver_id],
-        )
+        require_active_department(state["approverArchived"], approver_id)
         dependent = await w.one(DEPENDENT_GRANTERS, facilityId=facility_id, approverId=approver_id)
         require(
             not dependent["ids"],

@@ -9,7 +9,13 @@ from __future__ import annotations
 
 from typing import Any, Final, LiteralString
 
-from graph.data_writes import Write, require, require_version, run_write
+from graph.data_writes import (
+    Write,
+    require,
+    require_active_department,
+    require_version,
+    run_write,
+)
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound
 from graph.input_checks import require_id, require_range, require_text
@@ -146,12 +152,7 @@ async def create_manager(db: Db, actor: str, new: NewManager) -> Manager:
             raise Duplicate("Manager", new.id)
         if not state["departmentFound"]:
             raise NotFound("Department", new.department_id)
-        require(
-            not state["departmentArchived"],
-            "NOT_ARCHIVED",
-            f"department {new.department_id!r} is archived",
-            [new.department_id],
-        )
+        require_active_department(state["departmentArchived"], new.department_id)
         if new.reports_to_id is not None and not state["bossFound"]:
             raise NotFound("Manager", new.reports_to_id)
         row = await w.one(CREATE_MANAGER, **new.model_dump(by_alias=True, mode="json"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final, LiteralString
 
-from graph.data_writes import Write, require, run_write
+from graph.data_writes import Write, require, require_active_department, run_write
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound
 from graph.input_checks import require_id, require_range, require_text
@@ -103,12 +103,7 @@ async def create_product(db: Db, actor: str, new: NewProduct) -> Product:
             raise Duplicate("Product", new.id)
         if not state["departmentFound"]:
             raise NotFound("Department", new.department_id)
-        require(
-            not state["departmentArchived"],
-            "NOT_ARCHIVED",
-            f"department {new.department_id!r} is archived",
-            [new.department_id],
-        )
+        require_active_department(state["departmentArchived"], new.department_id)
         require(
             state["departmentFunction"] == "PRODUCT",
             "PRODUCT_DEPARTMENT",

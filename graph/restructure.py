@@ -29,6 +29,7 @@ from neo4j import AsyncManagedTransaction
 from pydantic import Field
 
 from graph.db import Db
+from graph.departments import dependent
 from graph.errors import GraphError, InvalidInput, InvariantViolation, NotFound, VersionConflict
 from graph.models import GraphModel
 
@@ -106,7 +107,8 @@ CALL () {
 
 BUMP_VERSIONS: Final[LiteralString] = TOUCHED + "SET n.version = coalesce(n.version, 0) + 1"
 
-VIOLATIONS: Final[LiteralString] = """
+VIOLATIONS: Final[LiteralString] = (
+    """
 CALL () {
   MATCH (d:Department) WHERE COUNT { (d)-[:DIRECT_REPORT]->() } > 1
   RETURN 'SINGLE_PARENT' AS invariant, [d.id] AS ids
@@ -122,8 +124,9 @@ CALL () {
   RETURN 'NO_DUPLICATE_LINK' AS invariant, [a.id, b.id] AS ids
   UNION ALL
   MATCH (a:Department)-[:CHECKS]->(b:Department)
-  WHERE a <> b AND (EXISTS { (a)-[:DIRECT_REPORT*1..64]->(b) }
-                    OR EXISTS { (b)-[:DIRECT_REPORT*1..64]->(a) })
+  WHERE a <> b AND """
+    + dependent("a", "b")
+    + """
   RETURN 'CHECK_INDEPENDENCE' AS invariant, [a.id, b.id] AS ids
   UNION ALL
   MATCH (c:Client {status: 'ACTIVE'})
@@ -132,6 +135,7 @@ CALL () {
 }
 RETURN invariant, ids ORDER BY invariant, ids LIMIT 20
 """
+)
 
 # Facilities whose approving department is not independent of the granting one (the same, or an
 # ancestor or descendant), among those granted or approved in the subtrees of `$roots` or by
@@ -139,7 +143,8 @@ RETURN invariant, ids ORDER BY invariant, ids LIMIT 20
 # and a merge hands its facilities to the target, so these scopes cover what a change can break.
 # Pairs of (granting, approving) departments are few even where facilities are many: pairs are
 # checked, and facilities listed only for a dependent pair.
-DEPENDENT_APPROVALS: Final[LiteralString] = """
+DEPENDENT_APPROVALS: Final[LiteralString] = (
+    """
 CALL () {
   UNWIND $roots AS id
   MATCH (x:Department)-[:DIRECT_REPORT*0..64]->(:Department {id: id})
@@ -158,11 +163,13 @@ CALL (x) {
   RETURN DISTINCT g, x AS a
 }
 WITH DISTINCT g, a
-WHERE g = a OR EXISTS { (g)-[:DIRECT_REPORT*1..64]->(a) }
-      OR EXISTS { (a)-[:DIRECT_REPORT*1..64]->(g) }
+WHERE """
+    + dependent("g", "a")
+    + """
 RETURN g.id AS grantingId, a.id AS approvingId,
        COLLECT { MATCH (g)-[:GRANTED]->(f:Facility)<-[:APPROVED]-(a) RETURN f.id } AS facilityIds
 """
+)
 
 AUDIT: Final[LiteralString] = (
     """

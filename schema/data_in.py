@@ -90,7 +90,7 @@ class ClientLinkSuccess:
     reciprocal_role: str | None = strawberry.field(description="The role of `to`.")
 
     @classmethod
-    def from_model(cls, saved: client_link_writes.ClientLinkSaved) -> ClientLinkSuccess:
+    def from_model(cls, saved: client_link_writes.ClientLinkInput) -> ClientLinkSuccess:
         return cls(
             from_id=saved.from_id, to_id=saved.to_id, kind=saved.kind, share=saved.share,
             basis=saved.basis, role=saved.role, reciprocal_role=saved.reciprocal_role,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Hashable, Sequence
+from functools import cached_property
 from typing import TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -80,38 +81,99 @@ def _lists(found: dict[str, list[V]], keys: Sequence[str]) -> list[list[V]]:
 
 
 class Loaders:
+    """The request's DataLoaders, each made on first use: a request touches few of them."""
+
     def __init__(self, db: Db, visible_to: str | None = None) -> None:
         self.db = db
         self.visible_to = visible_to  # a manager id when only that manager's book is visible
-        self.client_visible = DataLoader[str, bool](self._client_visible)
-        self.client = DataLoader[str, Client | None](self._clients)
-        self.manager = DataLoader[str, Manager | None](self._managers)
-        self.department = DataLoader[str, Department | None](self._departments)
-        self.product = DataLoader[str, Product | None](self._products)
-        self.assignments = DataLoader[str, list[ManagerAssignment]](self._assignments)
-        self.holdings = DataLoader[tuple[str, tuple[int, bool]], list[Holding]](self._holdings)
-        self.facilities = DataLoader[tuple[str, int], list[Facility]](self._facilities)
-        self.client_links = DataLoader[tuple[str, LinkArgs], LinkPage](self._client_links)
-        self.manager_department = DataLoader[str, str | None](self._manager_departments)
-        self.manager_boss = DataLoader[str, str | None](self._manager_bosses)
-        self.manager_clients = DataLoader[tuple[str, tuple[str | None, int]], AssignmentPage](
-            self._manager_clients
-        )
-        self.department_links = {
-            kind: DataLoader[str, list[DepartmentLink]](self._department_links_of(kind))
-            for kind in DepartmentLinkKind
-        }
-        self.department_members = DataLoader[str, list[str]](self._department_members)
-        self.department_products = DataLoader[str, list[str]](self._department_products)
-        self.department_path = DataLoader[str, list[str]](self._department_paths)
-        self.product_departments = DataLoader[str, list[str]](self._product_departments)
-        self.cross_sells = DataLoader[str, list[CrossSellLink]](self._cross_sells)
-        self.client_group = DataLoader[str, ClientGroup | None](self._client_groups)
-        self.interactions = DataLoader[tuple[str, tuple[int, str | None]], InteractionPage](
-            self._interactions
-        )
-        self.pipeline_history = DataLoader[str, list[PipelineMove]](self._pipeline_history)
-        self.management_plan = DataLoader[str, ManagementPlan | None](self._management_plans)
+
+    @cached_property
+    def client_visible(self) -> DataLoader[str, bool]:
+        return DataLoader(self._client_visible)
+
+    @cached_property
+    def client(self) -> DataLoader[str, Client | None]:
+        return DataLoader(self._clients)
+
+    @cached_property
+    def manager(self) -> DataLoader[str, Manager | None]:
+        return DataLoader(self._managers)
+
+    @cached_property
+    def department(self) -> DataLoader[str, Department | None]:
+        return DataLoader(self._departments)
+
+    @cached_property
+    def product(self) -> DataLoader[str, Product | None]:
+        return DataLoader(self._products)
+
+    @cached_property
+    def assignments(self) -> DataLoader[str, list[ManagerAssignment]]:
+        return DataLoader(self._assignments)
+
+    @cached_property
+    def holdings(self) -> DataLoader[tuple[str, tuple[int, bool]], list[Holding]]:
+        return DataLoader(self._holdings)
+
+    @cached_property
+    def facilities(self) -> DataLoader[tuple[str, int], list[Facility]]:
+        return DataLoader(self._facilities)
+
+    @cached_property
+    def client_links(self) -> DataLoader[tuple[str, LinkArgs], LinkPage]:
+        return DataLoader(self._client_links)
+
+    @cached_property
+    def manager_department(self) -> DataLoader[str, str | None]:
+        return DataLoader(self._manager_departments)
+
+    @cached_property
+    def manager_boss(self) -> DataLoader[str, str | None]:
+        return DataLoader(self._manager_bosses)
+
+    @cached_property
+    def manager_clients(self) -> DataLoader[tuple[str, tuple[str | None, int]], AssignmentPage]:
+        return DataLoader(self._manager_clients)
+
+    @cached_property
+    def department_links(self) -> dict[DepartmentLinkKind, DataLoader[str, list[DepartmentLink]]]:
+        return {kind: DataLoader(self._department_links_of(kind)) for kind in DepartmentLinkKind}
+
+    @cached_property
+    def department_members(self) -> DataLoader[str, list[str]]:
+        return DataLoader(self._department_members)
+
+    @cached_property
+    def department_products(self) -> DataLoader[str, list[str]]:
+        return DataLoader(self._department_products)
+
+    @cached_property
+    def department_path(self) -> DataLoader[str, list[str]]:
+        return DataLoader(self._department_paths)
+
+    @cached_property
+    def product_departments(self) -> DataLoader[str, list[str]]:
+        return DataLoader(self._product_departments)
+
+    @cached_property
+    def cross_sells(self) -> DataLoader[str, list[CrossSellLink]]:
+        return DataLoader(self._cross_sells)
+
+    @cached_property
+    def client_group(self) -> DataLoader[str, ClientGroup | None]:
+        return DataLoader(self._client_groups)
+
+    @cached_property
+    def interactions(self) -> DataLoader[tuple[str, tuple[int, str | None]], InteractionPage]:
+        return DataLoader(self._interactions)
+
+    @cached_property
+    def pipeline_history(self) -> DataLoader[str, list[PipelineMove]]:
+        return DataLoader(self._pipeline_history)
+
+    @cached_property
+    def management_plan(self) -> DataLoader[str, ManagementPlan | None]:
+        return DataLoader(self._management_plans)
 
     def prime_client_page(self, page: ClientPage) -> None:
         """Serve a client page's nested fields from what its one query already returned."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Final
 
@@ -22,6 +22,7 @@ from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 from strawberry.types import ExecutionContext
 
+from api.context import Context
 from api.settings import ApiSettings
 from schema.admin import AdminMutation, AdminQuery
 from schema.client360 import Client360Query
@@ -55,6 +56,16 @@ class RmGraphSchema(strawberry.Schema):
         timeouts."""
 
 
+class ReleaseLoaders(SchemaExtension):
+    """Frees the request's DataLoaders as soon as its operation is done (`Loaders.release`)."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        context = self.execution_context.context
+        if isinstance(context, Context):
+            context.loaders.release()
+
+
 def build_schema(settings: ApiSettings) -> strawberry.Schema:
     """The schema with its limits: depth, aliases, tokens, batch size; introspection optional.
 
@@ -73,6 +84,7 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE),
         PermissionExtension,
         MaskInternalErrors,
+        ReleaseLoaders,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)

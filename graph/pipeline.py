@@ -40,18 +40,21 @@ SET c.stage = $to, c.version = coalesce(c.version, 0) + 1
 FOREACH (_ IN CASE WHEN $to = 'ACTIVE' THEN [1] ELSE [] END |
   SET c.status = 'ACTIVE', c.segment = 'NEW', c.activatedAt = date())
 CREATE (move:PipelineMove {id: randomUUID(), fromStage: $fromStage, toStage: $to, at: datetime(),
-                           by: $by, note: $note})-[:OF]->(c)
+                           seq: c.version, by: $by, note: $note})-[:OF]->(c)
 WITH move
 OPTIONAL MATCH (m:Manager {id: $managerId})
 FOREACH (_ IN CASE WHEN m IS NULL THEN [] ELSE [1] END | CREATE (move)-[:BY]->(m))
 RETURN move.id AS id, toString(move.at) AS at
 """
+# Two moves can share a timestamp (as fine as the server clock allows, no finer); `seq`,
+# the client's version the move made, keeps them in the order they were made.
 HISTORY: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (c:Client {id: id})
 RETURN id, COLLECT { MATCH (move:PipelineMove)-[:OF]->(c)
+                     WITH move ORDER BY move.at DESC, coalesce(move.seq, 0) DESC, move.id
                      RETURN move {.id, .fromStage, .toStage, .by, .note, at: toString(move.at)}
-                     ORDER BY move.at DESC, move.id } AS moves
+                   } AS moves
 """
 
 

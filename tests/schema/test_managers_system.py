@@ -316,6 +316,15 @@ async def test_pipeline_moves_in_order_and_only_prospects_enter(bank: Driver, db
     assert [m["toStage"] for m in found["pipelineHistory"]] == [
         "ACTIVE", "VISITED", "APPOINTMENT", "VISIT_PLANNED", "TARGET",
     ]  # fmt: skip
+    # Moves made within one tick of the clock keep the order they were made in.
+    bank.execute_query(
+        "MATCH (m:PipelineMove)-[:OF]->(:Client {id: 'c-a1'}) SET m.at = datetime('2026-01-01')",
+        database_=DATABASE,
+    )
+    again = await run(db, '{ client(id: "c-a1") { pipelineHistory { toStage } } }')
+    assert again["client"]["pipelineHistory"] == [
+        {"toStage": m["toStage"]} for m in found["pipelineHistory"]
+    ]
     data = await run(db, MOVE, {"id": "c-a1", "to": "LOST"})
     assert "nothing: the pipeline is closed" in data["movePipeline"]["message"]
 

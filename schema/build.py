@@ -29,8 +29,9 @@ from schema.client360 import Client360Query
 from schema.cross_sell import CrossSellMutation, CrossSellQuery
 from schema.data_in import DataInMutation
 from schema.errors import MaskInternalErrors
+from schema.executor import RmGraphExecutor
 from schema.managers_system import ManagersMutation, ManagersQuery
-from schema.permissions import PermissionExtension
+from schema.permissions import guard_fields
 from schema.query import CoreQuery
 from schema.risk import RiskMutation, RiskQuery
 
@@ -66,13 +67,16 @@ class ReleaseLoaders(SchemaExtension):
             context.loaders.release()
 
 
-def build_schema(settings: ApiSettings) -> strawberry.Schema:
+def build_schema(settings: ApiSettings, fast_leaves: bool = True) -> strawberry.Schema:
     """The schema with its limits: depth, aliases, tokens, batch size; introspection optional.
 
     Parsing and validating a document cost more than running a typical query, and clients send
     the same few documents again and again, so both are cached (LRU, bounded: a stream of unique
     documents cannot grow memory). Validation results are keyed by the rule classes too, so the
-    depth and alias rules are built once here rather than by a new limiter per request."""
+    depth and alias rules are built once here rather than by a new limiter per request.
+
+    Every field of the built schema is then wrapped with its permission rule (`guard_fields`),
+    and plain leaf fields are read by `RmGraphExecutor`'s short path."""
     limits = (
         *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
         *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
@@ -82,18 +86,21 @@ def build_schema(settings: ApiSettings) -> strawberry.Schema:
         lambda: ParserCache(maxsize=DOCUMENT_CACHE),
         lambda: AddValidationRules(list(limits)),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE),
-        PermissionExtension,
         MaskInternalErrors,
         ReleaseLoaders,
     ]
     if not settings.introspection:
         extensions.append(DisableIntrospection)
-    return RmGraphSchema(
+    built = RmGraphSchema(
         query=Query,
         mutation=Mutation,
         extensions=extensions,
         config=StrawberryConfig(batching_config={"max_operations": settings.max_batch}),
+        # graphql-core's own executor when asked: the reference the short path is tested against
+        execution_context_class=RmGraphExecutor if fast_leaves else None,
     )
+    guard_fields(built._schema)
+    return built
 
 
 schema = build_schema(ApiSettings())

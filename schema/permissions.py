@@ -1,20 +1,37 @@
 """Who may read or change what: one rule per field of the schema, enforced in one place.
 
-`PermissionExtension` checks every field as it resolves against `RULES` (a field with no rule
-is refused, and a test fails until it gets one). For the MANAGER role it also hides clients the
-manager may not see (`graph.visibility`): such a client shows only `id`, `kind` and
-`visible: false`; its other fields are null or empty.
+`guard_fields` wraps the resolver of every field of the built schema with its rule from `RULES`,
+so no field resolves without the check (and a field with no rule stops the schema from being
+built). For the MANAGER role it also hides clients the manager may not see (`graph.visibility`):
+such a client shows only `id`, `kind` and `visible: false`; its other fields are null or empty.
+For plain leaf fields it also leaves a `LeafPlan` that lets `schema.executor` read the value
+directly, once the same rule has admitted the principal.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Final
 
-from graphql import GraphQLError, GraphQLList, GraphQLNonNull, GraphQLResolveInfo
-from strawberry.extensions import SchemaExtension
+from graphql import (
+    GraphQLEnumType,
+    GraphQLError,
+    GraphQLField,
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    GraphQLResolveInfo,
+    GraphQLScalarType,
+    GraphQLSchema,
+    default_field_resolver,
+    get_nullable_type,
+)
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+from strawberry.types.field import StrawberryField
 
 from api.auth import Principal, Role
+from schema.eager import run_eagerly
 
 ALL: Final = frozenset(Role)
 CREDIT: Final = frozenset({Role.MANAGER, Role.RISK_OFFICER, Role.ADMIN})
@@ -24,6 +41,7 @@ SELLING: Final = frozenset({Role.MANAGER, Role.ADMIN})
 
 if TYPE_CHECKING:
     ResolveInfo = GraphQLResolveInfo[Any]
+Resolver = Callable[..., Any]
 FORBIDDEN: Final = "FORBIDDEN"
 # Fields of a client every principal may see, even of clients outside a manager's book.
 OPAQUE_CLIENT_FIELDS: Final = frozenset({"id", "kind", "visible"})
@@ -32,8 +50,8 @@ OPAQUE_CLIENT_FIELDS: Final = frozenset({"id", "kind", "visible"})
 def _rules(*rows: tuple[str, frozenset[Role], str]) -> dict[str, frozenset[Role]]:
     table: dict[str, frozenset[Role]] = {}
     for type_name, roles, fields in rows:
-        for field in fields.split():
-            key = f"{type_name}.{field}"
+        for field_name in fields.split():
+            key = f"{type_name}.{field_name}"
             assert key not in table, f"two rules for {key}"
             table[key] = roles
     return table
@@ -176,46 +194,91 @@ def _empty_for(info: ResolveInfo) -> list[Any] | None:
     return [] if isinstance(inner, GraphQLList) else None
 
 
-# The same rules keyed by (type, field): every field of every response passes through the check
-# below, and a tuple lookup costs less than formatting a "Type.field" key first.
-_RULES_BY_FIELD: Final = {tuple(key.split(".", 1)): roles for key, roles in RULES.items()}
+LEAF_PLAN: Final = "rmgraph.leaf"  # key of a field's `LeafPlan` in its extensions
 
 
-class PermissionExtension(SchemaExtension):
-    def resolve(
-        self,
-        _next: Callable[..., Any],
-        root: Any,
-        info: ResolveInfo,
-        *args: str,
-        **kwargs: Any,
-    ) -> Any:
-        type_name, field_name = info.parent_type.name, info.field_name
-        roles = _RULES_BY_FIELD.get((type_name, field_name))
-        if roles is None:
-            if type_name.startswith("__") or field_name.startswith("__"):
-                return _next(root, info, *args, **kwargs)  # introspection
-            raise Forbidden(f"{type_name}.{field_name}")
-        principal: Principal | None = getattr(info.context, "principal", None)
-        if principal is None or principal.role not in roles:
-            raise Forbidden(f"{type_name}.{field_name}")
-        if (
-            type_name == "Client"
-            and principal.role is Role.MANAGER
-            and field_name not in OPAQUE_CLIENT_FIELDS
-        ):
-            return self._if_visible(_next, root, info, args, kwargs)
-        return _next(root, info, *args, **kwargs)
+@dataclass(frozen=True, slots=True)
+class FieldRule:
+    key: str  # "Type.field"
+    roles: frozenset[Role]
+    book_only: bool  # a client's field, which a manager reads only for clients in the book
 
-    async def _if_visible(
-        self,
-        _next: Callable[..., Any],
-        root: Any,
-        info: ResolveInfo,
-        args: tuple[str, ...],
-        kwargs: dict[str, Any],
-    ) -> Any:
-        if not await info.context.loaders.client_visible.load(str(root.id)):
-            return _empty_for(info)
-        result = _next(root, info, *args, **kwargs)
-        return await result if isinstance(result, Awaitable) else result
+    _plain_roles: frozenset[Role] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        plain = self.roles - {Role.MANAGER} if self.book_only else self.roles
+        object.__setattr__(self, "_plain_roles", plain)  # frozen: set once, here
+
+    def admits(self, principal: Principal | None) -> bool:
+        return principal is not None and principal.role in self.roles
+
+    def reads_plainly(self, principal: Principal | None) -> bool:
+        """Admitted without the per-client visibility check a manager's reads need."""
+        return principal is not None and principal.role in self._plain_roles
+
+
+@dataclass(frozen=True, slots=True)
+class LeafPlan:
+    """A scalar or enum field without arguments that is read off its object as an attribute."""
+
+    rule: FieldRule
+    attribute: str
+    leaf_type: GraphQLScalarType | GraphQLEnumType
+    non_null: bool
+
+
+def _guarded(rule: FieldRule, resolve: Resolver) -> Resolver:
+    def guarded(source: Any, info: ResolveInfo, **args: Any) -> Any:
+        principal: Principal | None = info.context.principal
+        if not rule.admits(principal):
+            raise Forbidden(rule.key)
+        if not rule.reads_plainly(principal):
+            return run_eagerly(_if_visible(resolve, source, info, args))
+        return resolve(source, info, **args)
+
+    return guarded
+
+
+async def _if_visible(
+    resolve: Resolver, source: Any, info: ResolveInfo, args: dict[str, Any]
+) -> Any:
+    if not await info.context.loaders.client_visible.load(str(source.id)):
+        return _empty_for(info)
+    result = resolve(source, info, **args)
+    return await result if isinstance(result, Awaitable) else result
+
+
+def _leaf_plan(rule: FieldRule, gql_field: GraphQLField) -> LeafPlan | None:
+    """Strawberry reads a field with no resolver and no field extensions as an attribute."""
+    definition = gql_field.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    if not isinstance(definition, StrawberryField) or not definition.is_basic_field:
+        return None
+    leaf = get_nullable_type(gql_field.type)
+    if gql_field.args or not isinstance(leaf, GraphQLScalarType | GraphQLEnumType):
+        return None
+    non_null = isinstance(gql_field.type, GraphQLNonNull)
+    return LeafPlan(rule=rule, attribute=definition.python_name, leaf_type=leaf, non_null=non_null)
+
+
+def guard_fields(schema: GraphQLSchema, rules: Mapping[str, frozenset[Role]] = RULES) -> None:
+    """Wraps the resolver of every field of every object type with its rule from `RULES`: the
+    one place where permissions are enforced, so no field can be reached without passing it.
+    A field with no rule fails here, when the schema is built, rather than on a request."""
+    missing: list[str] = []
+    for type_name, gtype in schema.type_map.items():
+        if not isinstance(gtype, GraphQLObjectType) or type_name.startswith("__"):
+            continue  # introspection is for everyone (and off in production)
+        for field_name, gql_field in gtype.fields.items():
+            key = f"{type_name}.{field_name}"
+            roles = rules.get(key)
+            if roles is None:
+                missing.append(key)
+                continue
+            book_only = type_name == "Client" and field_name not in OPAQUE_CLIENT_FIELDS
+            rule = FieldRule(key, roles, book_only)
+            plan = _leaf_plan(rule, gql_field)
+            if plan is not None:
+                gql_field.extensions = {**gql_field.extensions, LEAF_PLAN: plan}
+            gql_field.resolve = _guarded(rule, gql_field.resolve or default_field_resolver)
+    if missing:
+        raise LookupError(f"fields without a permission rule: {', '.join(sorted(missing))}")

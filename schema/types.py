@@ -15,6 +15,7 @@ from strawberry.types import Info
 from api.context import Context
 from graph import models
 from graph.departments import DepartmentLinkKind
+from schema.eager import eager, load_all
 from schema.enums import (
     ClientKind,
     ClientLinkKind,
@@ -44,17 +45,17 @@ BOOK_TOTALS = "Asked by a relationship manager: only the members in their book."
 
 
 async def _departments(info: CtxInfo, ids: list[str]) -> list[Department]:
-    found = await info.context.loaders.department.load_many(ids)
+    found = await load_all(info.context.loaders.department, ids)
     return [Department.from_model(d) for d in found if d is not None]
 
 
 async def _managers(info: CtxInfo, ids: list[str]) -> list[Manager]:
-    found = await info.context.loaders.manager.load_many(ids)
+    found = await load_all(info.context.loaders.manager, ids)
     return [Manager.from_model(m) for m in found if m is not None]
 
 
 async def _products(info: CtxInfo, ids: list[str]) -> list[Product]:
-    found = await info.context.loaders.product.load_many(ids)
+    found = await load_all(info.context.loaders.product, ids)
     return [Product.from_model(p) for p in found if p is not None]
 
 
@@ -83,6 +84,7 @@ class Manager:
         )
 
     @strawberry.field(description="The department the manager is a member of.")
+    @eager
     async def department(self, info: CtxInfo) -> Department | None:
         dept_id = await info.context.loaders.manager_department.load(self.id)
         if dept_id is None:
@@ -91,6 +93,7 @@ class Manager:
         return Department.from_model(dept) if dept else None
 
     @strawberry.field(description="The manager this one reports to.")
+    @eager
     async def reports_to(self, info: CtxInfo) -> Manager | None:
         boss_id = await info.context.loaders.manager_boss.load(self.id)
         if boss_id is None:
@@ -102,6 +105,7 @@ class Manager:
         description=f"Clients this manager manages, by role then id. {CAPPED} Asked by a "
         "relationship manager: only the clients in the asker's book."
     )
+    @eager
     async def clients(
         self, info: CtxInfo, role: ManagerRole | None = None, first: int = LIST_DEFAULT
     ) -> list[ManagedClient]:
@@ -113,9 +117,9 @@ class Manager:
         if loaders.visible_to is not None:
             # Who manages a client outside the asking manager's book, and since when, is that
             # client's business: such entries are left out rather than shown opaque.
-            seen = await loaders.client_visible.load_many([r.client_id for r in rows])
+            seen = await load_all(loaders.client_visible, [r.client_id for r in rows])
             rows = [r for r, visible in zip(rows, seen, strict=True) if visible]
-        found = await loaders.client.load_many([r.client_id for r in rows])
+        found = await load_all(loaders.client, [r.client_id for r in rows])
         return [
             ManagedClient(role=r.role, since=r.since, client=Client.from_model(c))
             for r, c in zip(rows, found, strict=True)
@@ -161,7 +165,7 @@ class Department:
 
     async def _links(self, info: CtxInfo, kind: DepartmentLinkKind) -> list[DepartmentLink]:
         links = await info.context.loaders.department_links[kind].load(self.id)
-        found = await info.context.loaders.department.load_many([lk.other_id for lk in links])
+        found = await load_all(info.context.loaders.department, [lk.other_id for lk in links])
         return [
             DepartmentLink(department=Department.from_model(d), since=lk.since, note=lk.note)
             for lk, d in zip(links, found, strict=True)
@@ -169,41 +173,50 @@ class Department:
         ]
 
     @strawberry.field(description="The direct parent (直属关系), if any.")
+    @eager
     async def parent(self, info: CtxInfo) -> Department | None:
         links = await self._links(info, DepartmentLinkKind.PARENT)
         return links[0].department if links else None
 
     @strawberry.field(description="Departments directly under this one.")
+    @eager
     async def children(self, info: CtxInfo) -> list[Department]:
         return [lk.department for lk in await self._links(info, DepartmentLinkKind.CHILDREN)]
 
     @strawberry.field(description="Linear hand-offs (线性关系) from this department to others.")
+    @eager
     async def linear_to(self, info: CtxInfo) -> list[DepartmentLink]:
         return await self._links(info, DepartmentLinkKind.LINEAR_TO)
 
     @strawberry.field(description="Linear hand-offs from others to this department.")
+    @eager
     async def linear_from(self, info: CtxInfo) -> list[DepartmentLink]:
         return await self._links(info, DepartmentLinkKind.LINEAR_FROM)
 
     @strawberry.field(description="Departments this one checks (制衡关系).")
+    @eager
     async def checks(self, info: CtxInfo) -> list[DepartmentLink]:
         return await self._links(info, DepartmentLinkKind.CHECKS)
 
     @strawberry.field(description="Departments that check this one.")
+    @eager
     async def checked_by(self, info: CtxInfo) -> list[DepartmentLink]:
         return await self._links(info, DepartmentLinkKind.CHECKED_BY)
 
     @strawberry.field(description="The chain up the direct hierarchy: this department first.")
+    @eager
     async def path_to_root(self, info: CtxInfo) -> list[Department]:
         chain = await info.context.loaders.department_path.load(self.id)
         return await _departments(info, chain)
 
     @strawberry.field(description="Managers who are members of this department.")
+    @eager
     async def members(self, info: CtxInfo) -> list[Manager]:
         ids = await info.context.loaders.department_members.load(self.id)
         return await _managers(info, ids)
 
     @strawberry.field(description="Products this department offers.")
+    @eager
     async def products(self, info: CtxInfo) -> list[Product]:
         ids = await info.context.loaders.department_products.load(self.id)
         return await _products(info, ids)
@@ -235,14 +248,16 @@ class Product:
         )
 
     @strawberry.field(description="Departments that offer this product.")
+    @eager
     async def offered_by(self, info: CtxInfo) -> list[Department]:
         ids = await info.context.loaders.product_departments.load(self.id)
         return await _departments(info, ids)
 
     @strawberry.field(description="Cross-sell links from this product, strongest lift first.")
+    @eager
     async def cross_sells_to(self, info: CtxInfo) -> list[CrossSell]:
         links = await info.context.loaders.cross_sells.load(self.id)
-        found = await info.context.loaders.product.load_many([lk.to_id for lk in links])
+        found = await load_all(info.context.loaders.product, [lk.to_id for lk in links])
         return [
             CrossSell(
                 product=Product.from_model(p),
@@ -308,15 +323,18 @@ class Facility:
         return Department.from_model(dept) if dept else None
 
     @strawberry.field
+    @eager
     async def borrower(self, info: CtxInfo) -> Client | None:
         found = await info.context.loaders.client.load(self.borrower_id)
         return Client.from_model(found) if found else None
 
     @strawberry.field(description="The department that granted the facility.")
+    @eager
     async def granting_department(self, info: CtxInfo) -> Department | None:
         return await self._department(info, self.granting_department_id)
 
     @strawberry.field(description="The department that approved it; null when unapproved.")
+    @eager
     async def approving_department(self, info: CtxInfo) -> Department | None:
         return await self._department(info, self.approving_department_id)
 
@@ -354,6 +372,7 @@ class Client:
     )
 
     @strawberry.field(description="Visits, maintenance activities and complaints, newest first.")
+    @eager
     async def interactions(
         self, info: CtxInfo, first: int = 20, after: str | None = None
     ) -> InteractionPage:
@@ -361,11 +380,13 @@ class Client:
         return InteractionPage.from_model(page)
 
     @strawberry.field(description="Moves through the development pipeline, newest first.")
+    @eager
     async def pipeline_history(self, info: CtxInfo) -> list[PipelineMove]:
         moves = await info.context.loaders.pipeline_history.load(self.id)
         return [PipelineMove.from_model(m) for m in moves]
 
     @strawberry.field(description="The management plan of the client's key-account grade.")
+    @eager
     async def management_plan(self, info: CtxInfo) -> ManagementPlan | None:
         if self.grade is None:
             return None
@@ -376,6 +397,7 @@ class Client:
         description="False when the asking manager may not see this client: then only `id` and "
         "`kind` are given, other fields are null or empty."
     )
+    @eager
     async def visible(self, info: CtxInfo) -> bool:
         return await info.context.loaders.client_visible.load(self.id)
 
@@ -398,7 +420,7 @@ class Client:
 
     async def _managers(self, info: CtxInfo) -> list[ClientManager]:
         rows = await info.context.loaders.assignments.load(self.id)
-        found = await info.context.loaders.manager.load_many([r.manager_id for r in rows])
+        found = await load_all(info.context.loaders.manager, [r.manager_id for r in rows])
         return [
             ClientManager(role=r.role, since=r.since, manager=Manager.from_model(m))
             for r, m in zip(rows, found, strict=True)
@@ -406,15 +428,21 @@ class Client:
         ]
 
     @strawberry.field(description="All managers of the client with their roles, primary first.")
+    @eager
     async def managers(self, info: CtxInfo) -> list[ClientManager]:
         return await self._managers(info)
 
     @strawberry.field(description="The one accountable manager of an active client.")
+    @eager
     async def primary_manager(self, info: CtxInfo) -> Manager | None:
+        return await self._primary_manager(info)
+
+    async def _primary_manager(self, info: CtxInfo) -> Manager | None:
         primary = [m.manager for m in await self._managers(info) if m.role.value == "PRIMARY"]
         return primary[0] if primary else None
 
     @strawberry.field(description="Support managers.")
+    @eager
     async def secondary_managers(self, info: CtxInfo) -> list[Manager]:
         return [m.manager for m in await self._managers(info) if m.role.value == "SECONDARY"]
 
@@ -422,8 +450,9 @@ class Client:
         description="The primary manager's department and its chain up the direct hierarchy "
         "to the root."
     )
+    @eager
     async def department_path(self, info: CtxInfo) -> list[Department]:
-        primary = await self.primary_manager(info)
+        primary = await self._primary_manager(info)
         if primary is None:
             return []
         dept_id = await info.context.loaders.manager_department.load(primary.id)
@@ -433,12 +462,13 @@ class Client:
         return await _departments(info, chain)
 
     @strawberry.field(description=f"Products held, largest balance first. {CAPPED}")
+    @eager
     async def holdings(
         self, info: CtxInfo, first: int = LIST_DEFAULT, include_closed: bool = False
     ) -> list[Holding]:
         check_range(first, 1, LIST_CAP, "first")
         rows = await info.context.loaders.holdings.load((self.id, (first, include_closed)))
-        found = await info.context.loaders.product.load_many([h.product_id for h in rows])
+        found = await load_all(info.context.loaders.product, [h.product_id for h in rows])
         return [
             Holding(
                 product=Product.from_model(p), balance=h.balance, since=h.since, active=h.active
@@ -448,6 +478,7 @@ class Client:
         ]
 
     @strawberry.field(description=f"Facilities the client borrows, largest limit first. {CAPPED}")
+    @eager
     async def facilities(self, info: CtxInfo, first: int = LIST_DEFAULT) -> list[Facility]:
         check_range(first, 1, LIST_CAP, "first")
         rows = await info.context.loaders.facilities.load((self.id, first))
@@ -457,6 +488,7 @@ class Client:
         description="The client's corporate group through control links (more than 50% or "
         "stated control, up to 6 links), with its figures rolled up; null when in no group."
     )
+    @eager
     async def group(self, info: CtxInfo) -> ClientGroup | None:
         found = await info.context.loaders.client_group.load(self.id)
         if found is None:
@@ -474,6 +506,7 @@ class Client:
         description="Links to other clients (control, guarantee, supply chain, family, economic "
         f"dependence, key person), ordered by kind then client id. {CAPPED}"
     )
+    @eager
     async def related_clients(
         self,
         info: CtxInfo,
@@ -486,7 +519,7 @@ class Client:
         links, _ = await info.context.loaders.client_links.load(
             (self.id, (key_kinds, direction, first))
         )
-        found = await info.context.loaders.client.load_many([lk.other_id for lk in links])
+        found = await load_all(info.context.loaders.client, [lk.other_id for lk in links])
         return [
             RelatedClient(
                 kind=lk.kind,
@@ -520,11 +553,13 @@ class ClientGroup:
     )
 
     @strawberry.field(description="The top controller.")
+    @eager
     async def root(self, info: CtxInfo) -> Client | None:
         found = await info.context.loaders.client.load(self.root_id)
         return Client.from_model(found) if found else None
 
     @strawberry.field(description="Members in id order, the first 100.")
+    @eager
     async def members(self, info: CtxInfo) -> list[Client]:
-        found = await info.context.loaders.client.load_many(self.member_ids)
+        found = await load_all(info.context.loaders.client, self.member_ids)
         return [Client.from_model(c) for c in found if c is not None]

@@ -1,7 +1,9 @@
 """GraphQL object types for the graph's nodes, and the links between them as typed fields.
 
 Each type is built from its pydantic model; fields that follow a link go through the request's
-DataLoaders, so a page of N nodes costs one round trip per link field, not N.
+DataLoaders, so a page of N nodes costs one round trip per link field, not N. Those resolvers are
+`eager`: when the loaders already hold the data (the client page primes them), they answer at
+once rather than as coroutines to be scheduled.
 """
 
 from __future__ import annotations

@@ -205,6 +205,11 @@ class Loaders:
         for manager_id in page.managers:
             self.manager_department.prime(manager_id, page.manager_departments.get(manager_id))
         self.department_path.prime_many(dict(page.department_paths))
+        if page.visible_linked is not None:  # asked for a manager: the page knows the book
+            self.client_visible.prime(client_id, page.visible)
+            self.client_visible.prime_many(
+                {other: other in page.visible_linked for other in page.linked_clients}
+            )
 
     async def _client_visible(self, keys: list[str]) -> list[bool]:
         if self.visible_to is None:

@@ -30,6 +30,7 @@ from graph.models import (
     cents_to_decimal,
 )
 from graph.products import PRODUCT_FIELDS
+from graph.visibility import visible_to_manager
 
 CLIENT_PAGE: Final[LiteralString] = (
     "MATCH (c:Client {id: $clientId}) "
@@ -77,17 +78,26 @@ CALL (c) {
   OPTIONAL MATCH (c)-[:BORROWS]->(:Facility)<-[:GRANTED|APPROVED]-(d:Department)
   RETURN collect(DISTINCT d) AS facilityDepartments
 }
+// For a manager, which of these clients are in the book (CASE: the check only runs for one).
 CALL (links, group) {
   UNWIND [link IN links | link.otherId] + coalesce(group.memberIds, []) AS otherId
   MATCH (o:Client {id: otherId})
-  RETURN collect(DISTINCT o """
+  WITH DISTINCT o
+  RETURN collect(o """
     + CLIENT_FIELDS
-    + """) AS linkedClients
+    + """) AS linkedClients,
+         CASE WHEN $visibleTo IS NULL THEN null
+              ELSE collect(CASE WHEN $visibleTo IS NULL THEN null WHEN """
+    + visible_to_manager("o")
+    + """ THEN o.id END) END AS visibleLinked
 }
 RETURN c """
     + CLIENT_FIELDS
     + """ AS client, assignments, paths, holdings, facilities, facilityDepartments,
-       links, linkTotal, linkedClients, group,
+       links, linkTotal, linkedClients, visibleLinked, group,
+       CASE WHEN $visibleTo IS NULL THEN true ELSE """
+    + visible_to_manager("c")
+    + """ END AS visible,
        [d IN reduce(all = [], p IN paths | all + p.chain) + facilityDepartments | d """
     + DEPARTMENT_FIELDS
     + """] AS departments
@@ -123,6 +133,9 @@ class ClientPage:
     link_total: int
     linked_clients: dict[str, Client]
     group: ClientGroup | None
+    # Asked for a manager: whether the client, and which linked clients, are in the book.
+    visible: bool = True
+    visible_linked: frozenset[str] | None = None
 
 
 def _page_from_record(record: Any, args: PageArgs) -> ClientPage:
@@ -166,13 +179,18 @@ def _page_from_record(record: Any, args: PageArgs) -> ClientPage:
         link_total=record["linkTotal"],
         linked_clients={c["id"]: Client.model_validate(c) for c in record["linkedClients"]},
         group=group_from_map(record["group"]),
+        visible=record["visible"],
+        visible_linked=(
+            None if record["visibleLinked"] is None else frozenset(record["visibleLinked"])
+        ),
     )
 
 
 async def get_client_page(
     db: Db, client_id: str, args: PageArgs, visible_to: str | None = None
 ) -> ClientPage | None:
-    """The page, with group totals over the book of manager `visible_to` when given."""
+    """The page, with group totals over the book of manager `visible_to` when given, and which
+    of the clients it shows are in that book (`visible`, `visible_linked`)."""
     records = await db.read(
         CLIENT_PAGE,
         {

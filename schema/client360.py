@@ -78,15 +78,16 @@ def page_args_from(info: CtxInfo) -> PageArgs | None:
 
 
 async def resolve_client(info: CtxInfo, client_id: str) -> Client | None:
-    """A manager asking for a client outside their book gets null, as for an unknown id."""
-    if not await info.context.loaders.client_visible.load(client_id):
-        return None
+    """A manager asking for a client outside their book gets null, as for an unknown id. A
+    page answers that in its one query (and for the clients it links to)."""
     args = page_args_from(info)
     if args is None:
+        if not await info.context.loaders.client_visible.load(client_id):
+            return None
         found = await info.context.loaders.client.load(client_id)
         return Client.from_model(found) if found else None
     page = await get_client_page(info.context.db, client_id, args, info.context.loaders.visible_to)
-    if page is None:
+    if page is None or not page.visible:
         return None
     info.context.loaders.prime_client_page(page)
     return Client.from_model(page.client)

@@ -161,3 +161,33 @@ async def test_admin_graph_walks_on_and_hidden_starts_are_null(bank: Driver, db:
         db, '{ crossSellPaths(clientId: "c-1") { score } }', principal=ME
     )
     assert errors == [] and data == {"crossSellPaths": None}
+
+
+async def test_a_managers_client_page_is_one_query_that_knows_the_book(
+    bank: Driver, db: Db
+) -> None:
+    # 李娜 (m-2) sees c-1..c-4 (her own, and those of m-1 in her department), not m-3's c-5.
+    her = Principal("m-2", Role.MANAGER, "m-2")
+    query = """query ($id: ID!) { client(id: $id) { name
+      relatedClients { kind role client { id visible name } } } }"""
+    data, errors, ctx = await execute(db, query, {"id": "c-3"}, principal=her)
+    assert errors == []
+    assert data == {
+        "client": {
+            "name": "乙公司",
+            "relatedClients": [
+                {"kind": "GUARANTEE", "role": "GUARANTOR",
+                 "client": {"id": "c-2", "visible": True, "name": "甲子公司"}},
+                {"kind": "SUPPLY_CHAIN", "role": "SUPPLIER",
+                 "client": {"id": "c-1", "visible": True, "name": "甲集团"}},
+                {"kind": "SUPPLY_CHAIN", "role": "CUSTOMER",
+                 "client": {"id": "c-5", "visible": False, "name": None}},
+            ],
+        }
+    }  # fmt: skip
+    # The page's one query answered who is in her book: no separate visibility checks.
+    assert ctx.db.round_trips == 1
+    db.round_trips = 0
+    data, errors, ctx = await execute(db, query, {"id": "c-5"}, principal=her)
+    assert errors == [] and data == {"client": None}
+    assert ctx.db.round_trips == 1

@@ -47,6 +47,7 @@ from graph.migrations import migrate
 from graph.relationship_graph import RelationKind, get_neighbourhood
 from graph.risk_settings import get_capital_base
 from graph.settings import Neo4jSettings, PathsSettings
+from graph.visibility import get_visible_clients
 from seeds.generate import chunks, client_id
 
 RESULTS = Path(__file__).with_name("results.json")
@@ -78,6 +79,12 @@ class Operation:
     query: str
     variables: Callable[[random.Random], dict[str, Any]]
     raw: Callable[[Db, dict[str, Any]], Awaitable[Any]]
+    as_manager: bool = False  # asked by BENCH_MANAGER (each client field checks the book)
+
+
+# A relationship manager of the generated bank (a principal of a key-account team): their book
+# is the clients whose primary manager works in the same team, a few thousand in the 100k bank.
+BENCH_MANAGER: Final = "gm00000"
 
 
 def _corporate(rng: random.Random, clients: int) -> str:
@@ -85,7 +92,8 @@ def _corporate(rng: random.Random, clients: int) -> str:
     return client_id(block * 100 + rng.randrange(43))
 
 
-def operations(clients: int) -> list[Operation]:
+def operations(clients: int, book: list[str]) -> list[Operation]:
+    """The key operations; `book` holds corporate clients in BENCH_MANAGER's book."""
     kinds = sorted(RelationKind)
 
     def move_vars(dry: bool) -> Callable[[random.Random], dict[str, Any]]:
@@ -109,6 +117,10 @@ def operations(clients: int) -> list[Operation]:
     return [
         Operation("client_page", CLIENT_PAGE, ids,
                   lambda db, v: get_client_page(db, v["id"], PageArgs(holdings_cap=20))),
+        Operation("client_page_manager", CLIENT_PAGE, lambda rng: {"id": rng.choice(book)},
+                  lambda db, v: get_client_page(db, v["id"], PageArgs(holdings_cap=20),
+                                                visible_to=BENCH_MANAGER),
+                  as_manager=True),
         Operation("relationship_graph_d2", GRAPH, ids,
                   lambda db, v: get_neighbourhood(db, v["id"], 2, kinds, 200)),
         Operation("credit_exposure_d4", EXPOSURE, ids, exposure),
@@ -321,6 +333,13 @@ async def run(
         await refresh_cross_sell(db, 0.005, 0.05)
         await warm_store(driver, db.database)
         token = issue_token(SECRET, Role.ADMIN, "bench", ttl=7200)
+        manager_token = issue_token(SECRET, Role.MANAGER, "bench", BENCH_MANAGER, ttl=7200)
+        sample = sorted({_corporate(random.Random(n), clients) for n in range(2000)})
+        book = sorted(await get_visible_clients(db, BENCH_MANAGER, sample))
+        if not book:
+            raise RuntimeError(
+                f"none of {len(sample)} sampled clients is in {BENCH_MANAGER}'s book"
+            )
         results: dict[str, Any] = {}
         with (
             api_servers(conn, replicas) as servers,
@@ -332,9 +351,12 @@ async def run(
                 JsonConnection("127.0.0.1", servers[n % len(servers)][0], headers)
                 for n in range(max(levels))
             ]
-            for op in operations(clients):
+            for op in operations(clients, book):
                 if only and op.name not in only:
                     continue
+                for connection in connections:
+                    bearer = manager_token if op.as_manager else token
+                    connection.headers["Authorization"] = f"Bearer {bearer}"
                 results[op.name] = {}
                 for level in levels:
 

@@ -47,6 +47,7 @@ class ComplaintStatus(StrEnum):
 
 FIELDS: Final[LiteralString] = """
 i {.id, .kind, .method, .notes, .status, .satisfaction, at: toString(i.at),
+   seq: coalesce(i.seq, 0),
    handledAt: toString(i.handledAt), closedAt: toString(i.closedAt),
    clientId: COLLECT { MATCH (i)-[:WITH]->(c:Client) RETURN c.id }[0],
    managerId: COLLECT { MATCH (i)-[:BY]->(m:Manager) RETURN m.id }[0]}
@@ -60,8 +61,9 @@ RETURN c IS NOT NULL AS client, m IS NOT NULL AS manager, c.status AS status
 RECORD: Final[LiteralString] = (
     """
 MATCH (c:Client {id: $clientId}), (m:Manager {id: $managerId})
+SET c.interactionSeq = coalesce(c.interactionSeq, 0) + 1
 CREATE (i:Interaction {id: randomUUID(), kind: $kind, method: $method, at: datetime($at),
-                       notes: $notes, status: $status})
+                       notes: $notes, status: $status, seq: c.interactionSeq})
 CREATE (i)-[:WITH]->(c), (i)-[:BY]->(m)
 RETURN """
     + FIELDS
@@ -79,15 +81,20 @@ CLOSE: Final[LiteralString] = (
     "MATCH (i:Interaction {id: $id}) SET i.status = 'CLOSED', i.closedAt = datetime(), "
     "i.satisfaction = $satisfaction RETURN " + FIELDS + " AS interaction"
 )
-# Newest first, for each client asked; the cursor is the (at, id) of the last row seen.
+# Newest first, for each client asked. Records with the same `at` (a day's visits entered with
+# the day's date) list in the order they were recorded, newest first: `seq` counts a client's
+# records (imported ones have none and come after, by id). The cursor is the last row's
+# (at, seq, id).
 PAGES: Final[LiteralString] = (
     """
 UNWIND $ids AS clientId
 CALL (clientId) {
   MATCH (i:Interaction)-[:WITH]->(:Client {id: clientId})
+  WITH i, coalesce(i.seq, 0) AS seq
   WHERE $afterAt IS NULL OR i.at < datetime($afterAt)
-     OR (i.at = datetime($afterAt) AND i.id < $afterId)
-  WITH i ORDER BY i.at DESC, i.id DESC LIMIT $limit
+     OR (i.at = datetime($afterAt)
+         AND (seq < $afterSeq OR (seq = $afterSeq AND i.id < $afterId)))
+  WITH i ORDER BY i.at DESC, seq DESC, i.id DESC LIMIT $limit
   RETURN collect("""
     + FIELDS
     + """) AS rows
@@ -120,6 +127,7 @@ class Interaction(GraphModel):
     kind: InteractionKind
     method: Method | None = None
     at: str
+    seq: int = 0  # the client's count of recorded interactions when this one was recorded
     notes: str | None = None
     status: ComplaintStatus | None = None
     satisfaction: int | None = None
@@ -147,15 +155,17 @@ class OverdueVisit(GraphModel):
 
 
 def encode_cursor(item: Interaction) -> str:
-    raw = json.dumps([item.at, item.id]).encode()
+    raw = json.dumps([item.at, item.seq, item.id]).encode()
     return base64.urlsafe_b64encode(raw).decode()
 
 
-def decode_cursor(cursor: str) -> tuple[str, str]:
+def decode_cursor(cursor: str) -> tuple[str, int, str]:
     try:
-        at, id_ = json.loads(base64.urlsafe_b64decode(cursor.encode()))
+        at, seq, id_ = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         dt.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
-        return str(at), str(id_)
+        if not isinstance(seq, int) or isinstance(seq, bool):
+            raise TypeError("seq")
+        return str(at), seq, str(id_)
     except (ValueError, TypeError, json.JSONDecodeError):
         raise InvalidInput("after", "is not a cursor this list gave out") from None
 
@@ -272,8 +282,9 @@ async def get_interactions(
 ) -> dict[str, InteractionPage]:
     """A page of each client's interactions, newest first, in one round trip."""
     check_page_size(first)
-    after_at, after_id = decode_cursor(after) if after else (None, None)
-    params = {"ids": client_ids, "afterAt": after_at, "afterId": after_id, "limit": first + 1}
+    after_at, after_seq, after_id = decode_cursor(after) if after else (None, None, None)
+    params = {"ids": client_ids, "afterAt": after_at, "afterSeq": after_seq, "afterId": after_id,
+              "limit": first + 1}  # fmt: skip
     pages: dict[str, InteractionPage] = {}
     for row in await db.read(PAGES, params):
         items = [Interaction.model_validate(r) for r in row["rows"]]

@@ -4,7 +4,9 @@ rule, complaints, overdue visits, and performance rolled up a hand-built departm
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -404,6 +406,31 @@ async def test_interactions_newest_first_and_complaints_in_order(bank: Driver, d
     rest = (await run(db, page, {"after": first["endCursor"]}))["client"]["interactions"]
     assert [i["method"] for i in rest["items"]] == ["KNOWLEDGE", "EMOTIONAL"]
     assert rest["hasNextPage"] is False
+
+
+async def test_interactions_at_the_same_moment_list_in_the_order_recorded(
+    bank: Driver, db: Db
+) -> None:
+    # A day's visits entered with the day's date share `at`: newest recorded first, page by page.
+    base = {"clientId": "c-a", "managerId": "m-a", "kind": "MAINTENANCE", "at": days_ago(1)}
+    recorded = ["EMOTIONAL", "KNOWLEDGE", "VALUE_ADDED", "CROSS_SELLING", "CONSULTATIVE"]
+    for method in recorded:
+        await run(db, INTERACT, {"input": {**base, "method": method}})
+    page = """query ($after: String) { client(id: "c-a") { interactions(first: 2, after: $after) {
+      items { method } hasNextPage endCursor } } }"""
+    listed: list[str] = []
+    after = None
+    while True:
+        got = (await run(db, page, {"after": after}))["client"]["interactions"]
+        listed += [i["method"] for i in got["items"]]
+        if not got["hasNextPage"]:
+            break
+        after = got["endCursor"]
+    assert listed == recorded[::-1]
+    # A cursor of another shape (the former (at, id) one) is refused, not misread.
+    old = base64.urlsafe_b64encode(json.dumps([days_ago(1), "x"]).encode()).decode()
+    _, errors, _ = await execute(db, page, {"after": old})
+    assert [e.extensions for e in errors] == [{"code": "BAD_USER_INPUT", "argument": "after"}]
 
 
 async def test_a_manager_records_only_for_their_own_book(bank: Driver, db: Db) -> None:

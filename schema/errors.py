@@ -71,6 +71,16 @@ class MaskInternalErrors(SchemaExtension):
                     )
                 )
                 continue
+            if isinstance(error.original_error, InvalidInput):
+                # Raised below the resolver (e.g. a malformed cursor met in a DataLoader): still
+                # the client's argument, and named as such.
+                bad = bad_input_from(error.original_error)
+                masked.append(
+                    GraphQLError(
+                        bad.message, nodes=error.nodes, path=error.path, extensions=bad.extensions
+                    )
+                )
+                continue
             if is_public(error):
                 masked.append(error)
                 continue

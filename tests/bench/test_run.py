@@ -24,6 +24,9 @@ async def test_both_sides_are_timed_in_alternating_slices() -> None:
     assert order == ["gql", "raw", "gql", "raw"]
     # Two clients for 0.2 s in each slice (plus warm-ups): the slower side does fewer requests.
     assert 0 < graphql["requests"] < raw["requests"]
-    assert graphql["p50_ms"] >= 4 > raw["p50_ms"] >= 1
+    # Each side's latencies are its own (a sleep lasts at least its time; on a loaded machine,
+    # longer, so only the lower bounds and the order are fixed).
+    assert graphql["p50_ms"] >= 4 and raw["p50_ms"] >= 1
+    assert raw["p50_ms"] < graphql["p50_ms"]
     assert graphql["p50_ms"] <= graphql["p95_ms"] <= graphql["p99_ms"]
     assert raw["rps"] > graphql["rps"] > 0

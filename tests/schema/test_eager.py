@@ -122,3 +122,19 @@ async def test_two_eager_resolvers_may_wait_for_the_same_future() -> None:
     assert isinstance(first, Awaitable) and isinstance(second, Awaitable)
     asyncio.get_running_loop().call_later(0.001, shared.set_result, 40)
     assert list(await asyncio.gather(first, second)) == [41, 42]
+
+
+def test_the_link_resolvers_of_the_graph_types_are_eager() -> None:
+    # A client page primes the loaders; a plain `async def` resolver would still be scheduled.
+    from strawberry.types.base import get_object_definition
+
+    from schema.types import Client, ClientGroup, Department, Facility, Manager, Product
+
+    resolvers = [
+        (cls.__name__, f.name, f.base_resolver)
+        for cls in (Client, ClientGroup, Department, Facility, Manager, Product)
+        for f in get_object_definition(cls, strict=True).fields
+        if f.base_resolver is not None
+    ]
+    assert len(resolvers) > 20
+    assert [(c, name) for c, name, r in resolvers if r.is_async] == []

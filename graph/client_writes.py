@@ -8,6 +8,7 @@ stay readable; only changes stop.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import Any, Final, LiteralString
 
 from graph.clients import CLIENT_FIELDS
@@ -81,7 +82,7 @@ class NewClient(GraphModel):
     segment: ClientSegment
     status: ClientStatus = ClientStatus.PROSPECT
     grade: KeyAccountGrade | None = None
-    risk_rating: int
+    risk_rating: int | None = None  # left out: CAUTIOUS_RATING
     industry: str | None = None
     region: str | None = None
 
@@ -101,14 +102,30 @@ class ClientChanges(GraphModel):
 
 NOT_NULL: Final = ("name", "kind", "segment", "status", "risk_rating")
 
+# A client no one has rated yet may be offered only the lowest-risk products (cross-sell
+# suitability compares product risk to this rating), never more than its rating would allow.
+CAUTIOUS_RATING: Final = 1
+
 
 def _check_status(status: ClientStatus | None) -> None:
     if status is ClientStatus.ARCHIVED:
         raise InvalidInput("status", "must be PROSPECT or ACTIVE; archive with archiveClient")
 
 
-def clean_new_client(new: NewClient) -> NewClient:
+def _refuse_manager_rating(visible_to: str | None, fields: Collection[str]) -> None:
+    if visible_to is not None and "riskRating" in fields:
+        # Check and balance (审贷分离): the rating decides which products may be sold to the
+        # client, so the manager who sells to them does not set it.
+        raise InvalidInput(
+            "riskRating", "is not set by relationship managers: the risk function rates"
+        )
+
+
+def clean_new_client(new: NewClient, visible_to: str | None = None) -> NewClient:
+    """`visible_to`: the relationship manager creating the client, who may not rate it."""
     _check_status(new.status)
+    if new.risk_rating is not None:
+        _refuse_manager_rating(visible_to, ("riskRating",))
     if new.segment is ClientSegment.NEW and new.status is ClientStatus.ACTIVE:
         # 增量 business is credited through the development pipeline (graph.pipeline) only.
         raise InvalidInput(
@@ -119,7 +136,9 @@ def clean_new_client(new: NewClient) -> NewClient:
         update={
             "id": require_id("id", new.id),
             "name": require_text("name", new.name, 200),
-            "risk_rating": require_range("riskRating", new.risk_rating, 1, 5),
+            "risk_rating": CAUTIOUS_RATING
+            if new.risk_rating is None
+            else require_range("riskRating", new.risk_rating, 1, 5),
             "industry": optional_text("industry", new.industry),
             "region": optional_text("region", new.region),
         }
@@ -150,9 +169,12 @@ def clean_changes(changes: ClientChanges) -> dict[str, Any]:
     return clean
 
 
-async def create_client(db: Db, actor: str, new: NewClient, primary_manager_id: str) -> Client:
-    """The client and its primary manager's `MANAGES` link, or nothing."""
-    new = clean_new_client(new)
+async def create_client(
+    db: Db, actor: str, new: NewClient, primary_manager_id: str, visible_to: str | None = None
+) -> Client:
+    """The client and its primary manager's `MANAGES` link, or nothing. `visible_to`: the
+    relationship manager creating it, who may not set its risk rating."""
+    new = clean_new_client(new, visible_to)
     require_id("primaryManagerId", primary_manager_id)
 
     async def work(w: Write) -> Client:
@@ -206,12 +228,7 @@ async def update_client(
 ) -> Client:  # fmt: skip
     require_id("clientId", client_id)
     clean = clean_changes(changes)
-    if visible_to is not None and "riskRating" in clean:
-        # Check and balance (审贷分离): the rating feeds credit decisions, so the manager who
-        # sells to the client does not set it.
-        raise InvalidInput(
-            "riskRating", "is not changed by relationship managers: the risk function rates"
-        )
+    _refuse_manager_rating(visible_to, clean)
 
     async def work(w: Write) -> Client:
         before = await _client_state(w, client_id, visible_to)

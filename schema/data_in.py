@@ -218,7 +218,12 @@ class CreateClientInput:
         description="EXISTING (存量) for business the bank already had; NEW (增量) for a client "
         "the manager developed."
     )
-    risk_rating: int = strawberry.field(description="1 (lowest risk) to 5.")
+    risk_rating: int | None = strawberry.field(
+        default=None,
+        description="1 (lowest risk) to 5. Left out, the client starts at 1, the most cautious "
+        "(only the lowest-risk products are suggested to it), until the risk function rates it. "
+        "A relationship manager leaves it out (check and balance).",
+    )
     primary_manager_id: strawberry.ID = strawberry.field(
         description="The one accountable manager; linked in the same transaction."
     )
@@ -377,7 +382,7 @@ class AddGuaranteeInput:
 class DataInMutation:
     @strawberry.mutation(
         description="Create a client with its primary manager, in one transaction. A MANAGER "
-        "creates clients as their own primary manager."
+        "creates clients as their own primary manager, without a `riskRating`."
     )
     async def create_client(self, info: CtxInfo, input: CreateClientInput) -> CreateClientResult:
         book = book_of(info)
@@ -390,7 +395,7 @@ class DataInMutation:
         )  # fmt: skip
         return await attempt(
             client_writes.create_client(
-                info.context.db, actor_of(info), new, input.primary_manager_id
+                info.context.db, actor_of(info), new, input.primary_manager_id, book
             ),
             _client,
         )

@@ -174,7 +174,9 @@ async def test_create_client_needs_an_active_manager(bank: Driver, db: Db) -> No
 
 
 async def test_a_manager_creates_clients_as_their_own_primary(bank: Driver, db: Db) -> None:
-    mine = await mutate(db, "createClient", new_client(), CLIENT, principal=MANAGER_1)
+    mine = await mutate(
+        db, "createClient", new_client(riskRating=None), CLIENT, principal=MANAGER_1
+    )
     assert mine["__typename"] == "ClientSuccess"
     before = graph_snapshot(bank)
     _, errors, _ = await execute(
@@ -185,6 +187,29 @@ async def test_a_manager_creates_clients_as_their_own_primary(bank: Driver, db: 
     )
     assert [e.extensions["code"] for e in errors] == ["FORBIDDEN"]
     assert graph_snapshot(bank) == before
+
+
+async def test_a_manager_does_not_rate_the_clients_they_create(bank: Driver, db: Db) -> None:
+    # Check and balance: the rating decides which products may be sold to the client.
+    rated = await refused(
+        bank, db, "createClient", new_client(riskRating=5), "ValidationError", principal=MANAGER_1
+    )  # fmt: skip
+    assert rated["field"] == "riskRating"
+    assert "relationship managers" in rated["message"]
+    unrated = {k: v for k, v in new_client().items() if k != "riskRating"}
+    mine = await mutate(db, "createClient", unrated, CLIENT, principal=MANAGER_1)
+    assert mine["client"]["riskRating"] == 1  # the most cautious, until the risk function rates
+    # Stored, for the suitability rule of cross-sell to read.
+    stored, _, _ = bank.execute_query(
+        "MATCH (c:Client {id: 'c-new'}) RETURN c.riskRating AS rating", database_=DATABASE
+    )
+    assert stored[0]["rating"] == 1
+    admin = await mutate(
+        db, "createClient", {**unrated, "id": "c-new-2", "primaryManagerId": "m-2"}, CLIENT
+    )
+    assert admin["client"]["riskRating"] == 1
+    set_by_admin = await mutate(db, "createClient", new_client(id="c-new-3", riskRating=4), CLIENT)
+    assert set_by_admin["client"]["riskRating"] == 4
 
 
 async def test_update_client(bank: Driver, db: Db) -> None:

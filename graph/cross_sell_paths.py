@@ -14,7 +14,8 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 from graph.db import Db
-from graph.models import GraphModel
+from graph.models import GraphModel, Product
+from graph.products import PRODUCT_FIELDS
 
 MAX_HOPS: Final = 4
 
@@ -46,12 +47,18 @@ WITH c, target, head(collect({path: p, score: score, lift: weakestLift})) AS bes
 """
 )
 
-_RETURN: Final[LiteralString] = """
+# The offered product comes along, so a suggestion's `product` costs no second round trip.
+_RETURN: Final[LiteralString] = (
+    """
 RETURN c.id AS clientId, target.id AS productId, best.score AS score,
        [n IN nodes(best.path) | n.id] AS productIds,
        [r IN relationships(best.path) |
-        {support: r.support, confidence: r.confidence, lift: r.lift}] AS links
+        {support: r.support, confidence: r.confidence, lift: r.lift}] AS links,
+       target """
+    + PRODUCT_FIELDS
+    + """ AS product
 """
+)
 
 
 def _for_client(hops: LiteralString) -> LiteralString:
@@ -103,6 +110,7 @@ class CrossSellPath(GraphModel):
     score: float
     product_ids: list[str]  # from the held product to the offered one
     steps: list[CrossSellStep]  # the link between product_ids[i] and product_ids[i + 1]
+    product: Product  # the offered one
 
 
 def _path(row: Any) -> CrossSellPath:
@@ -112,6 +120,7 @@ def _path(row: Any) -> CrossSellPath:
         score=row["score"],
         product_ids=row["productIds"],
         steps=[CrossSellStep.model_validate(link) for link in row["links"]],
+        product=Product.model_validate(row["product"]),
     )
 
 

@@ -19,6 +19,7 @@ from graph.errors import GraphError
 from graph.introductions import MAX_HOPS as MAX_INTRO_HOPS
 from graph.introductions import find_introductions
 from graph.products_per_client import get_products_per_client
+from schema.eager import eager
 from schema.errors import BadInput, check_id, check_range
 from schema.mutation_errors import ValidationError, to_error_type
 from schema.types import Client, CtxInfo, Product
@@ -65,14 +66,26 @@ class CrossSellSuggestion:
         )  # fmt: skip
 
     @strawberry.field
+    @eager
     async def product(self, info: CtxInfo) -> Product | None:
         found = await info.context.loaders.product.load(self.product_id)
         return Product.from_model(found) if found else None
 
     @strawberry.field
+    @eager
     async def client(self, info: CtxInfo) -> Client | None:
         found = await info.context.loaders.client.load(self.client_id)
         return Client.from_model(found) if found else None
+
+
+def _suggestions(
+    info: CtxInfo, found: list[CrossSellPath] | None
+) -> list[CrossSellSuggestion] | None:
+    """The paths came with their offered products: primed, `product` costs no round trip."""
+    if found is None:
+        return None
+    info.context.loaders.product.prime_many({p.product_id: p.product for p in found})
+    return [CrossSellSuggestion.from_model(p) for p in found]
 
 
 @strawberry.type(description="One hop of an introduction chain, with the kinds of link.")
@@ -130,7 +143,7 @@ class CrossSellQuery:
         if not await info.context.loaders.client_visible.load(client_id):
             return None
         found = await get_cross_sell_paths(info.context.db, client_id, max_hops, first)
-        return None if found is None else [CrossSellSuggestion.from_model(p) for p in found]
+        return _suggestions(info, found)
 
     @strawberry.field(
         description=f"The best (client, product, chain) openings across the manager's active "
@@ -143,7 +156,7 @@ class CrossSellQuery:
         check_range(first, 1, FIRST_CAP, "first")
         _own_manager(info, manager_id)
         found = await get_cross_sell_opportunities(info.context.db, manager_id, 3, first)
-        return None if found is None else [CrossSellSuggestion.from_model(p) for p in found]
+        return _suggestions(info, found)
 
     @strawberry.field(
         description=f"Warm introductions: the shortest chains (1-{MAX_INTRO_HOPS} client links) "

@@ -167,6 +167,22 @@ async def test_paths_rank_exclude_and_break_ties(sell_bank: Driver, db: Db) -> N
     assert await _paths(db, "k3") == []
 
 
+async def test_paths_come_with_their_products_in_one_round_trip(sell_bank: Driver, db: Db) -> None:
+    await _refresh(db)
+    db.round_trips = 0
+    data, errors, ctx = await execute(
+        db,
+        '{ crossSellPaths(clientId: "k1") { product { id name category audience riskLevel } } }',
+    )
+    assert errors == [] and data is not None
+    assert [p["product"] for p in data["crossSellPaths"]] == [
+        {"id": "C", "name": "C", "category": "WEALTH", "audience": "ALL", "riskLevel": 1},
+        {"id": "D", "name": "D", "category": "WEALTH", "audience": "INDIVIDUAL", "riskLevel": 1},
+        {"id": "G", "name": "G", "category": "WEALTH", "audience": "ALL", "riskLevel": 1},
+    ]
+    assert ctx.db.round_trips == 1  # the paths, their offered products with them
+
+
 async def test_paths_hop_limit(sell_bank: Driver, db: Db) -> None:
     await _refresh(db)
     # k6 (corporate) holds A and E: C one hop away, R two (A→C→R) but k6's rating is 3.

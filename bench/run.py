@@ -45,7 +45,6 @@ from graph.guarantee_circles import find_guarantee_circles
 from graph.local_server import Connection, LocalNeo4j, Memory, free_port
 from graph.migrations import migrate
 from graph.relationship_graph import RelationKind, get_neighbourhood
-from graph.risk_settings import get_capital_base
 from graph.settings import Neo4jSettings, PathsSettings
 from graph.visibility import get_visible_clients
 from seeds.generate import chunks, client_id
@@ -109,7 +108,7 @@ def operations(clients: int, book: list[str]) -> list[Operation]:
         )
 
     async def exposure(db: Db, v: dict[str, Any]) -> Any:
-        return await get_credit_exposure(db, v["id"], 4, await get_capital_base(db))
+        return await get_credit_exposure(db, v["id"], 4)
 
     def ids(rng: random.Random) -> dict[str, Any]:
         return {"id": _corporate(rng, clients)}

@@ -27,12 +27,18 @@ from graph.db import Db
 from graph.departments import dependent
 from graph.limits import CapitalBase, LimitUsage, assess_limits
 from graph.models import Client, ClientKind, Facility, GraphModel, cents_to_decimal
+from graph.risk_settings import SETTINGS_COLUMNS, SETTINGS_ID, capital_base_from
 
 MAX_DEPTH: Final = 6
 
-_HEAD: Final[LiteralString] = """
+# The capital base the limits are measured against is read in the same statement (one round
+# trip); no client, no rows.
+_HEAD: Final[LiteralString] = (
+    SETTINGS_COLUMNS
+    + """CALL () {
 MATCH (c:Client {id: $clientId})
 OPTIONAL MATCH p = (c)-[rels:CONTROLS|RELATED_TO*1.."""
+)
 
 _TAIL: Final[LiteralString] = (
     """]-(m:Client)
@@ -77,6 +83,8 @@ RETURN m """
     kind: CASE type(r) WHEN 'CONTROLS' THEN 'CONTROL' ELSE r.kind END, share: r.share
   }] END AS links,
   facilities, guarantees
+}
+RETURN profile, tier1, net, member, unifiedLimitCents, links, facilities, guarantees
 """
 )
 
@@ -235,10 +243,11 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
     )
 
 
-async def get_credit_exposure(
-    db: Db, client_id: str, max_depth: int, base: CapitalBase
-) -> CreditExposure | None:
-    records = await db.read(EXPOSURE_BY_DEPTH[max_depth], {"clientId": client_id})
+async def get_credit_exposure(db: Db, client_id: str, max_depth: int) -> CreditExposure | None:
+    """None for an unknown client; limits measured against the stored capital base."""
+    records = await db.read(
+        EXPOSURE_BY_DEPTH[max_depth], {"clientId": client_id, "settingsId": SETTINGS_ID}
+    )
     if not records:
         return None
-    return summarise(client_id, max_depth, list(records), base)
+    return summarise(client_id, max_depth, list(records), capital_base_from(records[0]))

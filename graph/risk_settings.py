@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
-from typing import Final, LiteralString
+from typing import Any, Final, LiteralString
 
 from neo4j import AsyncManagedTransaction
 
@@ -20,10 +21,14 @@ DEFAULT_BASE: Final = CapitalBase(
     net_capital=Decimal("48000000000.00"),
 )
 
-READ_SETTINGS: Final[LiteralString] = """
-OPTIONAL MATCH (s:RiskSettings {id: $id})
-RETURN s.profile AS profile, s.tier1CapitalCents AS tier1, s.netCapitalCents AS net
+# The settings as columns (profile, tier1, net), for statements that need them in their own
+# round trip; `capital_base_from` reads them.
+SETTINGS_COLUMNS: Final[LiteralString] = """
+OPTIONAL MATCH (s:RiskSettings {id: $settingsId})
+WITH s.profile AS profile, s.tier1CapitalCents AS tier1, s.netCapitalCents AS net
 """
+
+READ_SETTINGS: Final[LiteralString] = SETTINGS_COLUMNS + "RETURN profile, tier1, net"
 
 WRITE_SETTINGS: Final[LiteralString] = """
 MERGE (s:RiskSettings {id: $id})
@@ -32,10 +37,8 @@ SET s.profile = $profile, s.tier1CapitalCents = $tier1, s.netCapitalCents = $net
 """
 
 
-async def get_capital_base(db: Db) -> CapitalBase:
-    """The stored settings, or the defaults while none were set."""
-    records = await db.read(READ_SETTINGS, {"id": SETTINGS_ID})
-    row = records[0]
+def capital_base_from(row: Mapping[str, Any]) -> CapitalBase:
+    """The settings from a row with `SETTINGS_COLUMNS`, or the defaults while none were set."""
     if row["profile"] is None:
         return DEFAULT_BASE
     return CapitalBase(
@@ -43,6 +46,12 @@ async def get_capital_base(db: Db) -> CapitalBase:
         tier1_capital=cents_to_decimal(row["tier1"]),
         net_capital=cents_to_decimal(row["net"]),
     )
+
+
+async def get_capital_base(db: Db) -> CapitalBase:
+    """The stored settings, or the defaults while none were set."""
+    records = await db.read(READ_SETTINGS, {"settingsId": SETTINGS_ID})
+    return capital_base_from(records[0])
 
 
 def validate_amounts(tier1_capital: Decimal, net_capital: Decimal) -> None:

@@ -184,7 +184,7 @@ class RiskQuery:
         check_id(client_id, "clientId")
         check_range(max_depth, 1, MAX_DEPTH, "maxDepth")
         db = info.context.db
-        found = await get_credit_exposure(db, client_id, max_depth, await get_capital_base(db))
+        found = await get_credit_exposure(db, client_id, max_depth)
         if found is None:
             return None
         me = next(m.client for m in found.members if m.client.id == client_id)

@@ -116,6 +116,12 @@ async def test_exposure_splits_and_paths(risk_bank: Driver, db: Db) -> None:
     data, errors, _ = await execute(db, SETTINGS, {"p": "CN_2018"})
     assert errors == [] and data is not None
     assert data["setRiskSettings"]["tier1Capital"] == "10000.00"
+    db.round_trips = 0
+    _, errors, _ = await execute(
+        db, '{ creditExposure(clientId: "S1") { total limitUsage { rule breached } } }'
+    )
+    assert errors == []
+    assert db.round_trips == 1  # the capital base is read in the exposure's own statement
     e = await _exposure(db, "S1", 4)
     # direct: S1's 300; affiliated: P 1000 + S3 200 + E 100; indirect: P 300 + S1 400 on fO,
     # capped at fO's limit 500; S1's guarantee of P's facility stays inside the group.

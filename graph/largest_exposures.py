@@ -13,10 +13,15 @@ from decimal import Decimal
 from typing import Final, LiteralString
 
 from graph.db import Db
-from graph.limits import CapitalBase, LimitUsage, assess_total
+from graph.limits import LimitUsage, assess_total
 from graph.models import GraphModel, cents_to_decimal
+from graph.risk_settings import SETTINGS_COLUMNS, SETTINGS_ID, capital_base_from
 
-LARGEST: Final[LiteralString] = """
+# The capital base comes in the same statement: one round trip, and the limits are measured
+# against the settings of the same moment as the sums.
+LARGEST: Final[LiteralString] = (
+    SETTINGS_COLUMNS
+    + """CALL () {
 MATCH (c:Client) WHERE EXISTS { (c)-[:BORROWS|GUARANTEES]->(:Facility) }
 CALL (c) {
   OPTIONAL MATCH up = (top:Client)-[:CONTROLS*1..6]->(c)
@@ -46,7 +51,11 @@ RETURN root.id AS rootId, root.name AS rootName,
        [m IN members | m.id] AS memberIds,
        any(m IN members WHERE m.kind = 'INTERBANK') AS interbank,
        directCents, indirectCents, totalCents
+}
+RETURN profile, tier1, net, rootId, rootName, memberIds, interbank,
+       directCents, indirectCents, totalCents
 """
+)
 
 
 class LargeExposure(GraphModel):
@@ -59,8 +68,11 @@ class LargeExposure(GraphModel):
     limit_usage: LimitUsage
 
 
-async def get_largest_exposures(db: Db, first: int, base: CapitalBase) -> list[LargeExposure]:
-    records = await db.read(LARGEST, {"first": first})
+async def get_largest_exposures(db: Db, first: int) -> list[LargeExposure]:
+    records = await db.read(LARGEST, {"first": first, "settingsId": SETTINGS_ID})
+    if not records:
+        return []
+    base = capital_base_from(records[0])
     out = []
     for r in records:
         total = cents_to_decimal(r["totalCents"])

@@ -286,7 +286,7 @@ class RiskQuery:
         check_range(first, 1, LARGEST_CAP, "first")
         db = info.context.db
         async with info.context.whole_bank_slot():
-            found = await get_largest_exposures(db, first, await get_capital_base(db))
+            found = await get_largest_exposures(db, first)
         return [
             LargeExposure(
                 root_id=e.root_id,

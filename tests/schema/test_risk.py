@@ -231,6 +231,10 @@ async def test_circles_each_once_overlapping_and_mutual(risk_bank: Driver, db: D
 
 async def test_largest_exposures(risk_bank: Driver, db: Db) -> None:
     await execute(db, SETTINGS, {"p": "CN_2018"})
+    db.round_trips = 0
+    _, errors, _ = await execute(db, "{ largestExposures { total limitUsage { breached } } }")
+    assert errors == []
+    assert db.round_trips == 1  # the capital base comes in the same statement
     query = """{ largestExposures(first: 3) {
       root { id } memberIds direct indirect total limitUsage { rule breached reportable } } }"""
     data, errors, _ = await execute(db, query)

@@ -27,6 +27,7 @@ from api.auth import AuthMiddleware, BodyLimitMiddleware, Principal, load_keys
 from api.context import Context
 from api.settings import ApiSettings
 from graph.db import Db, open_async_driver
+from graph.plan_warmup import warm_key_plans
 from graph.settings import Neo4jSettings
 from schema.build import build_schema
 
@@ -48,6 +49,16 @@ def frozen_startup_heap() -> Iterator[None]:
         yield
     finally:
         gc.unfreeze()
+
+
+async def _warm_plans(db: Db) -> None:
+    # Only a head start: a read that fails here is planned on its first request instead.
+    try:
+        seconds = await warm_key_plans(db)
+    except Exception:
+        log.warning("planning the key reads at start-up failed", exc_info=True)
+    else:
+        log.info("key read plans ready in %.1f s", seconds)
 
 
 class RmGraphQL(GraphQL[Context, None]):
@@ -100,6 +111,8 @@ def create_app(
         driver = open_async_driver(uri, user, password)
         try:
             await driver.verify_connectivity()
+            if api_settings.warm_plans:
+                await _warm_plans(Db(driver, settings.database, api_settings.warm_plans_timeout))
             app.state.driver = driver
             app.state.whole_bank = asyncio.Semaphore(api_settings.max_whole_bank_searches)
             with frozen_startup_heap():

@@ -211,6 +211,20 @@ class Loaders:
                 {other: other in page.visible_linked for other in page.linked_clients}
             )
 
+    def known_visible(self, client_id: str) -> bool:
+        """Whether this request already knows, without waiting, that the client is in the book
+        (a page primed it, or a load finished): a manager's reads of it then need no check."""
+        if self.visible_to is None:
+            return True
+        known = self.client_visible.cache_map.get(client_id)
+        return (
+            known is not None
+            and known.done()
+            and not known.cancelled()
+            and known.exception() is None
+            and known.result() is True
+        )
+
     async def _client_visible(self, keys: list[str]) -> list[bool]:
         if self.visible_to is None:
             return [True] * len(keys)

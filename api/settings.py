@@ -30,6 +30,9 @@ class ApiSettings(BaseSettings):
     # Whole-bank searches (guarantee circles, largest exposures) at once per worker; more wait
     # for a slot (up to the transaction timeout), so a burst cannot exhaust memory or CPU.
     max_whole_bank_searches: int = 2
+    # Plan the key reads at start-up (graph.plan_warmup), so first requests do not pay for it.
+    warm_plans: bool = True
+    warm_plans_timeout: float = 60.0  # seconds each warm-up read may take, planning included
 
     @model_validator(mode="before")
     @classmethod

@@ -5,9 +5,10 @@ Most fields of a response are plain leaves, a scalar or enum read straight off i
 full treatment (a resolve-info object, the resolver chain, awaitable checks, completion by type),
 which on a client page costs about as much CPU as the driver spends on the page's query. For a
 field that `guard_fields` gave a `LeafPlan`, and a principal its rule admits outright, the
-executor reads the attribute and coerces it itself. Anything else (a refused principal, a
-manager reading a client, a null for a non-null field, a value that does not coerce) goes the
-ordinary way, which raises or reports exactly as before.
+executor reads the attribute and coerces it itself; so too for a manager reading a client the
+request already knows is in the book. Anything else (a refused principal, a manager reading a
+client the request has not yet checked, a null for a non-null field, a value that does not
+coerce) goes the ordinary way, which raises or reports exactly as before.
 """
 
 from __future__ import annotations
@@ -36,11 +37,7 @@ class RmGraphExecutor(StrawberryGraphQLCoreExecutionContext):
         node = field_details_list[0].node
         field_def = parent_type.fields.get(node.name.value)
         plan: LeafPlan | None = field_def.extensions.get(LEAF_PLAN) if field_def else None
-        if (
-            plan is not None
-            and not node.arguments
-            and plan.rule.reads_plainly(getattr(self.context_value, "principal", None))
-        ):
+        if plan is not None and not node.arguments and self._reads_plainly(plan, source):
             value = getattr(source, plan.attribute, Undefined)
             if value is None and not plan.non_null:
                 return None
@@ -53,4 +50,19 @@ class RmGraphExecutor(StrawberryGraphQLCoreExecutionContext):
                     return coerced
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
+        )
+
+    def _reads_plainly(self, plan: LeafPlan, source: Any) -> bool:
+        """The rule admits the principal outright, or (a manager reading a client's field) the
+        request already knows the client is in the book, as the guard itself would find."""
+        rule = plan.rule
+        principal = getattr(self.context_value, "principal", None)
+        if rule.reads_plainly(principal):
+            return True
+        loaders = getattr(self.context_value, "loaders", None)
+        return (
+            rule.book_only
+            and rule.admits(principal)
+            and loaders is not None
+            and loaders.known_visible(str(source.id))
         )

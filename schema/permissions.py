@@ -232,7 +232,9 @@ def _guarded(rule: FieldRule, resolve: Resolver) -> Resolver:
         principal: Principal | None = info.context.principal
         if not rule.admits(principal):
             raise Forbidden(rule.key)
-        if not rule.reads_plainly(principal):
+        if not rule.reads_plainly(principal) and not info.context.loaders.known_visible(
+            str(source.id)
+        ):
             return run_eagerly(_if_visible(resolve, source, info, args))
         return resolve(source, info, **args)
 

@@ -9,6 +9,7 @@ exactly as seeded, `empty_graph` an empty database; a test that writes uses `emp
 
 from __future__ import annotations
 
+import asyncio
 import os
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -22,6 +23,7 @@ from api.auth import Role, issue_token
 from graph.db import Db, open_async_driver, open_driver
 from graph.local_server import Connection
 from graph.migrations import migrate
+from graph.plan_warmup import warm_key_plans
 from graph.provision import provide_neo4j
 from graph.settings import Neo4jSettings
 
@@ -62,7 +64,18 @@ def neo4j_conn(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Connection]
 def driver(neo4j_conn: Connection) -> Iterator[Driver]:
     with open_driver(neo4j_conn.uri, neo4j_conn.user, neo4j_conn.password) as drv:
         migrate(drv, DATABASE)
+        asyncio.run(warm_plans(neo4j_conn))
         yield drv
+
+
+async def warm_plans(conn: Connection) -> None:
+    """Plans the key reads, as the API does when it starts: on a server just started, planning
+    the client page can take longer than a test transaction's 5 s."""
+    drv = open_async_driver(conn.uri, conn.user, conn.password)
+    try:
+        await warm_key_plans(Db(drv, DATABASE, 60.0))
+    finally:
+        await drv.close()
 
 
 def _wipe(driver: Driver) -> None:

@@ -7,10 +7,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from graphql import GraphQLObjectType
 from neo4j import Driver
 
 from api.auth import Principal, Role
+from api.context import Context
+from api.settings import ApiSettings
 from graph.db import Db
+from schema.build import build_schema
 from seeds.loader import load
 from tests.conftest import DATABASE
 from tests.gql import execute
@@ -97,6 +101,35 @@ async def test_related_clients_outside_the_book_are_opaque(bank: Driver, db: Db)
                 {"kind": "SUPPLY_CHAIN", "role": "SUPPLIER", "client": {"id": "c-3", **opaque}},
             ],
         }
+    }
+
+
+async def test_a_client_known_to_be_in_the_book_is_read_without_the_check(
+    bank: Driver, db: Db
+) -> None:
+    # The page tells the request which of its clients are in the book; for those, a manager's
+    # reads take the executor's short path. With `Client.name`'s resolver made to fail, only
+    # the clients outside the book (which still go the checked way, to null) reach it.
+    built = build_schema(ApiSettings())
+    client_type = built._schema.type_map["Client"]
+    assert isinstance(client_type, GraphQLObjectType)
+
+    def never(*_: Any, **__: Any) -> Any:
+        raise AssertionError("resolver called")
+
+    client_type.fields["name"].resolve = never
+    result = await built.execute(
+        '{ client(id: "c-5") { name relatedClients { client { id name } } } }',
+        context_value=Context(db=db, request_id="test", principal=ME),
+    )
+    assert result.data is not None
+    assert result.data["client"]["name"] == "赵六"
+    assert sorted(str(e.path) for e in result.errors or []) == [
+        "['client', 'relatedClients', 0, 'client', 'name']",
+        "['client', 'relatedClients', 1, 'client', 'name']",
+    ]
+    assert {e.extensions["code"] for e in result.errors or [] if e.extensions} == {
+        "INTERNAL_ERROR"  # the failing resolver's AssertionError, masked
     }
 
 

@@ -274,7 +274,14 @@ class Loaders:
         self, keys: list[tuple[str, tuple[str | None, int]]]
     ) -> list[AssignmentPage]:
         async def fetch(ids: list[str], args: tuple[str | None, int]) -> dict[str, AssignmentPage]:
-            return await managers.get_manager_clients(self.db, ids, args[0], args[1])
+            found = await managers.get_manager_clients(
+                self.db, ids, args[0], args[1], self.visible_to
+            )
+            if self.visible_to is not None:  # all of them in the book: known now
+                self.client_visible.prime_many(
+                    {a.client_id: True for rows, _ in found.values() for a in rows}
+                )
+            return found
 
         return await _grouped_by_args(keys, fetch, lambda: ([], 0))
 

@@ -12,6 +12,7 @@ one client add up to at most 100.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Final, LiteralString
 
 from graph.client_writes import require_not_archived
@@ -121,11 +122,12 @@ def clean_link(link: ClientLinkInput) -> ClientLinkInput:
 
 async def _both_clients(w: Write, from_id: str, to_id: str, visible_to: str | None) -> None:
     await w.lock_clients([from_id, to_id])
+    # The book first: to a manager, a client outside it and a missing one look the same.
+    await w.require_in_book(visible_to, [from_id, to_id])
     rows = await w.rows(CLIENTS_STATE, ids=[from_id, to_id])
     for row in rows:
         if row["client"] is None:
             raise NotFound("Client", row["id"])
-    await w.require_in_book(visible_to, [from_id, to_id])
     for row in rows:
         require_not_archived(row["client"])
 
@@ -154,7 +156,10 @@ async def relate_clients(
                 f"{to_id!r} already controls {from_id!r}",
                 [from_id, to_id],
             )
-            held = sum(state["shares"]) + (link.share if link.basis is ControlBasis.EQUITY else 0)
+            # Exact sums: in floats 0.2 + 83.9 + 15.9 is a hair over 100.
+            held = sum((Decimal(str(s)) for s in state["shares"]), Decimal(0)) + (
+                Decimal(str(link.share)) if link.basis is ControlBasis.EQUITY else Decimal(0)
+            )
             require(
                 held <= 100,
                 "SHARES_AT_MOST_100",
@@ -198,11 +203,7 @@ async def unrelate_clients(
     _check_kind(kind)
 
     async def work(w: Write) -> ClientLinkInput:
-        rows = await w.rows(CLIENTS_STATE, ids=[from_id, to_id])
-        for row in rows:
-            if row["client"] is None:
-                raise NotFound("Client", row["id"])
-        await w.require_in_book(visible_to, [from_id, to_id])
+        await _both_clients(w, from_id, to_id, visible_to)  # locked, in the book, not archived
         if kind is ClientLinkKind.CONTROL:
             row = await w.one(DELETE_CONTROL, fromId=from_id, toId=to_id)
         else:

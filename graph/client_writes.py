@@ -178,6 +178,7 @@ async def create_client(
     require_id("primaryManagerId", primary_manager_id)
 
     async def work(w: Write) -> Client:
+        await w.lock_managers([primary_manager_id])  # not deactivated while we link to them
         state = await w.one(CREATE_STATE, id=new.id, managerId=primary_manager_id)
         if state["exists"]:
             raise Duplicate("Client", new.id)

@@ -27,16 +27,25 @@ T = TypeVar("T")
 # named lock node; `OrgLock.id` is unique, so even the first MERGE cannot race.
 LOCK: Final[LiteralString] = "MERGE (l:OrgLock {id: $id}) SET l.touchedAt = datetime()"
 
+
+def _locking(label: LiteralString) -> LiteralString:
+    return (
+        "UNWIND $ids AS id MATCH (n:"
+        + label
+        + " {id: id}) WITH n ORDER BY n.id SET n._lock = true REMOVE n._lock"
+    )
+
+
 # Setting and removing a property takes the node's write lock until commit and changes nothing:
-# a mutation that checks a client's state before writing holds the client still meanwhile
-# (e.g. no archiving between a facility's check of its borrower and its creation).
-LOCK_CLIENTS: Final[LiteralString] = """
-UNWIND $ids AS id
-MATCH (c:Client {id: id})
-WITH c ORDER BY c.id
-SET c._lock = true
-REMOVE c._lock
-"""
+# a mutation that checks a node's state before writing locks it first, and holds it still
+# meanwhile (e.g. no archiving between a facility's check of its borrower and its creation; no
+# deactivating a manager between a new client's check of them and its link). Both sides of
+# such a pair lock the same node before they read, so they take turns.
+LOCK_CLIENTS: Final[LiteralString] = _locking("Client")
+LOCK_MANAGERS: Final[LiteralString] = _locking("Manager")
+LOCK_PRODUCTS: Final[LiteralString] = _locking("Product")
+LOCK_DEPARTMENTS: Final[LiteralString] = _locking("Department")
+LOCK_INTERACTIONS: Final[LiteralString] = _locking("Interaction")
 
 IN_BOOK: Final[LiteralString] = (
     "UNWIND $ids AS id MATCH (c:Client {id: id}) WHERE "
@@ -90,6 +99,18 @@ class Write:
 
     async def lock_clients(self, client_ids: Sequence[str]) -> None:
         await self.tx.run(LOCK_CLIENTS, ids=sorted(set(client_ids)))
+
+    async def lock_managers(self, manager_ids: Sequence[str]) -> None:
+        await self.tx.run(LOCK_MANAGERS, ids=sorted(set(manager_ids)))
+
+    async def lock_products(self, product_ids: Sequence[str]) -> None:
+        await self.tx.run(LOCK_PRODUCTS, ids=sorted(set(product_ids)))
+
+    async def lock_departments(self, department_ids: Sequence[str]) -> None:
+        await self.tx.run(LOCK_DEPARTMENTS, ids=sorted(set(department_ids)))
+
+    async def lock_interactions(self, interaction_ids: Sequence[str]) -> None:
+        await self.tx.run(LOCK_INTERACTIONS, ids=sorted(set(interaction_ids)))
 
     async def require_in_book(self, visible_to: str | None, client_ids: Sequence[str]) -> None:
         """A manager (`visible_to`) may change only clients in their book; to them any other

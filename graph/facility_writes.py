@@ -137,6 +137,7 @@ async def create_facility(db: Db, actor: str, new: NewFacility) -> Facility:
 
     async def work(w: Write) -> Facility:
         await w.lock_clients([new.borrower_id])
+        await w.lock_departments([new.granting_department_id])  # not archived meanwhile
         state = await w.one(
             CREATE_STATE,
             id=new.id,

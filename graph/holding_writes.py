@@ -92,6 +92,7 @@ async def _state(
     w: Write, client_id: str, product_id: str, visible_to: str | None
 ) -> dict[str, Any]:
     await w.lock_clients([client_id])
+    await w.lock_products([product_id])  # its audience holds still while we check it
     state = await w.one(STATE, clientId=client_id, productId=product_id)
     if state["client"] is None:
         raise NotFound("Client", client_id)
@@ -148,6 +149,7 @@ async def close_holding(
 
     async def work(w: Write) -> HoldingWritten:
         state = await _state(w, client_id, product_id, visible_to)
+        require_not_archived(state["client"])
         if state["holding"] is None:
             raise NotFound("Holding", holding_id(client_id, product_id))
         require(

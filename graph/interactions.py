@@ -205,9 +205,9 @@ async def record_interaction(
         parties = await w.one(PARTIES, clientId=client_id, managerId=manager_id)
         if not parties["client"]:
             raise NotFound("Client", client_id)
+        await w.require_in_book(visible_to, [client_id])  # before anything else is answered
         if not parties["manager"]:
             raise NotFound("Manager", manager_id)
-        await w.require_in_book(visible_to, [client_id])
         require(
             parties["status"] != "ARCHIVED",
             "NOT_ARCHIVED",
@@ -252,11 +252,16 @@ async def move_complaint(
         raise InvalidInput("status", "a complaint moves to HANDLED, then CLOSED")
 
     async def work(w: Write) -> Interaction:
+        await w.lock_interactions([complaint_id])  # two handlings take turns: one is refused
         row = await w.one(COMPLAINT, id=complaint_id)
         current: dict[str, Any] | None = row["interaction"]
         if current is None:
             raise NotFound("Complaint", complaint_id)
-        await w.require_in_book(visible_to, [current["clientId"]])
+        try:
+            await w.require_in_book(visible_to, [current["clientId"]])
+        except NotFound:
+            # To a manager, another book's complaint does not exist, and names no client.
+            raise NotFound("Complaint", complaint_id) from None
         if current["status"] != expected[to]:
             raise InvariantViolation(
                 "COMPLAINT_ORDER",

@@ -17,7 +17,7 @@ from typing import Any, Final, LiteralString
 
 from neo4j import Driver
 
-from graph.data_writes import Write, run_write
+from graph.data_writes import Write, require, run_write
 from graph.db import Db
 from graph.errors import InvalidInput, NotFound
 from graph.models import GraphModel, cents_to_decimal, decimal_to_cents
@@ -96,7 +96,9 @@ MATCH (c:Client {id: change.clientId})
 SET c.grade = change.after, c.version = coalesce(c.version, 0) + 1
 """
 
-CLIENT_EXISTS: Final[LiteralString] = "MATCH (c:Client {id: $id}) RETURN c.id AS id"
+CLIENT_EXISTS: Final[LiteralString] = (
+    "MATCH (c:Client {id: $id}) RETURN c.id AS id, c.status AS status"
+)
 SET_POTENTIAL: Final[LiteralString] = """
 MATCH (c:Client {id: $id})
 SET c.potential = $potential, c.version = coalesce(c.version, 0) + 1
@@ -209,9 +211,16 @@ async def set_potential(
 ) -> str:
     async def work(w: Write) -> str:
         await w.lock_clients([client_id])
-        if not await w.rows(CLIENT_EXISTS, id=client_id):
+        found = await w.rows(CLIENT_EXISTS, id=client_id)
+        if not found:
             raise NotFound("Client", client_id)
         await w.require_in_book(visible_to, [client_id])
+        require(
+            found[0]["status"] != "ARCHIVED",
+            "NOT_ARCHIVED",
+            f"client {client_id!r} is archived",
+            [client_id],
+        )
         await w.tx.run(SET_POTENTIAL, id=client_id, potential=potential)
         w.clients.add(client_id)
         w.after = {"potential": potential}

@@ -145,6 +145,7 @@ async def create_manager(db: Db, actor: str, new: NewManager) -> Manager:
     new = clean_new_manager(new)
 
     async def work(w: Write) -> Manager:
+        await w.lock_departments([new.department_id])  # not archived while we join it
         state = await w.one(
             CREATE_STATE, id=new.id, departmentId=new.department_id, reportsToId=new.reports_to_id
         )
@@ -175,6 +176,7 @@ async def update_manager(
     async def work(w: Write) -> Manager:
         if new_boss:
             await w.lock("reporting-lines")  # two new lines must not close one cycle together
+        await w.lock_managers([manager_id])  # no new client of theirs while we check
         state = await w.one(MANAGER_STATE, id=manager_id)
         if state["manager"] is None:
             raise NotFound("Manager", manager_id)

@@ -9,6 +9,7 @@ from typing import Final, LiteralString
 from graph.db import Db
 from graph.models import Manager, ManagerAssignment, ManagerLevel, Page
 from graph.pagination import build_page
+from graph.visibility import visible_to_manager
 
 MANAGER_FIELDS: Final[LiteralString] = (
     "{.id, .name, .level, .education, .title, .creditYears, .active, .version}"
@@ -50,14 +51,20 @@ MATCH (:Manager {id: id})-[:REPORTS_TO]->(boss:Manager)
 RETURN id, boss.id AS bossId
 """
 
-CLIENTS_OF_MANAGERS: Final[LiteralString] = """
+# Asked by a manager (`$visibleTo`), only clients in their book, filtered before the cap.
+CLIENTS_OF_MANAGERS: Final[LiteralString] = (
+    """
 UNWIND $ids AS id
 MATCH (m:Manager {id: id})-[r:MANAGES]->(c:Client)
-WHERE $role IS NULL OR r.role = $role
+WHERE ($role IS NULL OR r.role = $role)
+  AND ($visibleTo IS NULL OR """
+    + visible_to_manager("c")
+    + """)
 WITH m, r, c ORDER BY r.role, c.id
 WITH m, collect({clientId: c.id, role: r.role, since: r.since}) AS rows
 RETURN m.id AS managerId, rows[..$cap] AS rows, size(rows) AS total
 """
+)
 
 
 @dataclass(frozen=True)
@@ -102,9 +109,14 @@ async def get_manager_bosses(db: Db, ids: Sequence[str]) -> dict[str, str]:
 
 
 async def get_manager_clients(
-    db: Db, ids: Sequence[str], role: str | None, cap: int
+    db: Db, ids: Sequence[str], role: str | None, cap: int, visible_to: str | None = None
 ) -> dict[str, tuple[list[ManagerAssignment], int]]:
-    records = await db.read(CLIENTS_OF_MANAGERS, {"ids": list(ids), "role": role, "cap": cap})
+    """Each manager's clients (at most `cap`) and how many in all; only those in the book of
+    manager `visible_to` when given."""
+    records = await db.read(
+        CLIENTS_OF_MANAGERS,
+        {"ids": list(ids), "role": role, "cap": cap, "visibleTo": visible_to},
+    )
     return {
         r["managerId"]: (
             [

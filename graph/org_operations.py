@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
+from graph.data_writes import LOCK_CLIENTS, LOCK_MANAGERS
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound, VersionConflict
 from graph.models import DepartmentFunction, OrgModel
@@ -96,8 +97,9 @@ CLIENT_STATE: Final[LiteralString] = """
 OPTIONAL MATCH (c:Client {id: $clientId})
 OPTIONAL MATCH (to:Manager {id: $toManagerId})
 OPTIONAL MATCH (old:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c)
-RETURN c IS NOT NULL AS found, to IS NOT NULL AS managerFound, c.version AS version,
-       c.status AS status, c.segment AS segment, collect(old.id) AS primaries
+RETURN c IS NOT NULL AS found, to IS NOT NULL AS managerFound, to.active AS managerActive,
+       c.version AS version, c.status AS status, c.segment AS segment,
+       collect(old.id) AS primaries
 """
 
 TRANSFER: Final[LiteralString] = """
@@ -299,6 +301,7 @@ async def assign_manager(
     db: Db, actor: str, dry_run: bool, manager_id: str, dept_id: str, expected: int | None
 ) -> ChangeResult:
     async def work(ch: Change) -> None:
+        await ch.tx.run(LOCK_MANAGERS, ids=[manager_id])  # its version holds while checked
         [m] = await ch.rows(MANAGER_STATE, id=manager_id)
         if not m["found"]:
             raise NotFound("Manager", manager_id)
@@ -323,6 +326,9 @@ async def transfer_client(
     reason = require_text("reason", reason, 500)
 
     async def work(ch: Change) -> None:
+        # Both held still while checked: no archiving, version change or deactivation between.
+        await ch.tx.run(LOCK_CLIENTS, ids=[client_id])
+        await ch.tx.run(LOCK_MANAGERS, ids=[to_manager_id])
         [c] = await ch.rows(CLIENT_STATE, clientId=client_id, toManagerId=to_manager_id)
         if not c["found"]:
             raise NotFound("Client", client_id)
@@ -331,6 +337,12 @@ async def transfer_client(
         if expected is not None and expected != (c["version"] or 0):
             raise VersionConflict(client_id, expected, c["version"] or 0)
         require(c["status"] != "ARCHIVED", "NOT_ARCHIVED", "an archived client", [client_id])
+        require(
+            c["managerActive"] is not False,
+            "MANAGER_ACTIVE",
+            f"manager {to_manager_id!r} is not active",
+            [to_manager_id],
+        )
         require(
             c["primaries"] != [to_manager_id],
             "NO_OP",

@@ -93,6 +93,12 @@ async def move_pipeline(
             raise NotFound("Client", client_id)
         await w.require_in_book(visible_to, [client_id])
         require(
+            state["status"] != "ARCHIVED",
+            "NOT_ARCHIVED",
+            f"client {client_id!r} is archived",
+            [client_id],
+        )
+        require(
             state["segment"] != "EXISTING",
             "EXISTING_NEVER_IN_PIPELINE",
             "an existing (存量) client never enters the development pipeline",

@@ -98,6 +98,7 @@ async def create_product(db: Db, actor: str, new: NewProduct) -> Product:
     )
 
     async def work(w: Write) -> Product:
+        await w.lock_departments([new.department_id])  # not archived while it gains a product
         state = await w.one(CREATE_STATE, id=new.id, departmentId=new.department_id)
         if state["exists"]:
             raise Duplicate("Product", new.id)
@@ -124,6 +125,7 @@ async def update_product(db: Db, actor: str, product_id: str, changes: ProductCh
     clean = clean_changes(changes)
 
     async def work(w: Write) -> Product:
+        await w.lock_products([product_id])  # no new holder while we check the holders
         state = await w.one(PRODUCT_STATE, id=product_id)
         if state["product"] is None:
             raise NotFound("Product", product_id)

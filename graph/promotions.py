@@ -163,6 +163,7 @@ async def change_grade(
         raise InvalidInput("exceptional", "applies to promotions only")
 
     async def work(w: Write) -> GradeChange:
+        await w.lock_managers([manager_id])  # two grade changes take turns, neither is lost
         row = await w.one(STATE, managerId=manager_id, scheme=scheme)
         grades, current = _state(row, manager_id, scheme)
         target = grades.get(f"{scheme}:{to_code}")

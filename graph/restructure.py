@@ -28,6 +28,7 @@ from typing import Any, Final, LiteralString
 from neo4j import AsyncManagedTransaction
 from pydantic import Field
 
+from graph.data_writes import LOCK_DEPARTMENTS
 from graph.db import Db
 from graph.departments import dependent
 from graph.errors import GraphError, InvalidInput, InvariantViolation, NotFound, VersionConflict
@@ -236,7 +237,9 @@ class Change:
     async def departments_state(
         self, ids: list[str], expected: dict[str, int | None] | None = None
     ) -> dict[str, dict[str, Any]]:
-        """The departments, which must exist and, where a version is expected, be at it."""
+        """The departments, which must exist and, where a version is expected, be at it; locked
+        first, so no member, product or facility joins one between this check and the change."""
+        await self.tx.run(LOCK_DEPARTMENTS, ids=sorted(set(ids)))
         found = {r["id"]: r for r in await self.rows(DEPARTMENTS, ids=ids)}
         for dept_id in ids:
             if not found[dept_id]["found"]:

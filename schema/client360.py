@@ -93,7 +93,7 @@ async def resolve_client(info: CtxInfo, client_id: str) -> Client | None:
     return Client.from_model(page.client)
 
 
-EXPOSURE_PROPERTIES = frozenset({"limit", "drawn", "amount"})
+EXPOSURE_PROPERTIES = frozenset({"limit", "drawn", "amount", "unifiedLimit"})
 
 
 def _redact(info: CtxInfo, graph: Neighbourhood) -> Neighbourhood:

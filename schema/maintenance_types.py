@@ -77,6 +77,11 @@ class InteractionPage:
     end_cursor: str | None
 
     @classmethod
+    def empty(cls) -> InteractionPage:
+        """The page of a client the asker may not see."""
+        return cls(items=[], total_count=0, has_next_page=False, end_cursor=None)
+
+    @classmethod
     def from_model(cls, page: inter.InteractionPage) -> InteractionPage:
         return cls(
             items=[Interaction.from_model(i) for i in page.items],

@@ -188,10 +188,21 @@ def may(principal: Principal | None, key: str) -> bool:
     return principal is not None and roles is not None and principal.role in roles
 
 
-def _empty_for(info: ResolveInfo) -> list[Any] | None:
-    rtype = info.return_type
-    inner = rtype.of_type if isinstance(rtype, GraphQLNonNull) else rtype
-    return [] if isinstance(inner, GraphQLList) else None
+def _nothing() -> None:
+    return None
+
+
+def _empty_maker(gql_field: GraphQLField) -> Callable[[], Any] | None:
+    """What an opaque client shows for this field: null, an empty list, or for a non-null
+    object the `empty()` its type defines (an empty page); None when there is no such value."""
+    inner = get_nullable_type(gql_field.type)
+    if isinstance(inner, GraphQLList):
+        return list
+    if not isinstance(gql_field.type, GraphQLNonNull):
+        return _nothing
+    definition = inner.extensions.get(GraphQLCoreConverter.DEFINITION_BACKREF)
+    empty = getattr(getattr(definition, "origin", None), "empty", None)
+    return empty if callable(empty) else None
 
 
 LEAF_PLAN: Final = "rmgraph.leaf"  # key of a field's `LeafPlan` in its extensions
@@ -227,7 +238,7 @@ class LeafPlan:
     non_null: bool
 
 
-def _guarded(rule: FieldRule, resolve: Resolver) -> Resolver:
+def _guarded(rule: FieldRule, resolve: Resolver, empty: Callable[[], Any]) -> Resolver:
     def guarded(source: Any, info: ResolveInfo, **args: Any) -> Any:
         principal: Principal | None = info.context.principal
         if not rule.admits(principal):
@@ -235,17 +246,18 @@ def _guarded(rule: FieldRule, resolve: Resolver) -> Resolver:
         if not rule.reads_plainly(principal) and not info.context.loaders.known_visible(
             str(source.id)
         ):
-            return run_eagerly(_if_visible(resolve, source, info, args))
+            return run_eagerly(_if_visible(resolve, empty, source, info, args))
         return resolve(source, info, **args)
 
     return guarded
 
 
 async def _if_visible(
-    resolve: Resolver, source: Any, info: ResolveInfo, args: dict[str, Any]
-) -> Any:
+    resolve: Resolver, empty: Callable[[], Any], source: Any, info: ResolveInfo,
+    args: dict[str, Any],
+) -> Any:  # fmt: skip
     if not await info.context.loaders.client_visible.load(str(source.id)):
-        return _empty_for(info)
+        return empty()
     result = resolve(source, info, **args)
     return await result if isinstance(result, Awaitable) else result
 
@@ -267,6 +279,7 @@ def guard_fields(schema: GraphQLSchema, rules: Mapping[str, frozenset[Role]] = R
     one place where permissions are enforced, so no field can be reached without passing it.
     A field with no rule fails here, when the schema is built, rather than on a request."""
     missing: list[str] = []
+    no_empty: list[str] = []
     for type_name, gtype in schema.type_map.items():
         if not isinstance(gtype, GraphQLObjectType) or type_name.startswith("__"):
             continue  # introspection is for everyone (and off in production)
@@ -281,6 +294,15 @@ def guard_fields(schema: GraphQLSchema, rules: Mapping[str, frozenset[Role]] = R
             plan = _leaf_plan(rule, gql_field)
             if plan is not None:
                 gql_field.extensions = {**gql_field.extensions, LEAF_PLAN: plan}
-            gql_field.resolve = _guarded(rule, gql_field.resolve or default_field_resolver)
+            empty = _empty_maker(gql_field) if book_only else _nothing
+            if empty is None:
+                no_empty.append(key)
+                continue
+            gql_field.resolve = _guarded(rule, gql_field.resolve or default_field_resolver, empty)
     if missing:
         raise LookupError(f"fields without a permission rule: {', '.join(sorted(missing))}")
+    if no_empty:
+        raise LookupError(
+            "non-null fields of a client with no value to show for an opaque one (give the "
+            f"type an `empty()`): {', '.join(sorted(no_empty))}"
+        )

@@ -115,13 +115,9 @@ class Manager:
         rows, _ = await info.context.loaders.manager_clients.load(
             (self.id, (role.value if role else None, first))
         )
-        loaders = info.context.loaders
-        if loaders.visible_to is not None:
-            # Who manages a client outside the asking manager's book, and since when, is that
-            # client's business: such entries are left out rather than shown opaque.
-            seen = await load_all(loaders.client_visible, [r.client_id for r in rows])
-            rows = [r for r, visible in zip(rows, seen, strict=True) if visible]
-        found = await load_all(loaders.client, [r.client_id for r in rows])
+        # Asked by a manager, the rows are only clients in the asker's book: who manages a
+        # client outside it, and since when, is that client's business (graph.managers).
+        found = await load_all(info.context.loaders.client, [r.client_id for r in rows])
         return [
             ManagedClient(role=r.role, since=r.since, client=Client.from_model(c))
             for r, c in zip(rows, found, strict=True)

@@ -10,6 +10,7 @@ import pytest
 from neo4j import Driver
 
 from api.auth import Principal, Role
+from graph.bank_rows import BankRows
 from graph.db import Db
 from seeds.loader import load
 from tests.conftest import DATABASE, graph_snapshot
@@ -45,6 +46,11 @@ MANAGER_1 = Principal("m-1", Role.MANAGER, "m-1")
 
 @pytest.fixture
 def bank(empty_graph: Driver) -> Iterator[Driver]:
+    load(empty_graph, DATABASE, data_in_bank(), quiet=True)
+    yield empty_graph
+
+
+def data_in_bank() -> BankRows:
     """The small bank, plus a manager in the product department with a client of their own:
     outside each other's books."""
     rows = build_small_bank()
@@ -60,8 +66,7 @@ def bank(empty_graph: Driver) -> Iterator[Driver]:
     rows.manages.append(
         {"managerId": "m-x", "clientId": "c-x", "role": "PRIMARY", "since": "2022-02-01"}
     )
-    load(empty_graph, DATABASE, rows, quiet=True)
-    yield empty_graph
+    return rows
 
 
 async def mutate(

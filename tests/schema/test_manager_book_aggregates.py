@@ -120,3 +120,66 @@ async def test_introductions_pass_only_through_the_book(bank: Driver, db: Db) ->
     data, errors, _ = await execute(db, query, principal=ME)
     assert errors == []
     assert data == {"introductionPaths": {"chains": [], "reason": "NO_PATH_WITHIN_MAX_HOPS"}}
+
+
+async def test_another_managers_list_is_capped_after_leaving_out_other_books(
+    bank: Driver, db: Db
+) -> None:
+    # m-1 manages c-1 (outside m-4's book) and c-2: the one place `first: 1` gives goes to c-2.
+    query = '{ manager(id: "m-1") { clients(first: 1) { client { id } } } }'
+    data, errors, _ = await execute(db, query, principal=ME)
+    assert errors == []
+    assert data == {"manager": {"clients": [{"client": {"id": "c-2"}}]}}
+
+
+async def test_an_opaque_clients_interactions_are_an_empty_page(bank: Driver, db: Db) -> None:
+    query = """{ client(id: "c-2") { group { members { id visible
+      interactions { totalCount hasNextPage endCursor items { id } } } } } }"""
+    data, errors, _ = await execute(db, query, principal=ME)
+    assert errors == []
+    empty = {"totalCount": 0, "hasNextPage": False, "endCursor": None, "items": []}
+    members = data["client"]["group"]["members"] if data else []
+    assert [(m["id"], m["visible"]) for m in members] == [("c-1", False), ("c-2", True)]
+    assert members[0]["interactions"] == empty
+
+
+NOT_FOUND = "{ __typename ... on NotFoundError { kind id } }"
+
+
+async def test_mutations_do_not_tell_a_manager_what_exists_outside_the_book(
+    bank: Driver, db: Db
+) -> None:
+    # A client outside the book answers as a missing one, whatever else the input names.
+    relate = (
+        'mutation ($f: ID!) { relateClients(input: {fromId: $f, toId: "zzz", kind: FAMILY, '
+        'role: "A", reciprocalRole: "B"}) ' + NOT_FOUND + " }"
+    )
+    unrelate = (
+        'mutation ($f: ID!) { unrelateClients(input: {fromId: $f, toId: "zzz", kind: FAMILY}) '
+        + NOT_FOUND + " }"
+    )  # fmt: skip
+    for mutation in (relate, unrelate):
+        for hidden_or_missing in ("c-1", "c-9"):
+            data, errors, _ = await execute(db, mutation, {"f": hidden_or_missing}, principal=ME)
+            assert errors == [] and data is not None
+            assert list(data.values()) == [
+                {"__typename": "NotFoundError", "kind": "Client", "id": hidden_or_missing}
+            ]
+    # Another book's complaint is as missing as one that never was, and names no client.
+    opened, errors, _ = await execute(
+        db,
+        'mutation { openComplaint(input: {clientId: "c-1", managerId: "m-1", notes: "x"}) '
+        "{ ... on Interaction { id } } }",
+    )
+    assert errors == [] and opened is not None
+    complaint = opened["openComplaint"]["id"]
+    for name in ("handleComplaint", "closeComplaint"):
+        extra = ", satisfaction: 3" if name == "closeComplaint" else ""
+        mutation = (
+            f"mutation ($id: ID!) {{ {name}(input: {{complaintId: $id{extra}}}) {NOT_FOUND} }}"
+        )
+        for complaint_id in (complaint, "no-such"):
+            data, errors, _ = await execute(db, mutation, {"id": complaint_id}, principal=ME)
+            assert errors == [] and data == {
+                name: {"__typename": "NotFoundError", "kind": "Complaint", "id": complaint_id}
+            }

@@ -1,0 +1,206 @@
+"""Two writes whose checks read what the other changes take turns: each locks the nodes it
+checks before reading them. Forced here: write A is paused just after its state read, write B
+is started, and then A is let go. Had B not waited for A's lock it would have committed during
+the pause and both would have succeeded on stale checks; it waits, then sees A's commit and is
+refused."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Coroutine, Iterator
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from graph import (
+    client_writes,
+    data_writes,
+    holding_writes,
+    manager_writes,
+    org_operations,
+    product_writes,
+    promotions,
+    restructure,
+)
+from graph.db import Db
+from graph.errors import GraphError, InvariantViolation
+from graph.models import (
+    ClientKind,
+    ClientSegment,
+    ClientStatus,
+    DepartmentFunction,
+    Education,
+    ManagerLevel,
+    OrgModel,
+    ProductAudience,
+    ProductCategory,
+    ProfessionalTitle,
+)
+from seeds.loader import load
+from tests.conftest import DATABASE
+from tests.schema.test_data_in import data_in_bank
+
+
+@pytest.fixture
+def bank(empty_graph: Driver) -> Iterator[Driver]:
+    load(empty_graph, DATABASE, data_in_bank(), quiet=True)
+    yield empty_graph
+
+
+def pause_after(
+    monkeypatch: pytest.MonkeyPatch, cls: Any, method: str, query: str
+) -> tuple[asyncio.Event, asyncio.Event]:
+    """The first `cls.method(query)` pauses once it has its rows, until `go` is set."""
+    paused, go = asyncio.Event(), asyncio.Event()
+    original = getattr(cls, method)
+
+    async def wrapped(self: Any, statement: str, **params: Any) -> Any:
+        out = await original(self, statement, **params)
+        if statement == query and not paused.is_set():
+            paused.set()
+            await go.wait()
+        return out
+
+    monkeypatch.setattr(cls, method, wrapped)
+    return paused, go
+
+
+async def race(
+    a: Coroutine[Any, Any, Any], b: Coroutine[Any, Any, Any], paused: asyncio.Event,
+    go: asyncio.Event,
+) -> tuple[Any, Any]:  # fmt: skip
+    first = asyncio.create_task(a)
+    await paused.wait()
+    second = asyncio.create_task(b)
+    await asyncio.sleep(0.5)  # B runs up to A's lock (or, were there none, to its commit)
+    go.set()
+    results = await asyncio.gather(first, second, return_exceptions=True)
+    return results[0], results[1]
+
+
+def _refused(result: Any, invariant: str) -> bool:
+    return isinstance(result, InvariantViolation) and result.invariant == invariant
+
+
+def rows(driver: Driver, text: str) -> list[dict[str, Any]]:
+    records, _, _ = driver.execute_query(text, database_=DATABASE)
+    return [dict(r) for r in records]
+
+
+NEW_MANAGER = manager_writes.NewManager(
+    id="m-9", name="新人", level=ManagerLevel.MANAGER, education=Education.BACHELOR,
+    title=ProfessionalTitle.NONE, credit_years=1, department_id="d-ka-rm",
+)  # fmt: skip
+
+
+async def test_a_new_client_and_its_managers_deactivation(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await manager_writes.create_manager(db, "t", NEW_MANAGER)
+    paused, go = pause_after(monkeypatch, data_writes.Write, "one", client_writes.CREATE_STATE)
+    new = client_writes.NewClient(
+        id="c-race", name="竞态公司", kind=ClientKind.CORPORATE, segment=ClientSegment.EXISTING,
+        status=ClientStatus.ACTIVE, risk_rating=2,
+    )  # fmt: skip
+    created, deactivated = await race(
+        client_writes.create_client(db, "t", new, "m-9"),
+        manager_writes.update_manager(
+            db, "t", "m-9", manager_writes.ManagerChanges(active=False), None
+        ),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(created, BaseException)
+    assert _refused(deactivated, "PRIMARY_MANAGER_ACTIVE")
+    assert rows(bank, "MATCH (m:Manager {id: 'm-9'}) RETURN m.active AS active") == [
+        {"active": True}
+    ]
+
+
+async def test_a_holding_and_its_products_new_audience(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    product = product_writes.NewProduct(
+        id="p-all", name="通用理财", category=ProductCategory.WEALTH,
+        audience=ProductAudience.ALL, risk_level=1, department_id="d-prod",
+    )  # fmt: skip
+    await product_writes.create_product(db, "t", product)
+    paused, go = pause_after(monkeypatch, data_writes.Write, "one", holding_writes.STATE)
+    held, narrowed = await race(
+        holding_writes.record_holding(db, "t", "c-1", "p-all", Decimal("100.00"), None),
+        product_writes.update_product(
+            db, "t", "p-all", product_writes.ProductChanges(audience=ProductAudience.INDIVIDUAL)
+        ),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(held, BaseException)  # c-1 is a corporate client
+    assert isinstance(narrowed, GraphError)
+    assert rows(bank, "MATCH (p:Product {id: 'p-all'}) RETURN p.audience AS audience") == [
+        {"audience": "ALL"}
+    ]
+
+
+async def test_a_new_member_and_the_departments_archiving(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await org_operations.create_department(
+        db, "t", False, "d-new", "新组", DepartmentFunction.CLIENT, OrgModel.CLIENT, "d-ka"
+    )
+    paused, go = pause_after(monkeypatch, data_writes.Write, "one", manager_writes.CREATE_STATE)
+    joined, archived = await race(
+        manager_writes.create_manager(
+            db, "t", NEW_MANAGER.model_copy(update={"department_id": "d-new"})
+        ),
+        org_operations.archive_department(db, "t", False, "d-new", None),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(joined, BaseException)
+    assert _refused(archived, "ARCHIVE_EMPTY")
+    assert rows(bank, "MATCH (d:Department {id: 'd-new'}) RETURN d.archived AS archived") == [
+        {"archived": False}
+    ]
+
+
+async def test_a_transfer_and_the_clients_archiving(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    paused, go = pause_after(monkeypatch, restructure.Change, "rows", org_operations.CLIENT_STATE)
+    transferred, archived = await race(
+        org_operations.transfer_client(db, "t", False, "c-3", "m-1", "调岗", 0),
+        client_writes.archive_client(db, "t", "c-3", 0),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(transferred, BaseException)
+    assert isinstance(archived, GraphError)  # the transfer moved its version on
+    assert rows(bank, "MATCH (c:Client {id: 'c-3'}) RETURN c.status AS status") == [
+        {"status": "ACTIVE"}
+    ]
+
+
+async def test_a_promotion_and_a_demotion_of_one_manager(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # m-1 is SENIOR with a master's degree and four years: PRINCIPAL is open to them.
+    paused, go = pause_after(monkeypatch, data_writes.Write, "one", promotions.STATE)
+    promoted, demoted = await race(
+        promotions.change_grade(db, "t", "m-1", "BANK", "PRINCIPAL", None),
+        promotions.change_grade(db, "t", "m-1", "BANK", "MANAGER", "业绩不达标", demotion=True),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(promoted, BaseException)
+    # The demotion now starts from PRINCIPAL: it is judged on that, not lost behind it.
+    history = rows(
+        bank,
+        "MATCH (g:GradeChange)-[:OF]->(:Manager {id: 'm-1'}) "
+        "RETURN g.fromGrade AS from, g.toGrade AS to ORDER BY g.at",
+    )
+    level = rows(bank, "MATCH (m:Manager {id: 'm-1'}) RETURN m.level AS level")[0]["level"]
+    if isinstance(demoted, BaseException):
+        assert history == [{"from": "SENIOR", "to": "PRINCIPAL"}] and level == "PRINCIPAL"
+    else:
+        assert history == [
+            {"from": "SENIOR", "to": "PRINCIPAL"},
+            {"from": "PRINCIPAL", "to": "MANAGER"},
+        ]
+        assert level == "MANAGER"

@@ -1,0 +1,110 @@
+"""Archived clients do not change, inactive managers take no clients, and control shares add
+up exactly: mutations that used to let these through, on the small bank of `test_data_in`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from graph.db import Db
+from seeds.loader import load
+from tests.conftest import DATABASE, graph_snapshot
+from tests.gql import execute
+from tests.schema.test_data_in import CLIENT, LINK, data_in_bank, mutate, new_client
+
+
+@pytest.fixture
+def bank(empty_graph: Driver) -> Iterator[Driver]:
+    load(empty_graph, DATABASE, data_in_bank(), quiet=True)
+    yield empty_graph
+
+
+REFUSED = "... on InvariantViolationError { invariant }"
+
+
+async def _archive(db: Db, client_id: str) -> None:
+    archived = await mutate(db, "archiveClient", {"clientId": client_id}, CLIENT)
+    assert archived["client"]["status"] == "ARCHIVED"
+
+
+async def _refused(driver: Driver, db: Db, document: str, invariant: str) -> None:
+    before = graph_snapshot(driver)
+    data, errors, _ = await execute(db, document)
+    assert errors == [] and data is not None
+    [answer] = data.values()
+    assert answer == {"__typename": "InvariantViolationError", "invariant": invariant}
+    assert graph_snapshot(driver) == before
+
+
+async def test_an_archived_client_does_not_change(bank: Driver, db: Db) -> None:
+    await _archive(db, "c-1")
+    for mutation in (
+        'closeHolding(input: {clientId: "c-1", productId: "p-dep"})',
+        'unrelateClients(input: {fromId: "c-1", toId: "c-2", kind: CONTROL})',
+        'setClientPotential(input: {clientId: "c-1", potential: "HIGH"})',
+    ):
+        await _refused(
+            bank, db, f"mutation {{ {mutation} {{ __typename {REFUSED} }} }}", "NOT_ARCHIVED"
+        )
+
+
+async def test_an_archived_prospect_does_not_come_back_through_the_pipeline(
+    bank: Driver, db: Db
+) -> None:
+    assert (await mutate(db, "createClient", new_client(), CLIENT))["__typename"] == "ClientSuccess"
+    move = (
+        'mutation ($to: Stage!) { movePipeline(input: {clientId: "c-new", toStage: $to}) '
+        "{ __typename } }"
+    )
+    for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED"):
+        data, errors, _ = await execute(db, move, {"to": stage})
+        assert errors == [] and data == {"movePipeline": {"__typename": "PipelineMove"}}
+    await _archive(db, "c-new")
+    await _refused(
+        bank, db,
+        f'mutation {{ movePipeline(input: {{clientId: "c-new", toStage: ACTIVE}}) '
+        f"{{ __typename {REFUSED} }} }}",
+        "NOT_ARCHIVED",
+    )  # fmt: skip
+
+
+async def test_a_client_is_not_transferred_to_an_inactive_manager(bank: Driver, db: Db) -> None:
+    created = await mutate(
+        db, "createManager",
+        {"id": "m-9", "name": "闲置", "level": "MANAGER", "education": "BACHELOR",
+         "title": "NONE", "creditYears": 1, "departmentId": "d-ka-rm"},
+    )  # fmt: skip
+    assert created["__typename"] == "ManagerSuccess"
+    resting = await mutate(db, "updateManager", {"managerId": "m-9", "active": False})
+    assert resting["__typename"] == "ManagerSuccess"
+    await _refused(
+        bank, db,
+        'mutation { transferClient(input: {clientId: "c-2", toManagerId: "m-9", reason: "调岗"}) '
+        f"{{ __typename {REFUSED} }} }}",
+        "MANAGER_ACTIVE",
+    )  # fmt: skip
+
+
+async def test_equity_shares_of_exactly_100_are_taken(bank: Driver, db: Db) -> None:
+    # In floats 0.2 + 83.9 + 15.9 is a hair over 100, which was refused as more than 100%.
+    result: dict[str, Any] = {}
+    for owner, share in (("c-1", 0.2), ("c-2", 83.9), ("c-4", 15.9)):
+        result = await mutate(
+            db, "relateClients",
+            {"fromId": owner, "toId": "c-3", "kind": "CONTROL", "share": share, "basis": "EQUITY"},
+            LINK,
+        )  # fmt: skip
+        assert result["__typename"] == "ClientLinkSuccess", result
+    more = await mutate(
+        db, "relateClients",
+        {"fromId": "c-x", "toId": "c-3", "kind": "CONTROL", "share": 0.01, "basis": "EQUITY"},
+    )  # fmt: skip
+    assert more["__typename"] == "InvariantViolationError"
+    records, _, _ = bank.execute_query(
+        "MATCH (:Client)-[r:CONTROLS]->(:Client {id: 'c-3'}) RETURN count(r) AS n",
+        database_=DATABASE,
+    )
+    assert records[0]["n"] == 3

@@ -24,6 +24,10 @@ class ApiSettings(BaseSettings):
     introspection: bool = False
     max_query_depth: int = 10
     max_aliases: int = 30
+    # Estimated fields an operation may answer, lists counted at their page sizes
+    # (schema.document_limits): the client page is about 2,000, a page of 100 clients with
+    # their links about 50,000.
+    max_fields: int = 100_000
     max_tokens: int = 3000
     max_body_bytes: int = 256 * 1024
     max_batch: int = 5

@@ -11,10 +11,8 @@ from graphql import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     SchemaExtension,
     ValidationCache,
 )
@@ -28,6 +26,7 @@ from schema.admin import AdminMutation, AdminQuery
 from schema.client360 import Client360Query
 from schema.cross_sell import CrossSellMutation, CrossSellQuery
 from schema.data_in import DataInMutation
+from schema.document_limits import document_limits
 from schema.errors import MaskInternalErrors
 from schema.executor import RmGraphExecutor
 from schema.managers_system import ManagersMutation, ManagersQuery
@@ -68,19 +67,17 @@ class ReleaseLoaders(SchemaExtension):
 
 
 def build_schema(settings: ApiSettings, fast_leaves: bool = True) -> strawberry.Schema:
-    """The schema with its limits: depth, aliases, tokens, batch size; introspection optional.
+    """The schema with its limits: depth, aliases, estimated size (`schema.document_limits`),
+    tokens, batch size; introspection optional.
 
     Parsing and validating a document cost more than running a typical query, and clients send
     the same few documents again and again, so both are cached (LRU, bounded: a stream of unique
     documents cannot grow memory). Validation results are keyed by the rule classes too, so the
-    depth and alias rules are built once here rather than by a new limiter per request.
+    limits rule is built once here rather than per request.
 
     Every field of the built schema is then wrapped with its permission rule (`guard_fields`),
     and plain leaf fields are read by `RmGraphExecutor`'s short path."""
-    limits = (
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    )
+    limits = (document_limits(settings.max_query_depth, settings.max_aliases, settings.max_fields),)
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=DOCUMENT_CACHE),

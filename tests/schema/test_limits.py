@@ -33,6 +33,43 @@ async def test_alias_bomb_is_refused(demo_bank: Driver, db: Db) -> None:
     assert ctx.db.round_trips == 0
 
 
+async def test_fragments_spread_again_and_again_are_measured_once(
+    demo_bank: Driver, db: Db
+) -> None:
+    # 300 tokens whose expansion is 4 million fields: Strawberry's limiters walked into every
+    # spread and ran for minutes. Measured once per fragment, it is refused at once.
+    fragments = "fragment F0 on Query { __typename } " + " ".join(
+        f"fragment F{i} on Query {{ ...F{i - 1} ...F{i - 1} }}" for i in range(1, 23)
+    )
+    data, errors, ctx = await execute(db, "query Fan { ...F22 } " + fragments)
+    assert data is None
+    assert [e.message for e in errors] == [
+        "'Fan' could answer about 4,194,304 fields; the most one request may ask for is "
+        "100,000: ask for smaller pages"
+    ]
+    assert ctx.db.round_trips == 0
+
+
+async def test_lists_within_lists_are_refused_before_anything_runs(
+    demo_bank: Driver, db: Db
+) -> None:
+    # Within depth, aliases and tokens, yet megabytes: every list counted at its page size.
+    inner = (
+        "clients(first: 100) { edges { node { managers { manager { clients(first: 100) { "
+        "client { relatedClients(first: 100) { client { id name } } } } } } } } }"
+    )
+    data, errors, ctx = await execute(
+        db, "{ " + " ".join(f"a{i}: {inner}" for i in range(3)) + " }"
+    )
+    assert data is None
+    assert "could answer about 120,606,603 fields" in errors[0].message
+    assert ctx.db.round_trips == 0
+    # The same at a sensible size answers.
+    small = "clients(first: 5) { edges { node { managers { manager { clients(first: 5) { client { id } } } } } } }"
+    data, errors, _ = await execute(db, "{ " + small + " }")
+    assert errors == [] and data is not None and len(data["clients"]["edges"]) == 5
+
+
 async def test_token_bomb_is_refused(demo_bank: Driver, db: Db) -> None:
     query = "{ clients { totalCount " + "__typename " * 3000 + "} }"
     data, errors, _ = await execute(db, query)

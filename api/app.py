@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import logging
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -65,6 +66,18 @@ class RmGraphQL(GraphQL[Context, None]):
     def __init__(self, settings: Neo4jSettings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.settings = settings
+
+    def decode_json(self, data: str | bytes) -> object:
+        """A body that is not UTF-8, nests too deep to decode, or is JSON but not a request
+        (`5`, `[1]`) made Strawberry answer 500; as a JSONDecodeError it is answered 400."""
+        try:
+            parsed = json.loads(data)
+        except (UnicodeDecodeError, RecursionError) as exc:
+            raise json.JSONDecodeError(f"not JSON text: {exc}", "", 0) from exc
+        items = parsed if isinstance(parsed, list) else [parsed]
+        if not all(isinstance(item, dict) for item in items):
+            raise json.JSONDecodeError("not a request object or a list of them", "", 0)
+        return parsed
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket

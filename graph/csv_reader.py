@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -136,7 +137,7 @@ def _column_order(
     expected = table.headers
     missing = [h for h in expected if h not in header]
     extra = [h for h in header if h not in expected]
-    doubled = sorted({h for h in header if header.count(h) > 1})
+    doubled = sorted(h for h, n in Counter(header).items() if n > 1)
     if missing:
         problems.add(name, 1, None, f"misses column(s) {', '.join(missing)}")
     if extra:

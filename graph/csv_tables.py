@@ -375,11 +375,14 @@ def _parse_date(value: str) -> str:
 
 def _check_range(column: Column, number: float) -> None:
     low, high = column.low, column.high
+    # An int beyond a float's range cannot be formatted with :g; it is shown as written.
+    shown = str(number) if isinstance(number, int) else f"{number:g}"
+    shown = shown if len(shown) <= 30 else shown[:27] + "..."
     if low is not None and (number < low or (column.low_open and number == low)):
         bound = f"above {low:g}" if column.low_open else f"at least {low:g}"
-        raise CellError(f"{number:g} is out of range: must be {bound}")
+        raise CellError(f"{shown} is out of range: must be {bound}")
     if high is not None and number > high:
-        raise CellError(f"{number:g} is out of range: must be at most {high:g}")
+        raise CellError(f"{shown} is out of range: must be at most {high:g}")
 
 
 def _parse_money(value: str) -> int:

@@ -15,6 +15,7 @@ from typing import Final, LiteralString
 
 from graph.db import Db
 from graph.errors import InvalidInput
+from graph.input_checks import require_amount
 from graph.models import GraphModel, cents_to_decimal, decimal_to_cents
 
 MIN_SIZE: Final = 2
@@ -95,8 +96,7 @@ async def find_guarantee_circles(
     `first` largest of each kind are described in full, the rest only counted."""
     if not MIN_SIZE <= max_size <= MAX_SIZE:
         raise InvalidInput("maxSize", f"must be between {MIN_SIZE} and {MAX_SIZE}")
-    if min_exposure < 0:
-        raise InvalidInput("minExposure", "must not be negative")
+    require_amount("minExposure", min_exposure)
     if not 1 <= first <= MAX_FIRST:
         raise InvalidInput("first", f"must be between 1 and {MAX_FIRST}")
     records = await db.read(GUARANTEE_EDGES)

@@ -11,8 +11,8 @@ from typing import Final
 from graph.errors import InvalidInput
 
 # Every node id: the API's `check_id` uses the same pattern.
-ID_PATTERN: Final = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")
-CURRENCY_PATTERN: Final = re.compile(r"^[A-Z]{3}$")
+ID_PATTERN: Final = re.compile(r"\A[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}\Z")  # \Z: no final newline
+CURRENCY_PATTERN: Final = re.compile(r"\A[A-Z]{3}\Z")
 # Above this an amount is a typo or an attack, not a bank figure (and cents stay exact in Int64).
 LARGEST_AMOUNT: Final = Decimal("1e16")
 EARLIEST_DATE: Final = dt.date(1900, 1, 1)
@@ -31,6 +31,8 @@ def require_text(field: str, value: str, longest: int = 100) -> str:
         raise InvalidInput(field, f"must be 1 to {longest} characters")
     if any(ord(ch) < 32 for ch in value):
         raise InvalidInput(field, "must not contain control characters")
+    if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
+        raise InvalidInput(field, "must be valid Unicode (no lone surrogates)")
     return value
 
 

@@ -163,10 +163,10 @@ def decode_cursor(cursor: str) -> tuple[str, int, str]:
     try:
         at, seq, id_ = json.loads(base64.urlsafe_b64decode(cursor.encode()))
         dt.datetime.fromisoformat(str(at).replace("Z", "+00:00"))
-        if not isinstance(seq, int) or isinstance(seq, bool):
+        if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq < 2**53:
             raise TypeError("seq")
         return str(at), seq, str(id_)
-    except (ValueError, TypeError, json.JSONDecodeError):
+    except (ValueError, TypeError, RecursionError):
         raise InvalidInput("after", "is not a cursor this list gave out") from None
 
 
@@ -176,6 +176,10 @@ def _when(at: dt.datetime | None) -> str:
         return now.isoformat()
     if at.tzinfo is None:
         at = at.replace(tzinfo=dt.UTC)
+    try:
+        at = at.astimezone(dt.UTC)  # Neo4j takes offsets up to ±18:00, ISO up to ±23:59
+    except OverflowError:
+        raise InvalidInput("at", "is out of range") from None
     if at > now + dt.timedelta(minutes=5):
         raise InvalidInput("at", "is in the future")
     return at.isoformat()

@@ -20,6 +20,7 @@ from neo4j import Driver
 from graph.data_writes import Write, require, run_write
 from graph.db import Db
 from graph.errors import InvalidInput, NotFound
+from graph.input_checks import require_amount
 from graph.models import GraphModel, cents_to_decimal, decimal_to_cents
 
 SETTINGS_ID: Final = "key-accounts"
@@ -161,8 +162,7 @@ async def get_key_account_settings(db: Db) -> KeyAccountSettings:
 
 def check_thresholds(t: Thresholds) -> None:
     for name in ("a_purchases", "b_purchases", "c_purchases"):
-        if getattr(t, name) < 0:
-            raise InvalidInput(name.replace("_p", "P"), "must not be negative")
+        require_amount(name.replace("_p", "P"), getattr(t, name))
     for name in ("a_share", "b_share"):
         if not 0 <= getattr(t, name) <= 1:
             raise InvalidInput(name.replace("_s", "S"), "must be a share between 0 and 1")

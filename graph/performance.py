@@ -155,7 +155,13 @@ def _figures(rows: list[dict[str, Any]]) -> Figures:
     )
 
 
+EARLIEST: Final = dt.date(1900, 1, 1)
+LATEST: Final = dt.date(2999, 12, 31)
+
+
 def check_period(start: dt.date, end: dt.date) -> int:
+    if not (start >= EARLIEST and end <= LATEST):
+        raise InvalidInput("period", f"must lie between {EARLIEST} and {LATEST}")
     if end < start:
         raise InvalidInput("period", "ends before it starts")
     days = (end - start).days + 1

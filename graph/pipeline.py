@@ -15,6 +15,7 @@ from typing import Final, LiteralString
 from graph.data_writes import Write, require, run_write
 from graph.db import Db
 from graph.errors import InvariantViolation, NotFound
+from graph.input_checks import optional_text
 from graph.models import GraphModel
 
 
@@ -86,6 +87,8 @@ async def move_pipeline(
     manager_id: str | None,
     visible_to: str | None,
 ) -> PipelineMove:
+    note = optional_text("note", note, 2000)
+
     async def work(w: Write) -> PipelineMove:
         await w.lock_clients([client_id])
         state = await w.one(STATE, id=client_id)

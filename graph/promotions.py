@@ -15,6 +15,7 @@ from graph.data_writes import Write, run_write
 from graph.db import Db
 from graph.errors import GraphError, InvalidInput, NotFound
 from graph.grading import BANK, RequirementCheck, check_requirements
+from graph.input_checks import optional_text
 from graph.models import GraphModel
 
 # The manager, their grade in the scheme (bank: by `level`), and every grade of the scheme with
@@ -156,7 +157,7 @@ async def change_grade(
     demotion: bool = False,
 ) -> GradeChange:
     """Promote (or, with `demotion`, demote) a manager to `to_code` of `scheme`."""
-    reason = (reason or "").strip() or None
+    reason = optional_text("reason", (reason or "").strip() or None, 2000)
     if (exceptional or demotion) and reason is None:
         raise InvalidInput("reason", "is required for an exceptional promotion or a demotion")
     if exceptional and demotion:

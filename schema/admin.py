@@ -325,13 +325,19 @@ class OrgChart:
     )
 
 
+MAX_OFFSET = 1_000_000_000  # far past any node's audit trail; Neo4j's SKIP takes int64
+
+
 def _offset(after: str | None) -> int:
     if after is None:
         return 0
     try:
-        return int(base64.urlsafe_b64decode(after.encode()).decode().removeprefix("audit:"))
+        offset = int(base64.urlsafe_b64decode(after.encode()).decode().removeprefix("audit:"))
     except ValueError as exc:
         raise BadInput("after", "is not a cursor returned by this API") from exc
+    if not 0 <= offset <= MAX_OFFSET:
+        raise BadInput("after", "is not a cursor returned by this API")
+    return offset
 
 
 @strawberry.type
@@ -368,6 +374,10 @@ class AdminQuery:
         when = as_of or dt.datetime.now(dt.UTC)
         if when.tzinfo is None:
             raise BadInput("asOf", "needs a time zone offset, e.g. 2026-01-01T00:00:00Z")
+        try:
+            when = when.astimezone(dt.UTC)  # Neo4j takes offsets up to ±18:00, ISO up to ±23:59
+        except OverflowError:
+            raise BadInput("asOf", "is out of range") from None
         found = await get_org_chart(info.context.db, root_id, when)
         if found is None:
             return None

@@ -81,6 +81,19 @@ class MaskInternalErrors(SchemaExtension):
                     )
                 )
                 continue
+            if isinstance(error.original_error, UnicodeEncodeError):
+                # A lone surrogate (JSON allows "\ud800") met the driver, which sends UTF-8:
+                # the client's text, refused before anything was written.
+                masked.append(
+                    GraphQLError(
+                        "Text must be valid Unicode: a lone surrogate (U+D800-U+DFFF) cannot "
+                        "be stored or searched for",
+                        nodes=error.nodes,
+                        path=error.path,
+                        extensions={"code": BAD_USER_INPUT},
+                    )
+                )
+                continue
             if is_public(error):
                 masked.append(error)
                 continue

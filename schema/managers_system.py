@@ -512,7 +512,8 @@ class ManagersMutation:
     async def set_key_account_thresholds(
         self, info: CtxInfo, input: KeyAccountThresholdsInput
     ) -> ThresholdsResult:
-        t = key_accounts.Thresholds(
+        # Checked by `set_thresholds` (a ValidationError naming the field), not by pydantic here.
+        t = key_accounts.Thresholds.model_construct(
             a_purchases=input.a_purchases, a_share=input.a_share, b_purchases=input.b_purchases,
             b_share=input.b_share, c_purchases=input.c_purchases,
         )  # fmt: skip

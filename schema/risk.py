@@ -16,7 +16,7 @@ from graph.limits import CapitalBase as CapitalBaseModel
 from graph.limits import LimitProfile, LimitRule
 from graph.limits import LimitUsage as LimitUsageModel
 from graph.risk_settings import get_capital_base, set_capital_base
-from schema.errors import BadInput, check_id, check_range
+from schema.errors import check_id, check_range
 from schema.mutation_errors import ValidationError, to_error_type
 from schema.types import Client, CtxInfo, Department, Facility
 
@@ -245,8 +245,6 @@ class RiskQuery:
     ) -> GuaranteeCircles:
         check_range(max_size, MIN_SIZE, MAX_SIZE, "maxSize")
         check_range(first, 1, MAX_FIRST, "first")
-        if min_exposure is not None and min_exposure < 0:
-            raise BadInput("minExposure", "must not be negative")
         async with info.context.whole_bank_slot():
             found = await find_guarantee_circles(
                 info.context.db, max_size, min_exposure or Decimal("0"), first

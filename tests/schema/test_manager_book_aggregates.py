@@ -5,6 +5,7 @@ book; an admin asking the same sees everything. Exact answers on the small bank.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from neo4j import Driver
@@ -137,7 +138,7 @@ async def test_an_opaque_clients_interactions_are_an_empty_page(bank: Driver, db
       interactions { totalCount hasNextPage endCursor items { id } } } } } }"""
     data, errors, _ = await execute(db, query, principal=ME)
     assert errors == []
-    empty = {"totalCount": 0, "hasNextPage": False, "endCursor": None, "items": []}
+    empty: dict[str, Any] = {"totalCount": 0, "hasNextPage": False, "endCursor": None, "items": []}
     members = data["client"]["group"]["members"] if data else []
     assert [(m["id"], m["visible"]) for m in members] == [("c-1", False), ("c-2", True)]
     assert members[0]["interactions"] == empty

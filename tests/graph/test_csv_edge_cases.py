@@ -1,0 +1,63 @@
+"""Files that crashed the importer or made it crawl: each a reported problem, found once."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from graph.csv_reader import Problems, read_rows
+from graph.csv_tables import TABLES_BY_FILE
+from graph.csv_validation import Validator, _on_cycles
+
+MANAGERS = TABLES_BY_FILE["managers.csv"]
+
+
+def _managers_file(tmp_path: Path, header: Sequence[str], cells: dict[str, str]) -> Path:
+    path = tmp_path / "managers.csv"
+    path.write_text(",".join(header) + "\n" + ",".join(cells.get(h, "") for h in header) + "\n")
+    return path
+
+
+def test_a_number_too_large_for_a_float_is_a_problem(tmp_path: Path) -> None:
+    cells = {"id": "mgr-x", "name": "A", "level": "MANAGER", "education": "BACHELOR",
+             "title": "NONE", "creditYears": "1" + "0" * 400, "departmentId": "d-1",
+             "since": "2020-01-01"}  # fmt: skip
+    problems = Problems()
+    assert list(read_rows(_managers_file(tmp_path, MANAGERS.headers, cells), MANAGERS, problems))
+    assert [(p.line, p.column) for p in problems.kept] == [(2, "creditYears")]
+    assert problems.kept[0].message == (
+        "100000000000000000000000000... is out of range: must be at most 60"
+    )
+
+
+def test_a_repeated_column_is_named_once(tmp_path: Path) -> None:
+    header = [*MANAGERS.headers, "name", "name"]
+    problems = Problems()
+    list(read_rows(_managers_file(tmp_path, header, {}), MANAGERS, problems))
+    assert "repeats column(s) name" in [p.message for p in problems.kept]
+
+
+def test_departments_on_a_cycle_are_found_among_long_chains() -> None:
+    chain = {f"d{i}": f"d{i + 1}" for i in range(20_000)}
+    assert _on_cycles(chain) == set()
+    looped = {**chain, "x": "y", "y": "z", "z": "x", "w": "x"}  # w hangs off the loop
+    assert _on_cycles(looped) == {"x", "y", "z"}
+
+
+class _EmptyGraph:
+    def execute_read(self, *args: Any, **kwargs: Any) -> list[Any]:
+        return []
+
+
+def test_a_chain_of_direct_reports_is_accepted_and_a_loop_in_it_refused() -> None:
+    problems = Problems()
+    validator = Validator(_EmptyGraph(), None, problems)  # type: ignore[arg-type]
+    validator._direct = [(f"d{i}", f"d{i + 1}", i + 2) for i in range(10_000)]
+    validator._check_department_tree()
+    assert problems.total == 0
+    validator._direct.append(("d10000", "d5000", 10_002))
+    validator._check_department_tree()
+    # d5000 .. d10000 now loop: 5,001 links refused (the first of them kept for the report).
+    assert problems.total == 5001
+    assert [p.line for p in problems.kept] == list(range(5002, 5002 + len(problems.kept)))

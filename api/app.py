@@ -11,9 +11,10 @@ import contextlib
 import gc
 import json
 import logging
+import re
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from typing import Any
+from typing import Any, Final
 
 from neo4j import AsyncDriver
 from starlette.applications import Starlette
@@ -52,6 +53,17 @@ def frozen_startup_heap() -> Iterator[None]:
         gc.unfreeze()
 
 
+# A caller's X-Request-Id is kept when it is a plain token; anything else (a newline that would
+# forge a log line, a megabyte of text) is replaced by one of ours.
+REQUEST_ID: Final = re.compile(r"\A[A-Za-z0-9._:-]{1,64}\Z")
+
+
+def request_id_from(header: str | None) -> str:
+    if header is not None and REQUEST_ID.match(header):
+        return header
+    return uuid.uuid4().hex[:16]
+
+
 async def _warm_plans(db: Db) -> None:
     # Only a head start: a read that fails here is planned on its first request instead.
     try:
@@ -83,7 +95,7 @@ class RmGraphQL(GraphQL[Context, None]):
         self, request: Request | WebSocket, response: Response | WebSocket
     ) -> Context:
         driver: AsyncDriver = request.app.state.driver
-        request_id = request.headers.get("x-request-id") or uuid.uuid4().hex[:16]
+        request_id = request_id_from(request.headers.get("x-request-id"))
         db = Db(driver, self.settings.database, self.settings.tx_timeout)
         principal: Principal | None = getattr(request.state, "principal", None)
         return Context(

@@ -273,7 +273,10 @@ async def merge_departments(
         [moved] = await ch.rows(MOVE_MEMBERS, sourceId=source_id, targetId=target_id)
         ch.managers.update(moved["managers"])
         await ch.tx.run(MOVE_OFFERS, sourceId=source_id, targetId=target_id)
+        # Every department the merge moves is under the source or the target: noted here, as
+        # they are, before any link changes (the order links come back in must not matter).
         await ch.note_dependent_approvals([source_id, target_id])
+        ch.notes_taken = True
         await ch.tx.run(MOVE_CREDIT, sourceId=source_id, targetId=target_id)
         ch.credit_moved.add(target_id)
         [links] = await ch.rows(LINKS_OF, id=source_id)

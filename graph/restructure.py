@@ -224,6 +224,9 @@ class Change:
     # Facilities whose approval was already not independent before this change touched them
     # (imported as the credit system recorded them): the change is not refused for those.
     dependent_before: set[str] = field(default_factory=set)
+    # Set once a change has noted its whole scope up front: a note taken later would see the
+    # change half done and take an approval it made dependent for one that always was.
+    notes_taken: bool = False
     managers: set[str] = field(default_factory=set)
     clients: set[str] = field(default_factory=set)
     added: list[LinkChange] = field(default_factory=list)
@@ -259,6 +262,8 @@ class Change:
         self, roots: list[str], departments: Sequence[str] = ()
     ) -> None:
         """Remember the dependent approvals in this scope as they are before a change to it."""
+        if self.notes_taken:
+            return
         for row in await self.dependent_approvals(roots, list(departments)):
             self.dependent_before.update(row["facilityIds"])
 

@@ -12,7 +12,7 @@ import pytest
 from neo4j import Driver
 from starlette.testclient import TestClient
 
-from api.app import create_app
+from api.app import create_app, request_id_from
 from tests.conftest import bearer, graph_snapshot
 
 
@@ -143,3 +143,12 @@ def test_ids_and_texts_are_checked_to_their_end(client: TestClient, demo_bank: D
     body = client.post("/graphql", json={"query": demote, "variables": {"r": "y" * 200_000}}).json()
     assert body["data"]["demoteManager"] == {"__typename": "ValidationError", "field": "reason"}
     assert graph_snapshot(demo_bank) == before
+
+
+def test_a_callers_request_id_is_kept_only_when_it_is_a_plain_token() -> None:
+    # Logged with every internal error: a newline in it would forge a log line.
+    assert request_id_from("trace-42.a:b") == "trace-42.a:b"
+    for forged in ("x\nERROR forged", "x" * 65, ""):
+        made = request_id_from(forged)
+        assert made != forged and len(made) == 16 and made.isalnum()
+    assert request_id_from(None) != request_id_from(None)

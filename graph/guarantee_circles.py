@@ -9,6 +9,7 @@ largest circles are described in full (a bank has thousands), the rest are count
 
 from __future__ import annotations
 
+import asyncio
 from collections import defaultdict
 from decimal import Decimal
 from typing import Final, LiteralString
@@ -104,7 +105,9 @@ async def find_guarantee_circles(
     for guarantor, borrower in records[0]["edges"]:
         edges[guarantor].add(borrower)
     del records
-    cycles, complete = find_cycles(edges, max_size)
+    # Up to STEP_BUDGET steps of Python (a second or more on a whole bank): in a thread, so the
+    # event loop goes on serving other requests meanwhile.
+    cycles, complete = await asyncio.to_thread(find_cycles, edges, max_size)
     members = sorted({m for c in cycles for m in c})
     limits: dict[str, int] = {}
     given: dict[str, list[tuple[str, str, int]]] = {}

@@ -176,10 +176,12 @@ class Department:
         links = await self._links(info, DepartmentLinkKind.PARENT)
         return links[0].department if links else None
 
-    @strawberry.field(description="Departments directly under this one.")
+    @strawberry.field(description=f"Departments directly under this one. {CAPPED}")
     @eager
-    async def children(self, info: CtxInfo) -> list[Department]:
-        return [lk.department for lk in await self._links(info, DepartmentLinkKind.CHILDREN)]
+    async def children(self, info: CtxInfo, first: int = LIST_DEFAULT) -> list[Department]:
+        check_range(first, 1, LIST_CAP, "first")
+        links = await self._links(info, DepartmentLinkKind.CHILDREN)
+        return [lk.department for lk in links[:first]]
 
     @strawberry.field(description="Linear hand-offs (线性关系) from this department to others.")
     @eager
@@ -207,17 +209,19 @@ class Department:
         chain = await info.context.loaders.department_path.load(self.id)
         return await _departments(info, chain)
 
-    @strawberry.field(description="Managers who are members of this department.")
+    @strawberry.field(description=f"Managers who are members of this department, by id. {CAPPED}")
     @eager
-    async def members(self, info: CtxInfo) -> list[Manager]:
+    async def members(self, info: CtxInfo, first: int = LIST_DEFAULT) -> list[Manager]:
+        check_range(first, 1, LIST_CAP, "first")
         ids = await info.context.loaders.department_members.load(self.id)
-        return await _managers(info, ids)
+        return await _managers(info, ids[:first])
 
-    @strawberry.field(description="Products this department offers.")
+    @strawberry.field(description=f"Products this department offers. {CAPPED}")
     @eager
-    async def products(self, info: CtxInfo) -> list[Product]:
+    async def products(self, info: CtxInfo, first: int = LIST_DEFAULT) -> list[Product]:
+        check_range(first, 1, LIST_CAP, "first")
         ids = await info.context.loaders.department_products.load(self.id)
-        return await _products(info, ids)
+        return await _products(info, ids[:first])
 
 
 @strawberry.type(description="A link to another department, with when it began and its note.")
@@ -251,10 +255,13 @@ class Product:
         ids = await info.context.loaders.product_departments.load(self.id)
         return await _departments(info, ids)
 
-    @strawberry.field(description="Cross-sell links from this product, strongest lift first.")
+    @strawberry.field(
+        description=f"Cross-sell links from this product, strongest lift first. {CAPPED}"
+    )
     @eager
-    async def cross_sells_to(self, info: CtxInfo) -> list[CrossSell]:
-        links = await info.context.loaders.cross_sells.load(self.id)
+    async def cross_sells_to(self, info: CtxInfo, first: int = LIST_DEFAULT) -> list[CrossSell]:
+        check_range(first, 1, LIST_CAP, "first")
+        links = (await info.context.loaders.cross_sells.load(self.id))[:first]
         found = await load_all(info.context.loaders.product, [lk.to_id for lk in links])
         return [
             CrossSell(

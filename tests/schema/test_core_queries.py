@@ -215,3 +215,18 @@ async def test_other_lists(small_bank: Driver, db: Db) -> None:
     assert [e["node"]["id"] for e in data["managers"]["edges"]] == ["m-1"]
     assert [e["node"]["id"] for e in data["departments"]["edges"]] == ["d-ka", "d-ka-rm"]
     assert [e["node"]["id"] for e in data["products"]["edges"]] == ["p-cash"]
+
+
+async def test_a_departments_lists_are_pages(demo_bank: Driver, db: Db) -> None:
+    query = """query ($n: Int!) { department(id: "dept-ka-rm-group") {
+      members(first: $n) { id } children(first: $n) { id } products(first: $n) { id } } }"""
+    everything, errors, _ = await execute(db, query, {"n": 100})
+    assert errors == [] and everything is not None
+    members = [m["id"] for m in everything["department"]["members"]]
+    assert len(members) == 13 and members == sorted(members)
+    page, errors, _ = await execute(db, query, {"n": 5})
+    assert errors == [] and page is not None
+    assert [m["id"] for m in page["department"]["members"]] == members[:5]
+    refused, errors, _ = await execute(db, query, {"n": 101})
+    assert refused == {"department": None} and errors
+    assert all(e.extensions == {"code": "BAD_USER_INPUT", "argument": "first"} for e in errors)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Final
 
 import strawberry
-from graphql import GraphQLError
+from graphql import GraphQLError, OperationDefinitionNode
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -56,6 +56,24 @@ class RmGraphSchema(strawberry.Schema):
         timeouts."""
 
 
+class OperationNameWhenSeveral(SchemaExtension):
+    """A document of several operations names the one to run (the spec's GetOperation);
+    Strawberry would silently run the first."""
+
+    def on_validate(self) -> Iterator[None]:
+        context = self.execution_context
+        document = context.graphql_document
+        # Strawberry fills `operation_name` from the first operation; what the client sent:
+        provided = getattr(context, "_provided_operation_name", context.operation_name)
+        if document is not None and provided is None:
+            operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
+            if len(operations) > 1:
+                raise GraphQLError(
+                    "Must provide operation name if query contains multiple operations."
+                )
+        yield
+
+
 class ReleaseLoaders(SchemaExtension):
     """Frees the request's DataLoaders as soon as its operation is done (`Loaders.release`)."""
 
@@ -81,6 +99,7 @@ def build_schema(settings: ApiSettings, fast_leaves: bool = True) -> strawberry.
     extensions: list[Callable[[], SchemaExtension]] = [
         lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
         lambda: ParserCache(maxsize=DOCUMENT_CACHE),
+        OperationNameWhenSeveral,
         lambda: AddValidationRules(list(limits)),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE),
         MaskInternalErrors,

@@ -9,9 +9,11 @@ from typing import Any, LiteralString
 import pytest
 from neo4j import Driver, Record
 
+from api.context import Context
 from graph.db import Db
 from graph.errors import QueryTimeout
-from tests.gql import execute
+from schema.build import schema
+from tests.gql import ADMIN, execute
 
 
 async def test_depth_bomb_is_refused(demo_bank: Driver, db: Db) -> None:
@@ -142,3 +144,17 @@ async def test_internal_errors_are_masked_with_a_request_id(
         "internal error in request test at ['client']",
     )
     assert record.exc_info is not None
+
+
+async def test_several_operations_need_a_name(demo_bank: Driver, db: Db) -> None:
+    document = "query A { clients(first: 1) { totalCount } } query B { __typename }"
+    data, errors, ctx = await execute(db, document)
+    assert data is None
+    assert [e.message for e in errors] == [
+        "Must provide operation name if query contains multiple operations."
+    ]
+    assert ctx.db.round_trips == 0
+    result = await schema.execute(
+        document, operation_name="B", context_value=Context(db=db, request_id="t", principal=ADMIN)
+    )
+    assert result.errors is None and result.data == {"__typename": "Query"}

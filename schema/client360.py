@@ -98,9 +98,11 @@ EXPOSURE_PROPERTIES = frozenset({"limit", "drawn", "amount", "unifiedLimit"})
 
 def _redact(info: CtxInfo, graph: Neighbourhood) -> Neighbourhood:
     """Nodes hidden from a manager (clients outside the book, facilities lent to them) become
-    opaque: id and kind. Edges touching one keep their properties only when the other end is a
-    client the manager sees (that client's own relations, as `relatedClients` shows them).
-    Exposure figures are left out for roles that may not read facilities."""
+    opaque: id and kind. A link touching one stays only when its other end is a client the
+    manager sees (that client's own relation, as `relatedClients` shows it): who else holds a
+    product, guarantees a facility or manages a client outside the book is none of the
+    manager's business, and a hidden node left with no link goes too. Exposure figures are left
+    out for roles that may not read facilities."""
     show_credit = may(info.context.principal, "Facility.limit")
     hidden = {n.id for n in graph.nodes if n.hidden}
     seen_clients = {n.id for n in graph.nodes if n.kind == "Client" and not n.hidden}
@@ -117,17 +119,19 @@ def _redact(info: CtxInfo, graph: Neighbourhood) -> Neighbourhood:
         return n.model_copy(update={"properties": props})
 
     def edge(e: GraphEdge_) -> GraphEdge_:
-        ends = {e.source, e.target}
-        if ends & hidden and not ends & seen_clients:
-            return e.model_copy(update={"properties": {}})
         if show_credit:
             return e
         props = {k: v for k, v in e.properties.items() if k not in EXPOSURE_PROPERTIES}
         return e.model_copy(update={"properties": props})
 
-    return graph.model_copy(
-        update={"nodes": [node(n) for n in graph.nodes], "edges": [edge(e) for e in graph.edges]}
-    )
+    edges = [
+        edge(e)
+        for e in graph.edges
+        if not {e.source, e.target} & hidden or {e.source, e.target} & seen_clients
+    ]
+    linked = {end for e in edges for end in (e.source, e.target)}
+    nodes = [node(n) for n in graph.nodes if not n.hidden or n.id in linked]
+    return graph.model_copy(update={"nodes": nodes, "edges": edges})
 
 
 @strawberry.type(description="A node of a relationship graph, ready for a drawing library.")

@@ -159,9 +159,9 @@ async def test_relationship_graph_stops_at_clients_outside_the_book(bank: Driver
     assert props["Client:c-3"] == {"id": "c-3", "kind": "CORPORATE"}
     assert props["Facility:f-1"] == {"id": "f-1"}
     assert props["Client:c-5"]["name"] == "赵六" and props["Product:p-dep"]["id"] == "p-dep"
-    # c-5's own links keep their figures; links between others lose theirs.
+    # c-5's own links keep their figures; a link between others (c-3 also guarantees f-1) is
+    # none of this manager's business and is left out.
     assert data["relationshipGraph"]["edges"] == [
-        {"id": "GUARANTEES:Client:c-3->Facility:f-1", "properties": {}},
         {"id": "GUARANTEES:Client:c-5->Facility:f-1", "properties": {"amount": "2000.00"}},
         {"id": "HOLDS:Client:c-5->Product:p-dep",
          "properties": {"balance": "50.00", "since": "2024-03-01", "active": True}},
@@ -170,6 +170,26 @@ async def test_relationship_graph_stops_at_clients_outside_the_book(bank: Driver
                         "reciprocalRole": "CUSTOMER"}},
     ]  # fmt: skip
     assert data["relationshipGraph"]["truncated"] is False
+
+
+async def test_a_hidden_clients_own_links_stay_out_of_the_graph(bank: Driver, db: Db) -> None:
+    # 李娜 (m-2) draws c-3: c-5 (outside her book) supplies c-3, so it appears, opaque, with
+    # that link; which product c-5 holds, or whom it guarantees, she does not see.
+    her = Principal("m-2", Role.MANAGER, "m-2")
+    data, errors, _ = await execute(db, GRAPH, {"id": "c-3"}, principal=her)
+    assert errors == [] and data is not None
+    edges = [e["id"] for e in data["relationshipGraph"]["edges"]]
+    touching_c5 = [e for e in edges if "Client:c-5" in e]
+    assert touching_c5 == ["RELATED_TO:Client:c-5->Client:c-3:SUPPLY_CHAIN"]
+    props = {n["id"]: n["properties"] for n in data["relationshipGraph"]["nodes"]}
+    assert props["Client:c-5"] == {"id": "c-5", "kind": "INDIVIDUAL"}
+    # An admin sees c-5's holding and guarantee from the same start.
+    data, errors, _ = await execute(db, GRAPH, {"id": "c-3"})
+    assert errors == [] and data is not None
+    assert {e["id"] for e in data["relationshipGraph"]["edges"]} >= {
+        "HOLDS:Client:c-5->Product:p-dep",
+        "GUARANTEES:Client:c-5->Facility:f-1",
+    }
 
 
 async def test_admin_graph_walks_on_and_hidden_starts_are_null(bank: Driver, db: Db) -> None:

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Final
 
+from graphql import GraphQLError
 from neo4j import AsyncDriver
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -24,6 +25,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.types import ExecutionResult
 
 from api.auth import AuthMiddleware, BodyLimitMiddleware, Principal, load_keys
 from api.context import Context
@@ -75,9 +77,34 @@ async def _warm_plans(db: Db) -> None:
 
 
 class RmGraphQL(GraphQL[Context, None]):
-    def __init__(self, settings: Neo4jSettings, **kwargs: Any) -> None:
+    def __init__(
+        self, settings: Neo4jSettings, request_timeout: float = 30.0, **kwargs: Any
+    ) -> None:
         super().__init__(**kwargs)
         self.settings = settings
+        self.request_timeout = request_timeout
+
+    async def execute_single(
+        self, request: Any, request_adapter: Any, sub_response: Any, context: Context,
+        root_value: Any, request_data: Any,
+    ) -> ExecutionResult:  # fmt: skip
+        """Each transaction has its own time limit; a whole operation (many aliases, each up
+        to that limit) has this one: past it the operation is cancelled and answers TIMEOUT."""
+        try:
+            async with asyncio.timeout(self.request_timeout):
+                return await super().execute_single(
+                    request, request_adapter, sub_response, context, root_value, request_data
+                )
+        except TimeoutError:
+            log.warning("request %s ran past %s s", context.request_id, self.request_timeout)
+            message = (
+                f"Timeout: the request ran past its {self.request_timeout:g} s limit and was "
+                f"cancelled (request id {context.request_id})"
+            )
+            error = GraphQLError(
+                message, extensions={"code": "TIMEOUT", "requestId": context.request_id}
+            )
+            return ExecutionResult(data=None, errors=[error])
 
     def decode_json(self, data: str | bytes) -> object:
         """A body that is not UTF-8, nests too deep to decode, or is JSON but not a request
@@ -147,6 +174,7 @@ def create_app(
 
     graphql = RmGraphQL(
         settings,
+        request_timeout=api_settings.request_timeout,
         schema=build_schema(api_settings),
         graphql_ide="graphiql" if api_settings.graphiql else None,
     )

@@ -35,6 +35,8 @@ class ApiSettings(BaseSettings):
     # for a slot (up to the transaction timeout), so a burst cannot exhaust memory or CPU.
     max_whole_bank_searches: int = 2
     # Plan the key reads at start-up (graph.plan_warmup), so first requests do not pay for it.
+    # A whole operation's time limit (each transaction also has NEO4J_TX_TIMEOUT's).
+    request_timeout: float = 30.0
     warm_plans: bool = True
     warm_plans_timeout: float = 60.0  # seconds each warm-up read may take, planning included
 

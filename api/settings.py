@@ -25,8 +25,8 @@ class ApiSettings(BaseSettings):
     max_query_depth: int = 10
     max_aliases: int = 30
     # Estimated fields an operation may answer, lists counted at their page sizes
-    # (schema.document_limits): the client page is about 2,000, a page of 100 clients with
-    # their links about 50,000.
+    # (schema.document_limits): the client page is about 1,400, a page of 100 clients with
+    # their links about 98,000.
     max_fields: int = 100_000
     max_tokens: int = 3000
     max_body_bytes: int = 256 * 1024
@@ -34,9 +34,9 @@ class ApiSettings(BaseSettings):
     # Whole-bank searches (guarantee circles, largest exposures) at once per worker; more wait
     # for a slot (up to the transaction timeout), so a burst cannot exhaust memory or CPU.
     max_whole_bank_searches: int = 2
-    # Plan the key reads at start-up (graph.plan_warmup), so first requests do not pay for it.
     # A whole operation's time limit (each transaction also has NEO4J_TX_TIMEOUT's).
     request_timeout: float = 30.0
+    # Plan the key reads at start-up (graph.plan_warmup), so first requests do not pay for it.
     warm_plans: bool = True
     warm_plans_timeout: float = 60.0  # seconds each warm-up read may take, planning included
 

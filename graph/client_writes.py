@@ -12,7 +12,13 @@ from collections.abc import Collection
 from typing import Any, Final, LiteralString
 
 from graph.clients import CLIENT_FIELDS
-from graph.data_writes import Write, require, require_version, run_write
+from graph.data_writes import (
+    Write,
+    require,
+    require_client_not_archived,
+    require_version,
+    run_write,
+)
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound
 from graph.input_checks import optional_text, require_id, require_range, require_text
@@ -215,12 +221,7 @@ async def _client_state(w: Write, client_id: str, visible_to: str | None) -> dic
 
 
 def require_not_archived(client: dict[str, Any]) -> None:
-    require(
-        client["status"] != ClientStatus.ARCHIVED.value,
-        "NOT_ARCHIVED",
-        f"client {client['id']!r} is archived",
-        [client["id"]],
-    )
+    require_client_not_archived(client["id"], client["status"])
 
 
 async def update_client(

@@ -128,6 +128,11 @@ def require(condition: bool, invariant: str, message: str, ids: Sequence[str]) -
         raise InvariantViolation(invariant, message, list(ids))
 
 
+def require_client_not_archived(client_id: str, status: str | None) -> None:
+    """Archiving is final: an archived client takes no change."""
+    require(status != "ARCHIVED", "NOT_ARCHIVED", f"client {client_id!r} is archived", [client_id])
+
+
 def require_active_department(archived: bool, department_id: str) -> None:
     require(
         not archived, "NOT_ARCHIVED", f"department {department_id!r} is archived", [department_id]

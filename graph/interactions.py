@@ -14,7 +14,7 @@ import json
 from enum import StrEnum
 from typing import Any, Final, LiteralString
 
-from graph.data_writes import Write, require, run_write
+from graph.data_writes import Write, require_client_not_archived, run_write
 from graph.db import Db
 from graph.errors import InvalidInput, InvariantViolation, NotFound
 from graph.input_checks import optional_text
@@ -212,12 +212,7 @@ async def record_interaction(
         await w.require_in_book(visible_to, [client_id])  # before anything else is answered
         if not parties["manager"]:
             raise NotFound("Manager", manager_id)
-        require(
-            parties["status"] != "ARCHIVED",
-            "NOT_ARCHIVED",
-            f"client {client_id!r} is archived",
-            [client_id],
-        )
+        require_client_not_archived(client_id, parties["status"])
         status = ComplaintStatus.OPENED.value if kind is InteractionKind.COMPLAINT else None
         row = await w.one(
             RECORD,

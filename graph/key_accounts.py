@@ -17,7 +17,7 @@ from typing import Any, Final, LiteralString
 
 from neo4j import Driver
 
-from graph.data_writes import Write, require, run_write
+from graph.data_writes import Write, require_client_not_archived, run_write
 from graph.db import Db
 from graph.errors import InvalidInput, NotFound
 from graph.input_checks import require_amount
@@ -215,12 +215,7 @@ async def set_potential(
         if not found:
             raise NotFound("Client", client_id)
         await w.require_in_book(visible_to, [client_id])
-        require(
-            found[0]["status"] != "ARCHIVED",
-            "NOT_ARCHIVED",
-            f"client {client_id!r} is archived",
-            [client_id],
-        )
+        require_client_not_archived(client_id, found[0]["status"])
         await w.tx.run(SET_POTENTIAL, id=client_id, potential=potential)
         w.clients.add(client_id)
         w.after = {"potential": potential}

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
-from graph.data_writes import LOCK_CLIENTS, LOCK_MANAGERS
+from graph.data_writes import LOCK_CLIENTS, LOCK_MANAGERS, require_client_not_archived
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound, VersionConflict
 from graph.models import DepartmentFunction, OrgModel
@@ -339,7 +339,7 @@ async def transfer_client(
             raise NotFound("Manager", to_manager_id)
         if expected is not None and expected != (c["version"] or 0):
             raise VersionConflict(client_id, expected, c["version"] or 0)
-        require(c["status"] != "ARCHIVED", "NOT_ARCHIVED", "an archived client", [client_id])
+        require_client_not_archived(client_id, c["status"])
         require(
             c["managerActive"] is not False,
             "MANAGER_ACTIVE",

@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final, LiteralString
 
-from graph.data_writes import Write, require, run_write
+from graph.data_writes import Write, require, require_client_not_archived, run_write
 from graph.db import Db
 from graph.errors import InvariantViolation, NotFound
 from graph.input_checks import optional_text
@@ -95,12 +95,7 @@ async def move_pipeline(
         if not state["found"]:
             raise NotFound("Client", client_id)
         await w.require_in_book(visible_to, [client_id])
-        require(
-            state["status"] != "ARCHIVED",
-            "NOT_ARCHIVED",
-            f"client {client_id!r} is archived",
-            [client_id],
-        )
+        require_client_not_archived(client_id, state["status"])
         require(
             state["segment"] != "EXISTING",
             "EXISTING_NEVER_IN_PIPELINE",

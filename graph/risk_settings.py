@@ -21,8 +21,8 @@ DEFAULT_BASE: Final = CapitalBase(
     net_capital=Decimal("48000000000.00"),
 )
 
-# The settings as columns (profile, tier1, net), for statements that need them in their own
-# round trip; `capital_base_from` reads them.
+# The settings as columns (profile, tier1, net), for a statement to read them along with its own
+# work in one round trip; `capital_base_from` turns a row of them into a `CapitalBase`.
 SETTINGS_COLUMNS: Final[LiteralString] = """
 OPTIONAL MATCH (s:RiskSettings {id: $settingsId})
 WITH s.profile AS profile, s.tier1CapitalCents AS tier1, s.netCapitalCents AS net

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 from graphql import GraphQLObjectType, Undefined
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
-from schema.permissions import LEAF_PLAN, LeafPlan
+from schema.permissions import LEAF_PLAN, LeafPlan, reads_unchecked
 
 if TYPE_CHECKING:
     from graphql.execution.collect_fields import FieldDetailsList
@@ -37,7 +37,17 @@ class RmGraphExecutor(StrawberryGraphQLCoreExecutionContext):
         node = field_details_list[0].node
         field_def = parent_type.fields.get(node.name.value)
         plan: LeafPlan | None = field_def.extensions.get(LEAF_PLAN) if field_def else None
-        if plan is not None and not node.arguments and self._reads_plainly(plan, source):
+        context = self.context_value
+        if (
+            plan is not None
+            and not node.arguments
+            and reads_unchecked(
+                plan.rule,
+                getattr(context, "principal", None),
+                getattr(context, "loaders", None),
+                source,
+            )
+        ):
             value = getattr(source, plan.attribute, Undefined)
             if value is None and not plan.non_null:
                 return None
@@ -50,19 +60,4 @@ class RmGraphExecutor(StrawberryGraphQLCoreExecutionContext):
                     return coerced
         return super().execute_field(
             parent_type, source, field_details_list, path, position_context
-        )
-
-    def _reads_plainly(self, plan: LeafPlan, source: Any) -> bool:
-        """The rule admits the principal outright, or (a manager reading a client's field) the
-        request already knows the client is in the book, as the guard itself would find."""
-        rule = plan.rule
-        principal = getattr(self.context_value, "principal", None)
-        if rule.reads_plainly(principal):
-            return True
-        loaders = getattr(self.context_value, "loaders", None)
-        return (
-            rule.book_only
-            and rule.admits(principal)
-            and loaders is not None
-            and loaders.known_visible(str(source.id))
         )

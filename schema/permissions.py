@@ -238,14 +238,28 @@ class LeafPlan:
     non_null: bool
 
 
+def reads_unchecked(
+    rule: FieldRule, principal: Principal | None, loaders: Any, source: Any
+) -> bool:
+    """Admitted with no per-client check left to run: outright, or (a manager reading a client's
+    field) the request already knows the client is in the book. The guard and the executor's
+    short path both decide by this."""
+    if rule.reads_plainly(principal):
+        return True
+    return (
+        rule.book_only
+        and rule.admits(principal)
+        and loaders is not None
+        and loaders.known_visible(str(source.id))
+    )
+
+
 def _guarded(rule: FieldRule, resolve: Resolver, empty: Callable[[], Any]) -> Resolver:
     def guarded(source: Any, info: ResolveInfo, **args: Any) -> Any:
         principal: Principal | None = info.context.principal
         if not rule.admits(principal):
             raise Forbidden(rule.key)
-        if not rule.reads_plainly(principal) and not info.context.loaders.known_visible(
-            str(source.id)
-        ):
+        if not reads_unchecked(rule, principal, getattr(info.context, "loaders", None), source):
             return run_eagerly(_if_visible(resolve, empty, source, info, args))
         return resolve(source, info, **args)
 

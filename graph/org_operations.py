@@ -247,9 +247,13 @@ async def move_department(
         )
         [parent] = await ch.rows(PARENT_OF, id=dept_id)
         old = parent["parentId"]
+        require(
+            old != new_parent_id,
+            "NO_OP",
+            f"{new_parent_id!r} is already the parent of {dept_id!r}",
+            [dept_id, new_parent_id],
+        )
         ch.before, ch.after = {"parentId": old}, {"parentId": new_parent_id}
-        if old == new_parent_id:
-            return
         if old is not None:
             await ch.remove_link(LinkKind.DIRECT, dept_id, old)
         await ch.add_link(LinkKind.DIRECT, dept_id, new_parent_id, None)
@@ -270,6 +274,9 @@ async def merge_departments(
     async def work(ch: Change) -> None:
         state = await ch.departments_state([source_id, target_id], expected)
         _check_active(state, source_id, target_id)
+        # A department merged into one of its direct children leaves that child in its place.
+        [parent] = await ch.rows(PARENT_OF, id=target_id)
+        takes_place = parent["parentId"] == source_id
         [moved] = await ch.rows(MOVE_MEMBERS, sourceId=source_id, targetId=target_id)
         ch.managers.update(moved["managers"])
         await ch.tx.run(MOVE_OFFERS, sourceId=source_id, targetId=target_id)
@@ -285,7 +292,7 @@ async def merge_departments(
             await ch.remove_link(kind, link["fromId"], link["toId"])
             a = target_id if link["fromId"] == source_id else link["fromId"]
             b = target_id if link["toId"] == source_id else link["toId"]
-            own_parent = kind is LinkKind.DIRECT and a == target_id
+            own_parent = kind is LinkKind.DIRECT and a == target_id and not takes_place
             if a == b or own_parent or await ch.link_exists(kind, a, b):
                 # The target keeps its own place in the tree; self-links and repeats go.
                 ch.dropped.append(LinkChange(kind=kind, from_id=a, to_id=b))

@@ -134,7 +134,11 @@ CALL () {
   WHERE c.id IN $clientIds AND COUNT { (c)<-[:MANAGES {role: 'PRIMARY'}]-() } <> 1
   RETURN 'ONE_PRIMARY_MANAGER' AS invariant, [c.id] AS ids
 }
-RETURN invariant, ids ORDER BY invariant, ids LIMIT 20
+// A broken tree first: ancestry-based checks after it follow from it.
+RETURN invariant, ids
+ORDER BY CASE invariant WHEN 'DIRECT_FOREST' THEN 0 WHEN 'SINGLE_PARENT' THEN 1 ELSE 2 END,
+         invariant, ids
+LIMIT 20
 """
 )
 

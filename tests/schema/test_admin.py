@@ -167,6 +167,10 @@ async def test_dry_run_returns_the_impact_and_writes_nothing(org: Driver, db: Db
             "NO_OP",
             ["c1", "mA1"],
         ),
+        ("moveDepartment", 'departmentId: "A1", newParentId: "A"', "NO_OP", ["A", "A1"]),
+        # A1 is under A, under R: A would come under A1, a cycle (the tree breaking is named
+        # first; K, checking A, would also come under A1).
+        ("mergeDepartments", 'sourceId: "R", targetId: "A1"', "DIRECT_FOREST", ["A", "A1", "K"]),
     ],
 )
 async def test_invariant_violations_change_nothing(
@@ -240,6 +244,22 @@ async def test_create_archive_and_merge(org: Driver, db: Db) -> None:
         database_=DATABASE,
     )
     assert (records[0]["d"], records[0]["archived"], records[0]["links"]) == ("A2", True, 0)
+
+
+async def test_a_department_merged_into_its_child_leaves_the_child_in_its_place(
+    org: Driver, db: Db
+) -> None:
+    """A's children and members go to A1, and A1 takes A's place under R."""
+    merged = await mutate(db, "mergeDepartments", 'sourceId: "A", targetId: "A1"')
+    assert merged["__typename"] == "RestructureSuccess", merged
+    assert merged["impact"]["linksAdded"] == [
+        {"kind": "DIRECT", "fromId": "A1", "toId": "R"},
+        {"kind": "DIRECT", "fromId": "A2", "toId": "A1"},
+        {"kind": "CHECK_AND_BALANCE", "fromId": "K", "toId": "A1"},
+    ]
+    assert merged["impact"]["dropped"] == [{"kind": "DIRECT", "fromId": "A1", "toId": "A1"}]
+    assert (parent_of(org, "A1"), parent_of(org, "A2")) == ("R", "A1")
+    assert no_cycles(org)
 
 
 async def test_assign_and_transfer_keep_history_and_segment(org: Driver, db: Db) -> None:
@@ -361,13 +381,6 @@ async def test_every_versioned_mutation_refuses_a_stale_version(
     assert result == {"__typename": "VersionConflictError", "id": node, "expectedVersion": 3,
                       "actualVersion": 0}  # fmt: skip
     assert graph_snapshot(org) == before
-
-
-async def test_moving_under_the_same_parent_changes_no_link(org: Driver, db: Db) -> None:
-    result = await mutate(db, "moveDepartment", 'departmentId: "A2", newParentId: "A"')
-    assert result["__typename"] == "RestructureSuccess" and result["auditRecordId"]
-    assert result["impact"]["linksAdded"] == [] and result["impact"]["linksRemoved"] == []
-    assert parent_of(org, "A2") == "A"
 
 
 @pytest.fixture

@@ -78,11 +78,13 @@ async def _warm_plans(db: Db) -> None:
 
 class RmGraphQL(GraphQL[Context, None]):
     def __init__(
-        self, settings: Neo4jSettings, request_timeout: float = 30.0, **kwargs: Any
-    ) -> None:
+        self, settings: Neo4jSettings, request_timeout: float = 30.0,
+        max_request_transactions: int = 8, **kwargs: Any,
+    ) -> None:  # fmt: skip
         super().__init__(**kwargs)
         self.settings = settings
         self.request_timeout = request_timeout
+        self.max_request_transactions = max_request_transactions
 
     async def execute_single(
         self, request: Any, request_adapter: Any, sub_response: Any, context: Context,
@@ -123,7 +125,10 @@ class RmGraphQL(GraphQL[Context, None]):
     ) -> Context:
         driver: AsyncDriver = request.app.state.driver
         request_id = request_id_from(request.headers.get("x-request-id"))
-        db = Db(driver, self.settings.database, self.settings.tx_timeout)
+        db = Db(
+            driver, self.settings.database, self.settings.tx_timeout,
+            slots=asyncio.Semaphore(self.max_request_transactions),
+        )  # fmt: skip
         principal: Principal | None = getattr(request.state, "principal", None)
         return Context(
             db=db,
@@ -175,6 +180,7 @@ def create_app(
     graphql = RmGraphQL(
         settings,
         request_timeout=api_settings.request_timeout,
+        max_request_transactions=api_settings.max_request_transactions,
         schema=build_schema(api_settings),
         graphql_ide="graphiql" if api_settings.graphiql else None,
     )

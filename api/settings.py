@@ -34,6 +34,10 @@ class ApiSettings(BaseSettings):
     # Whole-bank searches (guarantee circles, largest exposures) at once per worker; more wait
     # for a slot (up to the transaction timeout), so a burst cannot exhaust memory or CPU.
     max_whole_bank_searches: int = 2
+    # Transactions one HTTP request (all its aliases, all operations of a batch) runs at once;
+    # the rest wait their turn, within the request's time limit, so that one request cannot take
+    # the driver's whole connection pool (100) from the others.
+    max_request_transactions: int = Field(default=8, ge=1)
     # A whole operation's time limit (each transaction also has NEO4J_TX_TIMEOUT's).
     request_timeout: float = 30.0
     # Plan the key reads at start-up (graph.plan_warmup), so first requests do not pay for it.

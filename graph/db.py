@@ -7,8 +7,9 @@ the server cancels the work.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Final, LiteralString, TypeVar
 
@@ -56,6 +57,9 @@ class Db:
     database: str
     tx_timeout: float = 5.0
     round_trips: int = field(default=0)
+    # Transactions this Db runs at once: a request of many aliases (or a batch of operations)
+    # takes turns on these rather than the driver's whole connection pool. None: no cap.
+    slots: asyncio.Semaphore | None = None
 
     async def read(
         self, query: LiteralString, params: Mapping[str, Any] | None = None
@@ -63,12 +67,13 @@ class Db:
         """One auto-committed read on a reader; the records, eagerly."""
         self.round_trips += 1
         with self._timeouts():
-            result = await self.driver.execute_query(
-                Query(query, timeout=self.tx_timeout),
-                parameters_=dict(params or {}),
-                routing_=RoutingControl.READ,
-                database_=self.database,
-            )
+            async with self._slot():
+                result = await self.driver.execute_query(
+                    Query(query, timeout=self.tx_timeout),
+                    parameters_=dict(params or {}),
+                    routing_=RoutingControl.READ,
+                    database_=self.database,
+                )
         return list(result.records)
 
     async def write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
@@ -76,8 +81,16 @@ class Db:
         self.round_trips += 1
         timed = unit_of_work(timeout=self.tx_timeout)(work)
         with self._timeouts():
-            async with self.driver.session(database=self.database) as session:
+            async with self._slot(), self.driver.session(database=self.database) as session:
                 return await session.execute_write(timed)
+
+    @contextlib.asynccontextmanager
+    async def _slot(self) -> AsyncIterator[None]:
+        if self.slots is None:
+            yield
+            return
+        async with self.slots:
+            yield
 
     @contextlib.contextmanager
     def _timeouts(self) -> Iterator[None]:

@@ -212,7 +212,8 @@ async def record_interaction(
         await w.require_in_book(visible_to, [client_id])  # before anything else is answered
         if not parties["manager"]:
             raise NotFound("Manager", manager_id)
-        require_client_not_archived(client_id, parties["status"])
+        if kind is not InteractionKind.COMPLAINT:  # a former client may still complain
+            require_client_not_archived(client_id, parties["status"])
         status = ComplaintStatus.OPENED.value if kind is InteractionKind.COMPLAINT else None
         row = await w.one(
             RECORD,

@@ -51,6 +51,46 @@ async def test_an_archived_client_does_not_change(bank: Driver, db: Db) -> None:
         )
 
 
+async def test_an_archived_client_is_not_visited_but_may_still_complain(
+    bank: Driver, db: Db
+) -> None:
+    opened_before = await _complaint(db)
+    await _archive(db, "c-1")
+    await _refused(
+        bank, db,
+        'mutation { recordInteraction(input: {clientId: "c-1", managerId: "m-1", kind: VISIT}) '
+        f"{{ __typename {REFUSED} }} }}",
+        "NOT_ARCHIVED",
+    )  # fmt: skip
+    opened_after = await _complaint(db)
+    for complaint in (opened_before, opened_after):
+        for step in (
+            f'handleComplaint(input: {{complaintId: "{complaint}", notes: "退费"}})',
+            f'closeComplaint(input: {{complaintId: "{complaint}", satisfaction: 3}})',
+        ):
+            data, errors, _ = await execute(db, f"mutation {{ {step} {{ __typename }} }}")
+            assert errors == [] and data is not None
+            assert list(data.values()) == [{"__typename": "Interaction"}]
+    statuses, _, _ = bank.execute_query(
+        "MATCH (i:Interaction {kind: 'COMPLAINT'})-[:WITH]->(:Client {id: 'c-1'}) "
+        "RETURN collect(i.status) AS s",
+        database_=DATABASE,
+    )
+    assert statuses[0]["s"] == ["CLOSED", "CLOSED"]
+
+
+async def _complaint(db: Db) -> str:
+    data, errors, _ = await execute(
+        db,
+        'mutation { openComplaint(input: {clientId: "c-1", managerId: "m-1", notes: "年费"}) '
+        "{ __typename ... on Interaction { id } } }",
+    )
+    assert errors == [] and data is not None, errors
+    assert data["openComplaint"]["__typename"] == "Interaction", data
+    complaint: str = data["openComplaint"]["id"]
+    return complaint
+
+
 async def test_an_archived_prospect_does_not_come_back_through_the_pipeline(
     bank: Driver, db: Db
 ) -> None:

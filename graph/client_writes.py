@@ -118,20 +118,31 @@ def _check_status(status: ClientStatus | None) -> None:
         raise InvalidInput("status", "must be PROSPECT or ACTIVE; archive with archiveClient")
 
 
-def _refuse_manager_rating(visible_to: str | None, fields: Collection[str]) -> None:
-    if visible_to is not None and "riskRating" in fields:
-        # Check and balance (审贷分离): the rating decides which products may be sold to the
-        # client, so the manager who sells to them does not set it.
-        raise InvalidInput(
-            "riskRating", "is not set by relationship managers: the risk function rates"
-        )
+# What a relationship manager may not set on a client, and why.
+NOT_SET_BY_MANAGERS: Final = {
+    # Check and balance (审贷分离): the rating decides which products may be sold to the
+    # client, so the manager who sells to them does not set it.
+    "riskRating": "is not set by relationship managers: the risk function rates",
+    # The grade sets the visits a manager owes and the plan they follow: it comes from the
+    # bank's thresholds (gradeClients, ADMIN), not from the manager's own say.
+    "grade": "is not set by relationship managers: gradeClients grades against the thresholds",
+}
+
+
+def _refuse_manager_fields(visible_to: str | None, fields: Collection[str]) -> None:
+    if visible_to is None:
+        return
+    for name, reason in NOT_SET_BY_MANAGERS.items():
+        if name in fields:
+            raise InvalidInput(name, reason)
 
 
 def clean_new_client(new: NewClient, visible_to: str | None = None) -> NewClient:
-    """`visible_to`: the relationship manager creating the client, who may not rate it."""
+    """`visible_to`: the relationship manager creating the client, who may not rate or grade
+    it."""
     _check_status(new.status)
-    if new.risk_rating is not None:
-        _refuse_manager_rating(visible_to, ("riskRating",))
+    given = {"riskRating": new.risk_rating, "grade": new.grade}
+    _refuse_manager_fields(visible_to, [name for name, value in given.items() if value is not None])
     if new.segment is ClientSegment.NEW and new.status is ClientStatus.ACTIVE:
         # 增量 business is credited through the development pipeline (graph.pipeline) only.
         raise InvalidInput(
@@ -230,7 +241,7 @@ async def update_client(
 ) -> Client:  # fmt: skip
     require_id("clientId", client_id)
     clean = clean_changes(changes)
-    _refuse_manager_rating(visible_to, clean)
+    _refuse_manager_fields(visible_to, clean)
 
     async def work(w: Write) -> Client:
         before = await _client_state(w, client_id, visible_to)

@@ -65,7 +65,8 @@ SET s += $values, s.updatedAt = datetime(), s.updatedBy = $actor
 """
 
 # Every client not archived, graded against its primary manager's book, in one statement;
-# the clients whose grade would change.
+# the clients whose grade would change. "Above" a threshold, as the rules say (超过一定限额):
+# a client exactly at it does not qualify.
 GRADES_TO_CHANGE: Final[LiteralString] = """
 OPTIONAL MATCH (saved:KeyAccountSettings {id: $id})
 WITH {aPurchasesCents: coalesce(saved.aPurchasesCents, $defaults.aPurchasesCents),
@@ -83,10 +84,10 @@ UNWIND book AS e
 WITH s, e.c AS c, e.purchases AS purchases,
      CASE WHEN bookTotal > 0 THEN toFloat(e.purchases) / bookTotal ELSE 0.0 END AS share
 WITH c, c.grade AS before,
-     CASE WHEN purchases >= s.aPurchasesCents OR share >= s.aShare THEN 'A'
-          WHEN purchases >= s.bPurchasesCents OR share >= s.bShare OR c.potential = 'HIGH'
+     CASE WHEN purchases > s.aPurchasesCents OR share > s.aShare THEN 'A'
+          WHEN purchases > s.bPurchasesCents OR share > s.bShare OR c.potential = 'HIGH'
             THEN 'B'
-          WHEN purchases >= s.cPurchasesCents OR c.potential = 'MEDIUM' THEN 'C'
+          WHEN purchases > s.cPurchasesCents OR c.potential = 'MEDIUM' THEN 'C'
           ELSE null END AS after
 WHERE coalesce(before, '-') <> coalesce(after, '-')
 RETURN c.id AS clientId, before, after ORDER BY clientId

@@ -94,10 +94,11 @@ class NewManager(GraphModel):
 
 
 class ManagerChanges(GraphModel):
-    """Fields to change; a field left unset keeps its value. `reports_to_id` null: no boss."""
+    """Fields to change; a field left unset keeps its value. `reports_to_id` null: no boss.
+    No `level`: a grade changes through `graph.promotions`, checked against the table and
+    recorded."""
 
     name: str | None = None
-    level: ManagerLevel | None = None
     education: Education | None = None
     title: ProfessionalTitle | None = None
     credit_years: int | None = None
@@ -129,7 +130,7 @@ def clean_changes(changes: ManagerChanges) -> dict[str, Any]:
         clean["name"] = require_text("name", changes.name)
     if "credit_years" in given and changes.credit_years is not None:
         clean["creditYears"] = require_range("creditYears", changes.credit_years, 0, 60)
-    for name in ("level", "education", "title"):
+    for name in ("education", "title"):
         if name in given:
             clean[name] = getattr(changes, name).value
     if "active" in given:

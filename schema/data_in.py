@@ -273,12 +273,14 @@ class CreateManagerInput:
     reports_to_id: strawberry.ID | None = None
 
 
-@strawberry.input(description=UPDATE + " Move departments with assignManager.")
+@strawberry.input(
+    description=UPDATE + " Move departments with assignManager; change the level with "
+    "promoteManager or demoteManager, which check the grading table and record the change."
+)
 class UpdateManagerInput:
     manager_id: strawberry.ID
     expected_version: int | None = strawberry.field(default=None, description=VERSION)
     name: str | None = strawberry.UNSET
-    level: ManagerLevel | None = strawberry.UNSET
     education: Education | None = strawberry.UNSET
     title: ProfessionalTitle | None = strawberry.UNSET
     credit_years: int | None = strawberry.UNSET

@@ -217,6 +217,21 @@ async def test_a_manager_does_not_rate_the_clients_they_create(bank: Driver, db:
     assert set_by_admin["client"]["riskRating"] == 4
 
 
+async def test_a_manager_does_not_grade_the_clients_in_their_book(bank: Driver, db: Db) -> None:
+    # Grades set the visits a manager owes: they come from gradeClients, against thresholds.
+    created = await refused(
+        bank, db, "createClient", new_client(riskRating=None, grade="A"), "ValidationError",
+        principal=MANAGER_1,
+    )  # fmt: skip
+    assert created["field"] == "grade" and "gradeClients" in created["message"]
+    for grade in ("A", None):
+        updated = await refused(
+            bank, db, "updateClient", {"clientId": "c-1", "grade": grade}, "ValidationError",
+            principal=MANAGER_1,
+        )  # fmt: skip
+        assert updated["field"] == "grade"
+
+
 async def test_update_client(bank: Driver, db: Db) -> None:
     result = await mutate(
         db, "updateClient",
@@ -356,10 +371,10 @@ async def test_create_and_update_manager(bank: Driver, db: Db) -> None:
     }  # fmt: skip
     updated = await mutate(
         db, "updateManager",
-        {"managerId": "m-3", "expectedVersion": 0, "level": "MANAGER", "reportsToId": "m-1"},
+        {"managerId": "m-3", "expectedVersion": 0, "name": "孙七七", "reportsToId": "m-1"},
         MANAGER,
     )  # fmt: skip
-    assert updated["manager"]["level"] == "MANAGER"
+    assert updated["manager"]["name"] == "孙七七"
     assert updated["manager"]["reportsTo"] == {"id": "m-1"}
     assert updated["manager"]["version"] == 1
     alone = await mutate(db, "updateManager", {"managerId": "m-3", "reportsToId": None}, MANAGER)
@@ -397,8 +412,24 @@ async def test_manager_refusals(bank: Driver, db: Db) -> None:
         bank, db, "updateManager", {"managerId": "m-1", "expectedVersion": 3, "name": "x"},
         "VersionConflictError",
     )  # fmt: skip
-    await refused(bank, db, "updateManager", {"managerId": "m-1", "level": None},
+    await refused(bank, db, "updateManager", {"managerId": "m-1", "education": None},
                   "ValidationError")  # fmt: skip
+
+
+async def test_a_manager_s_level_does_not_change_through_update_manager(
+    bank: Driver, db: Db
+) -> None:
+    """Only promoteManager / demoteManager change it: checked against the table, recorded."""
+    before = graph_snapshot(bank)
+    _, errors, _ = await execute(
+        db,
+        'mutation { updateManager(input: {managerId: "m-1", level: PRINCIPAL}) { __typename } }',
+    )
+    assert [e.message for e in errors] == [
+        "Expected value of type 'UpdateManagerInput' not to include unknown field 'level', "
+        'found: { managerId: "m-1", level: PRINCIPAL }.'
+    ]
+    assert graph_snapshot(bank) == before
 
 
 async def test_create_and_update_product(bank: Driver, db: Db) -> None:

@@ -266,18 +266,23 @@ async def test_key_account_grades_at_their_edges(bank: Driver, db: Db) -> None:
     before = graph_snapshot(bank)
     dry = (await run(db, GRADE, {"dry": True}))["gradeClients"]
     assert graph_snapshot(bank) == before
-    expected = {"c-a": "A", "c-b": "B", "c-c": "B", "c-d": "C", "c-e": "C", "c-g": "B",
-                "c-h": "C",
+    # Exactly at a threshold is not above it: c-a (1000.00) is B, c-c (500.00) C, c-e none.
+    expected = {"c-a": "B", "c-b": "B", "c-c": "C", "c-d": "C", "c-g": "B", "c-h": "C",
                 # alone in their managers' books: all of the book, a share above 90%
                 "c-root": "A", "c-a1": "A", "c-b1": "A", "c-x": "A"}  # fmt: skip
     assert dry["dryRun"] is True
-    assert {c["clientId"]: c["after"] for c in dry["changed"]} == expected  # c-f: no grade
+    assert {c["clientId"]: c["after"] for c in dry["changed"]} == expected  # c-e, c-f: none
     done = (await run(db, GRADE, {"dry": False}))["gradeClients"]
     assert done["changed"] == dry["changed"]
     again = (await run(db, GRADE, {"dry": False}))["gradeClients"]
     assert again["changed"] == []
     plan = await run(db, '{ client(id: "c-a") { grade managementPlan { visitEveryDays } } }')
-    assert plan["client"] == {"grade": "A", "managementPlan": {"visitEveryDays": 30}}
+    assert plan["client"] == {"grade": "B", "managementPlan": {"visitEveryDays": 60}}
+    # A cent lower, the clients at the old thresholds are above the new ones.
+    lower = {**edges, "aPurchases": "999.99", "bPurchases": "499.99", "cPurchases": "99.99"}
+    assert (await run(db, THRESHOLDS, {"input": lower}))["setKeyAccountThresholds"]
+    regraded = (await run(db, GRADE, {"dry": True}))["gradeClients"]["changed"]
+    assert {c["clientId"]: c["after"] for c in regraded} == {"c-a": "A", "c-c": "B", "c-e": "C"}
 
 
 MOVE = (

@@ -37,16 +37,16 @@ _HEAD: Final[LiteralString] = (
     SETTINGS_COLUMNS
     + """CALL () {
 MATCH (c:Client {id: $clientId})
-OPTIONAL MATCH p = (c)-[rels:CONTROLS|RELATED_TO*1.."""
+// One shortest path to each member, found breadth-first: the work grows with the links in
+// reach, not with the number of paths (a dense group has very many).
+OPTIONAL MATCH path = ANY SHORTEST (c) (()-[r:CONTROLS|RELATED_TO]-()
+  WHERE (type(r) = 'CONTROLS' AND (r.share > 50 OR r.basis <> 'EQUITY'))
+     OR (type(r) = 'RELATED_TO' AND r.kind = 'ECONOMIC_DEPENDENCE')){1,"""
 )
 
 _TAIL: Final[LiteralString] = (
-    """]-(m:Client)
-WHERE m <> c AND all(r IN rels WHERE
-  (type(r) = 'CONTROLS' AND (r.share > 50 OR r.basis <> 'EQUITY'))
-  OR (type(r) = 'RELATED_TO' AND r.kind = 'ECONOMIC_DEPENDENCE'))
-WITH c, m, p ORDER BY length(p), [n IN nodes(p) | n.id]
-WITH c, m, head(collect(p)) AS path
+    """} (m:Client)
+WHERE m <> c
 WITH c, collect(CASE WHEN m IS NULL THEN null ELSE {member: m, path: path} END) AS joined
 WITH [{member: c, path: null}] + joined AS entries
 WITH entries, [e IN entries | e.member] AS members
@@ -75,6 +75,13 @@ CALL (m, members) {
     {facilityId: f.id, borrowerId: b.id, amountCents: g.amountCents, limitCents: f.limitCents}
   END) AS guarantees
 }
+// Every guarantee the member gave, inside the group or out, each facility up to its limit:
+// the member's own single-client figure, whatever the depth of the group search.
+CALL (m) {
+  OPTIONAL MATCH (m)-[g:GUARANTEES]->(f:Facility) WHERE NOT EXISTS { (m)-[:BORROWS]->(f) }
+  WITH f, sum(g.amountCents) AS amount
+  RETURN sum(CASE WHEN amount > f.limitCents THEN f.limitCents ELSE amount END) AS givenCents
+}
 RETURN m """
     + CLIENT_FIELDS
     + """ AS member, m.unifiedLimitCents AS unifiedLimitCents,
@@ -82,9 +89,9 @@ RETURN m """
     fromId: startNode(r).id, toId: endNode(r).id,
     kind: CASE type(r) WHEN 'CONTROLS' THEN 'CONTROL' ELSE r.kind END, share: r.share
   }] END AS links,
-  facilities, guarantees
+  facilities, guarantees, givenCents
 }
-RETURN profile, tier1, net, member, unifiedLimitCents, links, facilities, guarantees
+RETURN profile, tier1, net, member, unifiedLimitCents, links, facilities, guarantees, givenCents
 """
 )
 
@@ -120,7 +127,8 @@ class MemberExposure(GraphModel):
     guarantees: list[GuaranteeOut]
     own: Decimal
     drawn: Decimal
-    guaranteed: Decimal
+    guaranteed: Decimal  # for borrowers outside the group
+    given: Decimal  # every guarantee the member gave, each facility up to its limit
 
 
 class GrantingDepartment(GraphModel):
@@ -170,6 +178,7 @@ def _member(row: Any) -> tuple[MemberExposure, list[tuple[Facility, bool]]]:
         own=sum((f.limit for f, _ in facilities), Decimal("0.00")),
         drawn=sum((f.drawn for f, _ in facilities), Decimal("0.00")),
         guaranteed=sum((g.amount for g in guarantees), Decimal("0.00")),
+        given=cents_to_decimal(row["givenCents"] or 0),
     )
     return member, facilities
 
@@ -202,7 +211,9 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
     for facility, _ in checked:
         if facility.granting_department_id:
             grantors[facility.granting_department_id].append(facility)
-    interbank = any(m.client.kind == ClientKind.INTERBANK for m in members)
+    # The asked client's own kind decides the rules: a bank in a corporate's group does not
+    # lift the corporate's non-bank limits.
+    interbank = me.client.kind == ClientKind.INTERBANK
     own_loans = sum((f.limit for f in me.facilities if f.type.value == "LOAN"), Decimal("0.00"))
     return CreditExposure(
         client_id=client_id,
@@ -215,7 +226,7 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
         drawn=sum((m.drawn for m in members), Decimal("0.00")),
         limit_usage=assess_limits(
             base,
-            client_amount=direct + me.guaranteed,
+            client_amount=direct + me.given,
             client_loans=own_loans,
             group_amount=total,
             group_size=len(members),

@@ -1,7 +1,8 @@
 """The largest exposures across the bank: control groups (or ungrouped clients) by total.
 
 A group here is a top controller and what it controls (more than 50% or stated control, up to 6
-links): the same grouping as a client's `group`. Its exposure is its members' facility limits
+links): the same grouping as a client's `group`; it is interbank when its top controller is a
+bank. Its exposure is its members' facility limits
 plus what members guarantee for borrowers outside it (each outside facility up to its
 limit). Economic dependence, which
 `creditExposure` also follows, is left to that per-client question.
@@ -47,9 +48,14 @@ CALL (members) {
 WITH root, members, directCents, indirectCents, directCents + indirectCents AS totalCents
 ORDER BY totalCents DESC, root.id
 LIMIT $first
+// The whole group, members without credit (often the top controller itself) included.
 RETURN root.id AS rootId, root.name AS rootName,
-       [m IN members | m.id] AS memberIds,
-       any(m IN members WHERE m.kind = 'INTERBANK') AS interbank,
+       COLLECT {
+         MATCH ANY SHORTEST (root) (()-[r:CONTROLS]->() WHERE r.share > 50 OR r.basis <> 'EQUITY')
+               {0,6} (x:Client)
+         RETURN x.id
+       } AS memberIds,
+       root.kind = 'INTERBANK' AS interbank,
        directCents, indirectCents, totalCents
 }
 RETURN profile, tier1, net, rootId, rootName, memberIds, interbank,

@@ -151,9 +151,10 @@ async def test_exposure_splits_and_paths(risk_bank: Driver, db: Db) -> None:
         ("fS3", "NO_APPROVAL"),
     ]
     usage = {u["rule"]: u for u in e["limitUsage"]}
-    assert usage["SINGLE_CLIENT"]["amount"] == "700.00"  # own 300 + guarantees given 400
+    # Own 300 + every guarantee S1 gave: 400 on fO and 200 on P's fP1 (inside the group).
+    assert usage["SINGLE_CLIENT"]["amount"] == "900.00"
     assert usage["SINGLE_CLIENT"]["breached"] is False
-    assert usage["SINGLE_CLIENT"]["reportable"] is True  # 7% > 2.5%
+    assert usage["SINGLE_CLIENT"]["reportable"] is True  # 9% > 2.5%
     assert usage["SINGLE_CLIENT_LOANS"]["amount"] == "0.00"  # an acceptance is not a loan
     assert usage["GROUP"]["limitAmount"] == "2000.00"
     assert usage["GROUP"]["breached"] is True  # 21% > 20%
@@ -163,6 +164,54 @@ async def test_depth_limits_the_group(risk_bank: Driver, db: Db) -> None:
     e = await _exposure(db, "S1", 1)
     assert sorted(m["client"]["id"] for m in e["members"]) == ["P", "S1", "S3"]
     assert (e["affiliated"], e["total"]) == ("1200.00", "2000.00")
+    # The client's own figure does not depend on how far the group reaches.
+    for depth in (1, 4):
+        usage = {u["rule"]: u for u in (await _exposure(db, "S1", depth))["limitUsage"]}
+        assert usage["SINGLE_CLIENT"]["amount"] == "900.00"
+
+
+def _dependence(a: str, b: str) -> dict[str, Any]:
+    return {"fromId": a, "toId": b, "kind": "ECONOMIC_DEPENDENCE", "role": "DEPENDENT",
+            "reciprocalRole": "SUSTAINER"}  # fmt: skip
+
+
+def _small_bank(clients: list[Any], facilities: list[Any], related: list[Any]) -> BankRows:
+    bank = build_risk_bank()
+    bank.clients, bank.facilities, bank.related = clients, facilities, related
+    bank.controls, bank.guarantees = [], []
+    return bank
+
+
+async def test_a_densely_linked_group_is_found_at_any_depth(empty_graph: Driver, db: Db) -> None:
+    """Eleven firms each dependent on every other: millions of paths of up to 6 links, which
+    the search must not walk one by one (it used to run out of memory at depth 6)."""
+    ids = [f"K{i:02}" for i in range(11)]
+    load(empty_graph, DATABASE, _small_bank(
+        [_client(c) for c in ids],
+        [_facility("fK", ids[0], "LOAN", 10, 0, "d-ka", "d-appr")],
+        [_dependence(a, b) for n, a in enumerate(ids) for b in ids[n + 1:]],
+    ), quiet=True)  # fmt: skip
+    for depth in (1, 6):
+        e = await _exposure(db, ids[0], depth)
+        assert sorted(m["client"]["id"] for m in e["members"]) == ids
+        assert all(len(m["path"]) == 1 for m in e["members"] if m["client"]["id"] != ids[0])
+
+
+async def test_a_bank_in_a_corporate_s_group_does_not_lift_its_limits(
+    empty_graph: Driver, db: Db
+) -> None:
+    load(empty_graph, DATABASE, _small_bank(
+        [_client("K"), _client("BANK", kind="INTERBANK")],
+        [_facility("fK", "K", "ACCEPTANCE", 2200, 0, "d-ka", "d-appr")],
+        [_dependence("K", "BANK")],
+    ), quiet=True)  # fmt: skip
+    await execute(db, SETTINGS, {"p": "CN_2018"})
+    corporate = {u["rule"]: u for u in (await _exposure(db, "K", 4))["limitUsage"]}
+    assert sorted(corporate) == ["GROUP", "SINGLE_CLIENT", "SINGLE_CLIENT_LOANS"]
+    assert corporate["SINGLE_CLIENT"]["breached"] is True  # 22% of tier-1 > 15%
+    bank = {u["rule"]: u for u in (await _exposure(db, "BANK", 4))["limitUsage"]}
+    assert sorted(bank) == ["INTERBANK"]
+    assert bank["INTERBANK"]["breached"] is False  # 22% ≤ 25%
 
 
 async def test_basel_profile_changes_the_flags(risk_bank: Driver, db: Db) -> None:
@@ -250,6 +299,24 @@ async def test_largest_exposures(risk_bank: Driver, db: Db) -> None:
         {"root": {"id": "O"}, "memberIds": ["O"], "direct": "500.00", "indirect": "0.00",
          "total": "500.00",
          "limitUsage": {"rule": "SINGLE_CLIENT", "breached": False, "reportable": True}},
+    ]  # fmt: skip
+
+
+async def test_largest_exposures_list_the_whole_control_group(empty_graph: Driver, db: Db) -> None:
+    """P has no credit of its own; it still heads the group and makes it one."""
+    bank = _small_bank(
+        [_client("P"), _client("S")], [_facility("fS", "S", "LOAN", 1800, 0, "d-ka", "d-appr")], []
+    )
+    bank.controls = [{"fromId": "P", "toId": "S", "share": 80.0, "basis": "EQUITY"}]
+    load(empty_graph, DATABASE, bank, quiet=True)
+    await execute(db, SETTINGS, {"p": "CN_2018"})
+    data, errors, _ = await execute(
+        db, "{ largestExposures { root { id } memberIds total limitUsage { rule breached } } }"
+    )
+    assert errors == [] and data is not None
+    assert data["largestExposures"] == [
+        {"root": {"id": "P"}, "memberIds": ["P", "S"], "total": "1800.00",
+         "limitUsage": {"rule": "GROUP", "breached": False}},  # 18% ≤ 20%
     ]  # fmt: skip
 
 

@@ -75,8 +75,9 @@ WITH p ORDER BY p.id LIMIT 20
 RETURN collect(p.id) AS productIds
 """
 
+# An archived client is owed no visits and follows no plan: its key-account grade goes.
 ARCHIVE_CLIENT: Final[LiteralString] = (
-    "MATCH (c:Client {id: $id}) SET c.status = 'ARCHIVED', "
+    "MATCH (c:Client {id: $id}) SET c.status = 'ARCHIVED', c.grade = null, "
     "c.version = coalesce(c.version, 0) + 1 RETURN c " + CLIENT_FIELDS + " AS client"
 )
 
@@ -264,6 +265,8 @@ async def update_client(
             "pipeline (movePipeline to ACTIVE)",
             [client_id],
         )
+        if before["status"] != ClientStatus.ACTIVE.value and clean.get("status") == "ACTIVE":
+            await w.require_active_primary(client_id)
         if "kind" in clean:
             unsuited = await w.one(UNSUITED_PRODUCTS, id=client_id, kind=clean["kind"])
             require(
@@ -302,7 +305,8 @@ async def archive_client(
         )
         row = await w.one(ARCHIVE_CLIENT, id=client_id)
         w.clients.add(client_id)
-        w.before, w.after = {"status": before["status"]}, {"status": "ARCHIVED"}
+        w.before = {"status": before["status"], "grade": before.get("grade")}
+        w.after = {"status": "ARCHIVED", "grade": None}
         return Client.model_validate(row["client"])
 
     inputs = {"clientId": client_id, "expectedVersion": expected_version}

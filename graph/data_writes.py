@@ -53,6 +53,11 @@ IN_BOOK: Final[LiteralString] = (
     + " RETURN collect(c.id) AS ids"
 )
 
+PRIMARIES: Final[LiteralString] = """
+MATCH (m:Manager)-[:MANAGES {role: 'PRIMARY'}]->(:Client {id: $id})
+RETURN m.id AS id, coalesce(m.active, true) AS active ORDER BY id
+"""
+
 AUDIT: Final[LiteralString] = """
 CREATE (a:AuditRecord {id: randomUUID(), at: datetime(), actor: $actor, action: $action,
                        input: $input, before: $before, after: $after})
@@ -121,6 +126,20 @@ class Write:
         for client_id in client_ids:
             if client_id not in row["ids"]:
                 raise NotFound("Client", client_id)
+
+    async def require_active_primary(self, client_id: str) -> None:
+        """Before a client becomes active: its primary manager is active, and held so (locked)
+        until this transaction ends, since deactivating a manager checks their active clients."""
+        primaries = await self.rows(PRIMARIES, id=client_id)
+        await self.lock_managers([p["id"] for p in primaries])
+        primaries = await self.rows(PRIMARIES, id=client_id)
+        inactive = [p["id"] for p in primaries if not p["active"]]
+        require(
+            not inactive,
+            "PRIMARY_MANAGER_ACTIVE",
+            f"client {client_id!r} has an inactive primary manager: transfer it first",
+            [client_id, *inactive],
+        )
 
 
 def require(condition: bool, invariant: str, message: str, ids: Sequence[str]) -> None:

@@ -68,6 +68,7 @@ SET s += $values, s.updatedAt = datetime(), s.updatedBy = $actor
 # the clients whose grade would change. "Above" a threshold, as the rules say (超过一定限额):
 # a client exactly at it does not qualify.
 GRADES_TO_CHANGE: Final[LiteralString] = """
+CALL () {
 OPTIONAL MATCH (saved:KeyAccountSettings {id: $id})
 WITH {aPurchasesCents: coalesce(saved.aPurchasesCents, $defaults.aPurchasesCents),
       aShare: coalesce(saved.aShare, $defaults.aShare),
@@ -90,7 +91,13 @@ WITH c, c.grade AS before,
           WHEN purchases > s.cPurchasesCents OR c.potential = 'MEDIUM' THEN 'C'
           ELSE null END AS after
 WHERE coalesce(before, '-') <> coalesce(after, '-')
-RETURN c.id AS clientId, before, after ORDER BY clientId
+RETURN c.id AS clientId, before, after
+UNION
+// Archived clients keep no grade (archiveClient clears it; imported ones may still carry one).
+MATCH (c:Client {status: 'ARCHIVED'}) WHERE c.grade IS NOT NULL
+RETURN c.id AS clientId, c.grade AS before, null AS after
+}
+RETURN clientId, before, after ORDER BY clientId
 """
 APPLY_GRADES: Final[LiteralString] = """
 UNWIND $changes AS change

@@ -116,6 +116,8 @@ async def move_pipeline(
             raise InvariantViolation(
                 "PIPELINE_ORDER", f"from {where} the next stage is {options}", [client_id]
             )
+        if to is Stage.ACTIVE:
+            await w.require_active_primary(client_id)
         row = await w.one(
             MOVE,
             id=client_id,

@@ -20,6 +20,7 @@ from graph import (
     holding_writes,
     manager_writes,
     org_operations,
+    pipeline,
     product_writes,
     promotions,
     restructure,
@@ -38,6 +39,7 @@ from graph.models import (
     ProductCategory,
     ProfessionalTitle,
 )
+from graph.pipeline import Stage
 from seeds.loader import load
 from tests.conftest import DATABASE
 from tests.schema.test_data_in import data_in_bank
@@ -115,6 +117,33 @@ async def test_a_new_client_and_its_managers_deactivation(
     assert _refused(deactivated, "PRIMARY_MANAGER_ACTIVE")
     assert rows(bank, "MATCH (m:Manager {id: 'm-9'}) RETURN m.active AS active") == [
         {"active": True}
+    ]
+
+
+async def test_a_prospect_won_and_its_managers_deactivation(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await manager_writes.create_manager(db, "t", NEW_MANAGER)
+    new = client_writes.NewClient(
+        id="c-race", name="竞态公司", kind=ClientKind.CORPORATE, segment=ClientSegment.NEW,
+        risk_rating=2,
+    )  # fmt: skip
+    await client_writes.create_client(db, "t", new, "m-9")
+    for stage in (Stage.TARGET, Stage.VISIT_PLANNED, Stage.APPOINTMENT, Stage.VISITED):
+        await pipeline.move_pipeline(db, "t", "c-race", stage, None, None, None)
+    # The deactivation has found no active client of m-9's; the prospect is won meanwhile.
+    paused, go = pause_after(monkeypatch, data_writes.Write, "one", manager_writes.MANAGER_STATE)
+    deactivated, won = await race(
+        manager_writes.update_manager(
+            db, "t", "m-9", manager_writes.ManagerChanges(active=False), None
+        ),
+        pipeline.move_pipeline(db, "t", "c-race", Stage.ACTIVE, None, None, None),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(deactivated, BaseException)
+    assert _refused(won, "PRIMARY_MANAGER_ACTIVE")
+    assert rows(bank, "MATCH (c:Client {id: 'c-race'}) RETURN c.status AS status") == [
+        {"status": "PROSPECT"}
     ]
 
 

@@ -128,6 +128,43 @@ async def test_a_client_is_not_transferred_to_an_inactive_manager(bank: Driver, 
     )  # fmt: skip
 
 
+async def test_a_client_of_an_inactive_manager_does_not_become_active(bank: Driver, db: Db) -> None:
+    """m-9 may rest while only prospects are theirs; the prospects wait for a transfer."""
+    created = await mutate(
+        db, "createManager",
+        {"id": "m-9", "name": "闲置", "level": "MANAGER", "education": "BACHELOR",
+         "title": "NONE", "creditYears": 1, "departmentId": "d-ka-rm"},
+    )  # fmt: skip
+    assert created["__typename"] == "ManagerSuccess"
+    for client_id, segment in (("c-new", "NEW"), ("c-old", "EXISTING")):
+        made = await mutate(
+            db, "createClient", new_client(id=client_id, segment=segment, primaryManagerId="m-9"),
+            CLIENT,
+        )  # fmt: skip
+        assert made["__typename"] == "ClientSuccess"
+    move = (
+        'mutation {{ movePipeline(input: {{clientId: "c-new", toStage: {} }}) {{ __typename }} }}'
+    )
+    for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED"):
+        data, errors, _ = await execute(db, move.format(stage))
+        assert errors == [] and data == {"movePipeline": {"__typename": "PipelineMove"}}
+    assert (await mutate(db, "updateManager", {"managerId": "m-9", "active": False}))[
+        "__typename"
+    ] == "ManagerSuccess"
+    activate = 'updateClient(input: {clientId: "c-old", status: ACTIVE})'
+    for mutation in ('movePipeline(input: {clientId: "c-new", toStage: ACTIVE})', activate):
+        await _refused(
+            bank, db, f"mutation {{ {mutation} {{ __typename {REFUSED} }} }}",
+            "PRIMARY_MANAGER_ACTIVE",
+        )  # fmt: skip
+    moved = await mutate(
+        db, "transferClient", {"clientId": "c-old", "toManagerId": "m-1", "reason": "接手"}
+    )
+    assert moved["__typename"] == "RestructureSuccess", moved
+    data, errors, _ = await execute(db, f"mutation {{ {activate} {{ __typename }} }}")
+    assert errors == [] and data == {"updateClient": {"__typename": "ClientSuccess"}}
+
+
 async def test_equity_shares_of_exactly_100_are_taken(bank: Driver, db: Db) -> None:
     # In floats 0.2 + 83.9 + 15.9 is a hair over 100, which was refused as more than 100%.
     result: dict[str, Any] = {}

@@ -285,6 +285,23 @@ async def test_key_account_grades_at_their_edges(bank: Driver, db: Db) -> None:
     assert {c["clientId"]: c["after"] for c in regraded} == {"c-a": "A", "c-c": "B", "c-e": "C"}
 
 
+async def test_an_archived_client_keeps_no_grade(bank: Driver, db: Db) -> None:
+    await run(db, GRADE, {"dry": False})
+    archived = await run(
+        db, 'mutation { archiveClient(input: {clientId: "c-x"}) { __typename '
+        "... on ClientSuccess { client { status grade } } } }",
+    )  # fmt: skip
+    assert archived["archiveClient"]["client"] == {"status": "ARCHIVED", "grade": None}
+    listed = await run(db, "{ clients(filter: {grade: A}, first: 50) { edges { node { id } } } }")
+    assert "c-x" not in [e["node"]["id"] for e in listed["clients"]["edges"]]
+    # One imported archived with its grade loses it at the next grading.
+    bank.execute_query(
+        "MATCH (c:Client {id: 'c-x'}) SET c.grade = 'B'", database_=DATABASE
+    )  # fmt: skip
+    graded = (await run(db, GRADE, {"dry": False}))["gradeClients"]["changed"]
+    assert graded == [{"clientId": "c-x", "before": "B", "after": None}]
+
+
 MOVE = (
     """mutation ($id: ID!, $to: Stage!) { movePipeline(input: {clientId: $id, toStage: $to}) {
   __typename ... on PipelineMove { fromStage toStage } """

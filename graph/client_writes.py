@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, Final, LiteralString
 
+from graph.bank_calendar import zone_name
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import (
     Write,
@@ -44,7 +45,7 @@ MATCH (m:Manager {id: $managerId})
 CREATE (c:Client {id: $id, name: $name, kind: $kind, segment: $segment, status: $status,
                   grade: $grade, riskRating: $riskRating, industry: $industry, region: $region,
                   version: 0})
-CREATE (m)-[:MANAGES {role: 'PRIMARY', since: date()}]->(c)
+CREATE (m)-[:MANAGES {role: 'PRIMARY', since: date({timezone: $tz})}]->(c)
 RETURN c """
     + CLIENT_FIELDS
     + " AS client"
@@ -211,6 +212,7 @@ async def create_client(
         row = await w.one(
             CREATE_CLIENT,
             managerId=primary_manager_id,
+            tz=zone_name(),
             **new.model_dump(by_alias=True, mode="json"),
         )
         w.clients.add(new.id)

@@ -14,6 +14,7 @@ from typing import Annotated, Final, LiteralString
 
 from pydantic import Field
 
+from graph.bank_calendar import zone_name
 from graph.client_links import FACILITY_FIELDS, facility_from_map
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
@@ -51,7 +52,7 @@ MATCH (borrower:Client {id: $borrowerId}), (granter:Department {id: $grantingDep
 CREATE (f:Facility {id: $id, type: $type, limitCents: $limitCents, drawnCents: $drawnCents,
                     currency: $currency, status: 'ACTIVE'})
 CREATE (borrower)-[:BORROWS]->(f)
-CREATE (granter)-[:GRANTED {at: date()}]->(f)
+CREATE (granter)-[:GRANTED {at: date({timezone: $tz})}]->(f)
 RETURN f """
     + FACILITY_FIELDS
     + " AS facility"
@@ -75,7 +76,7 @@ DEPENDENT_GRANTERS: Final[LiteralString] = (
 APPROVE: Final[LiteralString] = (
     """
 MATCH (a:Department {id: $approverId}), (f:Facility {id: $facilityId})
-CREATE (a)-[:APPROVED {at: date()}]->(f)
+CREATE (a)-[:APPROVED {at: date({timezone: $tz})}]->(f)
 RETURN f """
     + FACILITY_FIELDS
     + " AS facility"
@@ -161,6 +162,7 @@ async def create_facility(db: Db, actor: str, new: NewFacility) -> Facility:
             limitCents=decimal_to_cents(new.limit),
             drawnCents=decimal_to_cents(new.drawn),
             currency=new.currency,
+            tz=zone_name(),
         )
         w.facilities.add(new.id)
         w.clients.add(new.borrower_id)
@@ -193,7 +195,7 @@ async def approve_facility(db: Db, actor: str, facility_id: str, approver_id: st
             "department, nor its ancestor or descendant",
             [approver_id, *dependent["ids"]],
         )
-        row = await w.one(APPROVE, facilityId=facility_id, approverId=approver_id)
+        row = await w.one(APPROVE, facilityId=facility_id, approverId=approver_id, tz=zone_name())
         w.facilities.add(facility_id)
         w.before, w.after = {"approvingDepartmentId": None}, {"approvingDepartmentId": approver_id}
         return facility_from_map(row["facility"])

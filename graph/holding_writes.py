@@ -11,6 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
+from graph.bank_calendar import zone_name
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, require, run_write
@@ -45,7 +46,7 @@ RETURN c """
 RECORD: Final[LiteralString] = """
 MATCH (c:Client {id: $clientId}), (p:Product {id: $productId})
 MERGE (c)-[h:HOLDS]->(p)
-SET h.since = coalesce($since, CASE WHEN h.active THEN h.since END, date()),
+SET h.since = coalesce($since, CASE WHEN h.active THEN h.since END, date({timezone: $tz})),
     h.balanceCents = $balanceCents, h.active = true
 RETURN h {.balanceCents, .since, .active} AS holding
 """
@@ -130,6 +131,7 @@ async def record_holding(
             productId=product_id,
             since=since,
             balanceCents=decimal_to_cents(balance),
+            tz=zone_name(),
         )
         w.clients.add(client_id)
         w.products.add(product_id)

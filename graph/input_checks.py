@@ -8,6 +8,7 @@ import re
 from decimal import Decimal
 from typing import Final
 
+from graph import bank_calendar
 from graph.errors import InvalidInput
 
 # Every node id: the API's `check_id` uses the same pattern.
@@ -61,7 +62,7 @@ def require_amount(field: str, value: Decimal, positive: bool = False) -> Decima
 
 
 def require_past_date(field: str, value: dt.date) -> dt.date:
-    if not EARLIEST_DATE <= value <= dt.datetime.now(dt.UTC).date():
+    if not EARLIEST_DATE <= value <= bank_calendar.today():
         raise InvalidInput(field, f"must be between {EARLIEST_DATE} and today")
     return value
 

@@ -14,6 +14,7 @@ import json
 from enum import StrEnum
 from typing import Any, Final, LiteralString
 
+from graph.bank_calendar import in_bank_zone, zone_name
 from graph.data_writes import Write, require_client_not_archived, run_write
 from graph.db import Db
 from graph.errors import InvalidInput, InvariantViolation, NotFound
@@ -112,7 +113,8 @@ WITH c, p, COLLECT { MATCH (i:Interaction {kind: 'VISIT'})-[:WITH]->(c) RETURN m
        AS last
 WITH c, p, last,
      CASE WHEN last IS NULL THEN null
-          ELSE date(last) + duration({days: p.visitEveryDays}) END AS due
+          ELSE date(datetime({datetime: last, timezone: $tz})) + duration({days: p.visitEveryDays})
+     END AS due
 WHERE due IS NULL OR due < date($today)
 RETURN c.id AS clientId, c.name AS name, c.grade AS grade, p.visitEveryDays AS visitEveryDays,
        toString(last) AS lastVisitAt, toString(due) AS dueOn,
@@ -174,8 +176,7 @@ def _when(at: dt.datetime | None) -> str:
     now = dt.datetime.now(dt.UTC)
     if at is None:
         return now.isoformat()
-    if at.tzinfo is None:
-        at = at.replace(tzinfo=dt.UTC)
+    at = in_bank_zone(at)  # a time without an offset is the bank's local time
     try:
         at = at.astimezone(dt.UTC)  # Neo4j takes offsets up to ±18:00, ISO up to ±23:59
     except OverflowError:
@@ -304,5 +305,7 @@ async def get_interactions(
 
 
 async def get_overdue_visits(db: Db, manager_id: str, today: dt.date) -> list[OverdueVisit]:
-    rows = await db.read(OVERDUE, {"managerId": manager_id, "today": today.isoformat()})
+    rows = await db.read(
+        OVERDUE, {"managerId": manager_id, "today": today.isoformat(), "tz": zone_name()}
+    )
     return [OverdueVisit.model_validate(r.data()) for r in rows]

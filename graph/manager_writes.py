@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Final, LiteralString
 
+from graph.bank_calendar import zone_name
 from graph.data_writes import (
     Write,
     require,
@@ -35,7 +36,7 @@ CREATE_MANAGER: Final[LiteralString] = (
 MATCH (d:Department {id: $departmentId})
 CREATE (m:Manager {id: $id, name: $name, level: $level, education: $education, title: $title,
                    creditYears: $creditYears, version: 0, active: true})
-CREATE (m)-[:MEMBER_OF {since: date()}]->(d)
+CREATE (m)-[:MEMBER_OF {since: date({timezone: $tz})}]->(d)
 WITH m
 CALL (m) {
   MATCH (boss:Manager {id: $reportsToId})
@@ -157,7 +158,9 @@ async def create_manager(db: Db, actor: str, new: NewManager) -> Manager:
         require_active_department(state["departmentArchived"], new.department_id)
         if new.reports_to_id is not None and not state["bossFound"]:
             raise NotFound("Manager", new.reports_to_id)
-        row = await w.one(CREATE_MANAGER, **new.model_dump(by_alias=True, mode="json"))
+        row = await w.one(
+            CREATE_MANAGER, tz=zone_name(), **new.model_dump(by_alias=True, mode="json")
+        )
         w.managers.update(m for m in (new.id, new.reports_to_id) if m)
         w.after = new.model_dump(by_alias=True, mode="json")
         return Manager.model_validate(row["manager"])

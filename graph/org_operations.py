@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
+from graph.bank_calendar import zone_name
 from graph.data_writes import LOCK_CLIENTS, LOCK_MANAGERS, require_client_not_archived
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound, VersionConflict
@@ -55,7 +56,7 @@ RETURN EXISTS { (candidate)-[:DIRECT_REPORT*0..64]->(d) } AS inside
 
 MOVE_MEMBERS: Final[LiteralString] = """
 MATCH (m:Manager)-[r:MEMBER_OF]->(:Department {id: $sourceId}), (t:Department {id: $targetId})
-CREATE (m)-[:MEMBER_OF {since: date()}]->(t)
+CREATE (m)-[:MEMBER_OF {since: date({timezone: $tz})}]->(t)
 DELETE r
 RETURN collect(m.id) AS managers
 """
@@ -90,7 +91,7 @@ ASSIGN: Final[LiteralString] = """
 MATCH (m:Manager {id: $managerId}), (d:Department {id: $departmentId})
 OPTIONAL MATCH (m)-[old:MEMBER_OF]->(:Department)
 DELETE old
-CREATE (m)-[:MEMBER_OF {since: date()}]->(d)
+CREATE (m)-[:MEMBER_OF {since: date({timezone: $tz})}]->(d)
 """
 
 CLIENT_STATE: Final[LiteralString] = """
@@ -107,11 +108,12 @@ MATCH (c:Client {id: $clientId}), (to:Manager {id: $toManagerId})
 CALL (c, to) {
   OPTIONAL MATCH (old:Manager)-[r:MANAGES]->(c) WHERE r.role = 'PRIMARY' OR old = to
   WITH old, r WHERE r IS NOT NULL
-  CREATE (old)-[:MANAGED {role: r.role, since: r.since, until: date(), reason: $reason}]->(c)
+  CREATE (old)-[:MANAGED {role: r.role, since: r.since, until: date({timezone: $tz}),
+                    reason: $reason}]->(c)
   DELETE r
   RETURN collect(old.id) AS previous
 }
-CREATE (to)-[:MANAGES {role: 'PRIMARY', since: date()}]->(c)
+CREATE (to)-[:MANAGES {role: 'PRIMARY', since: date({timezone: $tz})}]->(c)
 RETURN previous
 """
 
@@ -277,7 +279,9 @@ async def merge_departments(
         # A department merged into one of its direct children leaves that child in its place.
         [parent] = await ch.rows(PARENT_OF, id=target_id)
         takes_place = parent["parentId"] == source_id
-        [moved] = await ch.rows(MOVE_MEMBERS, sourceId=source_id, targetId=target_id)
+        [moved] = await ch.rows(
+            MOVE_MEMBERS, sourceId=source_id, targetId=target_id, tz=zone_name()
+        )
         ch.managers.update(moved["managers"])
         await ch.tx.run(MOVE_OFFERS, sourceId=source_id, targetId=target_id)
         # Every department the merge moves is under the source or the target: noted here, as
@@ -318,7 +322,7 @@ async def assign_manager(
         if expected is not None and expected != (m["version"] or 0):
             raise VersionConflict(manager_id, expected, m["version"] or 0)
         _check_active(await ch.departments_state([dept_id]), dept_id)
-        await ch.tx.run(ASSIGN, managerId=manager_id, departmentId=dept_id)
+        await ch.tx.run(ASSIGN, managerId=manager_id, departmentId=dept_id, tz=zone_name())
         ch.before, ch.after = {"departmentId": m["departmentId"]}, {"departmentId": dept_id}
         ch.managers.add(manager_id)
         ch.departments.update(d for d in (m["departmentId"], dept_id) if d)
@@ -360,7 +364,11 @@ async def transfer_client(
             [client_id, to_manager_id],
         )
         [done] = await ch.rows(
-            TRANSFER, clientId=client_id, toManagerId=to_manager_id, reason=reason
+            TRANSFER,
+            clientId=client_id,
+            toManagerId=to_manager_id,
+            reason=reason,
+            tz=zone_name(),
         )
         ch.before = {"primary": c["primaries"], "segment": c["segment"]}
         ch.after = {"primary": [to_manager_id], "segment": c["segment"], "reason": reason}

@@ -19,6 +19,7 @@ from typing import Any, Final, LiteralString
 
 from pydantic import Field
 
+from graph.bank_calendar import day_start
 from graph.db import Db
 from graph.errors import InvalidInput
 from graph.models import GraphModel, cents_to_decimal
@@ -180,8 +181,9 @@ async def get_performance(
             "id": node_id,
             "from": start.isoformat(),
             "to": end.isoformat(),
-            "start": f"{start.isoformat()}T00:00:00Z",
-            "end": f"{(end + dt.timedelta(days=1)).isoformat()}T00:00:00Z",
+            # The period's days are the bank's (graph.bank_calendar), given as UTC instants.
+            "start": day_start(start).astimezone(dt.UTC).isoformat(),
+            "end": day_start(end + dt.timedelta(days=1)).astimezone(dt.UTC).isoformat(),
             "days": days,
         },
     )

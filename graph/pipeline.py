@@ -12,6 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final, LiteralString
 
+from graph.bank_calendar import zone_name
 from graph.data_writes import Write, require, require_client_not_archived, run_write
 from graph.db import Db
 from graph.errors import InvariantViolation, NotFound
@@ -39,7 +40,7 @@ MOVE: Final[LiteralString] = """
 MATCH (c:Client {id: $id})
 SET c.stage = $to, c.version = coalesce(c.version, 0) + 1
 FOREACH (_ IN CASE WHEN $to = 'ACTIVE' THEN [1] ELSE [] END |
-  SET c.status = 'ACTIVE', c.segment = 'NEW', c.activatedAt = date())
+  SET c.status = 'ACTIVE', c.segment = 'NEW', c.activatedAt = date({timezone: $tz}))
 CREATE (move:PipelineMove {id: randomUUID(), fromStage: $fromStage, toStage: $to, at: datetime(),
                            seq: c.version, by: $by, note: $note})-[:OF]->(c)
 WITH move
@@ -121,6 +122,7 @@ async def move_pipeline(
         row = await w.one(
             MOVE,
             id=client_id,
+            tz=zone_name(),
             to=to.value,
             fromStage=current.value if current else None,
             by=actor,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any, Final, LiteralString
 
+from graph.bank_calendar import zone_name
 from graph.data_writes import Write, run_write
 from graph.db import Db
 from graph.errors import GraphError, InvalidInput, NotFound
@@ -47,7 +48,7 @@ MATCH (m:Manager {id: $managerId}), (g:Grade {id: $gradeId})
 OPTIONAL MATCH (m)-[old:HAS_GRADE]->(:Grade {scheme: $scheme})
 DELETE old
 WITH DISTINCT m, g
-CREATE (m)-[:HAS_GRADE {since: date()}]->(g)
+CREATE (m)-[:HAS_GRADE {since: date({timezone: $tz})}]->(g)
 SET m.version = coalesce(m.version, 0) + 1
 """
 RECORD_CHANGE: Final[LiteralString] = """
@@ -196,7 +197,11 @@ async def change_grade(
             await w.tx.run(SET_BANK_LEVEL, managerId=manager_id, code=to_code)
         else:
             await w.tx.run(
-                SET_OTHER_GRADE, managerId=manager_id, gradeId=target["id"], scheme=scheme
+                SET_OTHER_GRADE,
+                managerId=manager_id,
+                gradeId=target["id"],
+                scheme=scheme,
+                tz=zone_name(),
             )
         kind = "DEMOTION" if demotion else "PROMOTION"
         done = await w.one(

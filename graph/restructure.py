@@ -28,6 +28,7 @@ from typing import Any, Final, LiteralString
 from neo4j import AsyncManagedTransaction
 from pydantic import Field
 
+from graph.bank_calendar import zone_name
 from graph.data_writes import LOCK_DEPARTMENTS
 from graph.db import Db
 from graph.departments import dependent
@@ -51,11 +52,11 @@ _LINK_MATCH: Final[dict[LinkKind, LiteralString]] = {
 }
 CREATE_LINK: Final[dict[LinkKind, LiteralString]] = {
     LinkKind.DIRECT: "MATCH (a:Department {id: $fromId}), (b:Department {id: $toId}) "
-    "CREATE (a)-[:DIRECT_REPORT {since: date()}]->(b)",
+    "CREATE (a)-[:DIRECT_REPORT {since: date({timezone: $tz})}]->(b)",
     LinkKind.LINEAR: "MATCH (a:Department {id: $fromId}), (b:Department {id: $toId}) "
-    "CREATE (a)-[:LINEAR {since: date(), purpose: $note}]->(b)",
+    "CREATE (a)-[:LINEAR {since: date({timezone: $tz}), purpose: $note}]->(b)",
     LinkKind.CHECK_AND_BALANCE: "MATCH (a:Department {id: $fromId}), (b:Department {id: $toId}) "
-    "CREATE (a)-[:CHECKS {since: date(), scope: $note}]->(b)",
+    "CREATE (a)-[:CHECKS {since: date({timezone: $tz}), scope: $note}]->(b)",
 }
 DELETE_LINK: Final[dict[LinkKind, LiteralString]] = {
     kind: stmt + " WITH r, r.since AS since, coalesce(r.purpose, r.scope) AS note DELETE r "
@@ -274,7 +275,7 @@ class Change:
     async def add_link(self, kind: LinkKind, from_id: str, to_id: str, note: str | None) -> None:
         if kind is LinkKind.DIRECT:
             await self.note_dependent_approvals([from_id])
-        await self.tx.run(CREATE_LINK[kind], fromId=from_id, toId=to_id, note=note)
+        await self.tx.run(CREATE_LINK[kind], fromId=from_id, toId=to_id, note=note, tz=zone_name())
         await self.tx.run(OPEN_PERIOD, kind=kind.value, fromId=from_id, toId=to_id, note=note)
         self.added.append(LinkChange(kind=kind, from_id=from_id, to_id=to_id))
         self.departments.update((from_id, to_id))

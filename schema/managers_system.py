@@ -11,7 +11,7 @@ from typing import Annotated, TypeVar
 import strawberry
 from graphql import GraphQLError
 
-from graph import grade_history, key_accounts, pipeline, promotions
+from graph import bank_calendar, grade_history, key_accounts, pipeline, promotions
 from graph import interactions as inter
 from graph.errors import GraphError
 from graph.grading import BANK, RequirementCheck
@@ -423,7 +423,7 @@ class ManagersQuery:
         check_id(manager_id, "managerId")
         _own_only(info, str(manager_id), "managerId")
         rows = await inter.get_overdue_visits(
-            info.context.db, str(manager_id), today or dt.date.today()
+            info.context.db, str(manager_id), today or bank_calendar.today()
         )
         return [
             OverdueVisit(

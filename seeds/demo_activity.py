@@ -13,6 +13,8 @@ from typing import Any, Final, LiteralString
 
 from neo4j import Driver
 
+from graph import bank_calendar
+
 # (prospect, stages reached in order)
 PIPELINE: Final = (
     ("cli-0317", ("TARGET",)),
@@ -89,7 +91,7 @@ def activity_rows(graded: list[str], today: dt.date) -> dict[str, list[dict[str,
 def load_activity(driver: Driver, database: str, today: dt.date | None = None) -> int:
     """The demo's activity; the number of interactions it names (existing ones are kept)."""
     records, _, _ = driver.execute_query(GRADED, database_=database, routing_="r")
-    rows = activity_rows([r["id"] for r in records], today or dt.date.today())
+    rows = activity_rows([r["id"] for r in records], today or bank_calendar.today())
     driver.execute_query(INTERACTIONS, rows=rows["interactions"], database_=database)
     driver.execute_query(MOVES, rows=rows["moves"], database_=database)
     return len(rows["interactions"])

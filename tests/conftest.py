@@ -20,6 +20,7 @@ from neo4j import Driver
 from starlette.testclient import TestClient
 
 from api.auth import Role, issue_token
+from graph import bank_calendar
 from graph.db import Db, open_async_driver, open_driver
 from graph.local_server import Connection
 from graph.migrations import migrate
@@ -143,3 +144,12 @@ def graph_snapshot(driver: Driver) -> dict[str, Any]:
         "nodes": [(sorted(r["l"]), r["p"]) for r in nodes],
         "rels": [(r["a"], r["t"], r["b"], r["p"]) for r in rels],
     }
+
+
+@pytest.fixture
+def shanghai(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The bank's days are Beijing's, whatever RMGRAPH_TIMEZONE says where the tests run."""
+    monkeypatch.setenv("RMGRAPH_TIMEZONE", "Asia/Shanghai")
+    bank_calendar.bank_zone.cache_clear()
+    yield
+    bank_calendar.bank_zone.cache_clear()  # monkeypatch restores the variable after this

@@ -493,6 +493,21 @@ PERFORMANCE = """query ($m: ID, $d: ID) { performance(managerId: $m, departmentI
   children { departmentId name figures { clients newClients balance } } } }"""
 
 
+async def test_a_period_s_days_are_the_bank_s(bank: Driver, db: Db, shanghai: None) -> None:
+    """07:00 in Beijing on 1 March is still 28 February in UTC; the bank counts it in March.
+    A time given without an offset is the bank's local time too."""
+    for at in ("2025-03-01T07:00:00+08:00", "2025-03-01T07:30:00"):
+        visit = {"clientId": "c-a", "managerId": "m-a", "kind": "VISIT", "at": at}
+        assert (await run(db, INTERACT, {"input": visit}))["recordInteraction"]["id"]
+    query = """query ($f: Date!, $t: Date!) { performance(managerId: "m-a",
+      period: {from: $f, to: $t}) { total { visitsDone } } }"""
+    done = [
+        (await run(db, query, {"f": f, "t": t}))["performance"]["total"]["visitsDone"]
+        for f, t in (("2025-02-01", "2025-02-28"), ("2025-03-01", "2025-03-31"))
+    ]
+    assert done == [0, 2]
+
+
 async def test_performance_rolls_up_the_direct_hierarchy(bank: Driver, db: Db) -> None:
     await run(db, INTERACT, {"input": {"clientId": "c-a", "managerId": "m-a", "kind": "VISIT"}})
     opened = await run(db, OPEN, {"input": {"clientId": "c-root", "managerId": "m-root",

@@ -16,7 +16,9 @@ from decimal import Decimal
 from typing import Any, Final, LiteralString
 
 from graph.db import Db
+from graph.limits import FxTable
 from graph.models import GraphModel, cents_to_decimal
+from graph.risk_settings import SETTINGS_ID, fx_table_from
 from graph.visibility import visible_to_manager
 
 MAX_CONTROL_DEPTH: Final = 6
@@ -46,14 +48,17 @@ CALL (c) {
   }
   CALL (counted) {
     UNWIND counted AS m
-    OPTIONAL MATCH (m)-[:BORROWS]->(f:Facility)
-    RETURN coalesce(sum(f.limitCents), 0) AS limitCents,
-           coalesce(sum(f.drawnCents), 0) AS drawnCents
+    MATCH (m)-[:BORROWS]->(f:Facility)
+    WITH f.currency AS currency, sum(f.limitCents) AS limitCents, sum(f.drawnCents) AS drawnCents
+    RETURN collect({currency: currency, limitCents: limitCents, drawnCents: drawnCents}) AS credit
   }
+  // Credit comes per currency, added up in Python at the risk settings' rates.
   RETURN CASE WHEN size(members) < 2 THEN null ELSE {
     rootId: top.id, memberCount: size(members),
     memberIds: [m IN members | m.id][..$memberCap],
-    balanceCents: balanceCents, limitCents: limitCents, drawnCents: drawnCents
+    balanceCents: balanceCents, credit: credit,
+    fx: COLLECT { MATCH (s:RiskSettings {id: $settingsId})
+                  RETURN [s.currency, s.fxCurrencies, s.fxRates] }[0]
   } END AS group
 }
 """
@@ -66,13 +71,26 @@ GROUPS_OF_CLIENTS: Final[LiteralString] = (
 )
 
 
+class CreditInCurrency(GraphModel):
+    currency: str
+    limit: Decimal
+    drawn: Decimal
+
+
 class ClientGroup(GraphModel):
     root_id: str
     member_count: int
     member_ids: list[str]
     total_balance: Decimal
-    total_limit: Decimal
-    total_drawn: Decimal
+    credit: list[CreditInCurrency]  # members' facilities, summed per currency
+    fx: FxTable  # the risk settings' rates, read with them
+
+    def total_limit(self) -> Decimal:
+        """In the reporting currency; FxRateMissing without a rate (only this figure fails)."""
+        return self.fx.total((c.limit, c.currency) for c in self.credit)
+
+    def total_drawn(self) -> Decimal:
+        return self.fx.total((c.drawn, c.currency) for c in self.credit)
 
 
 def group_from_map(row: dict[str, Any] | None) -> ClientGroup | None:
@@ -83,8 +101,15 @@ def group_from_map(row: dict[str, Any] | None) -> ClientGroup | None:
         member_count=row["memberCount"],
         member_ids=row["memberIds"],
         total_balance=cents_to_decimal(row["balanceCents"]),
-        total_limit=cents_to_decimal(row["limitCents"]),
-        total_drawn=cents_to_decimal(row["drawnCents"]),
+        credit=[
+            CreditInCurrency(
+                currency=c["currency"],
+                limit=cents_to_decimal(c["limitCents"]),
+                drawn=cents_to_decimal(c["drawnCents"]),
+            )
+            for c in row["credit"]
+        ],
+        fx=fx_table_from(*(row["fx"] or (None, None, None))),
     )
 
 
@@ -94,6 +119,11 @@ async def get_client_groups(
     """Totals over every member, or only those in manager `visible_to`'s book."""
     records = await db.read(
         GROUPS_OF_CLIENTS,
-        {"ids": list(client_ids), "memberCap": MEMBER_CAP, "visibleTo": visible_to},
+        {
+            "ids": list(client_ids),
+            "memberCap": MEMBER_CAP,
+            "visibleTo": visible_to,
+            "settingsId": SETTINGS_ID,
+        },
     )
     return {r["clientId"]: group_from_map(r["group"]) for r in records}

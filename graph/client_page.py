@@ -30,6 +30,7 @@ from graph.models import (
     cents_to_decimal,
 )
 from graph.products import PRODUCT_FIELDS
+from graph.risk_settings import SETTINGS_ID
 from graph.visibility import visible_to_manager
 
 CLIENT_PAGE: Final[LiteralString] = (
@@ -202,6 +203,7 @@ async def get_client_page(
             "direction": args.link_direction.value,
             "cap": args.links_cap,
             "memberCap": MEMBER_CAP,
+            "settingsId": SETTINGS_ID,
             "visibleTo": visible_to,
         },
     )

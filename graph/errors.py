@@ -57,3 +57,15 @@ class QueryTimeout(GraphError):
     def __init__(self, seconds: float) -> None:
         super().__init__(f"the query ran past its {seconds:g} s limit and was cancelled")
         self.seconds = seconds
+
+
+class FxRateMissing(GraphError):
+    """Amounts in these currencies cannot be added up: the risk settings hold no rate for them."""
+
+    def __init__(self, currencies: list[str], reporting: str) -> None:
+        super().__init__(
+            f"no exchange rate from {', '.join(currencies)} to {reporting}: set it with "
+            "setRiskSettings(fxRates)"
+        )
+        self.currencies = currencies
+        self.reporting = reporting

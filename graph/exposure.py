@@ -13,6 +13,7 @@ done here in exact decimals:
   guarantee it).
 
 A facility counts at its limit (the committed credit); drawn amounts are reported beside it.
+Sums are in the reporting currency of the capital base, each facility converted at its rate.
 """
 
 from __future__ import annotations
@@ -72,15 +73,18 @@ CALL (m, members) {
   WHERE NOT b IN members
   WITH f, g, b ORDER BY f.id
   RETURN collect(CASE WHEN f IS NULL THEN null ELSE
-    {facilityId: f.id, borrowerId: b.id, amountCents: g.amountCents, limitCents: f.limitCents}
+    {facilityId: f.id, borrowerId: b.id, amountCents: g.amountCents, limitCents: f.limitCents,
+     currency: f.currency}
   END) AS guarantees
 }
 // Every guarantee the member gave, inside the group or out, each facility up to its limit:
 // the member's own single-client figure, whatever the depth of the group search.
 CALL (m) {
   OPTIONAL MATCH (m)-[g:GUARANTEES]->(f:Facility) WHERE NOT EXISTS { (m)-[:BORROWS]->(f) }
-  WITH f, sum(g.amountCents) AS amount
-  RETURN sum(CASE WHEN amount > f.limitCents THEN f.limitCents ELSE amount END) AS givenCents
+  WITH f, sum(g.amountCents) AS amount WHERE f IS NOT NULL
+  RETURN collect({currency: f.currency,
+                  cents: CASE WHEN amount > f.limitCents THEN f.limitCents ELSE amount END})
+         AS given
 }
 RETURN m """
     + CLIENT_FIELDS
@@ -89,9 +93,10 @@ RETURN m """
     fromId: startNode(r).id, toId: endNode(r).id,
     kind: CASE type(r) WHEN 'CONTROLS' THEN 'CONTROL' ELSE r.kind END, share: r.share
   }] END AS links,
-  facilities, guarantees, givenCents
+  facilities, guarantees, given
 }
-RETURN profile, tier1, net, member, unifiedLimitCents, links, facilities, guarantees, givenCents
+RETURN profile, tier1, net, currency, fxCurrencies, fxRates, member, unifiedLimitCents, links,
+       facilities, guarantees, given
 """
 )
 
@@ -116,8 +121,9 @@ class JoinLink(GraphModel):
 class GuaranteeOut(GraphModel):
     facility_id: str
     borrower_id: str
-    amount: Decimal
+    amount: Decimal  # in the facility's currency
     facility_limit: Decimal
+    currency: str
 
 
 class MemberExposure(GraphModel):
@@ -125,6 +131,7 @@ class MemberExposure(GraphModel):
     path: list[JoinLink]
     facilities: list[Facility]
     guarantees: list[GuaranteeOut]
+    # In the reporting currency (the capital base's), converted facility by facility:
     own: Decimal
     drawn: Decimal
     guaranteed: Decimal  # for borrowers outside the group
@@ -159,7 +166,7 @@ class CreditExposure(GraphModel):
     capital_base: CapitalBase
 
 
-def _member(row: Any) -> tuple[MemberExposure, list[tuple[Facility, bool]]]:
+def _member(row: Any, base: CapitalBase) -> tuple[MemberExposure, list[tuple[Facility, bool]]]:
     facilities = [(facility_from_map(f), bool(f["independentApproval"])) for f in row["facilities"]]
     guarantees = [
         GuaranteeOut(
@@ -167,18 +174,20 @@ def _member(row: Any) -> tuple[MemberExposure, list[tuple[Facility, bool]]]:
             borrower_id=g["borrowerId"],
             amount=cents_to_decimal(g["amountCents"]),
             facility_limit=cents_to_decimal(g["limitCents"]),
+            currency=g["currency"],
         )
         for g in row["guarantees"]
     ]
+    base.require_rates([f.currency for f, _ in facilities] + [g["currency"] for g in row["given"]])
     member = MemberExposure(
         client=Client.model_validate(row["member"]),
         path=[JoinLink.model_validate(link) for link in row["links"]],
         facilities=[f for f, _ in facilities],
         guarantees=guarantees,
-        own=sum((f.limit for f, _ in facilities), Decimal("0.00")),
-        drawn=sum((f.drawn for f, _ in facilities), Decimal("0.00")),
-        guaranteed=sum((g.amount for g in guarantees), Decimal("0.00")),
-        given=cents_to_decimal(row["givenCents"] or 0),
+        own=base.total((f.limit, f.currency) for f, _ in facilities),
+        drawn=base.total((f.drawn, f.currency) for f, _ in facilities),
+        guaranteed=base.total((g.amount, g.currency) for g in guarantees),
+        given=base.total((cents_to_decimal(g["cents"]), g["currency"]) for g in row["given"]),
     )
     return member, facilities
 
@@ -188,7 +197,7 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
     checked: list[tuple[Facility, bool]] = []
     unified: Decimal | None = None
     for row in rows:
-        member, facilities = _member(row)
+        member, facilities = _member(row, base)
         members.append(member)
         checked.extend(facilities)
         if row["unifiedLimitCents"] is not None:
@@ -198,13 +207,13 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
     affiliated = sum((m.own for m in members if m is not me), Decimal("0.00"))
     # Several members may guarantee one outside facility: it counts once, up to its limit.
     per_facility: dict[str, Decimal] = defaultdict(lambda: Decimal("0.00"))
-    limits: dict[str, Decimal] = {}
+    limits: dict[str, tuple[Decimal, str]] = {}
     for m in members:
         for g in m.guarantees:
             per_facility[g.facility_id] += g.amount
-            limits[g.facility_id] = g.facility_limit
-    indirect = sum(
-        (min(amount, limits[fid]) for fid, amount in per_facility.items()), Decimal("0.00")
+            limits[g.facility_id] = (g.facility_limit, g.currency)
+    indirect = base.total(
+        ((min(amount, limits[fid][0]), limits[fid][1]) for fid, amount in per_facility.items()),
     )
     total = direct + affiliated + indirect
     grantors: dict[str, list[Facility]] = defaultdict(list)
@@ -214,7 +223,7 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
     # The asked client's own kind decides the rules: a bank in a corporate's group does not
     # lift the corporate's non-bank limits.
     interbank = me.client.kind == ClientKind.INTERBANK
-    own_loans = sum((f.limit for f in me.facilities if f.type.value == "LOAN"), Decimal("0.00"))
+    own_loans = base.total((f.limit, f.currency) for f in me.facilities if f.type.value == "LOAN")
     return CreditExposure(
         client_id=client_id,
         max_depth=max_depth,
@@ -235,7 +244,7 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
         granting_departments=[
             GrantingDepartment(
                 department_id=dept,
-                amount=sum((f.limit for f in facs), Decimal("0.00")),
+                amount=base.total((f.limit, f.currency) for f in facs),
                 facility_count=len(facs),
             )
             for dept, facs in sorted(grantors.items())

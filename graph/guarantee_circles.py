@@ -18,6 +18,7 @@ from graph.db import Db
 from graph.errors import InvalidInput
 from graph.input_checks import require_amount
 from graph.models import GraphModel, cents_to_decimal, decimal_to_cents
+from graph.risk_settings import SETTINGS_COLUMNS, SETTINGS_ID, capital_base_from
 
 MIN_SIZE: Final = 2
 MAX_SIZE: Final = 8
@@ -31,16 +32,24 @@ WHERE a <> b
 RETURN collect(DISTINCT [a.id, b.id]) AS edges
 """
 
-# For the clients in some circle: their facility limits and the guarantees they give.
-MEMBER_DETAILS: Final[LiteralString] = """
+# For the clients in some circle: their facility limits (per currency) and the guarantees they
+# give (in the guaranteed facility's currency), with the rates to add them up by.
+MEMBER_DETAILS: Final[LiteralString] = (
+    SETTINGS_COLUMNS
+    + """CALL () {
 UNWIND $ids AS id
 MATCH (c:Client {id: id})
 WITH id,
-     COLLECT { MATCH (c)-[:BORROWS]->(f:Facility) RETURN f.limitCents } AS limits,
+     COLLECT { MATCH (c)-[:BORROWS]->(f:Facility)
+               WITH f.currency AS currency, sum(f.limitCents) AS cents
+               RETURN [currency, cents] } AS limits,
      COLLECT { MATCH (c)-[g:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client) WHERE b <> c
-               RETURN [b.id, f.id, g.amountCents] } AS links
-RETURN collect([id, reduce(total = 0, x IN limits | total + coalesce(x, 0)), links]) AS members
+               RETURN [b.id, f.id, g.amountCents, f.currency] } AS links
+RETURN collect([id, limits, links]) AS members
+}
+RETURN profile, tier1, net, currency, fxCurrencies, fxRates, members
 """
+)
 
 
 class CircleLink(GraphModel):
@@ -109,13 +118,22 @@ async def find_guarantee_circles(
     # event loop goes on serving other requests meanwhile.
     cycles, complete = await asyncio.to_thread(find_cycles, edges, max_size)
     members = sorted({m for c in cycles for m in c})
-    limits: dict[str, int] = {}
-    given: dict[str, list[tuple[str, str, int]]] = {}
+    limits: dict[str, int] = {}  # in the reporting currency's cents
+    given: dict[str, list[tuple[str, str, Decimal]]] = {}
     if members:
-        details = await db.read(MEMBER_DETAILS, {"ids": members})
-        for client, total, links in details[0]["members"]:
-            limits[client] = total
-            given[client] = [(b, f, amount) for b, f, amount in links]
+        details = await db.read(MEMBER_DETAILS, {"ids": members, "settingsId": SETTINGS_ID})
+        base = capital_base_from(details[0])
+        for client, per_currency, links in details[0]["members"]:
+            limits[client] = decimal_to_cents(
+                sum(
+                    (base.to_reporting(cents_to_decimal(c), cur) for cur, c in per_currency),
+                    Decimal("0.00"),
+                )
+            )
+            given[client] = [
+                (b, f, base.to_reporting(cents_to_decimal(amount), cur))
+                for b, f, amount, cur in links
+            ]
     floor = decimal_to_cents(min_exposure)
     ranked: dict[bool, list[tuple[tuple[int, int, tuple[str, ...]], tuple[str, ...]]]] = {
         True: [],
@@ -128,9 +146,7 @@ async def find_guarantee_circles(
 
     def describe(cycle: tuple[str, ...], exposure: int) -> GuaranteeCircle:
         closing = [
-            CircleLink(
-                guarantor_id=a, borrower_id=b, facility_id=f, amount=cents_to_decimal(amount)
-            )
+            CircleLink(guarantor_id=a, borrower_id=b, facility_id=f, amount=amount)
             for i, a in enumerate(cycle)
             for b, f, amount in sorted(given.get(a, []), key=lambda x: x[1])
             if b == cycle[(i + 1) % len(cycle)]

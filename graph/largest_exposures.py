@@ -11,18 +11,25 @@ limit). Economic dependence, which
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Final, LiteralString
+from typing import Any, Final, LiteralString
 
 from graph.db import Db
-from graph.limits import LimitUsage, assess_total
+from graph.limits import CapitalBase, LimitUsage, assess_total
 from graph.models import GraphModel, cents_to_decimal
 from graph.risk_settings import SETTINGS_COLUMNS, SETTINGS_ID, capital_base_from
 
 # The capital base comes in the same statement: one round trip, and the limits are measured
 # against the settings of the same moment as the sums.
+# Each group's sums come per currency, converted exactly here; the ranking inside the statement
+# uses the same rates as floats (close enough to order groups, never reported).
 LARGEST: Final[LiteralString] = (
     SETTINGS_COLUMNS
-    + """CALL () {
+    + """WITH *, coalesce(currency, 'CNY') AS reporting, coalesce(fxCurrencies, []) AS rated
+CALL (reporting, rated) {
+  MATCH (f:Facility) WHERE f.currency <> reporting AND NOT f.currency IN rated
+  RETURN collect(DISTINCT f.currency) AS unrated
+}
+CALL (reporting, rated, fxRates) {
 MATCH (c:Client) WHERE EXISTS { (c)-[:BORROWS|GUARANTEES]->(:Facility) }
 CALL (c) {
   OPTIONAL MATCH up = (top:Client)-[:CONTROLS*1..6]->(c)
@@ -30,23 +37,29 @@ CALL (c) {
   WITH top, length(up) AS height ORDER BY height DESC, top.id LIMIT 1
   RETURN coalesce(top, c) AS root
 }
-WITH root, collect(c) AS members
+WITH reporting, rated, fxRates, root, collect(c) AS members
 CALL (members) {
   UNWIND members AS m
-  OPTIONAL MATCH (m)-[:BORROWS]->(f:Facility)
-  RETURN coalesce(sum(f.limitCents), 0) AS directCents
+  MATCH (m)-[:BORROWS]->(f:Facility)
+  WITH f.currency AS currency, sum(f.limitCents) AS cents
+  RETURN collect({currency: currency, cents: cents}) AS direct
 }
 CALL (members) {
   UNWIND members AS m
-  OPTIONAL MATCH (m)-[g:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client)
+  MATCH (m)-[g:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client)
   WHERE NOT b IN members
   WITH f, sum(g.amountCents) AS guaranteed
   // several members guaranteeing one outside facility count up to its limit, as in exposure.py
-  RETURN coalesce(sum(CASE WHEN guaranteed > f.limitCents THEN f.limitCents ELSE guaranteed END), 0)
-         AS indirectCents
+  WITH f.currency AS currency,
+       sum(CASE WHEN guaranteed > f.limitCents THEN f.limitCents ELSE guaranteed END) AS cents
+  RETURN collect({currency: currency, cents: cents}) AS indirect
 }
-WITH root, members, directCents, indirectCents, directCents + indirectCents AS totalCents
-ORDER BY totalCents DESC, root.id
+WITH root, members, direct, indirect,
+     reduce(total = 0.0, s IN direct + indirect | total + s.cents * CASE
+       WHEN s.currency = reporting THEN 1.0
+       ELSE coalesce(toFloat([i IN range(0, size(rated) - 1) WHERE rated[i] = s.currency
+                              | fxRates[i]][0]), 0.0) END) AS rank
+ORDER BY rank DESC, root.id
 LIMIT $first
 // The whole group, members without credit (often the top controller itself) included.
 RETURN root.id AS rootId, root.name AS rootName,
@@ -56,10 +69,10 @@ RETURN root.id AS rootId, root.name AS rootName,
          RETURN x.id
        } AS memberIds,
        root.kind = 'INTERBANK' AS interbank,
-       directCents, indirectCents, totalCents
+       direct, indirect
 }
-RETURN profile, tier1, net, rootId, rootName, memberIds, interbank,
-       directCents, indirectCents, totalCents
+RETURN profile, tier1, net, currency, fxCurrencies, fxRates, unrated, rootId, rootName,
+       memberIds, interbank, direct, indirect
 """
 )
 
@@ -75,23 +88,37 @@ class LargeExposure(GraphModel):
 
 
 async def get_largest_exposures(db: Db, first: int) -> list[LargeExposure]:
+    """FxRateMissing while any facility's currency has no rate: the ranking would be wrong."""
     records = await db.read(LARGEST, {"first": first, "settingsId": SETTINGS_ID})
     if not records:
         return []
     base = capital_base_from(records[0])
+    base.require_rates(records[0]["unrated"])
     out = []
     for r in records:
-        total = cents_to_decimal(r["totalCents"])
+        if r["rootId"] is None:
+            continue
+        direct = _sum(base, r["direct"])
+        indirect = _sum(base, r["indirect"])
+        total = direct + indirect
         members = sorted(r["memberIds"])
         out.append(
             LargeExposure(
                 root_id=r["rootId"],
                 root_name=r["rootName"],
                 member_ids=members,
-                direct=cents_to_decimal(r["directCents"]),
-                indirect=cents_to_decimal(r["indirectCents"]),
+                direct=direct,
+                indirect=indirect,
                 total=total,
                 limit_usage=assess_total(base, total, len(members), bool(r["interbank"])),
             )
         )
-    return out
+    # Exact totals may order two groups the float ranking saw as equal otherwise.
+    return sorted(out, key=lambda e: (-e.total, e.root_id))
+
+
+def _sum(base: CapitalBase, per_currency: list[dict[str, Any]]) -> Decimal:
+    return sum(
+        (base.to_reporting(cents_to_decimal(s["cents"]), s["currency"]) for s in per_currency),
+        Decimal("0.00"),
+    )

@@ -1,17 +1,23 @@
 """Large-exposure limits as data: which rules apply to an exposure, and how much of each is used.
 
-Pure logic (no database). Percentages are exact `Decimal`s of the capital base; amounts too.
+Pure logic (no database). Percentages are exact `Decimal`s of the capital base; amounts too,
+converted to the capital's (reporting) currency before they are added up.
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
+from collections.abc import Iterable
+from decimal import ROUND_HALF_EVEN, Decimal
 from enum import StrEnum
 from typing import Final
 
+from pydantic import Field
+
+from graph.errors import FxRateMissing
 from graph.models import GraphModel
 
 HUNDRED: Final = Decimal(100)
+CENT: Final = Decimal("0.01")
 
 
 class LimitProfile(StrEnum):
@@ -55,7 +61,34 @@ PROFILES: Final[dict[LimitProfile, ProfileLimits]] = {
 }
 
 
-class CapitalBase(GraphModel):
+class FxTable(GraphModel):
+    """The reporting currency, and `fx_rates`: units of it per unit of each other currency."""
+
+    currency: str = "CNY"
+    fx_rates: dict[str, Decimal] = Field(default_factory=dict)
+
+    def require_rates(self, currencies: Iterable[str]) -> None:
+        missing = sorted({c for c in currencies if c != self.currency and c not in self.fx_rates})
+        if missing:
+            raise FxRateMissing(missing, self.currency)
+
+    def to_reporting(self, amount: Decimal, currency: str) -> Decimal:
+        """The amount in the reporting currency, to the cent (half to even, as accountants
+        round); FxRateMissing without a rate."""
+        if currency == self.currency:
+            return amount
+        self.require_rates([currency])
+        return (amount * self.fx_rates[currency]).quantize(CENT, ROUND_HALF_EVEN)
+
+    def total(self, amounts: Iterable[tuple[Decimal, str]]) -> Decimal:
+        """Amounts in their currencies, added up in the reporting currency."""
+        return sum((self.to_reporting(a, c) for a, c in amounts), Decimal("0.00"))
+
+
+class CapitalBase(FxTable):
+    """The capital is in the reporting currency; every amount measured against it is
+    converted to that currency first."""
+
     profile: LimitProfile
     tier1_capital: Decimal
     net_capital: Decimal

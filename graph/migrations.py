@@ -9,7 +9,7 @@ from neo4j import Driver
 from graph.grading import seed_grading
 from graph.key_accounts import seed_key_accounts
 from graph.models import decimal_to_cents
-from graph.risk_settings import DEFAULT_BASE, SETTINGS_ID
+from graph.risk_settings import DEFAULT_BASE, SETTINGS_ID, rate_columns
 
 LABELS: Final = ("Client", "Manager", "Department", "Product", "Facility")
 
@@ -57,6 +57,10 @@ DEFAULT_RISK_SETTINGS: Final[LiteralString] = """
 MERGE (s:RiskSettings {id: $id})
 ON CREATE SET s.profile = $profile, s.tier1CapitalCents = $tier1, s.netCapitalCents = $net,
               s.updatedAt = datetime(), s.updatedBy = 'migration'
+// Settings saved before currencies were kept: CNY, and the placeholder rates.
+SET s.currency = coalesce(s.currency, $currency),
+    s.fxCurrencies = coalesce(s.fxCurrencies, $fxCurrencies),
+    s.fxRates = CASE WHEN s.fxRates IS NULL THEN $fxRates ELSE s.fxRates END
 """
 
 
@@ -68,10 +72,14 @@ def migrate(driver: Driver, database: str) -> None:
     base = DEFAULT_BASE
     driver.execute_query(
         DEFAULT_RISK_SETTINGS,
-        id=SETTINGS_ID,
-        profile=base.profile.value,
-        tier1=decimal_to_cents(base.tier1_capital),
-        net=decimal_to_cents(base.net_capital),
+        {
+            "id": SETTINGS_ID,
+            "profile": base.profile.value,
+            "tier1": decimal_to_cents(base.tier1_capital),
+            "net": decimal_to_cents(base.net_capital),
+            "currency": base.currency,
+            **rate_columns(base.fx_rates),
+        },
         database_=database,
     )
     seed_grading(driver, database)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
@@ -10,30 +10,55 @@ from neo4j import AsyncManagedTransaction
 
 from graph.db import Db
 from graph.errors import InvalidInput
-from graph.limits import CapitalBase, LimitProfile
+from graph.input_checks import require_currency
+from graph.limits import CapitalBase, FxTable, LimitProfile
 from graph.models import cents_to_decimal, decimal_to_cents
 
 SETTINGS_ID: Final = "risk-settings"
+# Placeholder rates (units of CNY per unit), so that the demo bank's USD facilities add up; a
+# bank sets its own, and keeps them current, with setRiskSettings(fxRates).
+DEFAULT_FX_RATES: Final = {
+    "EUR": Decimal("7.80"),
+    "GBP": Decimal("9.10"),
+    "HKD": Decimal("0.91"),
+    "JPY": Decimal("0.048"),
+    "USD": Decimal("7.10"),
+}
 # Defaults for the demo branch's parent bank: tier-1 capital 40 bn, net capital 48 bn (CNY).
 DEFAULT_BASE: Final = CapitalBase(
     profile=LimitProfile.CN_2018,
     tier1_capital=Decimal("40000000000.00"),
     net_capital=Decimal("48000000000.00"),
+    currency="CNY",
+    fx_rates=DEFAULT_FX_RATES,
 )
+MAX_RATES: Final = 200
 
-# The settings as columns (profile, tier1, net), for a statement to read them along with its own
-# work in one round trip; `capital_base_from` turns a row of them into a `CapitalBase`.
+# The settings as columns (profile, tier1, net, currency, fxCurrencies, fxRates), for a
+# statement to read them along with its own work in one round trip; `capital_base_from` turns a
+# row of them into a `CapitalBase`. Rates are kept as exact decimal text, in a list beside their
+# currencies (a node property cannot be a map).
 SETTINGS_COLUMNS: Final[LiteralString] = """
 OPTIONAL MATCH (s:RiskSettings {id: $settingsId})
-WITH s.profile AS profile, s.tier1CapitalCents AS tier1, s.netCapitalCents AS net
+WITH s.profile AS profile, s.tier1CapitalCents AS tier1, s.netCapitalCents AS net,
+     s.currency AS currency, s.fxCurrencies AS fxCurrencies, s.fxRates AS fxRates
 """
 
-READ_SETTINGS: Final[LiteralString] = SETTINGS_COLUMNS + "RETURN profile, tier1, net"
+READ_SETTINGS: Final[LiteralString] = (
+    SETTINGS_COLUMNS + "RETURN profile, tier1, net, currency, fxCurrencies, fxRates"
+)
 
+# Rates left out (null) keep the stored ones.
 WRITE_SETTINGS: Final[LiteralString] = """
-MERGE (s:RiskSettings {id: $id})
+MERGE (s:RiskSettings {id: $settingsId})
 SET s.profile = $profile, s.tier1CapitalCents = $tier1, s.netCapitalCents = $net,
+    s.currency = coalesce($currency, s.currency, 'CNY'),
+    s.fxCurrencies = coalesce($fxCurrencies, s.fxCurrencies),
+    s.fxRates = coalesce($fxRates, s.fxRates),
     s.updatedAt = datetime(), s.updatedBy = $actor
+WITH s
+RETURN s.profile AS profile, s.tier1CapitalCents AS tier1, s.netCapitalCents AS net,
+       s.currency AS currency, s.fxCurrencies AS fxCurrencies, s.fxRates AS fxRates
 """
 
 
@@ -41,17 +66,60 @@ def capital_base_from(row: Mapping[str, Any]) -> CapitalBase:
     """The settings from a row with `SETTINGS_COLUMNS`, or the defaults while none were set."""
     if row["profile"] is None:
         return DEFAULT_BASE
+    fx = fx_table_from(row["currency"], row["fxCurrencies"], row["fxRates"])
     return CapitalBase(
         profile=row["profile"],
         tier1_capital=cents_to_decimal(row["tier1"]),
         net_capital=cents_to_decimal(row["net"]),
+        currency=fx.currency,
+        fx_rates=fx.fx_rates,
     )
+
+
+def fx_table_from(
+    currency: str | None, currencies: list[str] | None, rates: list[str] | None
+) -> FxTable:
+    """The stored rates; the defaults where none were ever stored."""
+    if currencies is None or rates is None:
+        return FxTable(currency=currency or DEFAULT_BASE.currency, fx_rates=DEFAULT_FX_RATES)
+    return FxTable(
+        currency=currency or DEFAULT_BASE.currency,
+        fx_rates={c: Decimal(r) for c, r in zip(currencies, rates, strict=True)},
+    )
+
+
+def rate_columns(rates: Mapping[str, Decimal]) -> dict[str, list[str]]:
+    """`fxCurrencies` and `fxRates` as stored: currencies in order, rates as exact text."""
+    ordered = sorted(rates)
+    return {"fxCurrencies": ordered, "fxRates": [str(rates[c]) for c in ordered]}
 
 
 async def get_capital_base(db: Db) -> CapitalBase:
     """The stored settings, or the defaults while none were set."""
     records = await db.read(READ_SETTINGS, {"settingsId": SETTINGS_ID})
     return capital_base_from(records[0])
+
+
+def validate_rates(
+    currency: str | None, rates: Sequence[tuple[str, Decimal]]
+) -> dict[str, Decimal]:
+    if currency is not None:
+        require_currency("currency", currency)
+    if len(rates) > MAX_RATES:
+        raise InvalidInput("fxRates", f"holds more than {MAX_RATES} rates")
+    out: dict[str, Decimal] = {}
+    for code, rate in rates:
+        require_currency("fxRates", code)
+        if code == currency:
+            raise InvalidInput("fxRates", f"{code} is the reporting currency itself")
+        if code in out:
+            raise InvalidInput("fxRates", f"{code} is given twice")
+        if not rate.is_finite() or rate <= 0 or rate >= Decimal("1e6"):
+            raise InvalidInput("fxRates", f"the {code} rate must be above 0 and below 1,000,000")
+        if rate != rate.quantize(Decimal("1e-8")):
+            raise InvalidInput("fxRates", f"the {code} rate has more than 8 decimal places")
+        out[code] = rate
+    return out
 
 
 def validate_amounts(tier1_capital: Decimal, net_capital: Decimal) -> None:
@@ -66,20 +134,33 @@ def validate_amounts(tier1_capital: Decimal, net_capital: Decimal) -> None:
 
 
 async def set_capital_base(
-    db: Db, profile: LimitProfile, tier1_capital: Decimal, net_capital: Decimal, actor: str
-) -> CapitalBase:
+    db: Db, profile: LimitProfile, tier1_capital: Decimal, net_capital: Decimal, actor: str,
+    currency: str | None = None, fx_rates: Sequence[tuple[str, Decimal]] | None = None,
+) -> CapitalBase:  # fmt: skip
+    """`currency` and `fx_rates` None keep the stored ones; rates given replace them all."""
     validate_amounts(tier1_capital, net_capital)
-    base = CapitalBase(profile=profile, tier1_capital=tier1_capital, net_capital=net_capital)
+    rates = validate_rates(currency, fx_rates or [])
+    columns = rate_columns(rates) if fx_rates is not None else None
 
-    async def work(tx: AsyncManagedTransaction) -> None:
-        await tx.run(
+    async def work(tx: AsyncManagedTransaction) -> CapitalBase:
+        result = await tx.run(
             WRITE_SETTINGS,
-            id=SETTINGS_ID,
-            profile=base.profile.value,
-            tier1=decimal_to_cents(base.tier1_capital),
-            net=decimal_to_cents(base.net_capital),
+            settingsId=SETTINGS_ID,
+            profile=profile.value,
+            tier1=decimal_to_cents(tier1_capital),
+            net=decimal_to_cents(net_capital),
+            currency=currency,
             actor=actor,
+            fxCurrencies=columns["fxCurrencies"] if columns else None,
+            fxRates=columns["fxRates"] if columns else None,
         )
+        row = await result.single(strict=True)
+        saved = capital_base_from(row)
+        # The reporting currency (perhaps kept) converts to itself, at no rate of its own.
+        if saved.currency in rates:
+            raise InvalidInput("fxRates", f"{saved.currency} is the reporting currency itself")
+        if saved.currency in saved.fx_rates:
+            raise InvalidInput("currency", f"{saved.currency} has a rate: give fxRates without it")
+        return saved
 
-    await db.write(work)
-    return base
+    return await db.write(work)

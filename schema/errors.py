@@ -9,7 +9,7 @@ from typing import Final
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from graph.errors import InvalidInput, QueryTimeout
+from graph.errors import FxRateMissing, InvalidInput, QueryTimeout
 from graph.input_checks import ID_PATTERN
 
 log = logging.getLogger("rmgraph.errors")
@@ -68,6 +68,20 @@ class MaskInternalErrors(SchemaExtension):
                         nodes=error.nodes,
                         path=error.path,
                         extensions={"code": "TIMEOUT", "requestId": request_id},
+                    )
+                )
+                continue
+            if isinstance(error.original_error, FxRateMissing):
+                # Not the client's fault, nor internal: the settings lack a rate an admin sets.
+                masked.append(
+                    GraphQLError(
+                        str(error.original_error),
+                        nodes=error.nodes,
+                        path=error.path,
+                        extensions={
+                            "code": "FX_RATE_MISSING",
+                            "currencies": error.original_error.currencies,
+                        },
                     )
                 )
                 continue

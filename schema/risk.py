@@ -26,15 +26,30 @@ strawberry.enum(LimitRule)
 LARGEST_CAP = 100
 
 
-@strawberry.type(description="The capital base the limits are shares of, and the profile.")
+@strawberry.type(description="One currency's rate: units of the reporting currency per unit.")
+class FxRate:
+    currency: str
+    rate: Decimal
+
+
+@strawberry.type(
+    description="The capital base the limits are shares of, the profile, and the reporting "
+    "currency every exposure is added up in (other currencies at `fxRates`)."
+)
 class CapitalBase:
     profile: LimitProfile
     tier1_capital: Decimal
     net_capital: Decimal
+    currency: str
+    fx_rates: list[FxRate]
 
     @classmethod
     def from_model(cls, m: CapitalBaseModel) -> CapitalBase:
-        return cls(profile=m.profile, tier1_capital=m.tier1_capital, net_capital=m.net_capital)
+        return cls(
+            profile=m.profile, tier1_capital=m.tier1_capital, net_capital=m.net_capital,
+            currency=m.currency,
+            fx_rates=[FxRate(currency=c, rate=r) for c, r in sorted(m.fx_rates.items())],
+        )  # fmt: skip
 
 
 @strawberry.type(description="One limit rule applied to an exposure.")
@@ -303,10 +318,24 @@ class RiskQuery:
 
 
 @strawberry.input
+class FxRateInput:
+    currency: str
+    rate: Decimal = strawberry.field(description="Units of the reporting currency per unit.")
+
+
+@strawberry.input
 class RiskSettingsInput:
     profile: LimitProfile
     tier1_capital: Decimal
     net_capital: Decimal
+    currency: str | None = strawberry.field(
+        default=None, description="The reporting currency (ISO 4217); left out: unchanged."
+    )
+    fx_rates: list[FxRateInput] | None = strawberry.field(
+        default=None,
+        description="Every rate to the reporting currency; replaces the stored ones. Left out: "
+        "unchanged.",
+    )
 
 
 SetRiskSettingsResult = Annotated[
@@ -327,6 +356,10 @@ class RiskMutation:
                 input.tier1_capital,
                 input.net_capital,
                 actor=info.context.principal.subject if info.context.principal else "unknown",
+                currency=input.currency,
+                fx_rates=None
+                if input.fx_rates is None
+                else [(r.currency, r.rate) for r in input.fx_rates],
             )
         except GraphError as exc:
             error = to_error_type(exc)

@@ -503,8 +503,8 @@ class Client:
             member_count=found.member_count,
             member_ids=found.member_ids,
             total_balance=found.total_balance,
-            total_facilities=found.total_limit,
-            total_drawn=found.total_drawn,
+            total_facilities=found.total_limit(),
+            total_drawn=found.total_drawn(),
         )
 
     @strawberry.field(

@@ -26,7 +26,7 @@ from graph.client_links import FACILITY_FIELDS, facility_from_map
 from graph.clients import CLIENT_FIELDS
 from graph.db import Db
 from graph.departments import dependent
-from graph.limits import CapitalBase, LimitUsage, assess_limits
+from graph.limits import CapitalBase, LimitUsage, assess_limits, interdependence_to_assess
 from graph.models import Client, ClientKind, Facility, GraphModel, cents_to_decimal
 from graph.risk_settings import SETTINGS_COLUMNS, SETTINGS_ID, capital_base_from
 
@@ -163,6 +163,7 @@ class CreditExposure(GraphModel):
     multiple_grantors: bool
     unified_limit: Decimal | None
     unapproved_facilities: list[UnapprovedFacility]
+    assess_interdependence: bool
     capital_base: CapitalBase
 
 
@@ -259,6 +260,7 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
             for f, independent in checked
             if not independent
         ],
+        assess_interdependence=interdependence_to_assess(base, direct + me.given),
         capital_base=base,
     )
 

@@ -147,6 +147,13 @@ def assess_limits(
     return usages
 
 
+def interdependence_to_assess(base: CapitalBase, client_amount: Decimal) -> bool:
+    """Above this share of tier-1 (5%), the rules ask the bank to assess the client's economic
+    interdependence with others: who depends on it, or it on whom, for half its revenue."""
+    p = PROFILES[base.profile]
+    return client_amount * HUNDRED > base.tier1_capital * p.interdependence_pct
+
+
 def assess_total(
     base: CapitalBase, amount: Decimal, group_size: int, interbank: bool
 ) -> LimitUsage:

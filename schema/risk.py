@@ -131,6 +131,11 @@ class CreditExposure:
     )
     unified_limit: Decimal | None
     unapproved_facilities: list[UnapprovedFacility]
+    assess_interdependence: bool = strawberry.field(
+        description="The client's own exposure (its facilities and the guarantees it gave) is "
+        "above 5% of tier-1: the rules ask for an assessment of its economic interdependence "
+        "with other clients."
+    )
     capital_base: CapitalBase
 
 
@@ -243,6 +248,7 @@ class RiskQuery:
                 UnapprovedFacility(facility=Facility.from_model(u.facility), reason=u.reason)
                 for u in found.unapproved_facilities
             ],
+            assess_interdependence=found.assess_interdependence,
             capital_base=CapitalBase.from_model(found.capital_base),
         )
 

@@ -95,6 +95,7 @@ EXPOSURE = """query ($id: ID!, $depth: Int!) {
     limitUsage { rule amount limitPercent limitAmount usagePercent breached reportable }
     grantingDepartments { department { id } amount facilityCount }
     unapprovedFacilities { facility { id } reason }
+    assessInterdependence
   }
 }"""
 
@@ -153,6 +154,7 @@ async def test_exposure_splits_and_paths(risk_bank: Driver, db: Db) -> None:
     usage = {u["rule"]: u for u in e["limitUsage"]}
     # Own 300 + every guarantee S1 gave: 400 on fO and 200 on P's fP1 (inside the group).
     assert usage["SINGLE_CLIENT"]["amount"] == "900.00"
+    assert e["assessInterdependence"] is True  # 9% of tier-1 > 5%
     assert usage["SINGLE_CLIENT"]["breached"] is False
     assert usage["SINGLE_CLIENT"]["reportable"] is True  # 9% > 2.5%
     assert usage["SINGLE_CLIENT_LOANS"]["amount"] == "0.00"  # an acceptance is not a loan
@@ -161,6 +163,9 @@ async def test_exposure_splits_and_paths(risk_bank: Driver, db: Db) -> None:
 
 
 async def test_depth_limits_the_group(risk_bank: Driver, db: Db) -> None:
+    # E: 100 of 10,000 tier-1 is 1%, below the 5% that calls for an interdependence assessment.
+    await execute(db, SETTINGS, {"p": "CN_2018"})
+    assert (await _exposure(db, "E", 1))["assessInterdependence"] is False
     e = await _exposure(db, "S1", 1)
     assert sorted(m["client"]["id"] for m in e["members"]) == ["P", "S1", "S3"]
     assert (e["affiliated"], e["total"]) == ("1200.00", "2000.00")

@@ -272,7 +272,7 @@ TABLES: Final[tuple[Table, ...]] = (
             _id("id"),
             _id("borrowerId", NodeKind.CLIENT),
             _choice("type", FacilityType),
-            _money("limit", "limitCents"),
+            _money("limit", "limitCents", positive=True),
             _money("drawn", "drawnCents"),
             Column("currency", Cell.CURRENCY),
             _id("grantingDepartmentId", DEPT),
@@ -428,4 +428,7 @@ def check_row(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
         limit, drawn = row.get("limitCents"), row.get("drawnCents")
         if limit is not None and drawn is not None and drawn > limit:
             problems.append(("drawn", "is above the limit"))
+    if table.section == "clients" and row.get("status") == "ARCHIVED" and row.get("grade"):
+        # As archiveClient leaves it: an archived client is owed no visits.
+        problems.append(("grade", "an archived client has no key-account grade"))
     return problems

@@ -46,7 +46,23 @@ GRAPH_PRIMARIES: Final[LiteralString] = """
 UNWIND $ids AS id
 OPTIONAL MATCH (c:Client {id: id})
 OPTIONAL MATCH (m:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c)
-RETURN id, count(c) > 0 AS known, collect(m.id) AS primaries
+RETURN id, count(c) > 0 AS known, collect(m.id) AS primaries, head(collect(c.status)) AS status
+"""
+# Few (managers who left or rest); the import cannot change whether a manager is active.
+INACTIVE_MANAGERS: Final[LiteralString] = """
+MATCH (m:Manager) WHERE m.active = false RETURN collect(m.id) AS ids
+"""
+# Guarantees already in the graph on facilities the import redefines (a new limit or borrower).
+GRAPH_GUARANTEES_ON: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (g:Client)-[r:GUARANTEES]->(:Facility {id: id})
+RETURN id, g.id AS guarantorId, r.amountCents AS amountCents
+"""
+GRAPH_CHECK_LINKS: Final[LiteralString] = """
+MATCH (a:Department)-[:CHECKS]->(b:Department) RETURN a.id AS checker, b.id AS checked
+"""
+GRAPH_REPORTING_LINES: Final[LiteralString] = """
+MATCH (m:Manager)-[:REPORTS_TO]->(boss:Manager) RETURN m.id AS manager, boss.id AS boss
 """
 GRAPH_DIRECT_LINKS: Final[LiteralString] = """
 MATCH (child:Department)-[:DIRECT_REPORT]->(parent:Department)
@@ -131,6 +147,8 @@ class Validator:
     rows_read: dict[str, int] = field(default_factory=dict)
     _direct: list[tuple[str, str, int]] = field(default_factory=list)
     _checks: list[tuple[str, str, int]] = field(default_factory=list)
+    _inactive: set[str] = field(default_factory=set)
+    _reports: list[tuple[str, str | None, int]] = field(default_factory=list)
 
     def check_file(self, table: Table, path: Path, on_rows: Any = None) -> None:
         read = 0
@@ -197,6 +215,8 @@ class Validator:
                     "INSERT INTO manages VALUES (?, ?, ?, ?)",
                     (values["clientId"], values["managerId"], values.get("role"), row.line),
                 )
+            if table.section == "managers" and row.ok:
+                self._reports.append((values["id"], values.get("reportsToId"), row.line))
             if table.section == "direct_links" and row.ok:
                 self._direct.append((values["fromId"], values["toId"], row.line))
             if table.section == "check_links" and row.ok:
@@ -238,7 +258,11 @@ class Validator:
     def _check_segments(self, file: str, batch: list[Row]) -> None:
         """An existing (存量) client never becomes new (增量): that would credit a manager with
         business the bank already had."""
-        turning_new = {r.values["id"]: r.line for r in batch if r.values.get("segment") == "NEW"}
+        turning_new = {
+            r.values["id"]: r.line
+            for r in batch
+            if r.values.get("segment") == "NEW" and "id" in r.values
+        }
         if not turning_new:
             return
         records = self.session.execute_read(fetch, EXISTING_IN_GRAPH, {"ids": sorted(turning_new)})
@@ -272,7 +296,61 @@ class Validator:
 
     def finish(self) -> None:
         self._check_primary_managers()
+        self._check_redefined_facilities()
         self._check_department_tree()
+        self._check_reporting_lines()
+
+    def _check_reporting_lines(self) -> None:
+        """Reporting lines stay a forest: no manager above themselves (the import's rows
+        replace the graph's line for the managers they define)."""
+        if not any(boss is not None for _, boss, _ in self._reports):
+            return
+        records = self.session.execute_read(fetch, GRAPH_REPORTING_LINES, {})
+        boss_of: dict[str, str] = {r["manager"]: r["boss"] for r in records}
+        for manager, boss, _ in self._reports:
+            if boss is None:
+                boss_of.pop(manager, None)
+            else:
+                boss_of[manager] = boss
+        cyclic = _on_cycles(boss_of)
+        for manager, _, line in self._reports:
+            if manager in cyclic:
+                self.problems.add(
+                    "managers.csv", line, "reportsToId",
+                    f"would put manager {manager!r} above themselves (a cycle of reporting "
+                    "lines)",
+                )  # fmt: skip
+
+    def _check_redefined_facilities(self) -> None:
+        """A facility the import redefines keeps the guarantees the graph holds on it within its
+        new limit, and none by its new borrower (guarantees the import restates are checked
+        with their own rows)."""
+        facilities = self.index.db.execute(
+            "SELECT id, line, extra FROM ids WHERE kind = 'Facility'"
+        )
+        for chunk in chunks(facilities, BATCH):
+            defined = {id_: (line, extra) for id_, line, extra in chunk}
+            records = self.session.execute_read(fetch, GRAPH_GUARANTEES_ON, {"ids": list(defined)})
+            for r in records:
+                guarantor, facility = r["guarantorId"], r["id"]
+                restated = self.index.db.execute(
+                    "SELECT 1 FROM seen WHERE file = 'guarantees.csv' AND key = ?",
+                    (f"{guarantor}\x1f{facility}",),
+                ).fetchone()
+                if restated is not None:
+                    continue
+                line, extra = defined[facility]
+                borrower, _, limit = (extra or "").partition("\x1f")
+                if borrower == guarantor:
+                    self.problems.add(
+                        "facilities.csv", line, "borrowerId",
+                        f"{guarantor!r} guarantees this facility: it cannot borrow it",
+                    )  # fmt: skip
+                if limit.isdigit() and r["amountCents"] > int(limit):
+                    self.problems.add(
+                        "facilities.csv", line, "limit",
+                        f"is below the {r['amountCents'] / 100:.2f} {guarantor!r} guarantees",
+                    )  # fmt: skip
 
     def _check_primary_managers(self) -> None:
         """After the import every client has at most one primary manager, and every client not
@@ -280,13 +358,16 @@ class Validator:
         clients = self.index.db.execute(
             "SELECT id FROM ids WHERE kind = 'Client' UNION SELECT client FROM manages"
         )
+        [inactive] = self.session.execute_read(fetch, INACTIVE_MANAGERS, {})
+        self._inactive = set(inactive["ids"])
         for chunk in chunks((c[0] for c in clients), BATCH):
             records = self.session.execute_read(fetch, GRAPH_PRIMARIES, {"ids": chunk})
-            in_graph = {r["id"]: set(r["primaries"]) for r in records if r["known"]}
+            in_graph = {r["id"]: (set(r["primaries"]), r["status"]) for r in records if r["known"]}
             for client in chunk:
-                self._check_primary(client, in_graph.get(client, set()))
+                primaries, status = in_graph.get(client, (set(), None))
+                self._check_primary(client, primaries, status)
 
-    def _check_primary(self, client: str, graph_primaries: set[str]) -> None:
+    def _check_primary(self, client: str, graph_primaries: set[str], status: str | None) -> None:
         rows = self.index.db.execute(
             "SELECT manager, role, line FROM manages WHERE client = ?", (client,)
         ).fetchall()
@@ -304,11 +385,12 @@ class Validator:
                         "(transfer ownership with transferClient or demote the other here)",
                     )
             return
-        if primaries:
-            return
         defined = self.index.db.execute(
             "SELECT line, extra FROM ids WHERE kind = 'Client' AND id = ?", (client,)
         ).fetchone()
+        if primaries:
+            self._check_active_primary(client, primaries.pop(), rows, defined, status)
+            return
         if defined is not None:
             line, status = defined
             if status != "ARCHIVED":
@@ -328,12 +410,30 @@ class Validator:
                 f"client {client!r} would be left without a primary manager",
             )
 
+    def _check_active_primary(
+        self, client: str, primary: str, rows: list[Any], defined: Any, graph_status: str | None
+    ) -> None:
+        """An active client's primary manager is active, as the mutations keep it."""
+        status = defined[1] if defined is not None else graph_status
+        if status != "ACTIVE" or primary not in self._inactive:
+            return
+        message = (
+            f"manager {primary!r} is not active and cannot be primary manager of active "
+            f"client {client!r}"
+        )
+        named = [line for manager, role, line in rows if manager == primary and role == "PRIMARY"]
+        if named:
+            self.problems.add("client_managers.csv", named[0], "managerId", message)
+        elif defined is not None:
+            self.problems.add("clients.csv", defined[0], "status", message)
+
     def _check_department_tree(self) -> None:
         """Direct links stay a forest; a checker stays independent of whom it checks."""
         if not self._direct and not self._checks:
             return
         records = self.session.execute_read(fetch, GRAPH_DIRECT_LINKS, {})
         parent: dict[str, str] = {r["child"]: r["parent"] for r in records}
+        before = dict(parent)
         for child, new_parent, line in self._direct:
             old = parent.get(child)
             if old is not None and old != new_parent:
@@ -356,7 +456,7 @@ class Validator:
                     f"would put department {child!r} under itself (a cycle of direct links)",
                 )
         for checker, checked, line in self._checks:
-            if checker in _ancestors(parent, checked) or checked in _ancestors(parent, checker):
+            if _dependent(parent, checker, checked):
                 self.problems.add(
                     "check_links.csv",
                     line,
@@ -364,6 +464,27 @@ class Validator:
                     f"{checker!r} is a direct ancestor or descendant of {checked!r}: "
                     "a checking department must be independent of the one it checks",
                 )
+        if self._direct and not cyclic:
+            self._check_graph_checks(before, parent)
+
+    def _check_graph_checks(self, before: dict[str, str], after: dict[str, str]) -> None:
+        """New direct links keep the graph's check links independent (those the import
+        restates were checked above; those dependent already stay as recorded)."""
+        restated = {(a, b) for a, b, _ in self._checks}
+        for r in self.session.execute_read(fetch, GRAPH_CHECK_LINKS, {}):
+            pair = (r["checker"], r["checked"])
+            if pair in restated or _dependent(before, *pair) or not _dependent(after, *pair):
+                continue
+            moved = set(_ancestors(after, pair[0])) | set(_ancestors(after, pair[1]))
+            for child, _, line in self._direct:
+                if child in moved:
+                    self.problems.add(
+                        "direct_reports.csv",
+                        line,
+                        "toId",
+                        f"would make {pair[0]!r}, which checks {pair[1]!r}, its direct "
+                        "ancestor or descendant: a checking department must stay independent",
+                    )
 
 
 def _on_cycles(parent: dict[str, str]) -> set[str]:
@@ -383,6 +504,10 @@ def _on_cycles(parent: dict[str, str]) -> set[str]:
             cyclic.update(path[path.index(node) :])
         done.update(path)
     return cyclic
+
+
+def _dependent(parent: dict[str, str], a: str, b: str) -> bool:
+    return a in _ancestors(parent, b) or b in _ancestors(parent, a)
 
 
 def _ancestors(parent: dict[str, str], start: str | None) -> list[str]:

@@ -1,0 +1,136 @@
+"""An import is held to the invariants the mutations keep, counting what the graph already
+holds: each file here is refused, names the line and column, and changes nothing."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from neo4j import Driver
+
+from tests.conftest import DATABASE, graph_snapshot
+from tests.graph.test_csv_import import SMALL_BANK, messages, run, write_set
+
+FACILITIES = (
+    "id,borrowerId,type,limit,drawn,currency,grantingDepartmentId,approvingDepartmentId,grantedAt\n"
+)
+MANAGERS = "id,name,level,education,title,creditYears,departmentId,reportsToId,since\n"
+CLIENTS = "id,name,kind,segment,status,grade,riskRating,industry,region\n"
+
+
+def _small_bank(driver: Driver, tmp_path: Path) -> None:
+    """c-1 (m-1's) borrows f-1, which c-2 guarantees for 2,500,000.00; m-2 reports to m-1;
+    d-risk checks d-ka."""
+    report = run(driver, write_set(tmp_path / "base", dict(SMALL_BANK)))
+    assert report.accepted, messages(report)
+
+
+def _refused(driver: Driver, tmp_path: Path, files: dict[str, str], where: str) -> list[str]:
+    before = graph_snapshot(driver)
+    report = run(driver, write_set(tmp_path / "delta", files))
+    assert not report.accepted
+    assert graph_snapshot(driver) == before
+    found = messages(report)
+    assert any(m.startswith(where) for m in found), found
+    return found
+
+
+def test_an_inactive_manager_is_not_made_primary_of_an_active_client(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    _small_bank(empty_graph, tmp_path)
+    empty_graph.execute_query(
+        "MATCH (d:Department {id: 'd-ka'}) CREATE (:Manager {id: 'm-3', name: '休假', "
+        "level: 'MANAGER', education: 'BACHELOR', title: 'NONE', creditYears: 2, version: 0, "
+        "active: false})-[:MEMBER_OF {since: date('2020-01-01')}]->(d)",
+        database_=DATABASE,
+    )
+    _refused(empty_graph, tmp_path, {
+        "client_managers.csv": "managerId,clientId,role,since\n"
+        "m-3,c-1,PRIMARY,2024-01-01\nm-1,c-1,SECONDARY,2020-01-01\n",
+    }, "client_managers.csv:2: column managerId: manager 'm-3' is not active")  # fmt: skip
+
+
+def test_a_facility_redefined_keeps_the_graph_s_guarantees_valid(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    _small_bank(empty_graph, tmp_path)
+    # A limit below the 2,500,000.00 c-2 guarantees.
+    _refused(empty_graph, tmp_path, {
+        "facilities.csv": FACILITIES
+        + "f-1,c-1,LOAN,1000000.00,1000000.00,CNY,d-ka-east,d-risk,2023-01-01\n",
+    }, "facilities.csv:2: column limit: is below the 2500000.00")  # fmt: skip
+    # Lent to its own guarantor.
+    _refused(empty_graph, tmp_path, {
+        "facilities.csv": FACILITIES
+        + "f-1,c-2,LOAN,5000000.00,1000000.00,CNY,d-ka-east,d-risk,2023-01-01\n",
+    }, "facilities.csv:2: column borrowerId: 'c-2' guarantees this facility")  # fmt: skip
+    # Restated with the guarantee lowered too: accepted.
+    both = run(empty_graph, write_set(tmp_path / "both", {
+        "facilities.csv": FACILITIES
+        + "f-1,c-1,LOAN,1000000.00,1000000.00,CNY,d-ka-east,d-risk,2023-01-01\n",
+        "guarantees.csv": "guarantorId,facilityId,amount\nc-2,f-1,900000.00\n",
+    }))  # fmt: skip
+    assert both.accepted, messages(both)
+
+
+def test_a_new_direct_link_keeps_the_graph_s_check_links_independent(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    _small_bank(empty_graph, tmp_path)
+    first = run(empty_graph, write_set(tmp_path / "audit", {
+        "departments.csv": "id,name,function,model\nd-audit,审计部,RISK,COMPREHENSIVE\n",
+        "check_links.csv": "fromId,toId,since,scope\nd-audit,d-ka-east,2020-01-01,\n",
+    }))  # fmt: skip
+    assert first.accepted, messages(first)
+    # The checker put under the department it checks.
+    _refused(
+        empty_graph,
+        tmp_path,
+        {
+            "direct_reports.csv": "fromId,toId,since\nd-audit,d-ka-east,2024-01-01\n",
+        },
+        "direct_reports.csv:2: column toId: would make 'd-audit', which checks 'd-ka-east'",
+    )
+
+
+def test_reporting_lines_stay_a_forest(empty_graph: Driver, tmp_path: Path) -> None:
+    _small_bank(empty_graph, tmp_path)
+    for boss in ("m-2", "m-1"):  # m-2 reports to m-1: a cycle; or m-1 to itself
+        _refused(
+            empty_graph,
+            tmp_path,
+            {
+                "managers.csv": MANAGERS
+                + f"m-1,李军,SENIOR,MASTER,MIDDLE,6,d-ka,{boss},2019-01-01\n",
+            },
+            "managers.csv:2: column reportsToId: would put manager 'm-1' above themselves",
+        )
+
+
+def test_row_checks_of_the_mutations(empty_graph: Driver, tmp_path: Path) -> None:
+    _small_bank(empty_graph, tmp_path)
+    _refused(
+        empty_graph,
+        tmp_path,
+        {
+            "clients.csv": CLIENTS + "c-3,旧客户,CORPORATE,EXISTING,ARCHIVED,A,3,,\n",
+        },
+        "clients.csv:2: column grade: an archived client has no key-account grade",
+    )
+    _refused(
+        empty_graph,
+        tmp_path,
+        {
+            "facilities.csv": FACILITIES + "f-9,c-1,LOAN,0,0,CNY,d-ka,,2023-01-01\n",
+        },
+        "facilities.csv:2: column limit",
+    )
+    # A malformed id of a new client is reported, not raised.
+    _refused(
+        empty_graph,
+        tmp_path,
+        {
+            "clients.csv": CLIENTS + "bad id!,名,CORPORATE,NEW,PROSPECT,,2,,\n",
+        },
+        "clients.csv:2: column id",
+    )

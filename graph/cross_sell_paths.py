@@ -3,10 +3,11 @@
 A path starts at a product the client holds (actively), follows `CROSS_SELLS_TO` links for at
 most `max_hops`, never revisits a product, and ends at a product the client does not hold and
 may buy: its audience fits the client's kind and its risk level is at most the client's risk
-rating. Score of a path = the product of its confidences (the chance the chain holds, step by
-step); ties go to the stronger weakest lift, then fewer hops, then product ids, so answers are
-stable. Each target keeps its best path. (Weighting the score by lift favoured rare products and
-lost to the popularity baseline on held-out holdings; see `make bench-cross-sell`.)
+rating. An archived client is offered nothing. Score of a path = the product of its
+confidences (the chance the chain holds, step by step); ties go to the stronger weakest lift,
+then fewer hops, then product ids, so answers are stable. Each target keeps its best path.
+(Weighting the score by lift favoured rare products and lost to the popularity baseline on
+held-out holdings; see `make bench-cross-sell`.)
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from graph.products import PRODUCT_FIELDS
 MAX_HOPS: Final = 4
 
 _SUITABLE: Final[LiteralString] = """
-  NOT EXISTS { MATCH (c)-[held:HOLDS]->(target) WHERE held.active }
+  c.status <> 'ARCHIVED'
+  AND NOT EXISTS { MATCH (c)-[held:HOLDS]->(target) WHERE held.active }
   AND target.riskLevel <= c.riskRating
   AND (target.audience = 'ALL'
        OR (target.audience = 'INDIVIDUAL') = (c.kind = 'INDIVIDUAL'))
@@ -43,7 +45,8 @@ WITH c, target, p,
      reduce(m = 1.0e18, r IN relationships(p) | CASE WHEN r.lift < m THEN r.lift ELSE m END)
        AS weakestLift
 ORDER BY score DESC, weakestLift DESC, length(p), [n IN nodes(p) | n.id]
-WITH c, target, head(collect({path: p, score: score, lift: weakestLift})) AS best
+WITH c, target, head(collect({path: p, score: score, lift: weakestLift, hops: length(p)}))
+     AS best
 """
 )
 
@@ -68,7 +71,7 @@ def _for_client(hops: LiteralString) -> LiteralString:
         + _PATHS_HEAD
         + hops
         + _PATHS_TAIL
-        + "ORDER BY best.score DESC, best.lift DESC, target.id LIMIT $first"
+        + "ORDER BY best.score DESC, best.lift DESC, best.hops, target.id LIMIT $first"
         + _RETURN
     )
 
@@ -81,7 +84,7 @@ def _for_manager(hops: LiteralString) -> LiteralString:
         + _PATHS_HEAD
         + hops
         + _PATHS_TAIL
-        + "ORDER BY best.score DESC, best.lift DESC, c.id, target.id LIMIT $first"
+        + "ORDER BY best.score DESC, best.lift DESC, best.hops, c.id, target.id LIMIT $first"
         + _RETURN
     )
 

@@ -75,7 +75,7 @@ async def find_introductions(
     kinds: dict[tuple[str, str], set[str]] = defaultdict(set)
     parents: dict[str, set[str]] = {prospect_id: set()}
     frontier, truncated = [prospect_id], False
-    for _ in range(max_hops):
+    for level in range(max_hops):
         records = await db.read(NEIGHBOURS, {"ids": frontier})
         reached_from: dict[str, set[str]] = defaultdict(set)  # a new node: who links to it
         for r in records:
@@ -92,6 +92,8 @@ async def find_introductions(
         if reached:
             return IntroductionSearch(chains=_chains(reached, parents, kinds), truncated=truncated)
         frontier = sorted(found)
+        if level == max_hops - 1:
+            break  # the last level is not expanded: no cap cuts anything here
         if len(frontier) > FRONTIER_CAP:
             frontier, truncated = frontier[:FRONTIER_CAP], True
         if not frontier:

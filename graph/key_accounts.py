@@ -3,8 +3,9 @@
 A client's purchases are its active holdings' balances; its contribution share is that figure
 as a share of its primary manager's book (the documents' "profit contribution", which the bank's
 holdings are the measure of here); its potential is what the manager judged (`potential`: HIGH,
-MEDIUM, LOW). Grade A: purchases or share at A's thresholds; B: at B's, or HIGH potential; C: at
-C's purchases, or MEDIUM potential; otherwise no grade. Every comparison is "at least".
+MEDIUM, LOW). Grade A: purchases or share above A's thresholds; B: above B's, or HIGH
+potential; C: above C's purchases, or MEDIUM potential; otherwise no grade. Every comparison is
+strictly "above" (超过一定限额): a client exactly at a threshold does not qualify.
 
 The thresholds and the plans are data (`KeyAccountSettings`, `ManagementPlan`), seeded with
 defaults on migration and kept once edited.

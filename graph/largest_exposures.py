@@ -16,28 +16,45 @@ from typing import Any, Final, LiteralString
 from graph.db import Db
 from graph.limits import CapitalBase, LimitUsage, assess_total
 from graph.models import GraphModel, cents_to_decimal
-from graph.risk_settings import SETTINGS_COLUMNS, SETTINGS_ID, capital_base_from
+from graph.risk_settings import (
+    DEFAULT_FX_RATES,
+    SETTINGS_COLUMNS,
+    SETTINGS_ID,
+    capital_base_from,
+    rate_columns,
+)
 
 # The capital base comes in the same statement: one round trip, and the limits are measured
 # against the settings of the same moment as the sums.
 # Each group's sums come per currency, converted exactly here; the ranking inside the statement
 # uses the same rates as floats (close enough to order groups, never reported).
+
+
+def _root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
+    """The top controller of `client` (the highest; ties to the smallest id), or itself."""
+    return (
+        "OPTIONAL MATCH up = (top:Client)-[:CONTROLS*1..6]->(" + client + ")\n"
+        "WHERE all(r IN relationships(up) WHERE r.share > 50 OR r.basis <> 'EQUITY')\n"
+        "WITH top, length(up) AS height ORDER BY height DESC, top.id LIMIT 1\n"
+        "RETURN coalesce(top, " + client + ") AS " + alias + "\n"
+    )
+
+
 LARGEST: Final[LiteralString] = (
     SETTINGS_COLUMNS
-    + """WITH *, coalesce(currency, 'CNY') AS reporting, coalesce(fxCurrencies, []) AS rated
+    + """WITH *, coalesce(currency, 'CNY') AS reporting,
+     coalesce(fxCurrencies, $defaultCurrencies) AS rated,
+     coalesce(fxRates, $defaultRates) AS rates
 CALL (reporting, rated) {
   MATCH (f:Facility) WHERE f.currency <> reporting AND NOT f.currency IN rated
   RETURN collect(DISTINCT f.currency) AS unrated
 }
-CALL (reporting, rated, fxRates) {
+CALL (reporting, rated, rates) {
 MATCH (c:Client) WHERE EXISTS { (c)-[:BORROWS|GUARANTEES]->(:Facility) }
-CALL (c) {
-  OPTIONAL MATCH up = (top:Client)-[:CONTROLS*1..6]->(c)
-  WHERE all(r IN relationships(up) WHERE r.share > 50 OR r.basis <> 'EQUITY')
-  WITH top, length(up) AS height ORDER BY height DESC, top.id LIMIT 1
-  RETURN coalesce(top, c) AS root
-}
-WITH reporting, rated, fxRates, root, collect(c) AS members
+CALL (c) {"""
+    + _root_of("c", "root")
+    + """}
+WITH reporting, rated, rates, root, collect(c) AS members
 CALL (members) {
   UNWIND members AS m
   MATCH (m)-[:BORROWS]->(f:Facility)
@@ -58,7 +75,7 @@ WITH root, members, direct, indirect,
      reduce(total = 0.0, s IN direct + indirect | total + s.cents * CASE
        WHEN s.currency = reporting THEN 1.0
        ELSE coalesce(toFloat([i IN range(0, size(rated) - 1) WHERE rated[i] = s.currency
-                              | fxRates[i]][0]), 0.0) END) AS rank
+                              | rates[i]][0]), 0.0) END) AS rank
 ORDER BY rank DESC, root.id
 LIMIT $first
 // The whole group, members without credit (often the top controller itself) included.
@@ -66,6 +83,11 @@ RETURN root.id AS rootId, root.name AS rootName,
        COLLECT {
          MATCH ANY SHORTEST (root) (()-[r:CONTROLS]->() WHERE r.share > 50 OR r.basis <> 'EQUITY')
                {0,6} (x:Client)
+         // only those whose own top controller is this root, as their credit is counted
+         CALL (x) {"""
+    + _root_of("x", "xRoot")
+    + """}
+         WITH x, xRoot WHERE xRoot = root
          RETURN x.id
        } AS memberIds,
        root.kind = 'INTERBANK' AS interbank,
@@ -89,7 +111,16 @@ class LargeExposure(GraphModel):
 
 async def get_largest_exposures(db: Db, first: int) -> list[LargeExposure]:
     """FxRateMissing while any facility's currency has no rate: the ranking would be wrong."""
-    records = await db.read(LARGEST, {"first": first, "settingsId": SETTINGS_ID})
+    defaults = rate_columns(DEFAULT_FX_RATES)  # where none were ever stored
+    records = await db.read(
+        LARGEST,
+        {
+            "first": first,
+            "settingsId": SETTINGS_ID,
+            "defaultCurrencies": defaults["fxCurrencies"],
+            "defaultRates": defaults["fxRates"],
+        },
+    )
     if not records:
         return []
     base = capital_base_from(records[0])

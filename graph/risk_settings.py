@@ -51,14 +51,15 @@ READ_SETTINGS: Final[LiteralString] = (
 # Rates left out (null) keep the stored ones.
 WRITE_SETTINGS: Final[LiteralString] = """
 MERGE (s:RiskSettings {id: $settingsId})
+WITH s, coalesce(s.currency, 'CNY') AS before
 SET s.profile = $profile, s.tier1CapitalCents = $tier1, s.netCapitalCents = $net,
     s.currency = coalesce($currency, s.currency, 'CNY'),
     s.fxCurrencies = coalesce($fxCurrencies, s.fxCurrencies),
     s.fxRates = coalesce($fxRates, s.fxRates),
     s.updatedAt = datetime(), s.updatedBy = $actor
-WITH s
+WITH s, before
 RETURN s.profile AS profile, s.tier1CapitalCents AS tier1, s.netCapitalCents AS net,
-       s.currency AS currency, s.fxCurrencies AS fxCurrencies, s.fxRates AS fxRates
+       s.currency AS currency, s.fxCurrencies AS fxCurrencies, s.fxRates AS fxRates, before
 """
 
 
@@ -156,11 +157,12 @@ async def set_capital_base(
         )
         row = await result.single(strict=True)
         saved = capital_base_from(row)
+        if fx_rates is None and saved.currency != row["before"]:
+            # Rates kept from the old currency would be read as rates to the new one.
+            raise InvalidInput("fxRates", f"give the rates to {saved.currency}, the new currency")
         # The reporting currency (perhaps kept) converts to itself, at no rate of its own.
         if saved.currency in rates:
             raise InvalidInput("fxRates", f"{saved.currency} is the reporting currency itself")
-        if saved.currency in saved.fx_rates:
-            raise InvalidInput("currency", f"{saved.currency} has a rate: give fxRates without it")
         return saved
 
     return await db.write(work)

@@ -12,6 +12,7 @@ import strawberry
 
 from graph import org_operations as ops
 from graph.audit_log import get_audit_log
+from graph.bank_calendar import in_bank_zone
 from graph.errors import GraphError
 from graph.models import DepartmentFunction, OrgModel
 from graph.org_chart import get_org_chart
@@ -371,9 +372,7 @@ class AdminQuery:
         self, info: CtxInfo, root_id: strawberry.ID, as_of: dt.datetime | None = None
     ) -> OrgChart | None:
         check_id(root_id, "rootId")
-        when = as_of or dt.datetime.now(dt.UTC)
-        if when.tzinfo is None:
-            raise BadInput("asOf", "needs a time zone offset, e.g. 2026-01-01T00:00:00Z")
+        when = in_bank_zone(as_of or dt.datetime.now(dt.UTC))  # no offset: the bank's time
         try:
             when = when.astimezone(dt.UTC)  # Neo4j takes offsets up to ±18:00, ISO up to ±23:59
         except OverflowError:

@@ -16,6 +16,7 @@ from strawberry.types import Info
 
 from api.context import Context
 from graph import models
+from graph.client_group import ClientGroup as GroupCredit
 from graph.departments import DepartmentLinkKind
 from schema.eager import eager, load_all
 from schema.enums import (
@@ -503,8 +504,7 @@ class Client:
             member_count=found.member_count,
             member_ids=found.member_ids,
             total_balance=found.total_balance,
-            total_facilities=found.total_limit(),
-            total_drawn=found.total_drawn(),
+            credit=found,
         )
 
     @strawberry.field(
@@ -550,12 +550,21 @@ class ClientGroup:
     total_balance: Decimal = strawberry.field(
         description=f"Sum of members' active holdings. {BOOK_TOTALS}"
     )
-    total_facilities: Decimal = strawberry.field(
-        description=f"Sum of members' facility limits. {BOOK_TOTALS}"
+    # Converted to the reporting currency only when asked for: a missing rate fails these two
+    # figures, not the group.
+    credit: strawberry.Private[GroupCredit]
+
+    @strawberry.field(
+        description=f"Sum of members' facility limits, in the reporting currency. {BOOK_TOTALS}"
     )
-    total_drawn: Decimal = strawberry.field(
-        description=f"Sum of members' drawn amounts. {BOOK_TOTALS}"
+    def total_facilities(self) -> Decimal:
+        return self.credit.total_limit()
+
+    @strawberry.field(
+        description=f"Sum of members' drawn amounts, in the reporting currency. {BOOK_TOTALS}"
     )
+    def total_drawn(self) -> Decimal:
+        return self.credit.total_drawn()
 
     @strawberry.field(description="The top controller.")
     @eager

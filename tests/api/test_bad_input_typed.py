@@ -88,6 +88,17 @@ def test_offsets_past_eighteen_hours_are_taken_as_the_same_instant(
     assert body["data"]["orgChart"]["asOf"].startswith("2019-12-31T04:00:00")
 
 
+def test_a_moment_without_an_offset_is_the_bank_s_local_time(
+    client: TestClient, demo_bank: Driver, shanghai: None
+) -> None:
+    body = client.post(
+        "/graphql",
+        json={"query": '{ orgChart(rootId: "dept-hq", asOf: "2020-01-01T12:00:00") { asOf } }'},
+    ).json()
+    assert "errors" not in body
+    assert body["data"]["orgChart"]["asOf"].startswith("2020-01-01T04:00:00")
+
+
 @pytest.mark.parametrize(
     "raw,refusal",
     [

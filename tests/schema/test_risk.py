@@ -325,6 +325,29 @@ async def test_largest_exposures_list_the_whole_control_group(empty_graph: Drive
     ]  # fmt: skip
 
 
+async def test_a_client_under_two_controllers_is_listed_where_its_credit_counts(
+    empty_graph: Driver, db: Db
+) -> None:
+    """C is controlled by A (60% of shares) and by B (the board): A, the smaller id, takes it."""
+    bank = _small_bank(
+        [_client(c) for c in ("A", "B", "C")],
+        [_facility(f"f{c}", c, "LOAN", limit, 0, "d-ka", "d-appr")
+         for c, limit in (("A", 1000), ("B", 100), ("C", 100))],
+        [],
+    )  # fmt: skip
+    bank.controls = [
+        {"fromId": "A", "toId": "C", "share": 60.0, "basis": "EQUITY"},
+        {"fromId": "B", "toId": "C", "share": 10.0, "basis": "BOARD"},
+    ]
+    load(empty_graph, DATABASE, bank, quiet=True)
+    data, errors, _ = await execute(db, "{ largestExposures { root { id } memberIds total } }")
+    assert errors == [] and data is not None
+    assert data["largestExposures"] == [
+        {"root": {"id": "A"}, "memberIds": ["A", "C"], "total": "1100.00"},
+        {"root": {"id": "B"}, "memberIds": ["B"], "total": "100.00"},
+    ]
+
+
 async def test_demo_bank_circles_and_group(demo_bank: Driver, db: Db) -> None:
     data, errors, _ = await execute(db, CIRCLES, {"size": 6, "min": None})
     assert errors == [] and data is not None

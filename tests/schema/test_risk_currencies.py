@@ -110,8 +110,9 @@ async def test_the_reporting_currency_can_change(two_currencies: Driver, db: Db)
         ([{"currency": "CNY", "rate": "1"}], None, "fxRates"),
         ([{"currency": "usd", "rate": "7"}], None, "fxRates"),
         (None, "yuan", "currency"),
-        # The stored rates still hold USD, which would be the reporting currency itself.
-        (None, "USD", "currency"),
+        # A new reporting currency needs its own rates: the kept ones are to CNY.
+        (None, "USD", "fxRates"),
+        (None, "EUR", "fxRates"),
     ],
 )  # fmt: skip
 async def test_bad_rates_are_refused_and_change_nothing(
@@ -146,3 +147,6 @@ async def test_a_group_s_credit_on_the_client_page_is_in_the_reporting_currency(
     assert data == {"client": {"name": "客户X", "group": None}}
     [error] = errors
     assert error.extensions == {"code": "FX_RATE_MISSING", "currencies": ["USD"]}
+    # Only the credit totals need a rate: the rest of the group answers without one.
+    data, errors, _ = await execute(db, '{ client(id: "X") { group { memberCount } } }')
+    assert errors == [] and data == {"client": {"group": {"memberCount": 2}}}

@@ -72,6 +72,25 @@ async def test_equal_scores_and_lifts_go_to_the_shorter_path(empty_graph: Driver
     ]
 
 
+async def test_a_densely_linked_catalogue_is_searched_hop_by_hop(
+    empty_graph: Driver, db: Db
+) -> None:
+    """30 products each linked to every other: 570,000 paths of four links from one product,
+    which the search must not walk one by one (it used to time out)."""
+    ids = [f"P{i:02d}" for i in range(30)]
+    links = [_link(a, b, 0.3, 1.5) for a in ids for b in ids if a != b]
+    load(empty_graph, DATABASE, _bank(
+        [_client("k", risk=5)], [_product(p) for p in ids], {"k": ["P00"]}, links,
+    ), quiet=True)  # fmt: skip
+    query = '{ crossSellPaths(clientId: "k", maxHops: 4, first: 5) { product { id } productIds score } }'
+    data, errors, _ = await execute(db, query)
+    assert errors == [] and data is not None
+    # Every product is one link away: the one-link paths win, in id order.
+    assert [(p["product"]["id"], p["productIds"], p["score"]) for p in data["crossSellPaths"]] == [
+        (p, ["P00", p], 0.3) for p in ids[1:6]
+    ]
+
+
 async def test_truncated_only_when_the_cap_cut_the_search(
     empty_graph: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
 ) -> None:

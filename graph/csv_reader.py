@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import codecs
 import csv
-import io
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final
+from typing import Any, BinaryIO, Final
 
 from graph.csv_tables import CellError, Table, parse_cell
 
@@ -75,7 +74,28 @@ class Row:
     ok: bool
 
 
-def _open_text(path: Path, problems: Problems) -> io.TextIOWrapper | None:
+class _Lines:
+    """A file's physical lines, each decoded from UTF-8 as the CSV reader asks for it: a bad
+    byte is reported on its own line (a text wrapper decodes kilobytes ahead)."""
+
+    def __init__(self, raw: BinaryIO) -> None:
+        self.raw = raw
+        self.count = 0  # lines handed out, the one being decoded included
+
+    def __iter__(self) -> Iterator[str]:
+        for chunk in self.raw:
+            self.count += 1
+            text = chunk.decode("utf-8")
+            yield text[1:] if self.count == 1 and text.startswith("\ufeff") else text
+
+    def __enter__(self) -> _Lines:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.raw.close()
+
+
+def _open_text(path: Path, problems: Problems) -> _Lines | None:
     raw = path.open("rb")
     head = raw.read(4)
     raw.seek(0)
@@ -84,8 +104,7 @@ def _open_text(path: Path, problems: Problems) -> io.TextIOWrapper | None:
             raw.close()
             problems.add(path.name, 1, None, f"is {name}; the importer reads UTF-8: {CONVERT_HINT}")
             return None
-    # utf-8-sig drops a leading BOM when there is one and reads plain UTF-8 otherwise.
-    return io.TextIOWrapper(raw, encoding="utf-8-sig", errors="strict", newline="")
+    return _Lines(raw)
 
 
 def read_rows(path: Path, table: Table, problems: Problems) -> Iterator[Row]:
@@ -121,7 +140,7 @@ def read_rows(path: Path, table: Table, problems: Problems) -> Iterator[Row]:
         except UnicodeDecodeError as exc:
             problems.add(
                 name,
-                line + 1,
+                text.count,
                 None,
                 f"is not UTF-8 (byte 0x{exc.object[exc.start]:02x} cannot be decoded); "
                 f"{CONVERT_HINT}",

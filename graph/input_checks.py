@@ -30,7 +30,7 @@ def require_text(field: str, value: str, longest: int = 100) -> str:
     value = value.strip()
     if not 1 <= len(value) <= longest:
         raise InvalidInput(field, f"must be 1 to {longest} characters")
-    if any(ord(ch) < 32 for ch in value):
+    if any(ord(ch) < 32 or ch == "\x7f" for ch in value):  # as the CSV files refuse them
         raise InvalidInput(field, "must not contain control characters")
     if any(0xD800 <= ord(ch) <= 0xDFFF for ch in value):
         raise InvalidInput(field, "must be valid Unicode (no lone surrogates)")

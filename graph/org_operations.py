@@ -10,6 +10,7 @@ from graph.bank_calendar import zone_name
 from graph.data_writes import LOCK_CLIENTS, LOCK_MANAGERS, require_client_not_archived
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound, VersionConflict
+from graph.input_checks import optional_text
 from graph.models import DepartmentFunction, OrgModel
 from graph.restructure import Change, ChangeResult, LinkChange, LinkKind, require, require_text
 from graph.restructure import run_change as _run
@@ -197,6 +198,8 @@ async def link_departments(
     db: Db, actor: str, dry_run: bool, kind: LinkKind, from_id: str, to_id: str,
     note: str | None, expected: dict[str, int | None],
 ) -> ChangeResult:  # fmt: skip
+    note = optional_text("note", note, 2000)
+
     async def work(ch: Change) -> None:
         state = await ch.departments_state(sorted({from_id, to_id}), expected)
         _check_active(state, from_id, to_id)

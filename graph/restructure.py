@@ -32,7 +32,8 @@ from graph.bank_calendar import zone_name
 from graph.data_writes import LOCK_DEPARTMENTS
 from graph.db import Db
 from graph.departments import dependent
-from graph.errors import GraphError, InvalidInput, InvariantViolation, NotFound, VersionConflict
+from graph.errors import GraphError, InvariantViolation, NotFound, VersionConflict
+from graph.input_checks import require_text
 from graph.models import GraphModel
 
 
@@ -397,13 +398,6 @@ async def _require_independent_approvals(change: Change) -> None:
 def require(condition: bool, invariant: str, message: str, ids: list[str]) -> None:
     if not condition:
         raise InvariantViolation(invariant, message, ids)
-
-
-def require_text(field_name: str, value: str, longest: int = 100) -> str:
-    value = value.strip()
-    if not 1 <= len(value) <= longest:
-        raise InvalidInput(field_name, f"must be 1 to {longest} characters")
-    return value
 
 
 __all__ = [

@@ -61,3 +61,20 @@ def test_a_chain_of_direct_reports_is_accepted_and_a_loop_in_it_refused() -> Non
     # d5000 .. d10000 now loop: 5,001 links refused (the first of them kept for the report).
     assert problems.total == 5001
     assert [p.line for p in problems.kept] == list(range(5002, 5002 + len(problems.kept)))
+
+
+def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line(tmp_path: Path) -> None:
+    """Five good rows, then a GB18030 name on line 7 (a text wrapper decoding ahead blamed
+    line 2)."""
+    clients = TABLES_BY_FILE["clients.csv"]
+    rows = "".join(f"c-{i},客户{i},CORPORATE,EXISTING,ACTIVE,,2,,\n" for i in range(5))
+    data = ("\ufeff" + ",".join(clients.headers) + "\n" + rows).encode()
+    data += b"c-99," + "客户".encode("gb18030") + b",CORPORATE,EXISTING,ACTIVE,,2,,\n"
+    path = tmp_path / "clients.csv"
+    path.write_bytes(data)
+    problems = Problems()
+    read = list(read_rows(path, clients, problems))
+    assert [r.values["id"] for r in read] == [f"c-{i}" for i in range(5)]
+    assert [(p.line, p.message[:36]) for p in problems.kept] == [
+        (7, "is not UTF-8 (byte 0xbf cannot be de")
+    ]

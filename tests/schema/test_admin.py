@@ -424,3 +424,22 @@ async def test_restructuring_keeps_approvers_independent(credit_org: Driver, db:
     # still below A.
     moved = await mutate(db, "moveDepartment", 'departmentId: "A1", newParentId: "A2"')
     assert moved["__typename"] == "RestructureSuccess", moved
+
+
+@pytest.mark.parametrize(
+    ("name", "input_", "field"),
+    [
+        ("createDepartment", 'id: "T", name: "新\\t组", function: CLIENT, model: REGION', "name"),
+        ("renameDepartment", 'departmentId: "A", name: "删\\u007f除"', "name"),
+        ("linkDepartments", f'fromId: "A1", toId: "B", kind: LINEAR, note: "{"说明" * 1001}"',
+         "note"),
+    ],
+)  # fmt: skip
+async def test_text_the_csv_files_could_not_hold_is_refused(
+    org: Driver, db: Db, name: str, input_: str, field: str
+) -> None:
+    """Export writes what the mutations wrote; an import of it must take it back."""
+    before = graph_snapshot(org)
+    result = await mutate(db, name, input_)
+    assert result == {"__typename": "ValidationError", "field": field}
+    assert graph_snapshot(org) == before

@@ -2,7 +2,8 @@
 
 Control means more than 50% of the shares, or control stated on another basis (voting agreement,
 board). The group is everything the top controller controls, directly or through others, at most
-`MAX_CONTROL_DEPTH` links down; the top controller is found by following control up as far.
+`MAX_CONTROL_DEPTH` links down; the top controller is the one farthest up (by the shortest chain
+of control to it; ties to the smallest id).
 
 Asked for a relationship manager (`$visibleTo`), the totals sum only the members in that
 manager's book: the balances and credit of other managers' clients are theirs to see. The member
@@ -25,15 +26,17 @@ MAX_CONTROL_DEPTH: Final = 6
 MEMBER_CAP: Final = 100
 
 # Expects `c` in scope; yields `group` (null when `c` is in no group). Path bounds cannot be
-# parameters in Cypher: the 6 here is MAX_CONTROL_DEPTH.
+# parameters in Cypher: the 6 here is MAX_CONTROL_DEPTH. Both walks are breadth-first (one
+# shortest path to each controller or member), so control links that form a dense web or a
+# cycle (imported as recorded) cost what the links in reach cost, not the paths through them.
 GROUP_SUBQUERY: Final[LiteralString] = (
     """
 CALL (c) {
-  OPTIONAL MATCH up = (top:Client)-[:CONTROLS*0..6]->(c)
-  WHERE all(r IN relationships(up) WHERE r.share > 50 OR r.basis <> 'EQUITY')
+  MATCH up = ANY SHORTEST (top:Client)
+             (()-[u:CONTROLS]->() WHERE u.share > 50 OR u.basis <> 'EQUITY'){0,6} (c)
   WITH top, length(up) AS height ORDER BY height DESC, top.id LIMIT 1
-  MATCH down = (top)-[:CONTROLS*0..6]->(m:Client)
-  WHERE all(r IN relationships(down) WHERE r.share > 50 OR r.basis <> 'EQUITY')
+  MATCH ANY SHORTEST (top)
+        (()-[d:CONTROLS]->() WHERE d.share > 50 OR d.basis <> 'EQUITY'){0,6} (m:Client)
   WITH DISTINCT top, m ORDER BY m.id
   WITH top, collect(m) AS members
   WITH top, members,

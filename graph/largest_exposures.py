@@ -31,12 +31,21 @@ from graph.risk_settings import (
 
 
 def _root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
-    """The top controller of `client` (the highest; ties to the smallest id), or itself."""
+    """The top controller of `client`, as a client's `group` finds it (the farthest up by the
+    shortest chain, breadth-first; ties to the smallest id), or itself."""
+    controlled: LiteralString = (
+        "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE u.share > 50 OR u.basis <> 'EQUITY' }"
+    )
+    # Most clients have no controller: they skip the search.
     return (
-        "OPTIONAL MATCH up = (top:Client)-[:CONTROLS*1..6]->(" + client + ")\n"
-        "WHERE all(r IN relationships(up) WHERE r.share > 50 OR r.basis <> 'EQUITY')\n"
+        "WITH " + client + " WHERE NOT " + controlled + "\n"
+        "RETURN " + client + " AS " + alias + "\n"
+        "UNION\n"
+        "WITH " + client + " WHERE " + controlled + "\n"
+        "MATCH up = ANY SHORTEST (top:Client)\n"
+        "  (()-[u:CONTROLS]->() WHERE u.share > 50 OR u.basis <> 'EQUITY'){0,6} (" + client + ")\n"
         "WITH top, length(up) AS height ORDER BY height DESC, top.id LIMIT 1\n"
-        "RETURN coalesce(top, " + client + ") AS " + alias + "\n"
+        "RETURN top AS " + alias + "\n"
     )
 
 
@@ -83,11 +92,9 @@ RETURN root.id AS rootId, root.name AS rootName,
        COLLECT {
          MATCH ANY SHORTEST (root) (()-[r:CONTROLS]->() WHERE r.share > 50 OR r.basis <> 'EQUITY')
                {0,6} (x:Client)
-         // only those whose own top controller is this root, as their credit is counted
-         CALL (x) {"""
-    + _root_of("x", "xRoot")
-    + """}
-         WITH x, xRoot WHERE xRoot = root
+         // a member with credit only where its credit is counted (under two controllers it
+         // is counted under one)
+         WHERE x IN members OR NOT EXISTS { (x)-[:BORROWS|GUARANTEES]->(:Facility) }
          RETURN x.id
        } AS memberIds,
        root.kind = 'INTERBANK' AS interbank,

@@ -202,6 +202,30 @@ async def test_a_densely_linked_group_is_found_at_any_depth(empty_graph: Driver,
         assert all(len(m["path"]) == 1 for m in e["members"] if m["client"]["id"] != ids[0])
 
 
+async def test_a_dense_web_of_control_is_grouped_breadth_first(empty_graph: Driver, db: Db) -> None:
+    """Eleven firms each controlling every other by board (imported as recorded, cycles and
+    all): millions of control paths, which the group walks must not follow one by one."""
+    ids = [f"K{i:02}" for i in range(11)]
+    bank = _small_bank(
+        [_client(c) for c in ids], [_facility("fK", ids[0], "LOAN", 10, 0, "d-ka", "d-appr")], []
+    )
+    bank.controls = [
+        {"fromId": a, "toId": b, "share": 10.0, "basis": "BOARD"}
+        for a in ids for b in ids if a != b
+    ]  # fmt: skip
+    load(empty_graph, DATABASE, bank, quiet=True)
+    data, errors, _ = await execute(
+        db,
+        '{ client(id: "K05") { group { root { id } memberCount } } '
+        "largestExposures { root { id } memberIds } }",
+    )
+    assert errors == [] and data is not None
+    # Every firm is one link from every other: the top is the smallest id of the others (in a
+    # cycle no firm is above them all).
+    assert data["client"]["group"] == {"root": {"id": "K00"}, "memberCount": 11}
+    assert data["largestExposures"] == [{"root": {"id": "K01"}, "memberIds": ids}]
+
+
 async def test_a_bank_in_a_corporate_s_group_does_not_lift_its_limits(
     empty_graph: Driver, db: Db
 ) -> None:

@@ -111,13 +111,17 @@ async def test_an_archived_prospect_does_not_come_back_through_the_pipeline(
     )  # fmt: skip
 
 
-async def test_a_client_is_not_transferred_to_an_inactive_manager(bank: Driver, db: Db) -> None:
+async def _new_manager(db: Db, manager_id: str) -> None:
     created = await mutate(
         db, "createManager",
-        {"id": "m-9", "name": "闲置", "level": "MANAGER", "education": "BACHELOR",
+        {"id": manager_id, "name": "闲置", "level": "MANAGER", "education": "BACHELOR",
          "title": "NONE", "creditYears": 1, "departmentId": "d-ka-rm"},
     )  # fmt: skip
     assert created["__typename"] == "ManagerSuccess"
+
+
+async def test_a_client_is_not_transferred_to_an_inactive_manager(bank: Driver, db: Db) -> None:
+    await _new_manager(db, "m-9")
     resting = await mutate(db, "updateManager", {"managerId": "m-9", "active": False})
     assert resting["__typename"] == "ManagerSuccess"
     await _refused(
@@ -130,12 +134,7 @@ async def test_a_client_is_not_transferred_to_an_inactive_manager(bank: Driver, 
 
 async def test_a_client_of_an_inactive_manager_does_not_become_active(bank: Driver, db: Db) -> None:
     """m-9 may rest while only prospects are theirs; the prospects wait for a transfer."""
-    created = await mutate(
-        db, "createManager",
-        {"id": "m-9", "name": "闲置", "level": "MANAGER", "education": "BACHELOR",
-         "title": "NONE", "creditYears": 1, "departmentId": "d-ka-rm"},
-    )  # fmt: skip
-    assert created["__typename"] == "ManagerSuccess"
+    await _new_manager(db, "m-9")
     for client_id, segment in (("c-new", "NEW"), ("c-old", "EXISTING")):
         made = await mutate(
             db, "createClient", new_client(id=client_id, segment=segment, primaryManagerId="m-9"),

@@ -142,7 +142,8 @@ async def get_promotion_eligibility(db: Db, manager_id: str, scheme: str) -> Eli
         scheme=scheme,
         current=_grade(current) if current else None,
         next=_grade(upper) if upper else None,
-        eligible=any(c.met for c in checks),
+        # As promoteManager decides: a grade with no requirement rows asks for none.
+        eligible=upper is not None and (not checks or any(c.met for c in checks)),
         requirements=checks,
     )
 

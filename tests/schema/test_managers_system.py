@@ -132,6 +132,18 @@ async def test_eligibility_names_the_next_grade_and_each_row(bank: Driver, db: D
     assert data["promotionEligibility"]["next"] is None  # top of the series
     data = await run(db, query, {"id": "nobody"})
     assert data["promotionEligibility"] is None
+    # m-b (ASSISTANT, no rows met) qualifies once MANAGER's rows are removed, as promoteManager
+    # would then agree.
+    assert (await run(db, query, {"id": "m-b"}))["promotionEligibility"]["eligible"] is False
+    bank.execute_query(
+        "MATCH (:GradeRequirement)-[:QUALIFIES_FOR]->(g:Grade {code: 'MANAGER'}) "
+        "WITH g MATCH (q:GradeRequirement)-[:QUALIFIES_FOR]->(g) DETACH DELETE q",
+        database_=DATABASE,
+    )
+    found = (await run(db, query, {"id": "m-b"}))["promotionEligibility"]
+    assert (found["eligible"], found["requirements"]) == (True, [])
+    promoted = await run(db, PROMOTE, {"input": {"managerId": "m-b", "toLevel": "MANAGER"}})
+    assert promoted["promoteManager"]["toGrade"] == "MANAGER"
 
 
 async def test_promotion_follows_the_table_and_is_recorded(bank: Driver, db: Db) -> None:

@@ -32,23 +32,38 @@ from graph.risk_settings import SETTINGS_COLUMNS, SETTINGS_ID, capital_base_from
 
 MAX_DEPTH: Final = 6
 
+# A link that joins a group, bound to `r`.
+_JOINS: Final[LiteralString] = (
+    "(type(r) = 'CONTROLS' AND (r.share > 50 OR r.basis <> 'EQUITY'))"
+    " OR (type(r) = 'RELATED_TO' AND r.kind = 'ECONOMIC_DEPENDENCE')"
+)
+
+
+def _members(depth: LiteralString) -> LiteralString:
+    """The members within `depth` links of `c`, each with one shortest path that joined it.
+    Asked only for the distinct members, Neo4j walks breadth-first; a shortest path per member
+    follows: the work grows with the links in reach, not with the number of paths (a densely
+    linked group has millions)."""
+    return (
+        "OPTIONAL MATCH (c)-[rs:CONTROLS|RELATED_TO*1.." + depth + "]-(m:Client)\n"
+        "WHERE m <> c AND all(r IN rs WHERE " + _JOINS + ")\n"
+        "WITH DISTINCT c, m\n"
+        "OPTIONAL MATCH path = shortestPath((c)-[:CONTROLS|RELATED_TO*1.." + depth + "]-(m))\n"
+        "WHERE all(r IN relationships(path) WHERE " + _JOINS + ")\n"
+    )
+
+
 # The capital base the limits are measured against is read in the same statement (one round
 # trip); no client, no rows.
 _HEAD: Final[LiteralString] = (
     SETTINGS_COLUMNS
     + """CALL () {
 MATCH (c:Client {id: $clientId})
-// One shortest path to each member, found breadth-first: the work grows with the links in
-// reach, not with the number of paths (a dense group has very many).
-OPTIONAL MATCH path = ANY SHORTEST (c) (()-[r:CONTROLS|RELATED_TO]-()
-  WHERE (type(r) = 'CONTROLS' AND (r.share > 50 OR r.basis <> 'EQUITY'))
-     OR (type(r) = 'RELATED_TO' AND r.kind = 'ECONOMIC_DEPENDENCE')){1,"""
+"""
 )
 
 _TAIL: Final[LiteralString] = (
-    """} (m:Client)
-WHERE m <> c
-WITH c, collect(CASE WHEN m IS NULL THEN null ELSE {member: m, path: path} END) AS joined
+    """WITH c, collect(CASE WHEN m IS NULL THEN null ELSE {member: m, path: path} END) AS joined
 WITH [{member: c, path: null}] + joined AS entries
 WITH entries, [e IN entries | e.member] AS members
 UNWIND entries AS entry
@@ -102,12 +117,12 @@ RETURN profile, tier1, net, currency, fxCurrencies, fxRates, member, unifiedLimi
 
 # Variable-length bounds cannot be parameters: one prewritten statement per depth.
 EXPOSURE_BY_DEPTH: Final[dict[int, LiteralString]] = {
-    1: _HEAD + "1" + _TAIL,
-    2: _HEAD + "2" + _TAIL,
-    3: _HEAD + "3" + _TAIL,
-    4: _HEAD + "4" + _TAIL,
-    5: _HEAD + "5" + _TAIL,
-    6: _HEAD + "6" + _TAIL,
+    1: _HEAD + _members("1") + _TAIL,
+    2: _HEAD + _members("2") + _TAIL,
+    3: _HEAD + _members("3") + _TAIL,
+    4: _HEAD + _members("4") + _TAIL,
+    5: _HEAD + _members("5") + _TAIL,
+    6: _HEAD + _members("6") + _TAIL,
 }
 
 

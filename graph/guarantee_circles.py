@@ -125,10 +125,7 @@ async def find_guarantee_circles(
         base = capital_base_from(details[0])
         for client, per_currency, links in details[0]["members"]:
             limits[client] = decimal_to_cents(
-                sum(
-                    (base.to_reporting(cents_to_decimal(c), cur) for cur, c in per_currency),
-                    Decimal("0.00"),
-                )
+                base.total((cents_to_decimal(c), cur) for cur, c in per_currency)
             )
             given[client] = [
                 (b, f, base.to_reporting(cents_to_decimal(amount), cur))

@@ -13,6 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
+from graph.client_group import CONTROL
 from graph.db import Db
 from graph.limits import CapitalBase, LimitUsage, assess_total
 from graph.models import GraphModel, cents_to_decimal
@@ -24,31 +25,31 @@ from graph.risk_settings import (
     rate_columns,
 )
 
-# The capital base comes in the same statement: one round trip, and the limits are measured
-# against the settings of the same moment as the sums.
-# Each group's sums come per currency, converted exactly here; the ranking inside the statement
-# uses the same rates as floats (close enough to order groups, never reported).
-
 
 def _root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
     """The top controller of `client`, as a client's `group` finds it (the farthest up by the
-    shortest chain, breadth-first; ties to the smallest id), or itself."""
-    controlled: LiteralString = (
-        "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE u.share > 50 OR u.basis <> 'EQUITY' }"
-    )
+    shortest chain; ties to the smallest id), or itself."""
+    controlled: LiteralString = "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE " + CONTROL + " }"
     # Most clients have no controller: they skip the search.
     return (
         "WITH " + client + " WHERE NOT " + controlled + "\n"
         "RETURN " + client + " AS " + alias + "\n"
         "UNION\n"
         "WITH " + client + " WHERE " + controlled + "\n"
-        "MATCH up = ANY SHORTEST (top:Client)\n"
-        "  (()-[u:CONTROLS]->() WHERE u.share > 50 OR u.basis <> 'EQUITY'){0,6} (" + client + ")\n"
+        "MATCH (top:Client)-[us:CONTROLS*1..6]->(" + client + ")\n"
+        "WHERE top <> " + client + " AND all(u IN us WHERE " + CONTROL + ")\n"
+        "WITH DISTINCT " + client + ", top\n"
+        "MATCH up = shortestPath((top)-[:CONTROLS*1..6]->(" + client + "))\n"
+        "WHERE all(u IN relationships(up) WHERE " + CONTROL + ")\n"
         "WITH top, length(up) AS height ORDER BY height DESC, top.id LIMIT 1\n"
         "RETURN top AS " + alias + "\n"
     )
 
 
+# The capital base comes in the same statement: one round trip, and the limits are measured
+# against the settings of the same moment as the sums. Each group's sums come per currency,
+# converted exactly here; the ranking inside the statement uses the same rates as floats (close
+# enough to order groups, never reported).
 LARGEST: Final[LiteralString] = (
     SETTINGS_COLUMNS
     + """WITH *, coalesce(currency, 'CNY') AS reporting,
@@ -90,10 +91,12 @@ LIMIT $first
 // The whole group, members without credit (often the top controller itself) included.
 RETURN root.id AS rootId, root.name AS rootName,
        COLLECT {
-         MATCH ANY SHORTEST (root) (()-[r:CONTROLS]->() WHERE r.share > 50 OR r.basis <> 'EQUITY')
-               {0,6} (x:Client)
+         MATCH (root)-[us:CONTROLS*0..6]->(x:Client) WHERE all(u IN us WHERE """
+    + CONTROL
+    + """)
          // a member with credit only where its credit is counted (under two controllers it
          // is counted under one)
+         WITH DISTINCT x, members
          WHERE x IN members OR NOT EXISTS { (x)-[:BORROWS|GUARANTEES]->(:Facility) }
          RETURN x.id
        } AS memberIds,
@@ -134,10 +137,8 @@ async def get_largest_exposures(db: Db, first: int) -> list[LargeExposure]:
     base.require_rates(records[0]["unrated"])
     out = []
     for r in records:
-        if r["rootId"] is None:
-            continue
-        direct = _sum(base, r["direct"])
-        indirect = _sum(base, r["indirect"])
+        direct = _in_reporting(base, r["direct"])
+        indirect = _in_reporting(base, r["indirect"])
         total = direct + indirect
         members = sorted(r["memberIds"])
         out.append(
@@ -155,8 +156,5 @@ async def get_largest_exposures(db: Db, first: int) -> list[LargeExposure]:
     return sorted(out, key=lambda e: (-e.total, e.root_id))
 
 
-def _sum(base: CapitalBase, per_currency: list[dict[str, Any]]) -> Decimal:
-    return sum(
-        (base.to_reporting(cents_to_decimal(s["cents"]), s["currency"]) for s in per_currency),
-        Decimal("0.00"),
-    )
+def _in_reporting(base: CapitalBase, per_currency: list[dict[str, Any]]) -> Decimal:
+    return base.total((cents_to_decimal(s["cents"]), s["currency"]) for s in per_currency)

@@ -15,6 +15,8 @@ import os
 from typing import Final
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from graph.errors import InvalidInput
+
 DEFAULT_ZONE: Final = "Asia/Shanghai"
 
 
@@ -40,6 +42,12 @@ def day_start(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time.min, tzinfo=bank_zone())
 
 
-def in_bank_zone(moment: dt.datetime) -> dt.datetime:
-    """A moment given without an offset is the bank's local time."""
-    return moment.replace(tzinfo=bank_zone()) if moment.tzinfo is None else moment
+def as_utc(moment: dt.datetime, field: str) -> dt.datetime:
+    """A moment given by a client, in UTC for Neo4j: without an offset it is the bank's local
+    time; with one past Neo4j's ±18:00 (ISO allows ±23:59) it is the same instant in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=bank_zone())
+    try:
+        return moment.astimezone(dt.UTC)
+    except OverflowError:
+        raise InvalidInput(field, "is out of range") from None

@@ -192,7 +192,7 @@ async def create_client(
     db: Db, actor: str, new: NewClient, primary_manager_id: str, visible_to: str | None = None
 ) -> Client:
     """The client and its primary manager's `MANAGES` link, or nothing. `visible_to`: the
-    relationship manager creating it, who may not set its risk rating."""
+    relationship manager creating it, who may not set its risk rating or grade."""
     new = clean_new_client(new, visible_to)
     require_id("primaryManagerId", primary_manager_id)
 
@@ -267,7 +267,8 @@ async def update_client(
             "pipeline (movePipeline to ACTIVE)",
             [client_id],
         )
-        if before["status"] != ClientStatus.ACTIVE.value and clean.get("status") == "ACTIVE":
+        active = ClientStatus.ACTIVE.value
+        if before["status"] != active and clean.get("status") == active:
             await w.require_active_primary(client_id)
         if "kind" in clean:
             unsuited = await w.one(UNSUITED_PRODUCTS, id=client_id, kind=clean["kind"])

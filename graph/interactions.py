@@ -14,7 +14,7 @@ import json
 from enum import StrEnum
 from typing import Any, Final, LiteralString
 
-from graph.bank_calendar import in_bank_zone, zone_name
+from graph.bank_calendar import as_utc, zone_name
 from graph.data_writes import Write, require_client_not_archived, run_write
 from graph.db import Db
 from graph.errors import InvalidInput, InvariantViolation, NotFound
@@ -176,11 +176,7 @@ def _when(at: dt.datetime | None) -> str:
     now = dt.datetime.now(dt.UTC)
     if at is None:
         return now.isoformat()
-    at = in_bank_zone(at)  # a time without an offset is the bank's local time
-    try:
-        at = at.astimezone(dt.UTC)  # Neo4j takes offsets up to ±18:00, ISO up to ±23:59
-    except OverflowError:
-        raise InvalidInput("at", "is out of range") from None
+    at = as_utc(at, "at")
     if at > now + dt.timedelta(minutes=5):
         raise InvalidInput("at", "is in the future")
     return at.isoformat()

@@ -111,8 +111,6 @@ def validate_rates(
     out: dict[str, Decimal] = {}
     for code, rate in rates:
         require_currency("fxRates", code)
-        if code == currency:
-            raise InvalidInput("fxRates", f"{code} is the reporting currency itself")
         if code in out:
             raise InvalidInput("fxRates", f"{code} is given twice")
         if not rate.is_finite() or rate <= 0 or rate >= Decimal("1e6"):

@@ -12,13 +12,13 @@ import strawberry
 
 from graph import org_operations as ops
 from graph.audit_log import get_audit_log
-from graph.bank_calendar import in_bank_zone
-from graph.errors import GraphError
+from graph.bank_calendar import as_utc
+from graph.errors import GraphError, InvalidInput
 from graph.models import DepartmentFunction, OrgModel
 from graph.org_chart import get_org_chart
 from graph.restructure import ChangeResult, LinkKind
 from graph.restructure import LinkChange as LinkChangeModel
-from schema.errors import BadInput, check_id, check_range
+from schema.errors import BadInput, bad_input_from, check_id, check_range
 from schema.mutation_errors import (
     DuplicateError,
     InvariantViolationError,
@@ -372,11 +372,10 @@ class AdminQuery:
         self, info: CtxInfo, root_id: strawberry.ID, as_of: dt.datetime | None = None
     ) -> OrgChart | None:
         check_id(root_id, "rootId")
-        when = in_bank_zone(as_of or dt.datetime.now(dt.UTC))  # no offset: the bank's time
         try:
-            when = when.astimezone(dt.UTC)  # Neo4j takes offsets up to ±18:00, ISO up to ±23:59
-        except OverflowError:
-            raise BadInput("asOf", "is out of range") from None
+            when = as_utc(as_of or dt.datetime.now(dt.UTC), "asOf")
+        except InvalidInput as exc:
+            raise bad_input_from(exc) from None
         found = await get_org_chart(info.context.db, root_id, when)
         if found is None:
             return None

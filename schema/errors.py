@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Final
+from typing import Any, Final
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -58,71 +58,56 @@ class MaskInternalErrors(SchemaExtension):
         if result is None or not result.errors:
             return
         request_id = getattr(self.execution_context.context, "request_id", "-")
-        masked: list[GraphQLError] = []
-        for error in result.errors:
-            if isinstance(error.original_error, QueryTimeout):
-                log.warning("timeout in request %s at %s", request_id, error.path)
-                masked.append(
-                    GraphQLError(
-                        f"Timeout: {error.original_error} (request id {request_id})",
-                        nodes=error.nodes,
-                        path=error.path,
-                        extensions={"code": "TIMEOUT", "requestId": request_id},
-                    )
-                )
-                continue
-            if isinstance(error.original_error, FxRateMissing):
-                # Not the client's fault, nor internal: the settings lack a rate an admin sets.
-                masked.append(
-                    GraphQLError(
-                        str(error.original_error),
-                        nodes=error.nodes,
-                        path=error.path,
-                        extensions={
-                            "code": "FX_RATE_MISSING",
-                            "currencies": error.original_error.currencies,
-                        },
-                    )
-                )
-                continue
-            if isinstance(error.original_error, InvalidInput):
-                # Raised below the resolver (e.g. a malformed cursor met in a DataLoader): still
-                # the client's argument, and named as such.
-                bad = bad_input_from(error.original_error)
-                masked.append(
-                    GraphQLError(
-                        bad.message, nodes=error.nodes, path=error.path, extensions=bad.extensions
-                    )
-                )
-                continue
-            if isinstance(error.original_error, UnicodeEncodeError):
-                # A lone surrogate (JSON allows "\ud800") met the driver, which sends UTF-8:
-                # the client's text, refused before anything was written.
-                masked.append(
-                    GraphQLError(
-                        "Text must be valid Unicode: a lone surrogate (U+D800-U+DFFF) cannot "
-                        "be stored or searched for",
-                        nodes=error.nodes,
-                        path=error.path,
-                        extensions={"code": BAD_USER_INPUT},
-                    )
-                )
-                continue
-            if is_public(error):
-                masked.append(error)
-                continue
-            log.error(
-                "internal error in request %s at %s",
-                request_id,
-                error.path,
-                exc_info=error.original_error,
-            )
-            masked.append(
-                GraphQLError(
-                    f"Internal error (request id {request_id})",
-                    nodes=error.nodes,
-                    path=error.path,
-                    extensions={"code": "INTERNAL_ERROR", "requestId": request_id},
-                )
-            )
-        result.errors = masked
+        result.errors = [_masked(error, request_id) for error in result.errors]
+
+
+def _masked(error: GraphQLError, request_id: str) -> GraphQLError:
+    public = _public_form(error, request_id)
+    return public if public is not None else _internal(error, request_id)
+
+
+def _internal(error: GraphQLError, request_id: str) -> GraphQLError:
+    log.error("internal error in request %s at %s", request_id, error.path,
+              exc_info=error.original_error)  # fmt: skip
+    return _as(
+        error,
+        f"Internal error (request id {request_id})",
+        {"code": "INTERNAL_ERROR", "requestId": request_id},
+    )
+
+
+def _as(error: GraphQLError, message: str, extensions: dict[str, Any]) -> GraphQLError:
+    return GraphQLError(message, nodes=error.nodes, path=error.path, extensions=extensions)
+
+
+def _public_form(error: GraphQLError, request_id: str) -> GraphQLError | None:
+    """What a client may be told of `error`: itself when public already, a named error for the
+    failures we name, or None for an internal error."""
+    original = error.original_error
+    if isinstance(original, QueryTimeout):
+        log.warning("timeout in request %s at %s", request_id, error.path)
+        return _as(
+            error,
+            f"Timeout: {original} (request id {request_id})",
+            {"code": "TIMEOUT", "requestId": request_id},
+        )
+    if isinstance(original, FxRateMissing):
+        # Not the client's fault, nor internal: the settings lack a rate an admin sets.
+        return _as(
+            error, str(original), {"code": "FX_RATE_MISSING", "currencies": original.currencies}
+        )
+    if isinstance(original, InvalidInput):
+        # Raised below the resolver (e.g. a malformed cursor met in a DataLoader): still the
+        # client's argument, and named as such.
+        bad = bad_input_from(original)
+        return _as(error, bad.message, dict(bad.extensions or {}))
+    if isinstance(original, UnicodeEncodeError):
+        # A lone surrogate (JSON allows "\ud800") met the driver, which sends UTF-8: the
+        # client's text, refused before anything was written.
+        return _as(
+            error,
+            "Text must be valid Unicode: a lone surrogate (U+D800-U+DFFF) cannot be stored or "
+            "searched for",
+            {"code": BAD_USER_INPUT},
+        )
+    return error if is_public(error) else None

@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 
 from graph import bank_calendar
+from graph.errors import InvalidInput
 
 
 def test_a_bank_day_begins_at_midnight_there(shanghai: None) -> None:
@@ -16,14 +17,23 @@ def test_a_bank_day_begins_at_midnight_there(shanghai: None) -> None:
 
 def test_a_time_without_an_offset_is_the_bank_s(shanghai: None) -> None:
     naive = dt.datetime(2025, 3, 1, 7, 0)
-    assert bank_calendar.in_bank_zone(naive).astimezone(dt.UTC).hour == 23
-    aware = dt.datetime(2025, 3, 1, 7, 0, tzinfo=dt.UTC)
-    assert bank_calendar.in_bank_zone(aware) is aware
+    assert bank_calendar.as_utc(naive, "at") == dt.datetime(2025, 2, 28, 23, 0, tzinfo=dt.UTC)
+    aware = dt.datetime(2025, 3, 1, 7, 0, tzinfo=dt.timezone(dt.timedelta(hours=-5)))
+    assert bank_calendar.as_utc(aware, "at") == dt.datetime(2025, 3, 1, 12, 0, tzinfo=dt.UTC)
+
+
+def test_a_moment_beyond_the_calendar_is_named(shanghai: None) -> None:
+    with pytest.raises(InvalidInput) as refused:
+        bank_calendar.as_utc(dt.datetime(1, 1, 1, 3, 0), "asOf")
+    assert refused.value.field == "asOf"
 
 
 def test_today_is_the_bank_s_date(shanghai: None) -> None:
-    now = dt.datetime.now(bank_calendar.bank_zone())
-    assert bank_calendar.today() in (now.date(), (now + dt.timedelta(seconds=1)).date())
+    # Beijing keeps UTC+8 all year: today there is the UTC date eight hours on.
+    before = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
+    today = bank_calendar.today()
+    after = (dt.datetime.now(dt.UTC) + dt.timedelta(hours=8)).date()
+    assert today in (before, after)
     assert bank_calendar.zone_name() == "Asia/Shanghai"
 
 

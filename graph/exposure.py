@@ -1,8 +1,11 @@
 """Credit exposure to a client's group, the way the large-exposure rules count it.
 
 The group is every client joined to the client by control (more than 50% or control stated on
-another basis) or economic dependence, in either direction, within `max_depth` links: so a
-common controller and its other companies are in. One Cypher round trip fetches the members, the
+another basis), economic dependence, or family between two individuals who each control a
+client, in either direction, within `max_depth` links: so a common controller and its other
+companies are in, and so are the companies a controller's close family controls (key persons
+or their family controlling both). A family link between people who control nothing joins
+nobody. One Cypher round trip fetches the members, the
 shortest path that joined each, their facilities and the guarantees they gave; the sums are
 done here in exact decimals:
 
@@ -22,6 +25,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
+from graph.client_group import CONTROL
 from graph.client_links import FACILITY_FIELDS, facility_from_map
 from graph.clients import CLIENT_FIELDS
 from graph.db import Db
@@ -32,10 +36,12 @@ from graph.risk_settings import SETTINGS_COLUMNS, SETTINGS_ID, capital_base_from
 
 MAX_DEPTH: Final = 6
 
-# A link that joins a group, bound to `r`.
+# A link that joins a group, bound to `r`. The family condition is only read for FAMILY links.
 _JOINS: Final[LiteralString] = (
     "(type(r) = 'CONTROLS' AND (r.share > 50 OR r.basis <> 'EQUITY'))"
-    " OR (type(r) = 'RELATED_TO' AND r.kind = 'ECONOMIC_DEPENDENCE')"
+    " OR (type(r) = 'RELATED_TO' AND (r.kind = 'ECONOMIC_DEPENDENCE' OR (r.kind = 'FAMILY'"
+    " AND all(e IN [startNode(r), endNode(r)] WHERE e.kind = 'INDIVIDUAL'"
+    " AND EXISTS { MATCH (e)-[u:CONTROLS]->(:Client) WHERE " + CONTROL + " }))))"
 )
 
 
@@ -129,7 +135,7 @@ EXPOSURE_BY_DEPTH: Final[dict[int, LiteralString]] = {
 class JoinLink(GraphModel):
     from_id: str
     to_id: str
-    kind: str  # CONTROL or ECONOMIC_DEPENDENCE
+    kind: str  # CONTROL, ECONOMIC_DEPENDENCE or FAMILY
     share: float | None = None
 
 

@@ -76,7 +76,10 @@ class LimitUsage:
 class JoinLink:
     from_id: strawberry.ID
     to_id: strawberry.ID
-    kind: str = strawberry.field(description="CONTROL or ECONOMIC_DEPENDENCE.")
+    kind: str = strawberry.field(
+        description="CONTROL, ECONOMIC_DEPENDENCE, or FAMILY (between two individuals who "
+        "each control a client)."
+    )
     share: float | None
 
 

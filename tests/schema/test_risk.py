@@ -228,6 +228,50 @@ async def test_a_dense_web_of_control_is_grouped_breadth_first(empty_graph: Driv
     assert data["largestExposures"] == [{"root": {"id": "K01"}, "memberIds": ids}]
 
 
+def _family(a: str, b: str, role: str = "SPOUSE", reciprocal: str = "SPOUSE") -> dict[str, Any]:
+    return {"fromId": a, "toId": b, "kind": "FAMILY", "role": role,
+            "reciprocalRole": reciprocal}  # fmt: skip
+
+
+async def test_firms_controlled_by_a_family_are_one_group(empty_graph: Driver, db: Db) -> None:
+    """P controls A; P's wife Q controls B by board: A and B are one group (key persons or
+    their close family controlling both). P's son R, who controls nothing, and his own loan
+    stay out, as does the firm F that R's wife T controls; a FAMILY link recorded on a firm (G,
+    which controls F) joins nobody."""
+    people = ["P", "Q", "R", "T"]
+    bank = _small_bank(
+        [_client(c) for c in ("A", "B", "F", "G")]
+        + [_client(c, kind="INDIVIDUAL") for c in people],
+        [_facility(f"f{c}", c, "LOAN", limit, 0, "d-ka", "d-appr")
+         for c, limit in (("A", 100), ("B", 200), ("R", 5), ("F", 300), ("G", 400))],
+        [_family("P", "Q"), _family("P", "R", "PARENT", "CHILD"), _family("R", "T"),
+         _family("G", "A")],
+    )  # fmt: skip
+    bank.controls = [
+        {"fromId": "P", "toId": "A", "share": 60.0, "basis": "EQUITY"},
+        {"fromId": "Q", "toId": "B", "share": 20.0, "basis": "BOARD"},
+        {"fromId": "T", "toId": "F", "share": 20.0, "basis": "BOARD"},
+        {"fromId": "G", "toId": "F", "share": 70.0, "basis": "EQUITY"},
+    ]
+    load(empty_graph, DATABASE, bank, quiet=True)
+    e = await _exposure(db, "A", 4)
+    paths = {m["client"]["id"]: m["path"] for m in e["members"]}
+    assert sorted(paths) == ["A", "B", "P", "Q"]
+    assert paths["B"] == [
+        {"fromId": "P", "toId": "A", "kind": "CONTROL", "share": 60.0},
+        {"fromId": "P", "toId": "Q", "kind": "FAMILY", "share": None},
+        {"fromId": "Q", "toId": "B", "kind": "CONTROL", "share": 20.0},
+    ]
+    assert (e["direct"], e["affiliated"]) == ("100.00", "200.00")
+    # Asked from the other side, the same group; two links reach only the family's controllers.
+    b = await _exposure(db, "B", 4)
+    assert sorted(m["client"]["id"] for m in b["members"]) == ["A", "B", "P", "Q"]
+    near = await _exposure(db, "B", 2)
+    assert sorted(m["client"]["id"] for m in near["members"]) == ["B", "P", "Q"]
+    alone = await _exposure(db, "R", 6)
+    assert [m["client"]["id"] for m in alone["members"]] == ["R"]
+
+
 async def test_a_bank_in_a_corporate_s_group_does_not_lift_its_limits(
     empty_graph: Driver, db: Db
 ) -> None:

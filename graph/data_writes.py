@@ -147,6 +147,13 @@ def require(condition: bool, invariant: str, message: str, ids: Sequence[str]) -
         raise InvariantViolation(invariant, message, list(ids))
 
 
+def require_active_manager(manager_id: str, active: bool | None) -> None:
+    """A deactivated manager (left the bank, on leave) takes no new work or grade."""
+    require(
+        active is not False, "MANAGER_ACTIVE", f"manager {manager_id!r} is not active", [manager_id]
+    )
+
+
 def require_client_not_archived(client_id: str, status: str | None) -> None:
     """Archiving is final: an archived client takes no change."""
     require(status != "ARCHIVED", "NOT_ARCHIVED", f"client {client_id!r} is archived", [client_id])

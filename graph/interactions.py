@@ -15,7 +15,12 @@ from enum import StrEnum
 from typing import Any, Final, LiteralString
 
 from graph.bank_calendar import as_utc, zone_name
-from graph.data_writes import Write, require_client_not_archived, run_write
+from graph.data_writes import (
+    Write,
+    require_active_manager,
+    require_client_not_archived,
+    run_write,
+)
 from graph.db import Db
 from graph.errors import InvalidInput, InvariantViolation, NotFound
 from graph.input_checks import optional_text
@@ -57,7 +62,8 @@ i {.id, .kind, .method, .notes, .status, .satisfaction, at: toString(i.at),
 PARTIES: Final[LiteralString] = """
 OPTIONAL MATCH (c:Client {id: $clientId})
 OPTIONAL MATCH (m:Manager {id: $managerId})
-RETURN c IS NOT NULL AS client, m IS NOT NULL AS manager, c.status AS status
+RETURN c IS NOT NULL AS client, m IS NOT NULL AS manager, c.status AS status,
+       m.active AS managerActive
 """
 RECORD: Final[LiteralString] = (
     """
@@ -203,12 +209,14 @@ async def record_interaction(
 
     async def work(w: Write) -> Interaction:
         await w.lock_clients([client_id])
+        await w.lock_managers([manager_id])  # not deactivated while we record
         parties = await w.one(PARTIES, clientId=client_id, managerId=manager_id)
         if not parties["client"]:
             raise NotFound("Client", client_id)
         await w.require_in_book(visible_to, [client_id])  # before anything else is answered
         if not parties["manager"]:
             raise NotFound("Manager", manager_id)
+        require_active_manager(manager_id, parties["managerActive"])
         if kind is not InteractionKind.COMPLAINT:  # a former client may still complain
             require_client_not_archived(client_id, parties["status"])
         status = ComplaintStatus.OPENED.value if kind is InteractionKind.COMPLAINT else None

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any, Final, LiteralString
 
 from graph.bank_calendar import zone_name
-from graph.data_writes import Write, run_write
+from graph.data_writes import Write, require_active_manager, run_write
 from graph.db import Db
 from graph.errors import GraphError, InvalidInput, NotFound
 from graph.grading import BANK, RequirementCheck, check_requirements
@@ -30,7 +30,8 @@ WITH m, s,
           ELSE COLLECT { MATCH (m)-[:HAS_GRADE]->(g:Grade {scheme: $scheme}) RETURN g.id }[0]
      END AS currentId
 RETURN m IS NOT NULL AS found, s IS NOT NULL AS schemeFound,
-       m {.id, .name, .education, .title, .creditYears, .probationDone} AS manager, currentId,
+       m {.id, .name, .education, .title, .creditYears, .probationDone,
+          active: coalesce(m.active, true)} AS manager, currentId,
        COLLECT { MATCH (g:Grade)-[:IN_SCHEME]->(s)
                  RETURN g {.id, .code, .name, .series, .rank, .certificate,
                            requirements: COLLECT { MATCH (q:GradeRequirement)-[:QUALIFIES_FOR]->(g)
@@ -142,8 +143,11 @@ async def get_promotion_eligibility(db: Db, manager_id: str, scheme: str) -> Eli
         scheme=scheme,
         current=_grade(current) if current else None,
         next=_grade(upper) if upper else None,
-        # As promoteManager decides: a grade with no requirement rows asks for none.
-        eligible=upper is not None and (not checks or any(c.met for c in checks)),
+        # As promoteManager decides: a grade with no requirement rows asks for none, and an
+        # inactive manager is not promoted.
+        eligible=upper is not None
+        and row["manager"]["active"]
+        and (not checks or any(c.met for c in checks)),
         requirements=checks,
     )
 
@@ -169,6 +173,7 @@ async def change_grade(
         await w.lock_managers([manager_id])  # two grade changes take turns, neither is lost
         row = await w.one(STATE, managerId=manager_id, scheme=scheme)
         grades, current = _state(row, manager_id, scheme)
+        require_active_manager(manager_id, row["manager"]["active"])
         target = grades.get(f"{scheme}:{to_code}")
         if target is None:
             codes = ", ".join(sorted(g["code"] for g in grades.values()))

@@ -1,5 +1,5 @@
-"""Archived clients do not change, inactive managers take no clients, and control shares add
-up exactly: mutations that used to let these through, on the small bank of `test_data_in`."""
+"""Archived clients do not change, inactive managers take no clients, grades or records, and
+control shares add up exactly: mutations that used to let these through, on the small bank of `test_data_in`."""
 
 from __future__ import annotations
 
@@ -162,6 +162,32 @@ async def test_a_client_of_an_inactive_manager_does_not_become_active(bank: Driv
     assert moved["__typename"] == "RestructureSuccess", moved
     data, errors, _ = await execute(db, f"mutation {{ {activate} {{ __typename }} }}")
     assert errors == [] and data == {"updateClient": {"__typename": "ClientSuccess"}}
+
+
+async def test_an_inactive_manager_is_not_graded_and_records_nothing(bank: Driver, db: Db) -> None:
+    await _new_manager(db, "m-9")
+    eligibility = '{ promotionEligibility(managerId: "m-9") { eligible next { code } } }'
+    master = await mutate(db, "updateManager", {"managerId": "m-9", "education": "MASTER"})
+    assert master["__typename"] == "ManagerSuccess"
+    data, errors, _ = await execute(db, eligibility)
+    assert errors == [] and data is not None
+    assert data["promotionEligibility"] == {"eligible": True, "next": {"code": "SENIOR"}}
+    assert (await mutate(db, "updateManager", {"managerId": "m-9", "active": False}))[
+        "__typename"
+    ] == "ManagerSuccess"
+    for mutation in (
+        'promoteManager(input: {managerId: "m-9", toLevel: "SENIOR", exceptional: true, '
+        'reason: "特批"})',
+        'demoteManager(input: {managerId: "m-9", toLevel: "ASSISTANT", reason: "考核"})',
+        'recordInteraction(input: {clientId: "c-2", managerId: "m-9", kind: VISIT})',
+        'openComplaint(input: {clientId: "c-2", managerId: "m-9", notes: "慢"})',
+    ):
+        await _refused(
+            bank, db, f"mutation {{ {mutation} {{ __typename {REFUSED} }} }}", "MANAGER_ACTIVE"
+        )
+    data, errors, _ = await execute(db, eligibility)
+    assert errors == [] and data is not None
+    assert data["promotionEligibility"] == {"eligible": False, "next": {"code": "SENIOR"}}
 
 
 async def test_equity_shares_of_exactly_100_are_taken(bank: Driver, db: Db) -> None:

@@ -107,6 +107,7 @@ class FacilityRow(TypedDict):
     grantingDepartmentId: str
     approvingDepartmentId: str | None
     grantedAt: str
+    status: NotRequired[str]  # FacilityStatus; absent: the graph's, ACTIVE when new
 
 
 class GuaranteeRow(TypedDict):

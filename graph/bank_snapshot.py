@@ -76,7 +76,8 @@ WITH f,
      COLLECT { MATCH (f)<-[:APPROVED]-(d:Department) RETURN d.id }[0] AS approverId
 RETURN f.id AS id, borrowerId, f.type AS type, f.limitCents AS limitCents,
        f.drawnCents AS drawnCents, f.currency AS currency, granted[0] AS grantingDepartmentId,
-       approverId AS approvingDepartmentId, granted[1] AS grantedAt
+       approverId AS approvingDepartmentId, granted[1] AS grantedAt,
+       coalesce(f.status, 'ACTIVE') AS status
 """
 GUARANTEE: Final[LiteralString] = """
 RETURN g.id AS guarantorId, f.id AS facilityId, r.amountCents AS amountCents

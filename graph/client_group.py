@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
+from graph.client_links import OPEN_FACILITY
 from graph.db import Db
 from graph.limits import FxTable
 from graph.models import GraphModel, cents_to_decimal
@@ -62,7 +63,9 @@ CALL (c) {
   }
   CALL (counted) {
     UNWIND counted AS m
-    MATCH (m)-[:BORROWS]->(f:Facility)
+    MATCH (m)-[:BORROWS]->(f:Facility) WHERE """
+    + OPEN_FACILITY
+    + """
     WITH f.currency AS currency, sum(f.limitCents) AS limitCents, sum(f.drawnCents) AS drawnCents
     RETURN collect({currency: currency, limitCents: limitCents, drawnCents: drawnCents}) AS credit
   }

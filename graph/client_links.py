@@ -39,8 +39,16 @@ UNWIND rows AS row
 RETURN c.id AS clientId, row
 """
 
+# A facility that still counts as credit, bound to `f`: not closed (one imported before facilities
+# had a status counts).
+OPEN_FACILITY: Final[LiteralString] = "coalesce(f.status, 'ACTIVE') <> 'CLOSED'"
+# A client's facilities as lists show them: open ones first, then by size.
+FACILITY_ORDER: Final[LiteralString] = (
+    "coalesce(f.status, 'ACTIVE') = 'CLOSED', f.limitCents DESC, f.id"
+)
+
 FACILITY_FIELDS: Final[LiteralString] = """{
-  .id, .type, .limitCents, .drawnCents, .currency, .status,
+  .id, .type, .limitCents, .drawnCents, .currency, status: coalesce(f.status, 'ACTIVE'),
   borrowerId: COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b.id }[0],
   grantingDepartmentId: COLLECT { MATCH (d:Department)-[:GRANTED]->(f) RETURN d.id }[0],
   grantedAt: COLLECT { MATCH (:Department)-[g:GRANTED]->(f) RETURN g.at }[0],
@@ -51,7 +59,9 @@ FACILITIES_BY_CLIENT: Final[LiteralString] = (
     """
 UNWIND $ids AS id
 MATCH (c:Client {id: id})-[:BORROWS]->(f:Facility)
-WITH c, f ORDER BY f.limitCents DESC, f.id
+WITH c, f ORDER BY """
+    + FACILITY_ORDER
+    + """
 WITH c, collect(f)[..$cap] AS facilities
 UNWIND facilities AS f
 RETURN c.id AS clientId, f """
@@ -63,7 +73,9 @@ RETURN c.id AS clientId, f """
 # the borrower of the facility it guarantees.
 # Expects `c` in scope; yields `links` (capped at $cap, ordered by kind then client) and `total`.
 # The links are collected inside their own subquery so a client with none still yields a row.
-LINKS_OF_CLIENT: Final[LiteralString] = """
+# A guarantee of a closed facility is released: no longer a link between the clients.
+LINKS_OF_CLIENT: Final[LiteralString] = (
+    """
 CALL (c) {
 CALL (c) {
   MATCH (c)-[r:CONTROLS]->(o:Client)
@@ -78,11 +90,15 @@ CALL (c) {
           otherRole: CASE WHEN r.share > 50 THEN 'PARENT' ELSE 'SHAREHOLDER' END,
           share: r.share, basis: r.basis} AS link
   UNION ALL
-  MATCH (c)-[r:GUARANTEES]->(f:Facility)<-[:BORROWS]-(o:Client) WHERE o <> c
+  MATCH (c)-[r:GUARANTEES]->(f:Facility)<-[:BORROWS]-(o:Client) WHERE o <> c AND """
+    + OPEN_FACILITY
+    + """
   RETURN {otherId: o.id, kind: 'GUARANTEE', direction: 'OUTGOING', role: 'GUARANTOR',
           otherRole: 'GUARANTEED', amountCents: r.amountCents, facilityId: f.id} AS link
   UNION ALL
-  MATCH (c)-[:BORROWS]->(f:Facility)<-[r:GUARANTEES]-(o:Client) WHERE o <> c
+  MATCH (c)-[:BORROWS]->(f:Facility)<-[r:GUARANTEES]-(o:Client) WHERE o <> c AND """
+    + OPEN_FACILITY
+    + """
   RETURN {otherId: o.id, kind: 'GUARANTEE', direction: 'INCOMING', role: 'GUARANTEED',
           otherRole: 'GUARANTOR', amountCents: r.amountCents, facilityId: f.id} AS link
   UNION ALL
@@ -102,6 +118,7 @@ RETURN collect(link) AS allLinks
 }
 WITH c, allLinks[..$cap] AS links, size(allLinks) AS total
 """
+)
 
 LINKS_BY_CLIENT: Final[LiteralString] = (
     "UNWIND $ids AS id MATCH (c:Client {id: id}) "

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
 from graph.client_group import GROUP_SUBQUERY, MEMBER_CAP, ClientGroup, group_from_map
-from graph.client_links import FACILITY_FIELDS, LINKS_OF_CLIENT, facility_from_map, link_from_map
+from graph.client_links import (
+    FACILITY_FIELDS,
+    FACILITY_ORDER,
+    LINKS_OF_CLIENT,
+    facility_from_map,
+    link_from_map,
+)
 from graph.clients import CLIENT_FIELDS
 from graph.db import Db
 from graph.departments import DEPARTMENT_FIELDS
@@ -70,7 +76,9 @@ CALL (c) {
 }
 CALL (c) {
   OPTIONAL MATCH (c)-[:BORROWS]->(f:Facility)
-  WITH f ORDER BY f.limitCents DESC, f.id LIMIT $facilitiesCap
+  WITH f ORDER BY """
+    + FACILITY_ORDER
+    + """ LIMIT $facilitiesCap
   RETURN collect(f """
     + FACILITY_FIELDS
     + """) AS facilities

@@ -95,11 +95,12 @@ def _apply_batch(
     current = {table.identity_of(r): r for r in read_keyed(tx, table.section, keys)}
     created: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
+    kept = table.kept_when_empty
     for row in rows:
         before = current.get(table.identity_of(row))
         if before is None:
             created.append(row)
-        elif any(before.get(k) != v for k, v in row.items()):
+        elif any(before.get(k) != v for k, v in row.items() if v is not None or k not in kept):
             updated.append(row)
     changed = created + updated
     if write and changed:

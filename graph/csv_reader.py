@@ -136,7 +136,8 @@ def read_rows(path: Path, table: Table, problems: Problems) -> Iterator[Row]:
                     )
                     yield Row(start, {}, False)
                     continue
-                yield _parse(name, start, [cells[i] for i in order], table, problems)
+                ordered = ["" if i is None else cells[i] for i in order]
+                yield _parse(name, start, ordered, table, problems)
         except UnicodeDecodeError as exc:
             problems.add(
                 name,
@@ -151,10 +152,11 @@ def read_rows(path: Path, table: Table, problems: Problems) -> Iterator[Row]:
 
 def _column_order(
     name: str, header: list[str], table: Table, problems: Problems
-) -> list[int] | None:
-    """Where each of the table's columns is in this file (any order is fine), or None."""
+) -> list[int | None] | None:
+    """Where each of the table's columns is in this file (any order is fine; None for a column
+    that may be absent and is), or None when the header is wrong."""
     expected = table.headers
-    missing = [h for h in expected if h not in header]
+    missing = [c.name for c in table.columns if c.name not in header and not c.may_be_absent]
     extra = [h for h in header if h not in expected]
     doubled = sorted(h for h, n in Counter(header).items() if n > 1)
     if missing:
@@ -166,7 +168,7 @@ def _column_order(
     if missing or extra or doubled:
         problems.add(name, 1, None, f"expected the header {','.join(expected)}")
         return None
-    return [header.index(h) for h in expected]
+    return [header.index(h) if h in header else None for h in expected]
 
 
 def _parse(name: str, line: int, cells: list[str], table: Table, problems: Problems) -> Row:

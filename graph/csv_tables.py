@@ -27,6 +27,7 @@ from graph.models import (
     ControlBasis,
     DepartmentFunction,
     Education,
+    FacilityStatus,
     FacilityType,
     KeyAccountGrade,
     ManagerLevel,
@@ -82,6 +83,9 @@ class Column:
     high: float | None = None
     low_open: bool = False  # the low bound itself is refused (a share of 0 controls nothing)
     refers_to: NodeKind | None = None
+    # Added after the format was published: a file without the column still loads, and an empty
+    # cell keeps what the graph holds (the loader coalesces it).
+    may_be_absent: bool = False
 
     @property
     def row_key(self) -> str:
@@ -101,6 +105,11 @@ class Table:
     def headers(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def kept_when_empty(self) -> frozenset[str]:
+        """Row keys whose empty cell keeps the graph's value rather than clearing it."""
+        return frozenset(c.row_key for c in self.columns if c.may_be_absent)
+
     def column(self, name: str) -> Column:
         return next(c for c in self.columns if c.name == name)
 
@@ -116,8 +125,12 @@ def _id(name: str, refers_to: NodeKind | None = None, required: bool = True) -> 
     return Column(name, Cell.ID, refers_to=refers_to, required=required)
 
 
-def _choice(name: str, choices: type[StrEnum], required: bool = True) -> Column:
-    return Column(name, Cell.CHOICE, choices=choices, required=required)
+def _choice(
+    name: str, choices: type[StrEnum], required: bool = True, may_be_absent: bool = False
+) -> Column:
+    return Column(
+        name, Cell.CHOICE, choices=choices, required=required, may_be_absent=may_be_absent
+    )
 
 
 def _date(name: str) -> Column:
@@ -278,6 +291,9 @@ TABLES: Final[tuple[Table, ...]] = (
             _id("grantingDepartmentId", DEPT),
             _id("approvingDepartmentId", DEPT, required=False),
             Column("grantedAt", Cell.DATE),
+            # Empty, or a file from before the column, keeps the graph's status (ACTIVE for a
+            # new facility).
+            _choice("status", FacilityStatus, required=False, may_be_absent=True),
         ),
         ("id",),
         defines=NodeKind.FACILITY,
@@ -428,6 +444,8 @@ def check_row(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
         limit, drawn = row.get("limitCents"), row.get("drawnCents")
         if limit is not None and drawn is not None and drawn > limit:
             problems.append(("drawn", "is above the limit"))
+        if row.get("status") == "CLOSED" and drawn:
+            problems.append(("drawn", "a closed facility has nothing drawn"))
     if table.section == "clients" and row.get("status") == "ARCHIVED" and row.get("grade"):
         # As archiveClient leaves it: an archived client is owed no visits.
         problems.append(("grade", "an archived client has no key-account grade"))

@@ -58,6 +58,12 @@ UNWIND $ids AS id
 MATCH (g:Client)-[r:GUARANTEES]->(:Facility {id: id})
 RETURN id, g.id AS guarantorId, r.amountCents AS amountCents
 """
+# Facilities the graph holds closed, among those the import gives money drawn and no status.
+GRAPH_CLOSED_FACILITIES: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (f:Facility {id: id}) WHERE f.status = 'CLOSED'
+RETURN collect(f.id) AS ids
+"""
 GRAPH_CHECK_LINKS: Final[LiteralString] = """
 MATCH (a:Department)-[:CHECKS]->(b:Department) RETURN a.id AS checker, b.id AS checked
 """
@@ -149,6 +155,8 @@ class Validator:
     _checks: list[tuple[str, str, int]] = field(default_factory=list)
     _inactive: set[str] = field(default_factory=set)
     _reports: list[tuple[str, str | None, int]] = field(default_factory=list)
+    # Facility rows with money drawn and an empty status, which keeps the graph's: (id, line).
+    _drawn_keeping_status: list[tuple[str, int]] = field(default_factory=list)
 
     def check_file(self, table: Table, path: Path, on_rows: Any = None) -> None:
         read = 0
@@ -180,6 +188,8 @@ class Validator:
                 extra = None
                 if table.section == "facilities":
                     extra = f"{values.get('borrowerId')}\x1f{values.get('limitCents')}"
+                    if values.get("drawnCents") and values.get("status") is None:
+                        self._drawn_keeping_status.append((values["id"], row.line))
                 if table.section == "clients":
                     extra = values.get("status")
                 earlier = self.index.define(table.defines, values["id"], file, row.line, extra)
@@ -297,6 +307,7 @@ class Validator:
     def finish(self) -> None:
         self._check_primary_managers()
         self._check_redefined_facilities()
+        self._check_closed_facilities()
         self._check_department_tree()
         self._check_reporting_lines()
 
@@ -319,6 +330,21 @@ class Validator:
                     "managers.csv", line, "reportsToId",
                     f"would put manager {manager!r} above themselves (a cycle of reporting "
                     "lines)",
+                )  # fmt: skip
+
+    def _check_closed_facilities(self) -> None:
+        """A closed facility has nothing drawn: a row that draws on one the graph holds closed
+        must reopen it (status ACTIVE)."""
+        for chunk in chunks(self._drawn_keeping_status, BATCH):
+            lines = dict(chunk)
+            [closed] = self.session.execute_read(
+                fetch, GRAPH_CLOSED_FACILITIES, {"ids": list(lines)}
+            )
+            for facility in closed["ids"]:
+                self.problems.add(
+                    "facilities.csv", lines[facility], "drawn",
+                    "the graph holds this facility closed: a closed facility has nothing drawn "
+                    "(status ACTIVE reopens it)",
                 )  # fmt: skip
 
     def _check_redefined_facilities(self) -> None:

@@ -46,6 +46,7 @@ LOCK_MANAGERS: Final[LiteralString] = _locking("Manager")
 LOCK_PRODUCTS: Final[LiteralString] = _locking("Product")
 LOCK_DEPARTMENTS: Final[LiteralString] = _locking("Department")
 LOCK_INTERACTIONS: Final[LiteralString] = _locking("Interaction")
+LOCK_FACILITIES: Final[LiteralString] = _locking("Facility")
 
 IN_BOOK: Final[LiteralString] = (
     "UNWIND $ids AS id MATCH (c:Client {id: id}) WHERE "
@@ -116,6 +117,9 @@ class Write:
 
     async def lock_interactions(self, interaction_ids: Sequence[str]) -> None:
         await self.tx.run(LOCK_INTERACTIONS, ids=sorted(set(interaction_ids)))
+
+    async def lock_facilities(self, facility_ids: Sequence[str]) -> None:
+        await self.tx.run(LOCK_FACILITIES, ids=sorted(set(facility_ids)))
 
     async def require_in_book(self, visible_to: str | None, client_ids: Sequence[str]) -> None:
         """A manager (`visible_to`) may change only clients in their book; to them any other

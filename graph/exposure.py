@@ -15,7 +15,8 @@ done here in exact decimals:
   to the guarantor; each outside facility counts at most up to its limit, however many members
   guarantee it).
 
-A facility counts at its limit (the committed credit); drawn amounts are reported beside it.
+A facility counts at its limit (the committed credit); drawn amounts are reported beside it. A
+closed facility (repaid and closed) counts nowhere, nor do the guarantees of it.
 Sums are in the reporting currency of the capital base, each facility converted at its rate.
 """
 
@@ -26,7 +27,7 @@ from decimal import Decimal
 from typing import Any, Final, LiteralString
 
 from graph.client_group import CONTROL
-from graph.client_links import FACILITY_FIELDS, facility_from_map
+from graph.client_links import FACILITY_FIELDS, OPEN_FACILITY, facility_from_map
 from graph.clients import CLIENT_FIELDS
 from graph.db import Db
 from graph.departments import dependent
@@ -75,7 +76,9 @@ WITH entries, [e IN entries | e.member] AS members
 UNWIND entries AS entry
 WITH members, entry.member AS m, entry.path AS path
 CALL (m) {
-  OPTIONAL MATCH (m)-[:BORROWS]->(f:Facility)
+  OPTIONAL MATCH (m)-[:BORROWS]->(f:Facility) WHERE """
+    + OPEN_FACILITY
+    + """
   WITH f ORDER BY f.id
   RETURN collect(f """
     + FACILITY_FIELDS.replace(
@@ -91,7 +94,9 @@ CALL (m) {
 }
 CALL (m, members) {
   OPTIONAL MATCH (m)-[g:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client)
-  WHERE NOT b IN members
+  WHERE NOT b IN members AND """
+    + OPEN_FACILITY
+    + """
   WITH f, g, b ORDER BY f.id
   RETURN collect(CASE WHEN f IS NULL THEN null ELSE
     {facilityId: f.id, borrowerId: b.id, amountCents: g.amountCents, limitCents: f.limitCents,
@@ -101,7 +106,10 @@ CALL (m, members) {
 // Every guarantee the member gave, inside the group or out, each facility up to its limit:
 // the member's own single-client figure, whatever the depth of the group search.
 CALL (m) {
-  OPTIONAL MATCH (m)-[g:GUARANTEES]->(f:Facility) WHERE NOT EXISTS { (m)-[:BORROWS]->(f) }
+  OPTIONAL MATCH (m)-[g:GUARANTEES]->(f:Facility)
+  WHERE NOT EXISTS { (m)-[:BORROWS]->(f) } AND """
+    + OPEN_FACILITY
+    + """
   WITH f, sum(g.amountCents) AS amount WHERE f IS NOT NULL
   RETURN collect({currency: f.currency,
                   cents: CASE WHEN amount > f.limitCents THEN f.limitCents ELSE amount END})

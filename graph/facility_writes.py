@@ -1,16 +1,22 @@
-"""Credit written one at a time: grant a facility, approve it, guarantee it.
+"""Credit written one at a time: grant a facility, approve it, guarantee it, draw on it, repay
+it and close it.
 
 A facility is granted by one department and approved by another that is independent of it
 (审贷分离): not the granting department, nor its ancestor or descendant along `DIRECT_REPORT`,
 the same independence a check-and-balance link needs. Approval takes the organisation's lock, so
 no restructuring can change the tree between the check and the write. Archived clients take no
 new facilities and give no new guarantees; nobody guarantees their own facility.
+
+Money is drawn only on an independently approved facility, never past its limit, and repaid at
+most what is drawn. A facility is closed once nothing is drawn: it stays for history (with its
+guarantees, now released) and counts in no exposure, circle or group total. A closed facility
+takes no approval, guarantee, drawing or repayment.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Annotated, Final, LiteralString
+from typing import Annotated, Any, Final, LiteralString
 
 from pydantic import Field
 
@@ -22,10 +28,11 @@ from graph.data_writes import Write, require, require_active_department, run_wri
 from graph.db import Db
 from graph.departments import dependent
 from graph.errors import Duplicate, InvalidInput, NotFound
-from graph.input_checks import require_amount, require_currency, require_id
+from graph.input_checks import optional_text, require_amount, require_currency, require_id
 from graph.models import (
     Client,
     Facility,
+    FacilityStatus,
     FacilityType,
     GraphModel,
     cents_to_decimal,
@@ -61,7 +68,8 @@ RETURN f """
 APPROVAL_STATE: Final[LiteralString] = """
 OPTIONAL MATCH (f:Facility {id: $facilityId})
 OPTIONAL MATCH (a:Department {id: $approverId})
-RETURN f IS NOT NULL AS found, a IS NOT NULL AS approverFound,
+RETURN f IS NOT NULL AS found, coalesce(f.status, 'ACTIVE') AS status,
+       a IS NOT NULL AS approverFound,
        coalesce(a.archived, false) AS approverArchived,
        COLLECT { MATCH (d:Department)-[:APPROVED]->(f) RETURN d.id } AS approvers,
        COLLECT { MATCH (g:Department)-[:GRANTED]->(f) RETURN g.id } AS granters
@@ -88,10 +96,39 @@ OPTIONAL MATCH (guarantor:Client {id: $guarantorId})
 OPTIONAL MATCH (f:Facility {id: $facilityId})
 RETURN guarantor """
     + CLIENT_FIELDS
-    + """ AS guarantor, f.limitCents AS limitCents,
+    + """ AS guarantor, f.limitCents AS limitCents, coalesce(f.status, 'ACTIVE') AS status,
        COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b.id }[0] AS borrowerId,
        COUNT { MATCH (:Client {id: $guarantorId})-[:GUARANTEES]->(f) } AS existing
 """
+)
+
+# A facility's state before money moves or it closes; `independentApproval` as creditExposure
+# judges it.
+MOVE_STATE: Final[LiteralString] = (
+    """
+OPTIONAL MATCH (f:Facility {id: $facilityId})
+RETURN f IS NOT NULL AS found, coalesce(f.status, 'ACTIVE') AS status, f.limitCents AS limitCents,
+       f.drawnCents AS drawnCents,
+       COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b """
+    + CLIENT_FIELDS
+    + """ }[0] AS borrower,
+       EXISTS { MATCH (a:Department)-[:APPROVED]->(f)<-[:GRANTED]-(g:Department)
+                WHERE NOT """
+    + dependent("a", "g")
+    + """ } AS independentApproval
+"""
+)
+
+SET_DRAWN: Final[LiteralString] = (
+    "MATCH (f:Facility {id: $facilityId}) SET f.drawnCents = $drawnCents RETURN f "
+    + FACILITY_FIELDS
+    + " AS facility"
+)
+
+CLOSE: Final[LiteralString] = (
+    "MATCH (f:Facility {id: $facilityId}) "
+    "SET f.status = 'CLOSED', f.closedOn = date({timezone: $tz}), f.closeReason = $reason "
+    "RETURN f " + FACILITY_FIELDS + " AS facility"
 )
 
 GUARANTEE: Final[LiteralString] = (
@@ -119,6 +156,15 @@ class GuaranteeWritten(GraphModel):
     guarantor: Client
     facility: Facility
     amount: Decimal
+
+
+def require_open(facility_id: str, status: str) -> None:
+    require(
+        status != FacilityStatus.CLOSED,
+        "FACILITY_OPEN",
+        f"facility {facility_id!r} is closed",
+        [facility_id],
+    )
 
 
 def clean_new_facility(new: NewFacility) -> NewFacility:
@@ -179,9 +225,11 @@ async def approve_facility(db: Db, actor: str, facility_id: str, approver_id: st
 
     async def work(w: Write) -> Facility:
         await w.lock(ORG_LOCK)
+        await w.lock_facilities([facility_id])  # not closed meanwhile
         state = await w.one(APPROVAL_STATE, facilityId=facility_id, approverId=approver_id)
         if not state["found"]:
             raise NotFound("Facility", facility_id)
+        require_open(facility_id, state["status"])
         if not state["approverFound"]:
             raise NotFound("Department", approver_id)
         if state["approvers"]:
@@ -215,6 +263,7 @@ async def add_guarantee(
 
     async def work(w: Write) -> GuaranteeWritten:
         await w.lock_clients([guarantor_id])
+        await w.lock_facilities([facility_id])  # not closed meanwhile
         state = await w.one(GUARANTEE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
         if state["guarantor"] is None:
             raise NotFound("Client", guarantor_id)
@@ -223,6 +272,7 @@ async def add_guarantee(
         if state["existing"]:
             raise Duplicate("Guarantee", f"{guarantor_id}-GUARANTEES->{facility_id}")
         require_not_archived(state["guarantor"])
+        require_open(facility_id, state["status"])
         require(
             state["borrowerId"] != guarantor_id,
             "NO_SELF_GUARANTEE",
@@ -252,3 +302,104 @@ async def add_guarantee(
 
     inputs = {"guarantorId": guarantor_id, "facilityId": facility_id, "amount": amount}
     return await run_write(db, "addGuarantee", actor, inputs, work)
+
+
+async def _moving(w: Write, facility_id: str, lock_borrower: bool = False) -> dict[str, Any]:
+    """The facility's state, held (locked) until the transaction ends, with its borrower's when
+    asked (client before facility, the order every write takes them in); NotFound, or refused
+    when closed."""
+    if lock_borrower:
+        found = await w.one(MOVE_STATE, facilityId=facility_id)
+        if found["borrower"] is not None:
+            await w.lock_clients([found["borrower"]["id"]])
+    await w.lock_facilities([facility_id])
+    state = await w.one(MOVE_STATE, facilityId=facility_id)
+    if not state["found"]:
+        raise NotFound("Facility", facility_id)
+    require_open(facility_id, state["status"])
+    return state
+
+
+async def _set_drawn(w: Write, facility_id: str, before: int, after: int) -> Facility:
+    row = await w.one(SET_DRAWN, facilityId=facility_id, drawnCents=after)
+    w.facilities.add(facility_id)
+    w.before, w.after = {"drawnCents": before}, {"drawnCents": after}
+    return facility_from_map(row["facility"])
+
+
+async def draw_facility(db: Db, actor: str, facility_id: str, amount: Decimal) -> Facility:
+    """The borrower draws `amount` more: only once independently approved (审贷分离 before the
+    money leaves), never past the limit, and not for an archived borrower."""
+    require_id("facilityId", facility_id)
+    require_amount("amount", amount, positive=True)
+    cents = decimal_to_cents(amount)
+
+    async def work(w: Write) -> Facility:
+        state = await _moving(w, facility_id, lock_borrower=True)  # not archived meanwhile
+        if state["borrower"] is not None:
+            require_not_archived(state["borrower"])
+            w.clients.add(state["borrower"]["id"])
+        require(
+            state["independentApproval"],
+            "FACILITY_APPROVED",
+            f"facility {facility_id!r} has no independent approval: approve it before drawing",
+            [facility_id],
+        )
+        drawn = state["drawnCents"] + cents
+        require(
+            drawn <= state["limitCents"],
+            "DRAWN_WITHIN_LIMIT",
+            f"drawing {amount} would take facility {facility_id!r} past its limit "
+            f"({cents_to_decimal(state['limitCents'])}, {cents_to_decimal(state['drawnCents'])} "
+            "drawn)",
+            [facility_id],
+        )
+        return await _set_drawn(w, facility_id, state["drawnCents"], drawn)
+
+    inputs = {"facilityId": facility_id, "amount": amount}
+    return await run_write(db, "drawFacility", actor, inputs, work)
+
+
+async def repay_facility(db: Db, actor: str, facility_id: str, amount: Decimal) -> Facility:
+    """The borrower repays `amount`, at most what is drawn."""
+    require_id("facilityId", facility_id)
+    require_amount("amount", amount, positive=True)
+    cents = decimal_to_cents(amount)
+
+    async def work(w: Write) -> Facility:
+        state = await _moving(w, facility_id)
+        require(
+            cents <= state["drawnCents"],
+            "REPAID_WITHIN_DRAWN",
+            f"repaying {amount} is more than facility {facility_id!r} has drawn "
+            f"({cents_to_decimal(state['drawnCents'])})",
+            [facility_id],
+        )
+        return await _set_drawn(w, facility_id, state["drawnCents"], state["drawnCents"] - cents)
+
+    inputs = {"facilityId": facility_id, "amount": amount}
+    return await run_write(db, "repayFacility", actor, inputs, work)
+
+
+async def close_facility(db: Db, actor: str, facility_id: str, reason: str | None) -> Facility:
+    """Closed once fully repaid; kept for history, counted in no exposure."""
+    require_id("facilityId", facility_id)
+    reason = optional_text("reason", reason, 500)
+
+    async def work(w: Write) -> Facility:
+        state = await _moving(w, facility_id)
+        require(
+            state["drawnCents"] == 0,
+            "FACILITY_REPAID",
+            f"facility {facility_id!r} still has {cents_to_decimal(state['drawnCents'])} drawn: "
+            "repay it before closing",
+            [facility_id],
+        )
+        row = await w.one(CLOSE, facilityId=facility_id, reason=reason, tz=zone_name())
+        w.facilities.add(facility_id)
+        w.before = {"status": FacilityStatus.ACTIVE.value}
+        w.after = {"status": FacilityStatus.CLOSED.value, "reason": reason}
+        return facility_from_map(row["facility"])
+
+    inputs = {"facilityId": facility_id, "reason": reason}
+    return await run_write(db, "closeFacility", actor, inputs, work)

@@ -14,6 +14,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Final, LiteralString
 
+from graph.client_links import OPEN_FACILITY
 from graph.db import Db
 from graph.errors import InvalidInput
 from graph.input_checks import require_amount
@@ -26,11 +27,15 @@ STEP_BUDGET: Final = 2_000_000
 MAX_FIRST: Final = 1000
 
 # Only who guarantees whom, as one row: the search needs the shape, not the details.
-GUARANTEE_EDGES: Final[LiteralString] = """
-MATCH (a:Client)-[:GUARANTEES]->(:Facility)<-[:BORROWS]-(b:Client)
-WHERE a <> b
+GUARANTEE_EDGES: Final[LiteralString] = (
+    """
+MATCH (a:Client)-[:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client)
+WHERE a <> b AND """
+    + OPEN_FACILITY
+    + """
 RETURN collect(DISTINCT [a.id, b.id]) AS edges
 """
+)
 
 # For the clients in some circle: their facility limits (per currency) and the guarantees they
 # give (in the guaranteed facility's currency), with the rates to add them up by.
@@ -40,10 +45,15 @@ MEMBER_DETAILS: Final[LiteralString] = (
 UNWIND $ids AS id
 MATCH (c:Client {id: id})
 WITH id,
-     COLLECT { MATCH (c)-[:BORROWS]->(f:Facility)
+     COLLECT { MATCH (c)-[:BORROWS]->(f:Facility) WHERE """
+    + OPEN_FACILITY
+    + """
                WITH f.currency AS currency, sum(f.limitCents) AS cents
                RETURN [currency, cents] } AS limits,
-     COLLECT { MATCH (c)-[g:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client) WHERE b <> c
+     COLLECT { MATCH (c)-[g:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client)
+               WHERE b <> c AND """
+    + OPEN_FACILITY
+    + """
                RETURN [b.id, f.id, g.amountCents, f.currency] } AS links
 RETURN collect([id, limits, links]) AS members
 }

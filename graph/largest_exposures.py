@@ -4,7 +4,7 @@ A group here is a top controller and what it controls (more than 50% or stated c
 links): the same grouping as a client's `group`; it is interbank when its top controller is a
 bank. Its exposure is its members' facility limits
 plus what members guarantee for borrowers outside it (each outside facility up to its
-limit). Economic dependence, which
+limit); closed facilities count nowhere. Economic dependence, which
 `creditExposure` also follows, is left to that per-client question.
 """
 
@@ -14,6 +14,7 @@ from decimal import Decimal
 from typing import Any, Final, LiteralString
 
 from graph.client_group import CONTROL
+from graph.client_links import OPEN_FACILITY
 from graph.db import Db
 from graph.limits import CapitalBase, LimitUsage, assess_total
 from graph.models import GraphModel, cents_to_decimal
@@ -56,25 +57,33 @@ LARGEST: Final[LiteralString] = (
      coalesce(fxCurrencies, $defaultCurrencies) AS rated,
      coalesce(fxRates, $defaultRates) AS rates
 CALL (reporting, rated) {
-  MATCH (f:Facility) WHERE f.currency <> reporting AND NOT f.currency IN rated
+  MATCH (f:Facility) WHERE f.currency <> reporting AND NOT f.currency IN rated AND """
+    + OPEN_FACILITY
+    + """
   RETURN collect(DISTINCT f.currency) AS unrated
 }
 CALL (reporting, rated, rates) {
-MATCH (c:Client) WHERE EXISTS { (c)-[:BORROWS|GUARANTEES]->(:Facility) }
+MATCH (c:Client) WHERE EXISTS { (c)-[:BORROWS|GUARANTEES]->(f:Facility) WHERE """
+    + OPEN_FACILITY
+    + """ }
 CALL (c) {"""
     + _root_of("c", "root")
     + """}
 WITH reporting, rated, rates, root, collect(c) AS members
 CALL (members) {
   UNWIND members AS m
-  MATCH (m)-[:BORROWS]->(f:Facility)
+  MATCH (m)-[:BORROWS]->(f:Facility) WHERE """
+    + OPEN_FACILITY
+    + """
   WITH f.currency AS currency, sum(f.limitCents) AS cents
   RETURN collect({currency: currency, cents: cents}) AS direct
 }
 CALL (members) {
   UNWIND members AS m
   MATCH (m)-[g:GUARANTEES]->(f:Facility)<-[:BORROWS]-(b:Client)
-  WHERE NOT b IN members
+  WHERE NOT b IN members AND """
+    + OPEN_FACILITY
+    + """
   WITH f, sum(g.amountCents) AS guaranteed
   // several members guaranteeing one outside facility count up to its limit, as in exposure.py
   WITH f.currency AS currency,
@@ -97,7 +106,10 @@ RETURN root.id AS rootId, root.name AS rootName,
          // a member with credit only where its credit is counted (under two controllers it
          // is counted under one)
          WITH DISTINCT x, members
-         WHERE x IN members OR NOT EXISTS { (x)-[:BORROWS|GUARANTEES]->(:Facility) }
+         WHERE x IN members
+            OR NOT EXISTS { (x)-[:BORROWS|GUARANTEES]->(f:Facility) WHERE """
+    + OPEN_FACILITY
+    + """ }
          RETURN x.id
        } AS memberIds,
        root.kind = 'INTERBANK' AS interbank,

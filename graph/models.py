@@ -126,6 +126,11 @@ class FacilityType(StrEnum):
     COMMITMENT = "COMMITMENT"
 
 
+class FacilityStatus(StrEnum):
+    ACTIVE = "ACTIVE"
+    CLOSED = "CLOSED"  # repaid and closed: kept for history, counted in no exposure
+
+
 class ControlBasis(StrEnum):
     EQUITY = "EQUITY"
     VOTING_AGREEMENT = "VOTING_AGREEMENT"
@@ -213,7 +218,7 @@ class Facility(GraphModel):
     limit: Decimal
     drawn: Decimal
     currency: str
-    status: str
+    status: FacilityStatus
     borrower_id: str
     granting_department_id: str | None = None
     approving_department_id: str | None = None

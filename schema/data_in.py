@@ -180,6 +180,15 @@ ApproveFacilityResult = Annotated[
 AddGuaranteeResult = Annotated[
     GuaranteeSuccess | MutationError, strawberry.union("AddGuaranteeResult")
 ]
+DrawFacilityResult = Annotated[
+    FacilitySuccess | MutationError, strawberry.union("DrawFacilityResult")
+]
+RepayFacilityResult = Annotated[
+    FacilitySuccess | MutationError, strawberry.union("RepayFacilityResult")
+]
+CloseFacilityResult = Annotated[
+    FacilitySuccess | MutationError, strawberry.union("CloseFacilityResult")
+]
 
 
 def _client(c: Any) -> ClientSuccess:
@@ -371,6 +380,26 @@ class ApproveFacilityInput:
 
 
 @strawberry.input
+class DrawFacilityInput:
+    facility_id: strawberry.ID
+    amount: Decimal = strawberry.field(
+        description="Above 0; the drawn total stays within the limit."
+    )
+
+
+@strawberry.input
+class RepayFacilityInput:
+    facility_id: strawberry.ID
+    amount: Decimal = strawberry.field(description="Above 0, at most what is drawn.")
+
+
+@strawberry.input
+class CloseFacilityInput:
+    facility_id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description="Up to 500 characters.")
+
+
+@strawberry.input
 class AddGuaranteeInput:
     guarantor_id: strawberry.ID
     facility_id: strawberry.ID
@@ -539,6 +568,38 @@ class DataInMutation:
         return await attempt(
             facility_writes.approve_facility(
                 info.context.db, actor_of(info), input.facility_id, input.approving_department_id
+            ),
+            _facility,
+        )
+
+    @strawberry.mutation(
+        description="Draw on an independently approved facility, at most up to its limit."
+    )
+    async def draw_facility(self, info: CtxInfo, input: DrawFacilityInput) -> DrawFacilityResult:
+        return await attempt(
+            facility_writes.draw_facility(
+                info.context.db, actor_of(info), input.facility_id, input.amount
+            ),
+            _facility,
+        )
+
+    @strawberry.mutation(description="Repay drawn credit, at most what is drawn.")
+    async def repay_facility(self, info: CtxInfo, input: RepayFacilityInput) -> RepayFacilityResult:
+        return await attempt(
+            facility_writes.repay_facility(
+                info.context.db, actor_of(info), input.facility_id, input.amount
+            ),
+            _facility,
+        )
+
+    @strawberry.mutation(
+        description="Close a fully repaid facility: kept for history, its guarantees released, "
+        "counted in no exposure."
+    )
+    async def close_facility(self, info: CtxInfo, input: CloseFacilityInput) -> CloseFacilityResult:
+        return await attempt(
+            facility_writes.close_facility(
+                info.context.db, actor_of(info), input.facility_id, input.reason
             ),
             _facility,
         )

@@ -27,6 +27,7 @@ from schema.enums import (
     ControlBasis,
     DepartmentFunction,
     Education,
+    FacilityStatus,
     FacilityType,
     KeyAccountGrade,
     LinkDirection,
@@ -301,7 +302,9 @@ class Facility:
     limit: Decimal
     drawn: Decimal
     currency: str
-    status: str
+    status: FacilityStatus = strawberry.field(
+        description="CLOSED: repaid and closed, kept for history and counted in no exposure."
+    )
     granted_at: dt.date | None
     borrower_id: strawberry.Private[str]
     granting_department_id: strawberry.Private[str | None]

@@ -462,6 +462,7 @@ class _Facilities:
                 grantingDepartmentId=granting,
                 approvingDepartmentId=approving,
                 grantedAt=_date(self.rng, 2021),
+                status="ACTIVE",
             )
         )
         return facility_id

@@ -100,6 +100,12 @@ ROOT_REQUESTS = {
     'approvingDepartmentId: "dept-hq"}) { __typename } }',
     "Mutation.addGuarantee": 'mutation { addGuarantee(input: {guarantorId: "cli-0001", '
     'facilityId: "fac-0001", amount: "0"}) { __typename } }',
+    "Mutation.drawFacility": 'mutation { drawFacility(input: {facilityId: "fac-0001", '
+    'amount: "0"}) { __typename } }',
+    "Mutation.repayFacility": 'mutation { repayFacility(input: {facilityId: "fac-0001", '
+    'amount: "0"}) { __typename } }',
+    "Mutation.closeFacility": 'mutation { closeFacility(input: {facilityId: "no such"}) '
+    "{ __typename } }",
     "Query.promotionEligibility": '{ promotionEligibility(managerId: "mgr-001") { eligible } }',
     "Query.gradeHistory": '{ gradeHistory(managerId: "mgr-001") { kind } }',
     "Query.keyAccountSettings": "{ keyAccountSettings { thresholds { aShare } } }",

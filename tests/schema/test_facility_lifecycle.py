@@ -1,0 +1,205 @@
+"""A facility's life after it is granted: money drawn and repaid within its limits, then closed,
+after which it counts in no exposure, circle, group total or guarantee link. On the small bank
+of `test_data_in`: f-1 is c-2's loan (limit 500,000,000.00, 123,456,789.01 drawn, approved
+independently) and c-3 guarantees 10,000,000.00 of it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from neo4j import Driver
+
+from api.auth import Principal, Role
+from graph.db import Db
+from seeds.loader import load
+from tests.conftest import DATABASE, graph_snapshot
+from tests.gql import execute
+from tests.schema.test_data_in import (
+    FACILITY,
+    MANAGER_1,
+    data_in_bank,
+    mutate,
+    new_facility,
+    query,
+    refused,
+)
+
+
+@pytest.fixture
+def bank(empty_graph: Driver) -> Iterator[Driver]:
+    load(empty_graph, DATABASE, data_in_bank(), quiet=True)
+    yield empty_graph
+
+
+async def _invariant(driver: Driver, db: Db, name: str, input_: dict[str, Any]) -> str:
+    found = await refused(driver, db, name, input_, "InvariantViolationError")
+    invariant: str = found["invariant"]
+    return invariant
+
+
+async def _drawn(db: Db, name: str, facility_id: str, amount: str) -> str:
+    moved = await mutate(db, name, {"facilityId": facility_id, "amount": amount}, FACILITY)
+    assert moved["__typename"] == "FacilitySuccess", moved
+    drawn: str = moved["facility"]["drawn"]
+    return drawn
+
+
+async def test_draw_repay_and_close(bank: Driver, db: Db) -> None:
+    assert await _drawn(db, "drawFacility", "f-1", "100") == "123456889.01"
+    past_limit = {"facilityId": "f-1", "amount": "376543111.00"}
+    assert await _invariant(bank, db, "drawFacility", past_limit) == "DRAWN_WITHIN_LIMIT"
+    assert await _drawn(db, "drawFacility", "f-1", "376543110.99") == "500000000.00"
+    over = {"facilityId": "f-1", "amount": "500000000.01"}
+    assert await _invariant(bank, db, "repayFacility", over) == "REPAID_WITHIN_DRAWN"
+    assert await _invariant(bank, db, "closeFacility", {"facilityId": "f-1"}) == "FACILITY_REPAID"
+    assert await _drawn(db, "repayFacility", "f-1", "499999999.99") == "0.01"
+    assert await _drawn(db, "repayFacility", "f-1", "0.01") == "0.00"
+    closed = await mutate(db, "closeFacility", {"facilityId": "f-1", "reason": "结清"}, FACILITY)
+    assert closed["facility"]["status"] == "CLOSED"
+    # Each change is audited on the facility with what it moved.
+    audit = await query(
+        db, '{ auditLog(nodeId: "f-1", first: 5) { records { action before after } } }'
+    )
+    records = audit["auditLog"]["records"]
+    assert [r["action"] for r in records] == [
+        "closeFacility", "repayFacility", "repayFacility", "drawFacility", "drawFacility",
+    ]  # fmt: skip
+    assert json.loads(records[-1]["before"]) == {"drawnCents": 12345678901}
+    assert json.loads(records[-1]["after"]) == {"drawnCents": 12345688901}
+
+
+async def test_a_closed_facility_takes_nothing_more(bank: Driver, db: Db) -> None:
+    await _drawn(db, "repayFacility", "f-1", "123456789.01")
+    await mutate(db, "closeFacility", {"facilityId": "f-1"})
+    one = {"facilityId": "f-1", "amount": "1"}
+    for name, input_ in (
+        ("drawFacility", one),
+        ("repayFacility", one),
+        ("closeFacility", {"facilityId": "f-1"}),
+        ("addGuarantee", {"guarantorId": "c-1", "facilityId": "f-1", "amount": "1"}),
+    ):
+        assert await _invariant(bank, db, name, input_) == "FACILITY_OPEN", name
+    await mutate(db, "createFacility", new_facility(id="f-2", drawn="0"))
+    await mutate(db, "closeFacility", {"facilityId": "f-2"})
+    approve = {"facilityId": "f-2", "approvingDepartmentId": "d-risk"}
+    assert await _invariant(bank, db, "approveFacility", approve) == "FACILITY_OPEN"
+
+
+async def test_money_is_drawn_only_after_an_independent_approval(bank: Driver, db: Db) -> None:
+    await mutate(db, "createFacility", new_facility(id="f-2", drawn="0"))
+    draw = {"facilityId": "f-2", "amount": "10"}
+    assert await _invariant(bank, db, "drawFacility", draw) == "FACILITY_APPROVED"
+    # Repaying and closing need no approval.
+    await mutate(db, "approveFacility", {"facilityId": "f-2", "approvingDepartmentId": "d-risk"})
+    assert await _drawn(db, "drawFacility", "f-2", "10") == "10.00"
+    # An approval that is not independent (imported as recorded) does not let money out either.
+    bank.execute_query(
+        "MATCH (f:Facility {id: 'f-2'})<-[a:APPROVED]-() DELETE a WITH f "
+        "MATCH (d:Department {id: 'd-ka'}) CREATE (d)-[:APPROVED {at: date()}]->(f)",
+        database_=DATABASE,
+    )
+    assert await _invariant(bank, db, "drawFacility", draw) == "FACILITY_APPROVED"
+
+
+async def test_an_archived_borrower_draws_nothing_but_its_facility_closes(
+    bank: Driver, db: Db
+) -> None:
+    await mutate(db, "createFacility", new_facility(id="f-2", drawn="0"))
+    await mutate(db, "approveFacility", {"facilityId": "f-2", "approvingDepartmentId": "d-risk"})
+    archived = await mutate(db, "archiveClient", {"clientId": "c-3"})
+    assert archived["__typename"] == "ClientSuccess"
+    draw = {"facilityId": "f-2", "amount": "10"}
+    assert await _invariant(bank, db, "drawFacility", draw) == "NOT_ARCHIVED"
+    closed = await mutate(db, "closeFacility", {"facilityId": "f-2"}, FACILITY)
+    assert closed["facility"]["status"] == "CLOSED"
+
+
+async def test_bad_input_and_unknown_facilities(bank: Driver, db: Db) -> None:
+    for amount in ("0", "-1", "1.001", "NaN"):
+        for name in ("drawFacility", "repayFacility"):
+            bad = await refused(
+                bank, db, name, {"facilityId": "f-1", "amount": amount}, "ValidationError"
+            )
+            assert bad["field"] == "amount"
+    for name, input_ in (
+        ("drawFacility", {"facilityId": "f-9", "amount": "1"}),
+        ("repayFacility", {"facilityId": "f-9", "amount": "1"}),
+        ("closeFacility", {"facilityId": "f-9"}),
+    ):
+        missing = await refused(bank, db, name, input_, "NotFoundError")
+        assert missing["missing"] == "Facility"
+    long = await refused(
+        bank, db, "closeFacility", {"facilityId": "f-1", "reason": "长" * 501}, "ValidationError"
+    )
+    assert long["field"] == "reason"
+
+
+async def test_moving_money_is_for_risk_officers_and_admins(bank: Driver, db: Db) -> None:
+    before = graph_snapshot(bank)
+    for principal in (MANAGER_1, Principal("v", Role.VIEWER)):
+        _, errors, _ = await execute(
+            db,
+            'mutation { drawFacility(input: {facilityId: "f-1", amount: "1"}) { __typename } }',
+            principal=principal,
+        )
+        assert [e.extensions["code"] for e in errors] == ["FORBIDDEN"]
+    officer = Principal("r", Role.RISK_OFFICER)
+    moved = await mutate(db, "drawFacility", {"facilityId": "f-1", "amount": "1"}, FACILITY,
+                         principal=officer)  # fmt: skip
+    assert moved["__typename"] == "FacilitySuccess"
+    assert graph_snapshot(bank) != before
+
+
+EXPOSURE = """query ($id: ID!) { creditExposure(clientId: $id) {
+  total direct indirect members { client { id } facilities { id } }
+  limitUsage { rule amount } } }"""
+
+
+async def _exposure(db: Db, client_id: str) -> dict[str, Any]:
+    data, errors, _ = await execute(db, EXPOSURE, {"id": client_id})
+    assert errors == [] and data is not None
+    exposure: dict[str, Any] = data["creditExposure"]
+    return exposure
+
+
+async def test_a_closed_facility_counts_nowhere(bank: Driver, db: Db) -> None:
+    """c-3 also borrows f-2, guaranteed by c-2: with f-1 the two guarantee each other (互保).
+    Closing f-1 releases c-3's guarantee and takes f-1 out of every figure. (c-1 controls c-2.)"""
+    await mutate(db, "createFacility", new_facility(id="f-2", drawn="0", limit="300"))
+    await mutate(db, "addGuarantee", {"guarantorId": "c-2", "facilityId": "f-2", "amount": "300"})
+    risk = (
+        "{ guaranteeCircles { circleCount mutualPairs { memberIds } } "
+        "largestExposures { root { id } total } }"
+    )
+    found = await query(db, risk)
+    assert found["guaranteeCircles"]["mutualPairs"] == [{"memberIds": ["c-2", "c-3"]}]
+    assert (await _exposure(db, "c-2"))["direct"] == "500000000.00"
+
+    await _drawn(db, "repayFacility", "f-1", "123456789.01")
+    await mutate(db, "closeFacility", {"facilityId": "f-1"})
+
+    after = await query(db, risk)
+    assert after["guaranteeCircles"] == {"circleCount": 0, "mutualPairs": []}
+    assert after["largestExposures"] == [
+        {"root": {"id": "c-1"}, "total": "300.00"},  # c-2's guarantee of f-2
+        {"root": {"id": "c-3"}, "total": "300.00"},
+    ]
+    exposure = await _exposure(db, "c-2")
+    assert (exposure["direct"], exposure["indirect"]) == ("0.00", "300.00")
+    assert {m["client"]["id"]: m["facilities"] for m in exposure["members"]} == {
+        "c-1": [], "c-2": []
+    }  # fmt: skip
+    usage = {u["rule"]: u["amount"] for u in (await _exposure(db, "c-3"))["limitUsage"]}
+    assert usage["SINGLE_CLIENT"] == "300.00"  # its own f-2; the released guarantee is gone
+    page = await query(
+        db,
+        '{ client(id: "c-2") { facilities { id status } group { totalFacilities } '
+        "relatedClients(kinds: [GUARANTEE]) { facilityId client { id } } } }",
+    )
+    # Still on the page, for history; only the live guarantee (c-2's of f-2) links them.
+    assert page["client"]["facilities"] == [{"id": "f-1", "status": "CLOSED"}]
+    assert page["client"]["group"] == {"totalFacilities": "0.00"}
+    assert page["client"]["relatedClients"] == [{"facilityId": "f-2", "client": {"id": "c-3"}}]

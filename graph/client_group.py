@@ -1,9 +1,12 @@
 """A client's corporate group through control links, with its figures rolled up.
 
 Control means more than 50% of the shares, or control stated on another basis (voting agreement,
-board). The group is everything the top controller controls, directly or through others, at most
-`MAX_CONTROL_DEPTH` links down; the top controller is the one farthest up (by the shortest chain
-of control to it; ties to the smallest id).
+board), directly or indirectly: a minority stake is control when its holder, or a client
+controlling the holder directly, holds more than 50% together with the clients it controls
+directly (25% held by P and 30% by P's subsidiary S: P controls). Deeper chains of minority
+stakes are not added up. The group is everything the top controller controls, directly or
+through others, at most `MAX_CONTROL_DEPTH` links down; the top controller is the one farthest
+up (by the shortest chain of control to it; ties to the smallest id).
 
 Asked for a relationship manager (`$visibleTo`), the totals sum only the members in that
 manager's book: the balances and credit of other managers' clients are theirs to see. The member
@@ -24,8 +27,35 @@ from graph.risk_settings import SETTINGS_ID, fx_table_from
 from graph.visibility import visible_to_manager
 
 MAX_CONTROL_DEPTH: Final = 6
-# A control link: more than 50% of the shares, or control stated on another basis (`u`).
-CONTROL: Final[LiteralString] = "u.share > 50 OR u.basis <> 'EQUITY'"
+
+
+# A direct control link, bound to `{v}`: more than 50% of the shares, or control stated on another
+# basis.
+def _direct(v: LiteralString) -> LiteralString:
+    return v + ".share > 50 OR " + v + ".basis <> 'EQUITY'"
+
+
+# A control link, bound to `u`: direct control, or a minority stake of A in T that control adds
+# up to. Y is A or a direct controller of A; what Y holds in T is its own stake plus the stakes
+# of the clients it controls directly; more than 50% and the link counts. Aggregates cannot run
+# inside a list predicate, hence `reduce` over a COLLECT; the names are prefixed `ctl_` so they
+# cannot meet a caller's. CASE, unlike OR, is sure to read the minority part only for minority
+# links (few).
+CONTROL: Final[LiteralString] = (
+    "(CASE WHEN "
+    + _direct("u")
+    + """ THEN true ELSE all(ctl_a IN [startNode(u)] WHERE all(ctl_t IN [endNode(u)] WHERE
+  any(ctl_y IN [ctl_a] + COLLECT { MATCH (ctl_p:Client)-[ctl_k:CONTROLS]->(ctl_a)
+                                   WHERE """
+    + _direct("ctl_k")
+    + """ RETURN ctl_p }
+      WHERE reduce(ctl_s = 0.0, ctl_x IN COLLECT {
+              MATCH (ctl_z:Client)-[ctl_h:CONTROLS]->(ctl_t)
+              WHERE ctl_z = ctl_y OR EXISTS { (ctl_y)-[ctl_j:CONTROLS]->(ctl_z) WHERE """
+    + _direct("ctl_j")
+    + """ }
+              RETURN ctl_h.share } | ctl_s + ctl_x) > 50))) END)"""
+)
 MEMBER_CAP: Final = 100
 
 # Expects `c` in scope; yields `group` (null when `c` is in no group). Path bounds cannot be

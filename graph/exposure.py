@@ -1,7 +1,8 @@
 """Credit exposure to a client's group, the way the large-exposure rules count it.
 
 The group is every client joined to the client by control (more than 50% or control stated on
-another basis), economic dependence, or family between two individuals who each control a
+another basis, directly or added up through subsidiaries as `graph.client_group` says), economic
+dependence, or family between two individuals who each control a
 client, in either direction, within `max_depth` links: so a common controller and its other
 companies are in, and so are the companies a controller's close family controls (key persons
 or their family controlling both). A family link between people who control nothing joins
@@ -37,12 +38,14 @@ from graph.risk_settings import SETTINGS_COLUMNS, SETTINGS_ID, capital_base_from
 
 MAX_DEPTH: Final = 6
 
-# A link that joins a group, bound to `r`. The family condition is only read for FAMILY links.
+# A link that joins a group, bound to `r`. CASE (OR and AND need not stop early) reads the costly
+# conditions only for the links they are about: most links in reach are supply chains.
 _JOINS: Final[LiteralString] = (
-    "(type(r) = 'CONTROLS' AND (r.share > 50 OR r.basis <> 'EQUITY'))"
-    " OR (type(r) = 'RELATED_TO' AND (r.kind = 'ECONOMIC_DEPENDENCE' OR (r.kind = 'FAMILY'"
-    " AND all(e IN [startNode(r), endNode(r)] WHERE e.kind = 'INDIVIDUAL'"
-    " AND EXISTS { MATCH (e)-[u:CONTROLS]->(:Client) WHERE " + CONTROL + " }))))"
+    "(CASE WHEN type(r) = 'CONTROLS' THEN all(u IN [r] WHERE " + CONTROL + ")"
+    " WHEN r.kind = 'ECONOMIC_DEPENDENCE' THEN true"
+    " WHEN r.kind = 'FAMILY' THEN all(e IN [startNode(r), endNode(r)] WHERE e.kind = 'INDIVIDUAL'"
+    " AND EXISTS { MATCH (e)-[u:CONTROLS]->(:Client) WHERE " + CONTROL + " })"
+    " ELSE false END)"
 )
 
 

@@ -126,7 +126,10 @@ UNWIND $rows AS row
 MATCH (borrower:Client {id: row.borrowerId}), (granter:Department {id: row.grantingDepartmentId})
 MERGE (f:Facility {id: row.id})
 SET f.type = row.type, f.limitCents = row.limitCents, f.drawnCents = row.drawnCents,
-    f.currency = row.currency, f.status = coalesce(row.status, f.status, 'ACTIVE')
+    f.currency = row.currency, f.status = coalesce(row.status, f.status, 'ACTIVE'),
+    // reopened: when and why it was closed no longer apply
+    f.closedOn = CASE WHEN coalesce(row.status, f.status) = 'CLOSED' THEN f.closedOn END,
+    f.closeReason = CASE WHEN coalesce(row.status, f.status) = 'CLOSED' THEN f.closeReason END
 WITH f, row, borrower, granter
 // A row describes the whole facility: links to anyone else are replaced.
 OPTIONAL MATCH (f)<-[stale:BORROWS|GRANTED|APPROVED]-(n)

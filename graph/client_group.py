@@ -5,8 +5,9 @@ board), directly or indirectly: a minority stake is control when its holder, or 
 controlling the holder directly, holds more than 50% together with the clients it controls
 directly (25% held by P and 30% by P's subsidiary S: P controls). Deeper chains of minority
 stakes are not added up. The group is everything the top controller controls, directly or
-through others, at most `MAX_CONTROL_DEPTH` links down; the top controller is the one farthest
-up (by the shortest chain of control to it; ties to the smallest id).
+through others, at most `MAX_CONTROL_DEPTH` links down; the top controller is, among those no
+other controller in reach controls, the one farthest up (by the shortest chain of control to
+it; ties to the smallest id).
 
 Asked for a relationship manager (`$visibleTo`), the totals sum only the members in that
 manager's book: the balances and credit of other managers' clients are theirs to see. The member
@@ -36,11 +37,11 @@ def _direct(v: LiteralString) -> LiteralString:
 
 
 # A control link, bound to `u`: direct control, or a minority stake of A in T that control adds
-# up to. Y is A or a direct controller of A; what Y holds in T is its own stake plus the stakes
-# of the clients it controls directly; more than 50% and the link counts. Aggregates cannot run
-# inside a list predicate, hence `reduce` over a COLLECT; the names are prefixed `ctl_` so they
-# cannot meet a caller's. CASE, unlike OR, is sure to read the minority part only for minority
-# links (few).
+# up to. Y is A or a direct controller of A; what Y holds in T is its own equity stake plus the
+# equity stakes of the clients it controls directly; more than 50% and the link counts.
+# Aggregates cannot run inside a list predicate, hence `reduce` over a COLLECT; the names are
+# prefixed `ctl_` so they cannot meet a caller's. CASE, unlike OR, is sure to read the minority
+# part only for minority links (few).
 CONTROL: Final[LiteralString] = (
     "(CASE WHEN "
     + _direct("u")
@@ -50,7 +51,7 @@ CONTROL: Final[LiteralString] = (
     + _direct("ctl_k")
     + """ RETURN ctl_p }
       WHERE reduce(ctl_s = 0.0, ctl_x IN COLLECT {
-              MATCH (ctl_z:Client)-[ctl_h:CONTROLS]->(ctl_t)
+              MATCH (ctl_z:Client)-[ctl_h:CONTROLS {basis: 'EQUITY'}]->(ctl_t)
               WHERE ctl_z = ctl_y OR EXISTS { (ctl_y)-[ctl_j:CONTROLS]->(ctl_z) WHERE """
     + _direct("ctl_j")
     + """ }
@@ -64,6 +65,15 @@ MEMBER_CAP: Final = 100
 # shortest path: control links that form a dense web or a cycle (imported as recorded) cost
 # what the links in reach cost, not the paths through them. (Cypher's `ANY SHORTEST` with an
 # open end was no help: seconds on a web of 14 firms.)
+# Whether `top` is controlled by another of `tops` (the controllers in reach). The top controller
+# is one that is not, where there is one: a parent whose own minority stake adds up to control
+# is as near the client as its subsidiary, and must still come first. (In a cycle of control
+# every one is controlled; then the farthest up.)
+CONTROLLED_AMONG: Final[LiteralString] = (
+    "EXISTS { MATCH (ctl_up:Client)-[u:CONTROLS]->(top) "
+    "WHERE ctl_up IN tops AND ctl_up <> top AND " + CONTROL + " }"
+)
+
 GROUP_SUBQUERY: Final[LiteralString] = (
     """
 CALL (c) {
@@ -71,11 +81,16 @@ CALL (c) {
     + CONTROL
     + """)
   WITH DISTINCT c, top
+  WITH c, collect(top) AS tops
+  UNWIND tops AS top
   MATCH up = shortestPath((top)-[:CONTROLS*0..6]->(c))
   WHERE all(u IN relationships(up) WHERE """
     + CONTROL
     + """)
-  WITH top, length(up) AS height ORDER BY height DESC, top.id LIMIT 1
+  WITH top, length(up) AS height, """
+    + CONTROLLED_AMONG
+    + """ AS controlled
+  ORDER BY controlled, height DESC, top.id LIMIT 1
   MATCH (top)-[ds:CONTROLS*0..6]->(m:Client) WHERE all(u IN ds WHERE """
     + CONTROL
     + """)

@@ -5,9 +5,10 @@ key-person links write `RELATED_TO {kind, role, reciprocalRole}`. Guarantees are
 between clients but between a guarantor and a facility (`addGuarantee`).
 
 Invariants, checked inside the transaction: no self-links; no second link of one kind between
-two clients (for related kinds, either way round); control (more than 50%, or another basis, as
-for groups) never closes a cycle, while minority cross-holdings may; the equity shares held in
-one client add up to at most 100.
+two clients (for related kinds, either way round); control never closes a cycle: neither
+direct control (more than 50%, or another basis) nor minority stakes that add up to control as
+groups count it (`graph.client_group.CONTROL`), while other minority cross-holdings may; the
+equity shares held in one client add up to at most 100.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Final, LiteralString
 
+from graph.client_group import CONTROL
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, require, run_write
@@ -39,6 +41,26 @@ RETURN EXISTS { (a)-[:CONTROLS]->(b) } AS exists,
               } AS controlledBack,
        COLLECT { MATCH (:Client)-[r:CONTROLS {basis: 'EQUITY'}]->(b) RETURN r.share } AS shares
 """
+
+# After a control link from A to T is written: whether control, as groups count it, now runs in a
+# cycle. The links whose standing it can change run into T (the shares in T add up anew) or into
+# a client T holds shares in (T may now be A's subsidiary, its shares A's): each such client X
+# with a controller Y is in a cycle when X controls its way back to Y (one shortest path each).
+CONTROL_CYCLE: Final[LiteralString] = (
+    """
+MATCH (t:Client {id: $toId})
+MATCH (x:Client) WHERE x = t OR EXISTS { (t)-[:CONTROLS]->(x) }
+MATCH (y:Client)-[u:CONTROLS]->(x) WHERE """
+    + CONTROL
+    + """
+WITH DISTINCT x, y
+MATCH back = shortestPath((x)-[:CONTROLS*1..64]->(y))
+WHERE all(u IN relationships(back) WHERE """
+    + CONTROL
+    + """)
+RETURN [n IN nodes(back) | n.id] AS ids LIMIT 1
+"""
+)
 
 CREATE_CONTROL: Final[LiteralString] = """
 MATCH (a:Client {id: $fromId}), (b:Client {id: $toId})
@@ -172,6 +194,14 @@ async def relate_clients(
                 toId=to_id,
                 share=link.share,
                 basis=link.basis.value,
+            )
+            cycle = await w.rows(CONTROL_CYCLE, toId=to_id)
+            require(
+                not cycle,
+                "CONTROL_ACYCLIC",
+                "with this link, control added up through subsidiaries would run in a cycle: "
+                + " -> ".join(cycle[0]["ids"] if cycle else []),
+                cycle[0]["ids"] if cycle else [],
             )
         else:
             state = await w.one(RELATED_EXISTS, fromId=from_id, toId=to_id, kind=kind.value)

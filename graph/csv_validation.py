@@ -82,6 +82,8 @@ CREATE TABLE seen (file TEXT, key TEXT, line INT, PRIMARY KEY (file, key)) WITHO
 CREATE TABLE deferred (kind TEXT, id TEXT, file TEXT, line INT, col TEXT);
 CREATE TABLE manages (client TEXT, manager TEXT, role TEXT, line INT);
 CREATE INDEX manages_client ON manages (client);
+-- facility rows with money drawn and an empty status, which keeps the graph's
+CREATE TABLE drawn_keeping_status (id TEXT PRIMARY KEY, line INT) WITHOUT ROWID;
 """
 
 
@@ -155,8 +157,6 @@ class Validator:
     _checks: list[tuple[str, str, int]] = field(default_factory=list)
     _inactive: set[str] = field(default_factory=set)
     _reports: list[tuple[str, str | None, int]] = field(default_factory=list)
-    # Facility rows with money drawn and an empty status, which keeps the graph's: (id, line).
-    _drawn_keeping_status: list[tuple[str, int]] = field(default_factory=list)
 
     def check_file(self, table: Table, path: Path, on_rows: Any = None) -> None:
         read = 0
@@ -189,7 +189,10 @@ class Validator:
                 if table.section == "facilities":
                     extra = f"{values.get('borrowerId')}\x1f{values.get('limitCents')}"
                     if values.get("drawnCents") and values.get("status") is None:
-                        self._drawn_keeping_status.append((values["id"], row.line))
+                        self.index.db.execute(
+                            "INSERT OR IGNORE INTO drawn_keeping_status VALUES (?, ?)",
+                            (values["id"], row.line),
+                        )
                 if table.section == "clients":
                     extra = values.get("status")
                 earlier = self.index.define(table.defines, values["id"], file, row.line, extra)
@@ -335,7 +338,8 @@ class Validator:
     def _check_closed_facilities(self) -> None:
         """A closed facility has nothing drawn: a row that draws on one the graph holds closed
         must reopen it (status ACTIVE)."""
-        for chunk in chunks(self._drawn_keeping_status, BATCH):
+        rows = self.index.db.execute("SELECT id, line FROM drawn_keeping_status")
+        for chunk in chunks(rows, BATCH):
             lines = dict(chunk)
             [closed] = self.session.execute_read(
                 fetch, GRAPH_CLOSED_FACILITIES, {"ids": list(lines)}

@@ -27,7 +27,7 @@ from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, require, require_active_department, run_write
 from graph.db import Db
 from graph.departments import dependent
-from graph.errors import Duplicate, InvalidInput, NotFound
+from graph.errors import Duplicate, NotFound
 from graph.input_checks import optional_text, require_amount, require_currency, require_id
 from graph.models import (
     Client,
@@ -56,7 +56,7 @@ RETURN f IS NOT NULL AS exists, c """
 CREATE_FACILITY: Final[LiteralString] = (
     """
 MATCH (borrower:Client {id: $borrowerId}), (granter:Department {id: $grantingDepartmentId})
-CREATE (f:Facility {id: $id, type: $type, limitCents: $limitCents, drawnCents: $drawnCents,
+CREATE (f:Facility {id: $id, type: $type, limitCents: $limitCents, drawnCents: 0,
                     currency: $currency, status: 'ACTIVE'})
 CREATE (borrower)-[:BORROWS]->(f)
 CREATE (granter)-[:GRANTED {at: date({timezone: $tz})}]->(f)
@@ -147,7 +147,6 @@ class NewFacility(GraphModel):
     type: FacilityType
     # Any Decimal the API parsed gets here, NaN included, so the checks can name the field.
     limit: Annotated[Decimal, Field(allow_inf_nan=True)]
-    drawn: Annotated[Decimal, Field(allow_inf_nan=True)]
     currency: str
     granting_department_id: str
 
@@ -172,14 +171,12 @@ def clean_new_facility(new: NewFacility) -> NewFacility:
     require_id("borrowerId", new.borrower_id)
     require_id("grantingDepartmentId", new.granting_department_id)
     require_amount("limit", new.limit, positive=True)
-    require_amount("drawn", new.drawn)
-    if new.drawn > new.limit:
-        raise InvalidInput("drawn", "must not exceed the limit")
     return new.model_copy(update={"currency": require_currency("currency", new.currency)})
 
 
 async def create_facility(db: Db, actor: str, new: NewFacility) -> Facility:
-    """Granted today, and unapproved until `approve_facility`."""
+    """Granted today with nothing drawn, and unapproved until `approve_facility`: money moves
+    only through `draw_facility`, once approved."""
     new = clean_new_facility(new)
 
     async def work(w: Write) -> Facility:
@@ -206,7 +203,6 @@ async def create_facility(db: Db, actor: str, new: NewFacility) -> Facility:
             grantingDepartmentId=new.granting_department_id,
             type=new.type.value,
             limitCents=decimal_to_cents(new.limit),
-            drawnCents=decimal_to_cents(new.drawn),
             currency=new.currency,
             tz=zone_name(),
         )
@@ -308,15 +304,24 @@ async def _moving(w: Write, facility_id: str, lock_borrower: bool = False) -> di
     """The facility's state, held (locked) until the transaction ends, with its borrower's when
     asked (client before facility, the order every write takes them in); NotFound, or refused
     when closed."""
+    locked = None
     if lock_borrower:
         found = await w.one(MOVE_STATE, facilityId=facility_id)
         if found["borrower"] is not None:
-            await w.lock_clients([found["borrower"]["id"]])
+            locked = found["borrower"]["id"]
+            await w.lock_clients([locked])
     await w.lock_facilities([facility_id])
     state = await w.one(MOVE_STATE, facilityId=facility_id)
     if not state["found"]:
         raise NotFound("Facility", facility_id)
+    borrower = state["borrower"]["id"] if state["borrower"] is not None else None
+    if lock_borrower and borrower is not None and borrower != locked:
+        # An import lent it to another client in between; the facility's lock holds it there now.
+        await w.lock_clients([borrower])
+        state = await w.one(MOVE_STATE, facilityId=facility_id)
     require_open(facility_id, state["status"])
+    if borrower is not None:
+        w.clients.add(borrower)  # the audit record shows on the borrower too
     return state
 
 
@@ -338,7 +343,6 @@ async def draw_facility(db: Db, actor: str, facility_id: str, amount: Decimal) -
         state = await _moving(w, facility_id, lock_borrower=True)  # not archived meanwhile
         if state["borrower"] is not None:
             require_not_archived(state["borrower"])
-            w.clients.add(state["borrower"]["id"])
         require(
             state["independentApproval"],
             "FACILITY_APPROVED",

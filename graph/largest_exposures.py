@@ -1,11 +1,11 @@
 """The largest exposures across the bank: control groups (or ungrouped clients) by total.
 
-A group here is a top controller and what it controls (more than 50% or stated control, up to 6
-links): the same grouping as a client's `group`; it is interbank when its top controller is a
-bank. Its exposure is its members' facility limits
-plus what members guarantee for borrowers outside it (each outside facility up to its
-limit); closed facilities count nowhere. Economic dependence, which
-`creditExposure` also follows, is left to that per-client question.
+A group here is a top controller and what it controls (more than 50% or stated control, directly
+or added up through direct subsidiaries, up to 6 links): the same grouping as a client's
+`group`; it is interbank when its top controller is a bank. Its exposure is its members'
+facility limits plus what members guarantee for borrowers outside it (each outside facility up
+to its limit); closed facilities count nowhere. Economic dependence and family, which
+`creditExposure` also follows, are left to that per-client question.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from graph.client_group import CONTROL
+from graph.client_group import CONTROL, CONTROLLED_AMONG
 from graph.client_links import OPEN_FACILITY
 from graph.db import Db
 from graph.limits import CapitalBase, LimitUsage, assess_total
@@ -28,8 +28,9 @@ from graph.risk_settings import (
 
 
 def _root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
-    """The top controller of `client`, as a client's `group` finds it (the farthest up by the
-    shortest chain; ties to the smallest id), or itself."""
+    """The top controller of `client`, as a client's `group` finds it (one no other controller
+    in reach controls, the farthest up by the shortest chain; ties to the smallest id), or
+    itself."""
     controlled: LiteralString = "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE " + CONTROL + " }"
     # Most clients have no controller: they skip the search.
     return (
@@ -40,9 +41,12 @@ def _root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
         "MATCH (top:Client)-[us:CONTROLS*1..6]->(" + client + ")\n"
         "WHERE top <> " + client + " AND all(u IN us WHERE " + CONTROL + ")\n"
         "WITH DISTINCT " + client + ", top\n"
+        "WITH " + client + ", collect(top) AS tops\n"
+        "UNWIND tops AS top\n"
         "MATCH up = shortestPath((top)-[:CONTROLS*1..6]->(" + client + "))\n"
         "WHERE all(u IN relationships(up) WHERE " + CONTROL + ")\n"
-        "WITH top, length(up) AS height ORDER BY height DESC, top.id LIMIT 1\n"
+        "WITH top, length(up) AS height, " + CONTROLLED_AMONG + " AS controlled\n"
+        "ORDER BY controlled, height DESC, top.id LIMIT 1\n"
         "RETURN top AS " + alias + "\n"
     )
 

@@ -10,7 +10,7 @@ Invariants (DOMAIN.md §2, §4), checked after every change, inside the transact
 - no change makes a facility's approving department dependent on its granting department
   (审贷分离: the same, an ancestor or a descendant), as `approveFacility` refuses; approvals
   already dependent before the change (imported as the credit system recorded them) stay as
-  recorded and do not block it.
+  recorded and do not block it, nor do those of closed facilities.
 
 Link history: current links stay plain relationships (what every reader sees); each link added
 or removed through here also gets an `:OrgLinkPeriod {kind, fromId, toId, note, validFrom,
@@ -29,6 +29,7 @@ from neo4j import AsyncManagedTransaction
 from pydantic import Field
 
 from graph.bank_calendar import zone_name
+from graph.client_links import OPEN_FACILITY
 from graph.data_writes import LOCK_DEPARTMENTS
 from graph.db import Db
 from graph.departments import dependent
@@ -163,10 +164,14 @@ CALL () {
 }
 WITH DISTINCT x
 CALL (x) {
-  MATCH (x)-[:GRANTED]->(:Facility)<-[:APPROVED]-(a:Department)
+  MATCH (x)-[:GRANTED]->(f:Facility)<-[:APPROVED]-(a:Department) WHERE """
+    + OPEN_FACILITY
+    + """
   RETURN DISTINCT x AS g, a
   UNION
-  MATCH (x)-[:APPROVED]->(:Facility)<-[:GRANTED]-(g:Department)
+  MATCH (x)-[:APPROVED]->(f:Facility)<-[:GRANTED]-(g:Department) WHERE """
+    + OPEN_FACILITY
+    + """
   RETURN DISTINCT g, x AS a
 }
 WITH DISTINCT g, a
@@ -174,7 +179,10 @@ WHERE """
     + dependent("g", "a")
     + """
 RETURN g.id AS grantingId, a.id AS approvingId,
-       COLLECT { MATCH (g)-[:GRANTED]->(f:Facility)<-[:APPROVED]-(a) RETURN f.id } AS facilityIds
+       COLLECT { MATCH (g)-[:GRANTED]->(f:Facility)<-[:APPROVED]-(a) WHERE """
+    + OPEN_FACILITY
+    + """
+                 RETURN f.id } AS facilityIds
 """
 )
 

@@ -366,7 +366,6 @@ class CreateFacilityInput:
     borrower_id: strawberry.ID
     type: FacilityType
     limit: Decimal
-    drawn: Decimal = strawberry.field(description="At most the limit.")
     currency: str = strawberry.field(description="ISO 4217, e.g. CNY.")
     granting_department_id: strawberry.ID
 
@@ -546,13 +545,16 @@ class DataInMutation:
             HoldingSuccess.from_model,
         )
 
-    @strawberry.mutation(description="Grant a facility (today); unapproved until approved.")
+    @strawberry.mutation(
+        description="Grant a facility (today), nothing drawn; unapproved until approved, and "
+        "drawn on with drawFacility."
+    )
     async def create_facility(
         self, info: CtxInfo, input: CreateFacilityInput
     ) -> CreateFacilityResult:
         new = facility_writes.NewFacility(
             id=input.id, borrower_id=input.borrower_id, type=input.type, limit=input.limit,
-            drawn=input.drawn, currency=input.currency,
+            currency=input.currency,
             granting_department_id=input.granting_department_id,
         )  # fmt: skip
         return await attempt(

@@ -22,9 +22,15 @@ MUTATIONS: list[tuple[str, tuple[str, ...]]] = [
      "kind: FAMILY, role: $b, reciprocalRole: $b}) { __typename } }", ("a", "b")),
     ('mutation ($a: ID!, $d: Decimal!) { recordHolding(input: {clientId: $a, productId: "prd-fx", '
      "balance: $d}) { __typename } }", ("a", "d")),
-    ('mutation ($a: ID!, $b: String!, $d: Decimal!, $e: Decimal!) { createFacility(input: {id: $a, '
-     'borrowerId: "cli-0001", type: LOAN, limit: $d, drawn: $e, currency: $b, '
-     'grantingDepartmentId: "dept-ka-rm-group"}) { __typename } }', ("a", "b", "d", "e")),
+    ('mutation ($a: ID!, $b: String!, $d: Decimal!) { createFacility(input: {id: $a, '
+     'borrowerId: "cli-0001", type: LOAN, limit: $d, currency: $b, '
+     'grantingDepartmentId: "dept-ka-rm-group"}) { __typename } }', ("a", "b", "d")),
+    ('mutation ($a: ID!, $d: Decimal!) { drawFacility(input: {facilityId: $a, amount: $d}) '
+     "{ __typename } }", ("a", "d")),
+    ('mutation ($a: ID!, $d: Decimal!) { repayFacility(input: {facilityId: $a, amount: $d}) '
+     "{ __typename } }", ("a", "d")),
+    ('mutation ($a: ID!, $b: String) { closeFacility(input: {facilityId: $a, reason: $b}) '
+     "{ __typename } }", ("a", "b")),
     ('mutation ($a: ID!, $d: Decimal!) { addGuarantee(input: {guarantorId: $a, '
      'facilityId: "fac-0001", amount: $d}) { __typename } }', ("a", "d")),
     ("mutation ($a: ID!, $b: String!) { createProduct(input: {id: $a, name: $b, category: FX, "

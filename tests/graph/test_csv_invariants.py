@@ -144,7 +144,9 @@ def test_facility_status_round_trips_and_a_closed_facility_has_nothing_drawn(
     nothing drawn) is then closed."""
     _small_bank(empty_graph, tmp_path)
     empty_graph.execute_query(
-        "MATCH (f:Facility {id: 'f-2'}) SET f.status = 'CLOSED'", database_=DATABASE
+        "MATCH (f:Facility {id: 'f-2'}) "
+        "SET f.status = 'CLOSED', f.closedOn = date('2024-05-01'), f.closeReason = '结清'",
+        database_=DATABASE,
     )
     f2 = "f-2,c-2,ACCEPTANCE,100.00,{drawn},CNY,d-ka,,2023-02-01"
     # Without the column, or with it empty, the graph's status stays: nothing changes.
@@ -170,7 +172,9 @@ def test_facility_status_round_trips_and_a_closed_facility_has_nothing_drawn(
     }))  # fmt: skip
     assert reopened.accepted, messages(reopened)
     records, _, _ = empty_graph.execute_query(
-        "MATCH (f:Facility {id: 'f-2'}) RETURN f.status AS status, f.drawnCents AS drawn",
+        "MATCH (f:Facility {id: 'f-2'}) "
+        "RETURN f.status AS status, f.drawnCents AS drawn, f.closedOn AS closedOn",
         database_=DATABASE,
     )
-    assert [(r["status"], r["drawn"]) for r in records] == [("ACTIVE", 500)]
+    # Reopened: when it was closed no longer applies.
+    assert [(r["status"], r["drawn"], r["closedOn"]) for r in records] == [("ACTIVE", 500, None)]

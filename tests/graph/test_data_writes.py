@@ -16,7 +16,7 @@ from graph.client_link_writes import ClientLinkInput, relate_clients
 from graph.client_writes import NewClient, archive_client, create_client
 from graph.db import Db
 from graph.errors import Duplicate, InvariantViolation
-from graph.facility_writes import NewFacility, create_facility
+from graph.facility_writes import NewFacility, approve_facility, create_facility, draw_facility
 from graph.models import ClientKind, ClientLinkKind, ClientSegment, ControlBasis, FacilityType
 from seeds.loader import load
 from tests.conftest import DATABASE, graph_snapshot
@@ -48,7 +48,7 @@ async def test_a_failing_last_step_leaves_nothing_behind(
         await create_client(db, "test", a_client(), "m-1")
     facility = NewFacility(
         id="f-2", borrower_id="c-3", type=FacilityType.LOAN, limit=Decimal("10"),
-        drawn=Decimal("0"), currency="CNY", granting_department_id="d-ka",
+        currency="CNY", granting_department_id="d-ka",
     )  # fmt: skip
     with pytest.raises(Neo4jError):
         await create_facility(db, "test", facility)
@@ -95,23 +95,25 @@ async def test_two_control_links_cannot_close_a_cycle_together(bank: Driver, db:
 
 
 async def test_archiving_and_lending_to_one_client_cannot_both_happen(bank: Driver, db: Db) -> None:
-    """Each checks the client before writing; the client's lock makes the second see the first."""
-    for attempt in range(3):
-        facility = NewFacility(
-            id=f"f-race-{attempt}", borrower_id="c-3", type=FacilityType.LOAN,
-            limit=Decimal("10"), drawn=Decimal("5"), currency="CNY", granting_department_id="d-ka",
-        )  # fmt: skip
+    """Each checks the client before writing; the client's lock makes the second see the first.
+    Lending is drawing money (a facility is granted with nothing drawn)."""
+    facility = NewFacility(
+        id="f-race", borrower_id="c-3", type=FacilityType.LOAN, limit=Decimal("10"),
+        currency="CNY", granting_department_id="d-ka",
+    )  # fmt: skip
+    await create_facility(db, "test", facility)
+    await approve_facility(db, "test", "f-race", "d-risk")
+    for _ in range(3):
         results = await asyncio.gather(
             archive_client(db, "test", "c-3", None),
-            create_facility(db, "test", facility),
+            draw_facility(db, "test", "f-race", Decimal("5")),
             return_exceptions=True,
         )
         failures = [r for r in results if isinstance(r, BaseException)]
         assert len(failures) == 1 and isinstance(failures[0], InvariantViolation), results
         assert failures[0].invariant in ("NOT_ARCHIVED", "NO_OUTSTANDING_CREDIT")
         bank.execute_query(
-            "MATCH (c:Client {id: 'c-3'}) SET c.status = 'ACTIVE' "
-            "WITH c MATCH (c)-[:BORROWS]->(f:Facility) WHERE f.id STARTS WITH 'f-race' "
-            "DETACH DELETE f",
+            "MATCH (c:Client {id: 'c-3'})-[:BORROWS]->(f:Facility {id: 'f-race'}) "
+            "SET c.status = 'ACTIVE', f.drawnCents = 0",
             database_=DATABASE,
         )

@@ -426,6 +426,18 @@ async def test_restructuring_keeps_approvers_independent(credit_org: Driver, db:
     assert moved["__typename"] == "RestructureSuccess", moved
 
 
+async def test_a_closed_facility_does_not_hold_restructuring_back(
+    credit_org: Driver, db: Db
+) -> None:
+    """f1 is repaid (nothing drawn) and closed: its approver's independence no longer matters."""
+    data, errors, _ = await execute(
+        db, 'mutation { closeFacility(input: {facilityId: "f1"}) { __typename } }'
+    )
+    assert errors == [] and data == {"closeFacility": {"__typename": "FacilitySuccess"}}
+    moved = await mutate(db, "moveDepartment", 'departmentId: "K2", newParentId: "A1"')
+    assert moved["__typename"] == "RestructureSuccess", moved
+
+
 @pytest.mark.parametrize(
     ("name", "input_", "field"),
     [

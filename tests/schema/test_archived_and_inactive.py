@@ -210,3 +210,25 @@ async def test_equity_shares_of_exactly_100_are_taken(bank: Driver, db: Db) -> N
         database_=DATABASE,
     )
     assert records[0]["n"] == 3
+
+
+async def test_stakes_that_add_up_to_control_do_not_close_a_cycle(bank: Driver, db: Db) -> None:
+    """c-1 controls c-2 (60%) and, here, c-3. c-2 may hold 30% of c-1; c-3's 30% more would make
+    c-1's subsidiaries control c-1 (60%): a cycle of control, refused."""
+    for owner, owned, share in (("c-1", "c-3", 60.0), ("c-2", "c-1", 30.0)):
+        made = await mutate(
+            db, "relateClients",
+            {"fromId": owner, "toId": owned, "kind": "CONTROL", "share": share,
+             "basis": "EQUITY"},
+            LINK,
+        )  # fmt: skip
+        assert made["__typename"] == "ClientLinkSuccess", made
+    before = graph_snapshot(bank)
+    refused = await mutate(
+        db, "relateClients",
+        {"fromId": "c-3", "toId": "c-1", "kind": "CONTROL", "share": 30.0, "basis": "EQUITY"},
+        "... on InvariantViolationError { invariant nodeIds }",
+    )  # fmt: skip
+    assert refused["invariant"] == "CONTROL_ACYCLIC"
+    assert refused["nodeIds"][0] in ("c-1", "c-2", "c-3")
+    assert graph_snapshot(bank) == before

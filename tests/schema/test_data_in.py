@@ -335,7 +335,7 @@ async def test_archive_client_keeps_its_history_readable(bank: Driver, db: Db) -
         ("updateClient", {"clientId": "c-1", "name": "x"}),
         ("recordHolding", {"clientId": "c-1", "productId": "p-cash", "balance": "5.00"}),
         ("createFacility", {"id": "f-new", "borrowerId": "c-1", "type": "LOAN", "limit": "10",
-                            "drawn": "0", "currency": "CNY", "grantingDepartmentId": "d-ka"}),
+                            "currency": "CNY", "grantingDepartmentId": "d-ka"}),
         ("addGuarantee", {"guarantorId": "c-1", "facilityId": "f-1", "amount": "1"}),
         ("relateClients", {"fromId": "c-4", "toId": "c-1", "kind": "FAMILY", "role": "A",
                            "reciprocalRole": "B"}),
@@ -624,7 +624,7 @@ async def test_holding_refusals(bank: Driver, db: Db) -> None:
 def new_facility(**overrides: Any) -> dict[str, Any]:
     return {
         "id": "f-2", "borrowerId": "c-3", "type": "LOAN", "limit": "5000000.00",
-        "drawn": "1000000", "currency": "CNY", "grantingDepartmentId": "d-ka-rm", **overrides,
+        "currency": "CNY", "grantingDepartmentId": "d-ka-rm", **overrides,
     }  # fmt: skip
 
 
@@ -633,7 +633,7 @@ async def test_create_approve_and_guarantee_a_facility(bank: Driver, db: Db) -> 
     facility = created["facility"]
     assert facility.pop("grantedAt") is not None
     assert facility == {
-        "id": "f-2", "type": "LOAN", "limit": "5000000.00", "drawn": "1000000.00",
+        "id": "f-2", "type": "LOAN", "limit": "5000000.00", "drawn": "0.00",
         "currency": "CNY", "status": "ACTIVE", "borrower": {"id": "c-3"},
         "grantingDepartment": {"id": "d-ka-rm"}, "approvingDepartment": None,
     }  # fmt: skip
@@ -674,10 +674,8 @@ async def test_create_approve_and_guarantee_a_facility(bank: Driver, db: Db) -> 
 
 async def test_facility_refusals(bank: Driver, db: Db) -> None:
     for field, overrides in [
-        ("drawn", {"drawn": "5000000.01"}),
         ("limit", {"limit": "-1"}),
         ("limit", {"limit": "0"}),
-        ("drawn", {"drawn": "-0.01"}),
         ("limit", {"limit": "NaN"}),
         ("currency", {"currency": "cny"}),
         ("id", {"id": "f 2"}),
@@ -780,7 +778,7 @@ README_EXAMPLE = """mutation {
     ... on ClientSuccess { client { id status version primaryManager { id } } }
   }
   createFacility(input: {id: "fac-new-001", borrowerId: "cli-new-001", type: LOAN,
-                         limit: "5000000.00", drawn: "0", currency: "CNY",
+                         limit: "5000000.00", currency: "CNY",
                          grantingDepartmentId: "dept-ka-rm-group"}) {
     __typename
     ... on FacilitySuccess { facility { id limit approvingDepartment { id } } }

@@ -82,14 +82,14 @@ async def test_a_closed_facility_takes_nothing_more(bank: Driver, db: Db) -> Non
         ("addGuarantee", {"guarantorId": "c-1", "facilityId": "f-1", "amount": "1"}),
     ):
         assert await _invariant(bank, db, name, input_) == "FACILITY_OPEN", name
-    await mutate(db, "createFacility", new_facility(id="f-2", drawn="0"))
+    await mutate(db, "createFacility", new_facility(id="f-2"))
     await mutate(db, "closeFacility", {"facilityId": "f-2"})
     approve = {"facilityId": "f-2", "approvingDepartmentId": "d-risk"}
     assert await _invariant(bank, db, "approveFacility", approve) == "FACILITY_OPEN"
 
 
 async def test_money_is_drawn_only_after_an_independent_approval(bank: Driver, db: Db) -> None:
-    await mutate(db, "createFacility", new_facility(id="f-2", drawn="0"))
+    await mutate(db, "createFacility", new_facility(id="f-2"))
     draw = {"facilityId": "f-2", "amount": "10"}
     assert await _invariant(bank, db, "drawFacility", draw) == "FACILITY_APPROVED"
     # Repaying and closing need no approval.
@@ -107,7 +107,7 @@ async def test_money_is_drawn_only_after_an_independent_approval(bank: Driver, d
 async def test_an_archived_borrower_draws_nothing_but_its_facility_closes(
     bank: Driver, db: Db
 ) -> None:
-    await mutate(db, "createFacility", new_facility(id="f-2", drawn="0"))
+    await mutate(db, "createFacility", new_facility(id="f-2"))
     await mutate(db, "approveFacility", {"facilityId": "f-2", "approvingDepartmentId": "d-risk"})
     archived = await mutate(db, "archiveClient", {"clientId": "c-3"})
     assert archived["__typename"] == "ClientSuccess"
@@ -155,6 +155,7 @@ async def test_moving_money_is_for_risk_officers_and_admins(bank: Driver, db: Db
 
 EXPOSURE = """query ($id: ID!) { creditExposure(clientId: $id) {
   total direct indirect members { client { id } facilities { id } }
+  grantingDepartments { department { id } } unapprovedFacilities { facility { id } }
   limitUsage { rule amount } } }"""
 
 
@@ -168,7 +169,7 @@ async def _exposure(db: Db, client_id: str) -> dict[str, Any]:
 async def test_a_closed_facility_counts_nowhere(bank: Driver, db: Db) -> None:
     """c-3 also borrows f-2, guaranteed by c-2: with f-1 the two guarantee each other (互保).
     Closing f-1 releases c-3's guarantee and takes f-1 out of every figure. (c-1 controls c-2.)"""
-    await mutate(db, "createFacility", new_facility(id="f-2", drawn="0", limit="300"))
+    await mutate(db, "createFacility", new_facility(id="f-2", limit="300"))
     await mutate(db, "addGuarantee", {"guarantorId": "c-2", "facilityId": "f-2", "amount": "300"})
     risk = (
         "{ guaranteeCircles { circleCount mutualPairs { memberIds } } "
@@ -176,7 +177,9 @@ async def test_a_closed_facility_counts_nowhere(bank: Driver, db: Db) -> None:
     )
     found = await query(db, risk)
     assert found["guaranteeCircles"]["mutualPairs"] == [{"memberIds": ["c-2", "c-3"]}]
-    assert (await _exposure(db, "c-2"))["direct"] == "500000000.00"
+    before = await _exposure(db, "c-2")
+    assert before["direct"] == "500000000.00"
+    assert before["grantingDepartments"] == [{"department": {"id": "d-ka"}}]
 
     await _drawn(db, "repayFacility", "f-1", "123456789.01")
     await mutate(db, "closeFacility", {"facilityId": "f-1"})
@@ -189,6 +192,7 @@ async def test_a_closed_facility_counts_nowhere(bank: Driver, db: Db) -> None:
     ]
     exposure = await _exposure(db, "c-2")
     assert (exposure["direct"], exposure["indirect"]) == ("0.00", "300.00")
+    assert exposure["grantingDepartments"] == exposure["unapprovedFacilities"] == []
     assert {m["client"]["id"]: m["facilities"] for m in exposure["members"]} == {
         "c-1": [], "c-2": []
     }  # fmt: skip

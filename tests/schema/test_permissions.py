@@ -94,7 +94,7 @@ ROOT_REQUESTS = {
     "Mutation.closeHolding": 'mutation { closeHolding(input: {clientId: "no such", '
     'productId: "prd-fx"}) { __typename } }',
     "Mutation.createFacility": 'mutation { createFacility(input: {id: "x-new", '
-    'borrowerId: "cli-0001", type: LOAN, limit: "1", drawn: "2", currency: "CNY", '
+    'borrowerId: "cli-0001", type: LOAN, limit: "0", currency: "CNY", '
     'grantingDepartmentId: "dept-hq"}) { __typename } }',
     "Mutation.approveFacility": 'mutation { approveFacility(input: {facilityId: "no such", '
     'approvingDepartmentId: "dept-hq"}) { __typename } }',

@@ -229,10 +229,11 @@ async def test_a_dense_web_of_control_is_grouped_breadth_first(empty_graph: Driv
 
 
 async def test_control_adds_up_through_direct_subsidiaries(empty_graph: Driver, db: Db) -> None:
-    """P controls S1 (60%) and S2 (70%). P holds 25% of T and S1 30%: P controls T (55%). S1 and
-    S2 hold 30% of U each: P controls U. W gets 20% from P and 20% from S1 (40%), V 30% each from
-    two firms nobody controls together: neither is controlled."""
-    firms = ["P", "S1", "S2", "T", "U", "W", "V", "A", "B"]
+    """Z controls S1 (60%) and S2 (70%). Z holds 25% of T and S1 30%: Z controls T (55%), and is
+    its top controller although as near T as S1 (and after it by id). S1 and S2 hold 30% of U
+    each: Z controls U. W gets 20% from Z and 20% from S1 (40%), V 30% each from two firms
+    nobody controls together: neither is controlled."""
+    firms = ["Z", "S1", "S2", "T", "U", "W", "V", "A", "B"]
     bank = _small_bank(
         [_client(c) for c in firms],
         [_facility(f"f{c}", c, "LOAN", 10, 0, "d-ka", "d-appr") for c in firms],
@@ -241,26 +242,30 @@ async def test_control_adds_up_through_direct_subsidiaries(empty_graph: Driver, 
     bank.controls = [
         {"fromId": a, "toId": b, "share": share, "basis": "EQUITY"}
         for a, b, share in (
-            ("P", "S1", 60.0), ("P", "S2", 70.0), ("P", "T", 25.0), ("S1", "T", 30.0),
-            ("S1", "U", 30.0), ("S2", "U", 30.0), ("P", "W", 20.0), ("S1", "W", 20.0),
+            ("Z", "S1", 60.0), ("Z", "S2", 70.0), ("Z", "T", 25.0), ("S1", "T", 30.0),
+            ("S1", "U", 30.0), ("S2", "U", 30.0), ("Z", "W", 20.0), ("S1", "W", 20.0),
             ("A", "V", 30.0), ("B", "V", 30.0),
         )
     ]  # fmt: skip
     load(empty_graph, DATABASE, bank, quiet=True)
-    group = ["P", "S1", "S2", "T", "U"]
+    group = ["S1", "S2", "T", "U", "Z"]
     data, errors, _ = await execute(
         db,
         '{ t: client(id: "T") { group { root { id } members { id } } } '
         'u: client(id: "U") { group { root { id } } } '
+        's1: client(id: "S1") { group { root { id } } } '
         'w: client(id: "W") { group { root { id } } } '
         'v: client(id: "V") { group { root { id } } } '
         "largestExposures { root { id } memberIds } }",
     )
     assert errors == [] and data is not None
-    assert data["t"]["group"] == {"root": {"id": "P"}, "members": [{"id": c} for c in group]}
-    assert data["u"]["group"] == {"root": {"id": "P"}}
+    assert data["t"]["group"] == {"root": {"id": "Z"}, "members": [{"id": c} for c in group]}
+    assert data["u"]["group"] == data["s1"]["group"] == {"root": {"id": "Z"}}
     assert data["w"]["group"] == data["v"]["group"] is None
-    assert {"root": {"id": "P"}, "memberIds": group} in data["largestExposures"]
+    # One group, not split at S1.
+    assert [e for e in data["largestExposures"] if set(e["memberIds"]) & set(group)] == [
+        {"root": {"id": "Z"}, "memberIds": group}
+    ]
     e = await _exposure(db, "T", 2)
     assert sorted(m["client"]["id"] for m in e["members"]) == group
     assert sorted(m["client"]["id"] for m in (await _exposure(db, "V", 6))["members"]) == ["V"]

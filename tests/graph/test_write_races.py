@@ -17,6 +17,7 @@ from neo4j import Driver
 from graph import (
     client_writes,
     data_writes,
+    facility_writes,
     holding_writes,
     manager_writes,
     org_operations,
@@ -233,3 +234,22 @@ async def test_a_promotion_and_a_demotion_of_one_manager(
             {"from": "PRINCIPAL", "to": "MANAGER"},
         ]
         assert level == "MANAGER"
+
+
+async def test_a_facility_closed_while_money_is_drawn_on_it(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """f-1 repaid; its closing has found nothing drawn when a drawing comes in. (Unlocked, the
+    drawing would commit in the pause and leave a closed facility with money drawn.)"""
+    await facility_writes.repay_facility(db, "t", "f-1", Decimal("123456789.01"))
+    paused, go = pause_after(monkeypatch, data_writes.Write, "one", facility_writes.MOVE_STATE)
+    closed, drawn = await race(
+        facility_writes.close_facility(db, "t", "f-1", None),
+        facility_writes.draw_facility(db, "t", "f-1", Decimal("100")),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(closed, BaseException)
+    assert _refused(drawn, "FACILITY_OPEN")
+    assert rows(bank, "MATCH (f:Facility {id: 'f-1'}) RETURN f.status AS s, f.drawnCents AS d") == [
+        {"s": "CLOSED", "d": 0}
+    ]

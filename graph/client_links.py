@@ -51,7 +51,7 @@ FACILITY_FIELDS: Final[LiteralString] = """{
   .id, .type, .limitCents, .drawnCents, .currency, status: coalesce(f.status, 'ACTIVE'),
   borrowerId: COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b.id }[0],
   grantingDepartmentId: COLLECT { MATCH (d:Department)-[:GRANTED]->(f) RETURN d.id }[0],
-  grantedAt: COLLECT { MATCH (:Department)-[g:GRANTED]->(f) RETURN g.at }[0],
+  grantedAt: COLLECT { MATCH (:Department)-[g:GRANTED]->(f) RETURN g.at }[0], closedOn: f.closedOn,
   approvingDepartmentId: COLLECT { MATCH (d:Department)-[:APPROVED]->(f) RETURN d.id }[0]
 }"""
 
@@ -175,6 +175,7 @@ def facility_from_map(row: dict[str, Any]) -> Facility:
         granting_department_id=row["grantingDepartmentId"],
         approving_department_id=row["approvingDepartmentId"],
         granted_at=row["grantedAt"],
+        closed_on=row.get("closedOn"),
     )
 
 

@@ -223,6 +223,7 @@ class Facility(GraphModel):
     granting_department_id: str | None = None
     approving_department_id: str | None = None
     granted_at: dt.date | None = None
+    closed_on: dt.date | None = None  # set by closeFacility
 
 
 class ManagerAssignment(GraphModel):

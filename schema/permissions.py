@@ -78,7 +78,7 @@ RULES: Final = _rules(
     ("Holding", ALL, "product balance since active"),
     ("RelatedClient", ALL, "kind direction role otherRole share basis client"),
     ("RelatedClient", CREDIT, "amount facilityId"),
-    ("Facility", CREDIT, "id type limit drawn currency status grantedAt borrower "
+    ("Facility", CREDIT, "id type limit drawn currency status grantedAt closedOn borrower "
                          "grantingDepartment approvingDepartment"),
     ("Manager", ALL, "id name level education title creditYears active version department "
                      "reportsTo clients"),

@@ -306,6 +306,10 @@ class Facility:
         description="CLOSED: repaid and closed, kept for history and counted in no exposure."
     )
     granted_at: dt.date | None
+    closed_on: dt.date | None = strawberry.field(
+        description="The day closeFacility closed it; null while open (and for facilities "
+        "imported closed)."
+    )
     borrower_id: strawberry.Private[str]
     granting_department_id: strawberry.Private[str | None]
     approving_department_id: strawberry.Private[str | None]
@@ -320,6 +324,7 @@ class Facility:
             currency=f.currency,
             status=f.status,
             granted_at=f.granted_at,
+            closed_on=f.closed_on,
             borrower_id=f.borrower_id,
             granting_department_id=f.granting_department_id,
             approving_department_id=f.approving_department_id,

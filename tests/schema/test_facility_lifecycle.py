@@ -13,6 +13,7 @@ import pytest
 from neo4j import Driver
 
 from api.auth import Principal, Role
+from graph import bank_calendar
 from graph.db import Db
 from seeds.loader import load
 from tests.conftest import DATABASE, graph_snapshot
@@ -200,10 +201,12 @@ async def test_a_closed_facility_counts_nowhere(bank: Driver, db: Db) -> None:
     assert usage["SINGLE_CLIENT"] == "300.00"  # its own f-2; the released guarantee is gone
     page = await query(
         db,
-        '{ client(id: "c-2") { facilities { id status } group { totalFacilities } '
+        '{ client(id: "c-2") { facilities { id status closedOn } group { totalFacilities } '
         "relatedClients(kinds: [GUARANTEE]) { facilityId client { id } } } }",
     )
     # Still on the page, for history; only the live guarantee (c-2's of f-2) links them.
-    assert page["client"]["facilities"] == [{"id": "f-1", "status": "CLOSED"}]
+    assert page["client"]["facilities"] == [
+        {"id": "f-1", "status": "CLOSED", "closedOn": bank_calendar.today().isoformat()}
+    ]
     assert page["client"]["group"] == {"totalFacilities": "0.00"}
     assert page["client"]["relatedClients"] == [{"facilityId": "f-2", "client": {"id": "c-3"}}]

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import Any, Final, LiteralString
 
 from graph.db import Db
+from graph.departments import dependent
 from graph.models import (
     ClientLink,
     ClientLinkKind,
@@ -42,6 +43,13 @@ RETURN c.id AS clientId, row
 # A facility that still counts as credit, bound to `f`: not closed (one imported before facilities
 # had a status counts).
 OPEN_FACILITY: Final[LiteralString] = "coalesce(f.status, 'ACTIVE') <> 'CLOSED'"
+# Whether the facility bound to `f` has an approval independent of its granting department
+# (审贷分离): what creditExposure reports and drawing on it requires.
+INDEPENDENTLY_APPROVED: Final[LiteralString] = (
+    "EXISTS { MATCH (a:Department)-[:APPROVED]->(f)<-[:GRANTED]-(g:Department) WHERE NOT "
+    + dependent("a", "g")
+    + " }"
+)
 # A client's facilities as lists show them: open ones first, then by size.
 FACILITY_ORDER: Final[LiteralString] = (
     "coalesce(f.status, 'ACTIVE') = 'CLOSED', f.limitCents DESC, f.id"

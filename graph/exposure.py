@@ -28,10 +28,14 @@ from decimal import Decimal
 from typing import Any, Final, LiteralString
 
 from graph.client_group import CONTROL
-from graph.client_links import FACILITY_FIELDS, OPEN_FACILITY, facility_from_map
+from graph.client_links import (
+    FACILITY_FIELDS,
+    INDEPENDENTLY_APPROVED,
+    OPEN_FACILITY,
+    facility_from_map,
+)
 from graph.clients import CLIENT_FIELDS
 from graph.db import Db
-from graph.departments import dependent
 from graph.limits import CapitalBase, LimitUsage, assess_limits, interdependence_to_assess
 from graph.models import Client, ClientKind, Facility, GraphModel, cents_to_decimal
 from graph.risk_settings import SETTINGS_COLUMNS, SETTINGS_ID, capital_base_from
@@ -86,12 +90,7 @@ CALL (m) {
   RETURN collect(f """
     + FACILITY_FIELDS.replace(
         "approvingDepartmentId:",
-        """independentApproval: EXISTS {
-    MATCH (a:Department)-[:APPROVED]->(f)<-[:GRANTED]-(g:Department)
-    WHERE NOT """
-        + dependent("a", "g")
-        + """ },
-  approvingDepartmentId:""",
+        "independentApproval: " + INDEPENDENTLY_APPROVED + ",\n  approvingDepartmentId:",
     )
     + """) AS facilities
 }

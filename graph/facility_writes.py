@@ -21,7 +21,7 @@ from typing import Annotated, Any, Final, LiteralString
 from pydantic import Field
 
 from graph.bank_calendar import zone_name
-from graph.client_links import FACILITY_FIELDS, facility_from_map
+from graph.client_links import FACILITY_FIELDS, INDEPENDENTLY_APPROVED, facility_from_map
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, require, require_active_department, run_write
@@ -111,11 +111,9 @@ RETURN f IS NOT NULL AS found, coalesce(f.status, 'ACTIVE') AS status, f.limitCe
        f.drawnCents AS drawnCents,
        COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b """
     + CLIENT_FIELDS
-    + """ }[0] AS borrower,
-       EXISTS { MATCH (a:Department)-[:APPROVED]->(f)<-[:GRANTED]-(g:Department)
-                WHERE NOT """
-    + dependent("a", "g")
-    + """ } AS independentApproval
+    + """ }[0] AS borrower, """
+    + INDEPENDENTLY_APPROVED
+    + """ AS independentApproval
 """
 )
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import signal
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -49,6 +50,12 @@ def bearer(
 ) -> dict[str, str]:
     token = issue_token(TEST_SECRET, role, f"test-{role.value.lower()}", manager_id, ttl)
     return {"Authorization": f"Bearer {token}"}
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """A run that is terminated (a CI time limit, `kill`) tears down as one interrupted with
+    Ctrl-C does, so the managed Neo4j it started is stopped, not left holding its memory."""
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")

@@ -178,3 +178,26 @@ def test_facility_status_round_trips_and_a_closed_facility_has_nothing_drawn(
     )
     # Reopened: when it was closed no longer applies.
     assert [(r["status"], r["drawn"], r["closedOn"]) for r in records] == [("ACTIVE", 500, None)]
+
+
+def test_no_member_or_link_points_at_an_archived_department(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    """d-old was archived (as archiveDepartment leaves one: no members, no links). Facilities it
+    granted keep pointing at it: an export of its history loads back."""
+    _small_bank(empty_graph, tmp_path)
+    empty_graph.execute_query(
+        "CREATE (:Department {id: 'd-old', name: '旧部', function: 'CLIENT', model: 'CLIENT', "
+        "archived: true, version: 1})",
+        database_=DATABASE,
+    )
+    _refused(empty_graph, tmp_path, {
+        "managers.csv": MANAGERS + "m-3,新人,MANAGER,BACHELOR,NONE,1,d-old,,2024-01-01\n",
+    }, "managers.csv:2: column departmentId: department 'd-old' is archived")  # fmt: skip
+    _refused(empty_graph, tmp_path, {
+        "linear_links.csv": "fromId,toId,since,purpose\nd-ka,d-old,2024-01-01,\n",
+    }, "linear_links.csv:2: column toId: department 'd-old' is archived")  # fmt: skip
+    history = run(empty_graph, write_set(tmp_path / "history", {
+        "facilities.csv": FACILITIES + "f-9,c-1,LOAN,10.00,0,CNY,d-old,d-risk,2019-01-01\n",
+    }))  # fmt: skip
+    assert history.accepted, messages(history)

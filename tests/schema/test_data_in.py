@@ -10,6 +10,7 @@ import pytest
 from neo4j import Driver
 
 from api.auth import Principal, Role
+from graph import bank_calendar
 from graph.bank_rows import BankRows
 from graph.db import Db
 from seeds.loader import load
@@ -590,10 +591,12 @@ async def test_record_and_close_holdings(bank: Driver, db: Db) -> None:
     assert reopened["holding"]["active"] is True
     rows, _, _ = bank.execute_query(
         "MATCH (:Client {id: 'c-1'})-[h:HOLDS]->(:Product {id: 'p-cash'}) "
-        "RETURN h.since = date() AS today, keys(h) AS keys",
+        "RETURN h.since AS since, keys(h) AS keys",
         database_=DATABASE,
     )
-    assert rows[0]["today"] and set(rows[0]["keys"]) == {"balanceCents", "since", "active"}
+    # Today in the bank's time zone (in the first hours of a Beijing day, UTC is a day behind).
+    assert rows[0]["since"].to_native() == bank_calendar.today()
+    assert set(rows[0]["keys"]) == {"balanceCents", "since", "active"}
 
 
 async def test_holding_refusals(bank: Driver, db: Db) -> None:

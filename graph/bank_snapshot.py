@@ -13,6 +13,8 @@ from typing import Any, Final, LiteralString
 
 from neo4j import ManagedTransaction, Transaction
 
+from graph.client_links import FACILITY_STATUS
+
 DEPARTMENT: Final[LiteralString] = (
     "RETURN d.id AS id, d.name AS name, d.function AS function, d.model AS model"
 )
@@ -69,7 +71,8 @@ RELATED: Final[LiteralString] = """
 RETURN a.id AS fromId, b.id AS toId, r.kind AS kind, r.role AS role,
        r.reciprocalRole AS reciprocalRole
 """
-FACILITY: Final[LiteralString] = """
+FACILITY: Final[LiteralString] = (
+    """
 WITH f,
      COLLECT { MATCH (f)<-[:BORROWS]-(c:Client) RETURN c.id }[0] AS borrowerId,
      COLLECT { MATCH (f)<-[g:GRANTED]-(d:Department) RETURN [d.id, toString(g.at)] }[0] AS granted,
@@ -77,8 +80,11 @@ WITH f,
 RETURN f.id AS id, borrowerId, f.type AS type, f.limitCents AS limitCents,
        f.drawnCents AS drawnCents, f.currency AS currency, granted[0] AS grantingDepartmentId,
        approverId AS approvingDepartmentId, granted[1] AS grantedAt,
-       coalesce(f.status, 'ACTIVE') AS status
+       """
+    + FACILITY_STATUS
+    + """ AS status
 """
+)
 GUARANTEE: Final[LiteralString] = """
 RETURN g.id AS guarantorId, f.id AS facilityId, r.amountCents AS amountCents
 """

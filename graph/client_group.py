@@ -59,12 +59,6 @@ CONTROL: Final[LiteralString] = (
 )
 MEMBER_CAP: Final = 100
 
-# Expects `c` in scope; yields `group` (null when `c` is in no group). Path bounds cannot be
-# parameters in Cypher: the 6 here is MAX_CONTROL_DEPTH. Both walks ask only for the distinct
-# clients in reach, which Neo4j finds breadth-first, and the height of each controller is one
-# shortest path: control links that form a dense web or a cycle (imported as recorded) cost
-# what the links in reach cost, not the paths through them. (Cypher's `ANY SHORTEST` with an
-# open end was no help: seconds on a web of 14 firms.)
 # Whether `top` is controlled by another of `tops` (the controllers in reach). The top controller
 # is one that is not, where there is one: a parent whose own minority stake adds up to control
 # is as near the client as its subsidiary, and must still come first. (In a cycle of control
@@ -74,6 +68,12 @@ CONTROLLED_AMONG: Final[LiteralString] = (
     "WHERE ctl_up IN tops AND ctl_up <> top AND " + CONTROL + " }"
 )
 
+# Expects `c` in scope; yields `group` (null when `c` is in no group). Path bounds cannot be
+# parameters in Cypher: the 6 here is MAX_CONTROL_DEPTH. Both walks ask only for the distinct
+# clients in reach, which Neo4j finds breadth-first, and the height of each controller is one
+# shortest path: control links that form a dense web or a cycle (imported as recorded) cost
+# what the links in reach cost, not the paths through them. (Cypher's `ANY SHORTEST` with an
+# open end was no help: seconds on a web of 14 firms.)
 GROUP_SUBQUERY: Final[LiteralString] = (
     """
 CALL (c) {

@@ -40,9 +40,10 @@ UNWIND rows AS row
 RETURN c.id AS clientId, row
 """
 
-# A facility that still counts as credit, bound to `f`: not closed (one imported before facilities
-# had a status counts).
-OPEN_FACILITY: Final[LiteralString] = "coalesce(f.status, 'ACTIVE') <> 'CLOSED'"
+# The status of the facility bound to `f` (one imported before facilities had a status is ACTIVE).
+FACILITY_STATUS: Final[LiteralString] = "coalesce(f.status, 'ACTIVE')"
+# A facility that still counts as credit: not closed.
+OPEN_FACILITY: Final[LiteralString] = FACILITY_STATUS + " <> 'CLOSED'"
 # Whether the facility bound to `f` has an approval independent of its granting department
 # (审贷分离): what creditExposure reports and drawing on it requires.
 INDEPENDENTLY_APPROVED: Final[LiteralString] = (
@@ -51,17 +52,19 @@ INDEPENDENTLY_APPROVED: Final[LiteralString] = (
     + " }"
 )
 # A client's facilities as lists show them: open ones first, then by size.
-FACILITY_ORDER: Final[LiteralString] = (
-    "coalesce(f.status, 'ACTIVE') = 'CLOSED', f.limitCents DESC, f.id"
-)
+FACILITY_ORDER: Final[LiteralString] = FACILITY_STATUS + " = 'CLOSED', f.limitCents DESC, f.id"
 
-FACILITY_FIELDS: Final[LiteralString] = """{
-  .id, .type, .limitCents, .drawnCents, .currency, status: coalesce(f.status, 'ACTIVE'),
+FACILITY_FIELDS: Final[LiteralString] = (
+    """{
+  .id, .type, .limitCents, .drawnCents, .currency, status: """
+    + FACILITY_STATUS
+    + """,
   borrowerId: COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b.id }[0],
   grantingDepartmentId: COLLECT { MATCH (d:Department)-[:GRANTED]->(f) RETURN d.id }[0],
   grantedAt: COLLECT { MATCH (:Department)-[g:GRANTED]->(f) RETURN g.at }[0], closedOn: f.closedOn,
   approvingDepartmentId: COLLECT { MATCH (d:Department)-[:APPROVED]->(f) RETURN d.id }[0]
 }"""
+)
 
 FACILITIES_BY_CLIENT: Final[LiteralString] = (
     """

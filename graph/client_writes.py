@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Collection
 from typing import Any, Final, LiteralString
 
-from graph.bank_calendar import zone_name
+from graph.client_links import OPEN_FACILITY
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import (
     Write,
     require,
+    require_active_manager,
     require_client_not_archived,
     require_version,
     run_write,
@@ -61,11 +62,15 @@ UPDATE_CLIENT: Final[LiteralString] = (
     "RETURN c " + CLIENT_FIELDS + " AS client"
 )
 
-OUTSTANDING_CREDIT: Final[LiteralString] = """
+OUTSTANDING_CREDIT: Final[LiteralString] = (
+    """
 MATCH (:Client {id: $id})-[:BORROWS]->(f:Facility)
-WHERE f.drawnCents > 0 AND coalesce(f.status, 'ACTIVE') = 'ACTIVE'
+WHERE f.drawnCents > 0 AND """
+    + OPEN_FACILITY
+    + """
 RETURN collect(f.id) AS facilityIds
 """
+)
 
 # Active holdings a new client kind would not suit (see graph.holding_writes).
 UNSUITED_PRODUCTS: Final[LiteralString] = """
@@ -203,16 +208,10 @@ async def create_client(
             raise Duplicate("Client", new.id)
         if not state["managerFound"]:
             raise NotFound("Manager", primary_manager_id)
-        require(
-            state["managerActive"],
-            "MANAGER_ACTIVE",
-            f"manager {primary_manager_id!r} is not active",
-            [primary_manager_id],
-        )
+        require_active_manager(primary_manager_id, state["managerActive"])
         row = await w.one(
             CREATE_CLIENT,
             managerId=primary_manager_id,
-            tz=zone_name(),
             **new.model_dump(by_alias=True, mode="json"),
         )
         w.clients.add(new.id)

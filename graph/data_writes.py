@@ -17,6 +17,7 @@ from typing import Any, Final, LiteralString, TypeVar
 from neo4j import AsyncManagedTransaction
 from neo4j.exceptions import ConstraintError
 
+from graph.bank_calendar import zone_name
 from graph.db import Db
 from graph.errors import Duplicate, InvariantViolation, NotFound, VersionConflict
 from graph.visibility import VISIBLE_TO_MANAGER
@@ -92,7 +93,9 @@ class Write:
     facilities: set[str] = field(default_factory=set)
 
     async def rows(self, query: LiteralString, **params: Any) -> list[dict[str, Any]]:
-        result = await self.tx.run(query, **params)
+        """Every statement gets `$tz`, the bank's time zone: a write dates what it records by
+        the bank's day (`date({timezone: $tz})`), whatever the server's zone."""
+        result = await self.tx.run(query, tz=zone_name(), **params)
         return [dict(r) async for r in result]
 
     async def one(self, query: LiteralString, **params: Any) -> dict[str, Any]:

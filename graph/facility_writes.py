@@ -20,8 +20,12 @@ from typing import Annotated, Any, Final, LiteralString
 
 from pydantic import Field
 
-from graph.bank_calendar import zone_name
-from graph.client_links import FACILITY_FIELDS, INDEPENDENTLY_APPROVED, facility_from_map
+from graph.client_links import (
+    FACILITY_FIELDS,
+    FACILITY_STATUS,
+    INDEPENDENTLY_APPROVED,
+    facility_from_map,
+)
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, require, require_active_department, run_write
@@ -65,15 +69,19 @@ RETURN f """
     + " AS facility"
 )
 
-APPROVAL_STATE: Final[LiteralString] = """
+APPROVAL_STATE: Final[LiteralString] = (
+    """
 OPTIONAL MATCH (f:Facility {id: $facilityId})
 OPTIONAL MATCH (a:Department {id: $approverId})
-RETURN f IS NOT NULL AS found, coalesce(f.status, 'ACTIVE') AS status,
+RETURN f IS NOT NULL AS found, """
+    + FACILITY_STATUS
+    + """ AS status,
        a IS NOT NULL AS approverFound,
        coalesce(a.archived, false) AS approverArchived,
        COLLECT { MATCH (d:Department)-[:APPROVED]->(f) RETURN d.id } AS approvers,
        COLLECT { MATCH (g:Department)-[:GRANTED]->(f) RETURN g.id } AS granters
 """
+)
 
 # Granting departments the approver is not independent of.
 DEPENDENT_GRANTERS: Final[LiteralString] = (
@@ -96,7 +104,9 @@ OPTIONAL MATCH (guarantor:Client {id: $guarantorId})
 OPTIONAL MATCH (f:Facility {id: $facilityId})
 RETURN guarantor """
     + CLIENT_FIELDS
-    + """ AS guarantor, f.limitCents AS limitCents, coalesce(f.status, 'ACTIVE') AS status,
+    + """ AS guarantor, f.limitCents AS limitCents, """
+    + FACILITY_STATUS
+    + """ AS status,
        COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b.id }[0] AS borrowerId,
        COUNT { MATCH (:Client {id: $guarantorId})-[:GUARANTEES]->(f) } AS existing
 """
@@ -107,7 +117,9 @@ RETURN guarantor """
 MOVE_STATE: Final[LiteralString] = (
     """
 OPTIONAL MATCH (f:Facility {id: $facilityId})
-RETURN f IS NOT NULL AS found, coalesce(f.status, 'ACTIVE') AS status, f.limitCents AS limitCents,
+RETURN f IS NOT NULL AS found, """
+    + FACILITY_STATUS
+    + """ AS status, f.limitCents AS limitCents,
        f.drawnCents AS drawnCents,
        COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b """
     + CLIENT_FIELDS
@@ -202,7 +214,6 @@ async def create_facility(db: Db, actor: str, new: NewFacility) -> Facility:
             type=new.type.value,
             limitCents=decimal_to_cents(new.limit),
             currency=new.currency,
-            tz=zone_name(),
         )
         w.facilities.add(new.id)
         w.clients.add(new.borrower_id)
@@ -237,7 +248,7 @@ async def approve_facility(db: Db, actor: str, facility_id: str, approver_id: st
             "department, nor its ancestor or descendant",
             [approver_id, *dependent["ids"]],
         )
-        row = await w.one(APPROVE, facilityId=facility_id, approverId=approver_id, tz=zone_name())
+        row = await w.one(APPROVE, facilityId=facility_id, approverId=approver_id)
         w.facilities.add(facility_id)
         w.before, w.after = {"approvingDepartmentId": None}, {"approvingDepartmentId": approver_id}
         return facility_from_map(row["facility"])
@@ -397,7 +408,7 @@ async def close_facility(db: Db, actor: str, facility_id: str, reason: str | Non
             "repay it before closing",
             [facility_id],
         )
-        row = await w.one(CLOSE, facilityId=facility_id, reason=reason, tz=zone_name())
+        row = await w.one(CLOSE, facilityId=facility_id, reason=reason)
         w.facilities.add(facility_id)
         w.before = {"status": FacilityStatus.ACTIVE.value}
         w.after = {"status": FacilityStatus.CLOSED.value, "reason": reason}

@@ -171,6 +171,12 @@ def describe(req: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def meets_a_row(checks: list[RequirementCheck]) -> bool:
+    """A grade's rows are alternatives: one met is enough, and a grade with none asks for
+    nothing."""
+    return not checks or any(c.met for c in checks)
+
+
 def check_requirements(
     manager: dict[str, Any], rows: list[dict[str, Any]]
 ) -> list[RequirementCheck]:

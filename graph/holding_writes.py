@@ -11,7 +11,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from graph.bank_calendar import zone_name
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, require, run_write
@@ -131,7 +130,6 @@ async def record_holding(
             productId=product_id,
             since=since,
             balanceCents=decimal_to_cents(balance),
-            tz=zone_name(),
         )
         w.clients.add(client_id)
         w.products.add(product_id)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from typing import Any, Final, LiteralString
 
-from graph.bank_calendar import zone_name
 from graph.data_writes import (
     Write,
     require,
@@ -158,9 +157,7 @@ async def create_manager(db: Db, actor: str, new: NewManager) -> Manager:
         require_active_department(state["departmentArchived"], new.department_id)
         if new.reports_to_id is not None and not state["bossFound"]:
             raise NotFound("Manager", new.reports_to_id)
-        row = await w.one(
-            CREATE_MANAGER, tz=zone_name(), **new.model_dump(by_alias=True, mode="json")
-        )
+        row = await w.one(CREATE_MANAGER, **new.model_dump(by_alias=True, mode="json"))
         w.managers.update(m for m in (new.id, new.reports_to_id) if m)
         w.after = new.model_dump(by_alias=True, mode="json")
         return Manager.model_validate(row["manager"])

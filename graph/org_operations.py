@@ -6,8 +6,12 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
-from graph.bank_calendar import zone_name
-from graph.data_writes import LOCK_CLIENTS, LOCK_MANAGERS, require_client_not_archived
+from graph.data_writes import (
+    LOCK_CLIENTS,
+    LOCK_MANAGERS,
+    require_active_manager,
+    require_client_not_archived,
+)
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound, VersionConflict
 from graph.input_checks import optional_text
@@ -282,9 +286,7 @@ async def merge_departments(
         # A department merged into one of its direct children leaves that child in its place.
         [parent] = await ch.rows(PARENT_OF, id=target_id)
         takes_place = parent["parentId"] == source_id
-        [moved] = await ch.rows(
-            MOVE_MEMBERS, sourceId=source_id, targetId=target_id, tz=zone_name()
-        )
+        [moved] = await ch.rows(MOVE_MEMBERS, sourceId=source_id, targetId=target_id)
         ch.managers.update(moved["managers"])
         await ch.tx.run(MOVE_OFFERS, sourceId=source_id, targetId=target_id)
         # Every department the merge moves is under the source or the target: noted here, as
@@ -325,7 +327,7 @@ async def assign_manager(
         if expected is not None and expected != (m["version"] or 0):
             raise VersionConflict(manager_id, expected, m["version"] or 0)
         _check_active(await ch.departments_state([dept_id]), dept_id)
-        await ch.tx.run(ASSIGN, managerId=manager_id, departmentId=dept_id, tz=zone_name())
+        await ch.rows(ASSIGN, managerId=manager_id, departmentId=dept_id)
         ch.before, ch.after = {"departmentId": m["departmentId"]}, {"departmentId": dept_id}
         ch.managers.add(manager_id)
         ch.departments.update(d for d in (m["departmentId"], dept_id) if d)
@@ -354,12 +356,7 @@ async def transfer_client(
         if expected is not None and expected != (c["version"] or 0):
             raise VersionConflict(client_id, expected, c["version"] or 0)
         require_client_not_archived(client_id, c["status"])
-        require(
-            c["managerActive"] is not False,
-            "MANAGER_ACTIVE",
-            f"manager {to_manager_id!r} is not active",
-            [to_manager_id],
-        )
+        require_active_manager(to_manager_id, c["managerActive"])
         require(
             c["primaries"] != [to_manager_id],
             "NO_OP",
@@ -371,7 +368,6 @@ async def transfer_client(
             clientId=client_id,
             toManagerId=to_manager_id,
             reason=reason,
-            tz=zone_name(),
         )
         ch.before = {"primary": c["primaries"], "segment": c["segment"]}
         ch.after = {"primary": [to_manager_id], "segment": c["segment"], "reason": reason}

@@ -12,7 +12,6 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final, LiteralString
 
-from graph.bank_calendar import zone_name
 from graph.data_writes import Write, require, require_client_not_archived, run_write
 from graph.db import Db
 from graph.errors import InvariantViolation, NotFound
@@ -122,7 +121,6 @@ async def move_pipeline(
         row = await w.one(
             MOVE,
             id=client_id,
-            tz=zone_name(),
             to=to.value,
             fromStage=current.value if current else None,
             by=actor,

@@ -11,11 +11,10 @@ from __future__ import annotations
 
 from typing import Any, Final, LiteralString
 
-from graph.bank_calendar import zone_name
 from graph.data_writes import Write, require_active_manager, run_write
 from graph.db import Db
 from graph.errors import GraphError, InvalidInput, NotFound
-from graph.grading import BANK, RequirementCheck, check_requirements
+from graph.grading import BANK, RequirementCheck, check_requirements, meets_a_row
 from graph.input_checks import optional_text
 from graph.models import GraphModel
 
@@ -145,9 +144,7 @@ async def get_promotion_eligibility(db: Db, manager_id: str, scheme: str) -> Eli
         next=_grade(upper) if upper else None,
         # As promoteManager decides: a grade with no requirement rows asks for none, and an
         # inactive manager is not promoted.
-        eligible=upper is not None
-        and row["manager"]["active"]
-        and (not checks or any(c.met for c in checks)),
+        eligible=upper is not None and row["manager"]["active"] and meets_a_row(checks),
         requirements=checks,
     )
 
@@ -191,7 +188,7 @@ async def change_grade(
                 raise InvalidInput("toLevel", "is not above the current grade (demote instead)")
             checks = check_requirements(row["manager"], target["requirements"])
             unmet = [] if step == 1 else [f"skips {step - 1} grade(s)"]
-            if checks and not any(c.met for c in checks):
+            if not meets_a_row(checks):
                 unmet += [f"row {c.row} ({c.description}): {'; '.join(c.unmet)}" for c in checks]
             if unmet and not exceptional:
                 raise PromotionRefused(
@@ -202,13 +199,7 @@ async def change_grade(
         if scheme == BANK:
             await w.tx.run(SET_BANK_LEVEL, managerId=manager_id, code=to_code)
         else:
-            await w.tx.run(
-                SET_OTHER_GRADE,
-                managerId=manager_id,
-                gradeId=target["id"],
-                scheme=scheme,
-                tz=zone_name(),
-            )
+            await w.rows(SET_OTHER_GRADE, managerId=manager_id, gradeId=target["id"], scheme=scheme)
         kind = "DEMOTION" if demotion else "PROMOTION"
         done = await w.one(
             RECORD_CHANGE,

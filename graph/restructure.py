@@ -248,7 +248,8 @@ class Change:
     dropped: list[LinkChange] = field(default_factory=list)
 
     async def rows(self, query: LiteralString, **params: Any) -> list[dict[str, Any]]:
-        result = await self.tx.run(query, **params)
+        """Every statement gets `$tz`, the bank's time zone, as `graph.data_writes.Write`'s."""
+        result = await self.tx.run(query, tz=zone_name(), **params)
         return [dict(r) async for r in result]
 
     async def departments_state(
@@ -284,7 +285,7 @@ class Change:
     async def add_link(self, kind: LinkKind, from_id: str, to_id: str, note: str | None) -> None:
         if kind is LinkKind.DIRECT:
             await self.note_dependent_approvals([from_id])
-        await self.tx.run(CREATE_LINK[kind], fromId=from_id, toId=to_id, note=note, tz=zone_name())
+        await self.rows(CREATE_LINK[kind], fromId=from_id, toId=to_id, note=note)
         await self.tx.run(OPEN_PERIOD, kind=kind.value, fromId=from_id, toId=to_id, note=note)
         self.added.append(LinkChange(kind=kind, from_id=from_id, to_id=to_id))
         self.departments.update((from_id, to_id))

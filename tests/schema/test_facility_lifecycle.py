@@ -210,3 +210,15 @@ async def test_a_closed_facility_counts_nowhere(bank: Driver, db: Db) -> None:
     ]
     assert page["client"]["group"] == {"totalFacilities": "0.00"}
     assert page["client"]["relatedClients"] == [{"facilityId": "f-2", "client": {"id": "c-3"}}]
+
+
+async def test_a_client_page_lists_open_facilities_first(bank: Driver, db: Db) -> None:
+    """c-2's f-1 (500,000,000.00) is closed; its new f-2 (300.00) comes first all the same."""
+    await mutate(db, "createFacility", new_facility(id="f-2", borrowerId="c-2", limit="300"))
+    await _drawn(db, "repayFacility", "f-1", "123456789.01")
+    await mutate(db, "closeFacility", {"facilityId": "f-1"})
+    page = await query(db, '{ client(id: "c-2") { facilities { id status } } }')
+    assert page["client"]["facilities"] == [
+        {"id": "f-2", "status": "ACTIVE"},
+        {"id": "f-1", "status": "CLOSED"},
+    ]

@@ -3,6 +3,14 @@
 A `Db` is cheap and made per request around the app's single `AsyncDriver`; it counts its round
 trips (tests assert on the count) and gives every transaction the configured timeout, after which
 the server cancels the work.
+
+The driver retries a transaction that fails with a transient error for up to 30 s. Running out of
+transaction memory is reported as transient, but a query that needed too much memory will need it
+again: each retry would fill the memory pool anew, failing every other query meanwhile. So that
+error is not retried; it is raised at once as `QueryTooLarge`.
+
+Reads and writes share the driver's bookmark manager, so on a cluster a read sees the writes this
+process made before it.
 """
 
 from __future__ import annotations
@@ -17,19 +25,22 @@ from neo4j import (
     AsyncDriver,
     AsyncGraphDatabase,
     AsyncManagedTransaction,
+    AsyncSession,
     Driver,
     GraphDatabase,
     NotificationDisabledClassification,
-    Query,
     Record,
-    RoutingControl,
     unit_of_work,
 )
-from neo4j.exceptions import ClientError
+from neo4j.exceptions import ClientError, TransientError
 
-from graph.errors import QueryTimeout
+from graph.errors import QueryTimeout, QueryTooLarge
 
 T = TypeVar("T")
+
+# Raised when a transaction would pass its own limit (`db.memory.transaction.max`) or the
+# server's pool for all transactions (`dbms.memory.transaction.total.max`).
+OUT_OF_MEMORY: Final = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
 
 # Optional properties (a corporate's industry, a prospect's potential) can be absent from a whole
 # database; the server would then warn "property key does not exist" on every query that reads
@@ -64,25 +75,46 @@ class Db:
     async def read(
         self, query: LiteralString, params: Mapping[str, Any] | None = None
     ) -> list[Record]:
-        """One auto-committed read on a reader; the records, eagerly."""
+        """One read transaction on a reader; the records, eagerly."""
         self.round_trips += 1
+
+        async def fetch(tx: AsyncManagedTransaction) -> list[Record]:
+            result = await tx.run(query, dict(params or {}))
+            return [record async for record in result]
+
         with self._timeouts():
-            async with self._slot():
-                result = await self.driver.execute_query(
-                    Query(query, timeout=self.tx_timeout),
-                    parameters_=dict(params or {}),
-                    routing_=RoutingControl.READ,
-                    database_=self.database,
-                )
-        return list(result.records)
+            async with self._slot(), self._session() as session:
+                return await session.execute_read(self._unit(fetch))
 
     async def write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         """Run `work` as one write transaction (retried on transient errors: keep it pure)."""
         self.round_trips += 1
-        timed = unit_of_work(timeout=self.tx_timeout)(work)
         with self._timeouts():
-            async with self._slot(), self.driver.session(database=self.database) as session:
-                return await session.execute_write(timed)
+            async with self._slot(), self._session() as session:
+                return await session.execute_write(self._unit(work))
+
+    def _session(self) -> AsyncSession:
+        return self.driver.session(
+            database=self.database,
+            bookmark_manager=self.driver.execute_query_bookmark_manager,
+        )
+
+    def _unit(
+        self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]
+    ) -> Callable[[AsyncManagedTransaction], Awaitable[T]]:
+        """`work` with the transaction timeout, raising `QueryTooLarge` (which the driver does
+        not retry) where the database ran out of transaction memory."""
+
+        @unit_of_work(timeout=self.tx_timeout)
+        async def unit(tx: AsyncManagedTransaction) -> T:
+            try:
+                return await work(tx)
+            except TransientError as exc:
+                if exc.code == OUT_OF_MEMORY:
+                    raise QueryTooLarge() from exc
+                raise
+
+        return unit
 
     @contextlib.asynccontextmanager
     async def _slot(self) -> AsyncIterator[None]:

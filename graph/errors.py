@@ -59,6 +59,15 @@ class QueryTimeout(GraphError):
         self.seconds = seconds
 
 
+class QueryTooLarge(GraphError):
+    """The database stopped a transaction that needed more memory than it may use."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "the query needed more memory than the database allows one query and was stopped"
+        )
+
+
 class FxRateMissing(GraphError):
     """Amounts in these currencies cannot be added up: the risk settings hold no rate for them."""
 

@@ -64,6 +64,9 @@ class Memory:
     heap: str = "1g"
     page_cache: str = "512m"
     tx_total: str = "512m"
+    # One transaction's share of tx_total: a runaway query is stopped before it can starve the
+    # rest (Neo4j's default lets one transaction take the whole pool).
+    tx_max: str = "256m"
 
 
 @dataclass(frozen=True)
@@ -179,6 +182,7 @@ def render_conf(state: Path, port: int, memory: Memory) -> str:
             f"server.directories.lib={state / 'lib-unused'}",
             f"server.memory.pagecache.size={memory.page_cache}",
             f"dbms.memory.transaction.total.max={memory.tx_total}",
+            f"db.memory.transaction.max={memory.tx_max}",
             "dbms.security.auth_enabled=true",
             "dbms.usage_report.enabled=false",
             "db.transaction.timeout=60s",

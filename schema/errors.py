@@ -9,7 +9,7 @@ from typing import Any, Final
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
 
-from graph.errors import FxRateMissing, InvalidInput, QueryTimeout
+from graph.errors import FxRateMissing, InvalidInput, QueryTimeout, QueryTooLarge
 from graph.input_checks import ID_PATTERN
 
 log = logging.getLogger("rmgraph.errors")
@@ -90,6 +90,14 @@ def _public_form(error: GraphQLError, request_id: str) -> GraphQLError | None:
             error,
             f"Timeout: {original} (request id {request_id})",
             {"code": "TIMEOUT", "requestId": request_id},
+        )
+    if isinstance(original, QueryTooLarge):
+        log.warning("memory limit in request %s at %s", request_id, error.path)
+        return _as(
+            error,
+            f"Memory limit: {original} (request id {request_id}); ask for less (a smaller "
+            "depth, first or limit)",
+            {"code": "MEMORY_LIMIT", "requestId": request_id},
         )
     if isinstance(original, FxRateMissing):
         # Not the client's fault, nor internal: the settings lack a rate an admin sets.

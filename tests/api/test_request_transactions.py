@@ -4,10 +4,13 @@ operations it holds; the rest wait their turn and still answer."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
-from neo4j import AsyncDriver, Driver
+from neo4j import AsyncDriver, AsyncSession, Driver
 from starlette.testclient import TestClient
 
 from api.app import create_app
@@ -22,19 +25,25 @@ ALIASES = "{ " + " ".join(
 
 
 class InFlight:
-    """Counts the driver's reads running at once; each is held a moment so they overlap."""
+    """Counts the driver's sessions open at once (each transaction opens its own); each is held
+    a moment so they overlap."""
 
     def __init__(self, driver: AsyncDriver) -> None:
         self.calls = self.now = self.most = 0
-        self.execute_query = driver.execute_query
+        self.session = driver.session
 
-    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+    def __call__(self, **config: Any) -> AbstractAsyncContextManager[AsyncSession]:
+        return self._counted(config)
+
+    @contextlib.asynccontextmanager
+    async def _counted(self, config: dict[str, Any]) -> AsyncIterator[AsyncSession]:
         self.calls += 1
         self.now += 1
         self.most = max(self.most, self.now)
         try:
             await asyncio.sleep(0.05)
-            return await self.execute_query(*args, **kwargs)
+            async with self.session(**config) as session:
+                yield session
         finally:
             self.now -= 1
 
@@ -46,7 +55,7 @@ def test_aliases_and_batches_take_turns_on_the_request_s_slots(
     app = create_app(api_settings=ApiSettings(max_request_transactions=cap, warm_plans=False))
     with TestClient(app, headers=bearer()) as api:
         counter = InFlight(app.state.driver)
-        monkeypatch.setattr(app.state.driver, "execute_query", counter)
+        monkeypatch.setattr(app.state.driver, "session", counter)
         one = api.post("/graphql", json={"query": ALIASES}).json()
         assert "errors" not in one and len(one["data"]) == 6
         assert (counter.calls, counter.most) == (6, cap)

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import logging
+from typing import LiteralString
 
 import pytest
-from neo4j import GraphDatabase
+from neo4j import AsyncManagedTransaction, Driver, GraphDatabase
+from neo4j.exceptions import ClientError, TransientError
 
-from graph.db import open_async_driver, open_driver
+from graph.db import Db, open_async_driver, open_driver
+from graph.errors import QueryTooLarge
 from graph.local_server import Connection
 from tests.conftest import DATABASE
 
@@ -52,3 +55,61 @@ async def test_the_apps_async_driver_is_quiet_too(
     assert records[0]["nothing"] is None
     assert _warnings(caplog) == []
     assert not any(s.is_notification for s in summary.gql_status_objects)
+
+
+# Collects numbers until the database's transaction memory limit stops it, whatever the limit.
+HUNGRY: LiteralString = "UNWIND range(1, 1000000000) AS x WITH collect(x) AS xs RETURN size(xs)"
+
+
+async def test_a_read_out_of_memory_is_stopped_at_once(empty_graph: Driver, db: Db) -> None:
+    with pytest.raises(QueryTooLarge):
+        await db.read(HUNGRY)
+    assert (await db.read("RETURN 1 AS one"))[0]["one"] == 1  # the pool is free again
+
+
+async def test_a_write_out_of_memory_is_not_retried_and_writes_nothing(
+    empty_graph: Driver, db: Db
+) -> None:
+    attempts = []
+
+    async def work(tx: AsyncManagedTransaction) -> None:
+        attempts.append(1)
+        await tx.run("CREATE (:Probe {id: 'hungry'})")
+        await (await tx.run(HUNGRY)).consume()
+
+    with pytest.raises(QueryTooLarge):
+        await db.write(work)
+    assert attempts == [1]  # the driver retries transient errors; this one it must not
+    probes, _, _ = empty_graph.execute_query("MATCH (p:Probe) RETURN count(p) AS n")
+    assert probes[0]["n"] == 0
+
+
+async def test_other_transient_errors_are_still_retried(empty_graph: Driver, db: Db) -> None:
+    attempts = []
+
+    async def work(tx: AsyncManagedTransaction) -> int:
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise TransientError("a deadlock, say")
+        return len(attempts)
+
+    assert await db.write(work) == 2
+
+
+async def test_reads_run_in_read_transactions(empty_graph: Driver, db: Db) -> None:
+    # What a cluster routes to its secondaries; the single server refuses writes in them too.
+    with pytest.raises(ClientError) as refused:
+        await db.read("CREATE (:Probe {id: 'read'}) RETURN 1 AS one")
+    assert refused.value.code == "Neo.ClientError.Statement.AccessMode"
+
+
+async def test_writes_feed_the_bookmarks_reads_wait_for(empty_graph: Driver, db: Db) -> None:
+    manager = db.driver.execute_query_bookmark_manager
+    before = await manager.get_bookmarks()
+
+    async def work(tx: AsyncManagedTransaction) -> None:
+        await tx.run("CREATE (:Probe {id: 'bookmark'})")
+
+    await db.write(work)
+    after = await manager.get_bookmarks()
+    assert after and after != before

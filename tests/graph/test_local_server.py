@@ -20,6 +20,12 @@ def test_conf_listens_on_loopback_only_with_http_off(tmp_path: Path) -> None:
     assert f"server.directories.data={tmp_path / 'data'}" in lines
 
 
+def test_conf_bounds_each_transactions_memory_below_the_pool(tmp_path: Path) -> None:
+    lines = set(render_conf(tmp_path, 7777, Memory(tx_total="512m", tx_max="256m")).splitlines())
+    assert "dbms.memory.transaction.total.max=512m" in lines
+    assert "db.memory.transaction.max=256m" in lines
+
+
 def test_generated_password_is_private_and_stable(tmp_path: Path) -> None:
     server = LocalNeo4j(tmp_path, PathsSettings().cache_dir)
     (tmp_path / "conf").mkdir()

@@ -158,3 +158,33 @@ async def test_several_operations_need_a_name(demo_bank: Driver, db: Db) -> None
         document, operation_name="B", context_value=Context(db=db, request_id="t", principal=ADMIN)
     )
     assert result.errors is None and result.data == {"__typename": "Query"}
+
+
+# Collects numbers until the database's transaction memory limit stops it, whatever the limit.
+HUNGRY: LiteralString = "UNWIND range(1, 1000000000) AS x WITH collect(x) AS xs RETURN size(xs)"
+
+
+class HungryDb(Db):
+    """Every read is preceded by Cypher that outgrows the transaction memory limit."""
+
+    async def read(
+        self, query: LiteralString, params: Mapping[str, Any] | None = None
+    ) -> list[Record]:
+        await super().read(HUNGRY)
+        return await super().read(query, params)
+
+
+async def test_a_query_out_of_memory_is_answered_with_a_typed_error(
+    demo_bank: Driver, db: Db, caplog: pytest.LogCaptureFixture
+) -> None:
+    data, errors, _ = await execute(
+        HungryDb(db.driver, db.database, db.tx_timeout),
+        '{ client(id: "cli-hdsteel") { name } }',
+    )
+    assert data == {"client": None}
+    [error] = errors
+    assert error.extensions == {"code": "MEMORY_LIMIT", "requestId": "test"}
+    assert error.message.startswith("Memory limit: the query needed more memory")
+    assert ("rmgraph.errors", logging.WARNING, "memory limit in request test at ['client']") in (
+        _logged(caplog)
+    )

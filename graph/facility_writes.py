@@ -1,5 +1,5 @@
 """Credit written one at a time: grant a facility, approve it, guarantee it, draw on it, repay
-it and close it.
+it, change its limit and close it.
 
 A facility is granted by one department and approved by another that is independent of it
 (审贷分离): not the granting department, nor its ancestor or descendant along `DIRECT_REPORT`,
@@ -10,7 +10,11 @@ new facilities and give no new guarantees; nobody guarantees their own facility.
 Money is drawn only on an independently approved facility, never past its limit, and repaid at
 most what is drawn. A facility is closed once nothing is drawn: it stays for history (with its
 guarantees, now released) and counts in no exposure, circle or group total. A closed facility
-takes no approval, guarantee, drawing or repayment.
+takes no approval, guarantee, drawing, repayment or new limit.
+
+A limit is lowered at most to what is drawn and to the largest guarantee on the facility. Raising
+it is new credit: the approval given for the old limit is withdrawn (it stays in the audit
+record), so nothing more is drawn until an independent department approves the facility again.
 """
 
 from __future__ import annotations
@@ -139,6 +143,23 @@ CLOSE: Final[LiteralString] = (
     "MATCH (f:Facility {id: $facilityId}) "
     "SET f.status = 'CLOSED', f.closedOn = date({timezone: $tz}), f.closeReason = $reason "
     "RETURN f " + FACILITY_FIELDS + " AS facility"
+)
+
+# Guarantees on the facility above `$limitCents`.
+GUARANTEES_ABOVE: Final[LiteralString] = (
+    "MATCH (g:Client)-[r:GUARANTEES]->(:Facility {id: $facilityId}) "
+    "WHERE r.amountCents > $limitCents RETURN collect(g.id) AS guarantorIds"
+)
+
+WITHDRAW_APPROVALS: Final[LiteralString] = (
+    "MATCH (a:Department)-[approval:APPROVED]->(:Facility {id: $facilityId}) "
+    "DELETE approval RETURN collect(a.id) AS approverIds"
+)
+
+SET_LIMIT: Final[LiteralString] = (
+    "MATCH (f:Facility {id: $facilityId}) SET f.limitCents = $limitCents RETURN f "
+    + FACILITY_FIELDS
+    + " AS facility"
 )
 
 GUARANTEE: Final[LiteralString] = (
@@ -392,6 +413,56 @@ async def repay_facility(db: Db, actor: str, facility_id: str, amount: Decimal) 
 
     inputs = {"facilityId": facility_id, "amount": amount}
     return await run_write(db, "repayFacility", actor, inputs, work)
+
+
+async def change_facility_limit(
+    db: Db, actor: str, facility_id: str, limit: Decimal, reason: str | None
+) -> Facility:
+    """A new limit for an open facility: lowered no further than what is drawn and the largest
+    guarantee on it; raised only for a borrower that is not archived, and then unapproved until
+    approved again (the raise is new credit, and 审贷分离 applies to it)."""
+    require_id("facilityId", facility_id)
+    require_amount("limit", limit, positive=True)
+    reason = optional_text("reason", reason, 500)
+    cents = decimal_to_cents(limit)
+
+    async def work(w: Write) -> Facility:
+        state = await _moving(w, facility_id, lock_borrower=True)  # not archived meanwhile
+        before = state["limitCents"]
+        require(
+            cents != before,
+            "NO_OP",
+            f"facility {facility_id!r} already has the limit {cents_to_decimal(before)}",
+            [facility_id],
+        )
+        require(
+            cents >= state["drawnCents"],
+            "DRAWN_WITHIN_LIMIT",
+            f"facility {facility_id!r} has {cents_to_decimal(state['drawnCents'])} drawn, more "
+            f"than the new limit {limit}: repay it first",
+            [facility_id],
+        )
+        # Guarantees are added under the facility's lock, which _moving holds.
+        above = await w.one(GUARANTEES_ABOVE, facilityId=facility_id, limitCents=cents)
+        require(
+            not above["guarantorIds"],
+            "GUARANTEE_WITHIN_LIMIT",
+            f"guarantees on facility {facility_id!r} exceed the new limit {limit}",
+            [facility_id, *above["guarantorIds"]],
+        )
+        withdrawn: list[str] = []
+        if cents > before:
+            if state["borrower"] is not None:
+                require_not_archived(state["borrower"])
+            withdrawn = (await w.one(WITHDRAW_APPROVALS, facilityId=facility_id))["approverIds"]
+        row = await w.one(SET_LIMIT, facilityId=facility_id, limitCents=cents)
+        w.facilities.add(facility_id)
+        w.before = {"limitCents": before, "approvingDepartmentIds": withdrawn}
+        w.after = {"limitCents": cents, "reason": reason}
+        return facility_from_map(row["facility"])
+
+    inputs = {"facilityId": facility_id, "limit": limit, "reason": reason}
+    return await run_write(db, "changeFacilityLimit", actor, inputs, work)
 
 
 async def close_facility(db: Db, actor: str, facility_id: str, reason: str | None) -> Facility:

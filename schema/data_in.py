@@ -186,6 +186,9 @@ DrawFacilityResult = Annotated[
 RepayFacilityResult = Annotated[
     FacilitySuccess | MutationError, strawberry.union("RepayFacilityResult")
 ]
+ChangeFacilityLimitResult = Annotated[
+    FacilitySuccess | MutationError, strawberry.union("ChangeFacilityLimitResult")
+]
 CloseFacilityResult = Annotated[
     FacilitySuccess | MutationError, strawberry.union("CloseFacilityResult")
 ]
@@ -393,6 +396,16 @@ class RepayFacilityInput:
 
 
 @strawberry.input
+class ChangeFacilityLimitInput:
+    facility_id: strawberry.ID
+    limit: Decimal = strawberry.field(
+        description="Above 0, in the facility's currency; at least what is drawn and the largest "
+        "guarantee on it. A raise withdraws the facility's approval until it is approved again."
+    )
+    reason: str | None = strawberry.field(default=None, description="Up to 500 characters.")
+
+
+@strawberry.input
 class CloseFacilityInput:
     facility_id: strawberry.ID
     reason: str | None = strawberry.field(default=None, description="Up to 500 characters.")
@@ -590,6 +603,20 @@ class DataInMutation:
         return await attempt(
             facility_writes.repay_facility(
                 info.context.db, actor_of(info), input.facility_id, input.amount
+            ),
+            _facility,
+        )
+
+    @strawberry.mutation(
+        description="Change an open facility's limit: lowered to no less than what is drawn and "
+        "its largest guarantee; raised only with a new approval (the old one is withdrawn)."
+    )
+    async def change_facility_limit(
+        self, info: CtxInfo, input: ChangeFacilityLimitInput
+    ) -> ChangeFacilityLimitResult:
+        return await attempt(
+            facility_writes.change_facility_limit(
+                info.context.db, actor_of(info), input.facility_id, input.limit, input.reason
             ),
             _facility,
         )

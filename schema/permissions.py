@@ -139,7 +139,7 @@ RULES: Final = _rules(
                           "recordHolding closeHolding"),
     ("Mutation", ADMIN, "archiveClient createManager updateManager createProduct updateProduct"),
     ("Mutation", RISK, "createFacility approveFacility addGuarantee drawFacility repayFacility "
-                       "closeFacility"),
+                       "changeFacilityLimit closeFacility"),
     # The managers' system (issue 9): a MANAGER acts and reads for themselves and their book.
     ("Query", SELLING, "promotionEligibility overdueVisits performance gradeHistory"),
     ("Query", ALL, "keyAccountSettings"),

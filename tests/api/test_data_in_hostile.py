@@ -29,6 +29,8 @@ MUTATIONS: list[tuple[str, tuple[str, ...]]] = [
      "{ __typename } }", ("a", "d")),
     ('mutation ($a: ID!, $d: Decimal!) { repayFacility(input: {facilityId: $a, amount: $d}) '
      "{ __typename } }", ("a", "d")),
+    ('mutation ($a: ID!, $b: String, $d: Decimal!) { changeFacilityLimit(input: {facilityId: $a, '
+     "limit: $d, reason: $b}) { __typename } }", ("a", "b", "d")),
     ('mutation ($a: ID!, $b: String) { closeFacility(input: {facilityId: $a, reason: $b}) '
      "{ __typename } }", ("a", "b")),
     ('mutation ($a: ID!, $d: Decimal!) { addGuarantee(input: {guarantorId: $a, '

@@ -253,3 +253,24 @@ async def test_a_facility_closed_while_money_is_drawn_on_it(
     assert rows(bank, "MATCH (f:Facility {id: 'f-1'}) RETURN f.status AS s, f.drawnCents AS d") == [
         {"s": "CLOSED", "d": 0}
     ]
+
+
+async def test_a_limit_lowered_while_money_is_drawn(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """f-1 (limit 500,000,000.00, 123,456,789.01 drawn) is being lowered to 200,000,000.00, its
+    drawn amount checked, when 100,000,000.00 more is drawn. (Unlocked, the drawing would commit
+    in the pause and leave more drawn than the new limit.)"""
+    paused, go = pause_after(
+        monkeypatch, data_writes.Write, "one", facility_writes.GUARANTEES_ABOVE
+    )
+    lowered, drawn = await race(
+        facility_writes.change_facility_limit(db, "t", "f-1", Decimal("200000000"), None),
+        facility_writes.draw_facility(db, "t", "f-1", Decimal("100000000")),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(lowered, BaseException)
+    assert _refused(drawn, "DRAWN_WITHIN_LIMIT")
+    assert rows(
+        bank, "MATCH (f:Facility {id: 'f-1'}) RETURN f.limitCents AS l, f.drawnCents AS d"
+    ) == [{"l": 20000000000, "d": 12345678901}]

@@ -1,5 +1,5 @@
-"""A facility's life after it is granted: money drawn and repaid within its limits, then closed,
-after which it counts in no exposure, circle, group total or guarantee link. On the small bank
+"""A facility's life after it is granted: money drawn and repaid within its limits, its limit
+changed, then closed, after which it counts in no exposure, circle, group total or guarantee link. On the small bank
 of `test_data_in`: f-1 is c-2's loan (limit 500,000,000.00, 123,456,789.01 drawn, approved
 independently) and c-3 guarantees 10,000,000.00 of it."""
 
@@ -80,6 +80,7 @@ async def test_a_closed_facility_takes_nothing_more(bank: Driver, db: Db) -> Non
         ("drawFacility", one),
         ("repayFacility", one),
         ("closeFacility", {"facilityId": "f-1"}),
+        ("changeFacilityLimit", {"facilityId": "f-1", "limit": "1"}),
         ("addGuarantee", {"guarantorId": "c-1", "facilityId": "f-1", "amount": "1"}),
     ):
         assert await _invariant(bank, db, name, input_) == "FACILITY_OPEN", name
@@ -125,9 +126,15 @@ async def test_bad_input_and_unknown_facilities(bank: Driver, db: Db) -> None:
                 bank, db, name, {"facilityId": "f-1", "amount": amount}, "ValidationError"
             )
             assert bad["field"] == "amount"
+        bad = await refused(
+            bank, db, "changeFacilityLimit", {"facilityId": "f-1", "limit": amount},
+            "ValidationError",
+        )  # fmt: skip
+        assert bad["field"] == "limit"
     for name, input_ in (
         ("drawFacility", {"facilityId": "f-9", "amount": "1"}),
         ("repayFacility", {"facilityId": "f-9", "amount": "1"}),
+        ("changeFacilityLimit", {"facilityId": "f-9", "limit": "1"}),
         ("closeFacility", {"facilityId": "f-9"}),
     ):
         missing = await refused(bank, db, name, input_, "NotFoundError")
@@ -136,6 +143,67 @@ async def test_bad_input_and_unknown_facilities(bank: Driver, db: Db) -> None:
         bank, db, "closeFacility", {"facilityId": "f-1", "reason": "长" * 501}, "ValidationError"
     )
     assert long["field"] == "reason"
+
+
+async def _limit(db: Db, facility_id: str, limit: str) -> dict[str, Any]:
+    changed = await mutate(
+        db, "changeFacilityLimit", {"facilityId": facility_id, "limit": limit}, FACILITY
+    )
+    assert changed["__typename"] == "FacilitySuccess", changed
+    facility: dict[str, Any] = changed["facility"]
+    return facility
+
+
+async def test_a_limit_is_lowered_within_what_is_drawn_and_guaranteed(bank: Driver, db: Db) -> None:
+    def limit(amount: str) -> dict[str, Any]:
+        return {"facilityId": "f-1", "limit": amount}
+
+    assert await _invariant(bank, db, "changeFacilityLimit", limit("500000000")) == "NO_OP"
+    below_drawn = limit("123456789.00")
+    assert await _invariant(bank, db, "changeFacilityLimit", below_drawn) == "DRAWN_WITHIN_LIMIT"
+    lowered = await _limit(db, "f-1", "123456789.01")
+    assert (lowered["limit"], lowered["drawn"]) == ("123456789.01", "123456789.01")
+    assert lowered["approvingDepartment"] == {"id": "d-risk"}  # lowering needs no new approval
+    assert await _drawn(db, "repayFacility", "f-1", "120000000") == "3456789.01"
+    below_guarantee = await refused(
+        bank, db, "changeFacilityLimit", limit("9999999.99"), "InvariantViolationError"
+    )
+    assert below_guarantee["invariant"] == "GUARANTEE_WITHIN_LIMIT"
+    assert below_guarantee["nodeIds"] == ["f-1", "c-3"]
+    assert (await _limit(db, "f-1", "10000000"))["limit"] == "10000000.00"
+
+
+async def test_a_raised_limit_needs_a_new_approval(bank: Driver, db: Db) -> None:
+    raised = await mutate(
+        db, "changeFacilityLimit", {"facilityId": "f-1", "limit": "600000000", "reason": "扩产"},
+        FACILITY,
+    )  # fmt: skip
+    assert raised["facility"]["limit"] == "600000000.00"
+    assert raised["facility"]["approvingDepartment"] is None
+    assert raised["facility"]["drawn"] == "123456789.01"  # what was lent stays lent
+    draw = {"facilityId": "f-1", "amount": "1"}
+    assert await _invariant(bank, db, "drawFacility", draw) == "FACILITY_APPROVED"
+    unapproved = (await _exposure(db, "c-2"))["unapprovedFacilities"]
+    assert unapproved == [{"facility": {"id": "f-1"}}]
+    await mutate(db, "approveFacility", {"facilityId": "f-1", "approvingDepartmentId": "d-risk"})
+    assert await _drawn(db, "drawFacility", "f-1", "476543210.99") == "600000000.00"
+    audit = await query(
+        db, '{ auditLog(nodeId: "f-1", first: 5) { records { action before after } } }'
+    )
+    changed = audit["auditLog"]["records"][-1]
+    assert changed["action"] == "changeFacilityLimit"
+    assert json.loads(changed["before"]) == {
+        "limitCents": 50000000000, "approvingDepartmentIds": ["d-risk"],
+    }  # fmt: skip
+    assert json.loads(changed["after"]) == {"limitCents": 60000000000, "reason": "扩产"}
+
+
+async def test_an_archived_borrowers_limit_is_lowered_but_not_raised(bank: Driver, db: Db) -> None:
+    await mutate(db, "createFacility", new_facility(id="f-2"))
+    await mutate(db, "archiveClient", {"clientId": "c-3"})
+    raise_ = {"facilityId": "f-2", "limit": "5000000.01"}  # granted with 5,000,000.00
+    assert await _invariant(bank, db, "changeFacilityLimit", raise_) == "NOT_ARCHIVED"
+    assert (await _limit(db, "f-2", "1"))["limit"] == "1.00"
 
 
 async def test_moving_money_is_for_risk_officers_and_admins(bank: Driver, db: Db) -> None:

@@ -104,6 +104,8 @@ ROOT_REQUESTS = {
     'amount: "0"}) { __typename } }',
     "Mutation.repayFacility": 'mutation { repayFacility(input: {facilityId: "fac-0001", '
     'amount: "0"}) { __typename } }',
+    "Mutation.changeFacilityLimit": "mutation { changeFacilityLimit(input: {facilityId: "
+    '"fac-0001", limit: "0"}) { __typename } }',
     "Mutation.closeFacility": 'mutation { closeFacility(input: {facilityId: "no such"}) '
     "{ __typename } }",
     "Query.promotionEligibility": '{ promotionEligibility(managerId: "mgr-001") { eligible } }',

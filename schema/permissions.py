@@ -60,7 +60,8 @@ def _rules(*rows: tuple[str, frozenset[Role], str]) -> dict[str, frozenset[Role]
 RULES: Final = _rules(
     ("Query", ALL, "client clients manager managers department departments product products "
                    "relationshipGraph"),
-    ("Query", RISK, "creditExposure guaranteeCircles largestExposures riskSettings"),
+    ("Query", RISK, "creditExposure guaranteeCircles largestExposures riskSettings facility "
+                    "facilities"),
     ("Query", SELLING, "crossSellPaths crossSellOpportunities introductionPaths"),
     ("Query", ALL, "productsPerClient"),
     ("Mutation", ADMIN, "setRiskSettings refreshCrossSell createDepartment renameDepartment "
@@ -97,6 +98,8 @@ RULES: Final = _rules(
     ("DepartmentEdge", ALL, "cursor node"),
     ("ProductConnection", ALL, "edges pageInfo totalCount"),
     ("ProductEdge", ALL, "cursor node"),
+    ("FacilityConnection", RISK, "edges pageInfo totalCount"),
+    ("FacilityEdge", RISK, "cursor node"),
     ("RelationshipGraph", ALL, "nodes edges truncated"),
     ("GraphNode", ALL, "id kind label distance properties"),
     ("GraphEdge", ALL, "id source target type properties"),

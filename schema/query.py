@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from graph import clients, departments, managers, products
+from graph import clients, departments, facilities, managers, products
 from graph.errors import InvalidInput
 from graph.pagination import MAX_PAGE_SIZE, decode_cursor
 from schema.client360 import resolve_client
@@ -12,12 +12,13 @@ from schema.connections import Connection, to_connection
 from schema.enums import (
     ClientKind,
     DepartmentFunction,
+    FacilityStatus,
     KeyAccountGrade,
     ManagerLevel,
     ProductCategory,
 )
 from schema.errors import BadInput, bad_input_from, check_id, check_range
-from schema.types import Client, CtxInfo, Department, Manager, Product
+from schema.types import Client, CtxInfo, Department, Facility, Manager, Product
 
 PAGE_DEFAULT = 20
 PAGED = f"Page size `first`: default {PAGE_DEFAULT}, 1 to {MAX_PAGE_SIZE}. Ordered by id."
@@ -72,6 +73,20 @@ class DepartmentFilter:
 class ProductFilter:
     name_contains: str | None = None
     category: ProductCategory | None = None
+
+
+@strawberry.input(description="Facility filters; all given ones must hold.")
+class FacilityFilter:
+    status: FacilityStatus | None = None
+    borrower_id: strawberry.ID | None = None
+    granting_department_id: strawberry.ID | None = strawberry.field(
+        default=None, description="Granted by this department or any department under it."
+    )
+    unapproved: bool | None = strawberry.field(
+        default=None,
+        description="true: open facilities without an approval by a department independent of "
+        "the granting one (no approval, or a dependent one: 审贷分离 not kept); false: the rest.",
+    )
 
 
 @strawberry.type
@@ -184,3 +199,33 @@ class CoreQuery:
             ),
         )
         return to_connection(page, Product.from_model, lambda p: p.id)
+
+    @strawberry.field(description="A facility by id; null when there is none.")
+    async def facility(self, info: CtxInfo, id: strawberry.ID) -> Facility | None:
+        found = await facilities.get_facility(info.context.db, check_id(id))
+        return Facility.from_model(found) if found else None
+
+    @strawberry.field(description=f"Facilities across the bank, closed ones included. {PAGED}")
+    async def facilities(
+        self,
+        info: CtxInfo,
+        first: int = PAGE_DEFAULT,
+        after: str | None = None,
+        filter: FacilityFilter | None = None,
+    ) -> Connection[Facility]:
+        cursor = _page_args(first, after)
+        f = filter or FacilityFilter()
+        page = await facilities.list_facilities(
+            info.context.db,
+            first,
+            cursor,
+            facilities.FacilityFilter(
+                status=f.status,
+                borrower_id=_optional_id(f.borrower_id, "filter.borrowerId"),
+                granting_department_id=_optional_id(
+                    f.granting_department_id, "filter.grantingDepartmentId"
+                ),
+                unapproved=f.unapproved,
+            ),
+        )
+        return to_connection(page, Facility.from_model, lambda x: x.id)

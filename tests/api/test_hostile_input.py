@@ -53,6 +53,12 @@ QUERIES: list[tuple[str, dict[str, st.SearchStrategy[Any]]]] = [
         "{ complete } }",
         {"s": ints, "m": st.one_of(st.none(), decimals)},
     ),
+    ("query ($id: ID!) { facility(id: $id) { id borrower { id } } }", {"id": texts}),
+    (
+        "query ($n: Int!, $after: String, $id: ID) { facilities(first: $n, after: $after, "
+        "filter: {borrowerId: $id, grantingDepartmentId: $id}) { totalCount } }",
+        {"n": ints, "after": st.one_of(st.none(), texts), "id": st.one_of(st.none(), texts)},
+    ),
 ]
 
 MUTATION = (

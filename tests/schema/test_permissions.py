@@ -104,6 +104,8 @@ ROOT_REQUESTS = {
     'amount: "0"}) { __typename } }',
     "Mutation.repayFacility": 'mutation { repayFacility(input: {facilityId: "fac-0001", '
     'amount: "0"}) { __typename } }',
+    "Query.facility": '{ facility(id: "fac-0001") { id } }',
+    "Query.facilities": "{ facilities { totalCount } }",
     "Mutation.changeFacilityLimit": "mutation { changeFacilityLimit(input: {facilityId: "
     '"fac-0001", limit: "0"}) { __typename } }',
     "Mutation.closeFacility": 'mutation { closeFacility(input: {facilityId: "no such"}) '

@@ -50,6 +50,18 @@ LIST_FACILITIES: Final[LiteralString] = (
     + " RETURN total, facilities"
 )
 
+# The same, found from the borrower's index entry rather than by reading every facility.
+LIST_BORROWERS_FACILITIES: Final[LiteralString] = (
+    "MATCH (:Client {id: $borrowerId})-[:BORROWS]->(f:Facility) WHERE "
+    + FACILITY_FILTER
+    + " WITH collect(f) AS found"
+    + " CALL (found) { UNWIND found AS f WITH f WHERE $after IS NULL OR f.id > $after"
+    + " WITH f ORDER BY f.id LIMIT $limit RETURN collect(f "
+    + FACILITY_FIELDS
+    + ") AS facilities }"
+    + " RETURN size(found) AS total, facilities"
+)
+
 
 @dataclass(frozen=True)
 class FacilityFilter:
@@ -69,7 +81,7 @@ async def list_facilities(
     db: Db, first: int, after: str | None, filt: FacilityFilter
 ) -> Page[Facility]:
     records = await db.read(
-        LIST_FACILITIES,
+        LIST_FACILITIES if filt.borrower_id is None else LIST_BORROWERS_FACILITIES,
         {
             "after": after,
             "limit": first + 1,

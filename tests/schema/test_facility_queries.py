@@ -98,6 +98,19 @@ async def test_facilities_page_by_id_in_bounded_round_trips(bank: Driver, db: Db
     rest = data["facilities"]
     assert [e["node"]["id"] for e in rest["edges"]] == ["f-4"]
     assert rest["pageInfo"]["hasNextPage"] is False
+    # A borrower's facilities are read from the borrower, and page alike.
+    of_c1 = {"borrowerId": "c-1"}
+    data, errors, _ = await execute(db, LIST, {"first": 1, "filter": of_c1})
+    assert errors == [] and data is not None
+    page = data["facilities"]
+    assert [e["node"]["id"] for e in page["edges"]] == ["f-3"]
+    assert page["totalCount"] == 2 and page["pageInfo"]["hasNextPage"] is True
+    after = page["pageInfo"]["endCursor"]
+    data, errors, _ = await execute(db, LIST, {"first": 1, "after": after, "filter": of_c1})
+    assert errors == [] and data is not None
+    page = data["facilities"]
+    assert [e["node"]["id"] for e in page["edges"]] == ["f-4"]
+    assert page["totalCount"] == 2 and page["pageInfo"]["hasNextPage"] is False
 
 
 async def test_bad_arguments_are_named(bank: Driver, db: Db) -> None:

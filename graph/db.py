@@ -4,10 +4,12 @@ A `Db` is cheap and made per request around the app's single `AsyncDriver`; it c
 trips (tests assert on the count) and gives every transaction the configured timeout, after which
 the server cancels the work.
 
-The driver retries a transaction that fails with a transient error for up to 30 s. Running out of
-transaction memory is reported as transient, but a query that needed too much memory will need it
-again: each retry would fill the memory pool anew, failing every other query meanwhile. So that
-error is not retried; it is raised at once as `QueryTooLarge`.
+The driver retries a transaction that fails with a transient error for up to 30 s. A transaction
+that passed its own memory limit (`db.memory.transaction.max`) is reported as transient too, but
+it will need that memory again: each retry would take it from the pool anew, starving the other
+queries meanwhile. So that error is not retried; it is raised at once as `QueryTooLarge`. The
+pool of all transactions running full (`dbms.memory.transaction.total.max`) is retried: other
+queries' memory frees up as they end.
 
 Reads and writes share the driver's bookmark manager, so on a cluster a read sees the writes this
 process made before it.
@@ -25,11 +27,14 @@ from neo4j import (
     AsyncDriver,
     AsyncGraphDatabase,
     AsyncManagedTransaction,
+    AsyncResult,
     AsyncSession,
     Driver,
     GraphDatabase,
     NotificationDisabledClassification,
+    Query,
     Record,
+    RoutingControl,
     unit_of_work,
 )
 from neo4j.exceptions import ClientError, TransientError
@@ -38,9 +43,26 @@ from graph.errors import QueryTimeout, QueryTooLarge
 
 T = TypeVar("T")
 
-# Raised when a transaction would pass its own limit (`db.memory.transaction.max`) or the
-# server's pool for all transactions (`dbms.memory.transaction.total.max`).
+# Raised when a transaction would pass its own limit or the pool of all transactions; the message
+# names the setting that stopped it.
 OUT_OF_MEMORY: Final = "Neo.TransientError.General.MemoryPoolOutOfMemoryError"
+TRANSACTION_LIMIT: Final = "db.memory.transaction.max"
+
+
+def is_too_large(code: str | None, message: str | None) -> bool:
+    """Whether an error says the transaction passed its own memory limit (not the pool's, nor
+    anything else transient)."""
+    return code == OUT_OF_MEMORY and TRANSACTION_LIMIT in (message or "")
+
+
+async def _records(result: AsyncResult) -> list[Record]:
+    try:
+        return [record async for record in result]
+    except TransientError as exc:
+        if is_too_large(exc.code, exc.message):
+            raise QueryTooLarge() from exc
+        raise
+
 
 # Optional properties (a corporate's industry, a prospect's potential) can be absent from a whole
 # database; the server would then warn "property key does not exist" on every query that reads
@@ -75,16 +97,18 @@ class Db:
     async def read(
         self, query: LiteralString, params: Mapping[str, Any] | None = None
     ) -> list[Record]:
-        """One read transaction on a reader; the records, eagerly."""
+        """One auto-committed read on a reader; the records, eagerly."""
         self.round_trips += 1
-
-        async def fetch(tx: AsyncManagedTransaction) -> list[Record]:
-            result = await tx.run(query, dict(params or {}))
-            return [record async for record in result]
-
         with self._timeouts():
-            async with self._slot(), self._session() as session:
-                return await session.execute_read(self._unit(fetch))
+            async with self._slot():
+                # A QueryTooLarge from the transformer ends the transaction without a retry.
+                return await self.driver.execute_query(
+                    Query(query, timeout=self.tx_timeout),
+                    parameters_=dict(params or {}),
+                    routing_=RoutingControl.READ,
+                    database_=self.database,
+                    result_transformer_=_records,
+                )
 
     async def write(self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]) -> T:
         """Run `work` as one write transaction (retried on transient errors: keep it pure)."""
@@ -94,6 +118,7 @@ class Db:
                 return await session.execute_write(self._unit(work))
 
     def _session(self) -> AsyncSession:
+        # execute_query's bookmark manager, which the reads use
         return self.driver.session(
             database=self.database,
             bookmark_manager=self.driver.execute_query_bookmark_manager,
@@ -103,14 +128,14 @@ class Db:
         self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]
     ) -> Callable[[AsyncManagedTransaction], Awaitable[T]]:
         """`work` with the transaction timeout, raising `QueryTooLarge` (which the driver does
-        not retry) where the database ran out of transaction memory."""
+        not retry) where the transaction passed its own memory limit."""
 
         @unit_of_work(timeout=self.tx_timeout)
         async def unit(tx: AsyncManagedTransaction) -> T:
             try:
                 return await work(tx)
             except TransientError as exc:
-                if exc.code == OUT_OF_MEMORY:
+                if is_too_large(exc.code, exc.message):
                     raise QueryTooLarge() from exc
                 raise
 

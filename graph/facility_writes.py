@@ -427,6 +427,9 @@ async def change_facility_limit(
     cents = decimal_to_cents(limit)
 
     async def work(w: Write) -> Facility:
+        # A raise withdraws the approval, a relationship to a department a restructuring may be
+        # merging away: the organisation's lock first, as approveFacility takes it.
+        await w.lock(ORG_LOCK)
         state = await _moving(w, facility_id, lock_borrower=True)  # not archived meanwhile
         before = state["limitCents"]
         require(
@@ -450,15 +453,15 @@ async def change_facility_limit(
             f"guarantees on facility {facility_id!r} exceed the new limit {limit}",
             [facility_id, *above["guarantorIds"]],
         )
-        withdrawn: list[str] = []
+        w.before, w.after = {"limitCents": before}, {"limitCents": cents, "reason": reason}
         if cents > before:
             if state["borrower"] is not None:
                 require_not_archived(state["borrower"])
-            withdrawn = (await w.one(WITHDRAW_APPROVALS, facilityId=facility_id))["approverIds"]
+            withdrawn = await w.one(WITHDRAW_APPROVALS, facilityId=facility_id)
+            w.before["approvingDepartmentIds"] = withdrawn["approverIds"]
+            w.after["approvingDepartmentIds"] = []
         row = await w.one(SET_LIMIT, facilityId=facility_id, limitCents=cents)
         w.facilities.add(facility_id)
-        w.before = {"limitCents": before, "approvingDepartmentIds": withdrawn}
-        w.after = {"limitCents": cents, "reason": reason}
         return facility_from_map(row["facility"])
 
     inputs = {"facilityId": facility_id, "limit": limit, "reason": reason}

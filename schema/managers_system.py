@@ -13,7 +13,7 @@ from graphql import GraphQLError
 
 from graph import bank_calendar, grade_history, key_accounts, pipeline, promotions
 from graph import interactions as inter
-from graph.errors import GraphError
+from graph.errors import GraphError, InvalidInput
 from graph.grading import BANK, RequirementCheck
 from graph.interactions import ComplaintStatus, InteractionKind, Method
 from graph.performance import Scope, get_performance
@@ -379,7 +379,7 @@ class ManagersQuery:
             found = await promotions.get_promotion_eligibility(
                 info.context.db, str(manager_id), scheme
             )
-        except GraphError as exc:
+        except InvalidInput as exc:
             raise BadInput("scheme", str(exc)) from exc
         if found is None:
             return None
@@ -465,7 +465,7 @@ class ManagersQuery:
             scope, node_id = Scope.DEPARTMENT, str(department_id)
         try:
             p = await get_performance(info.context.db, scope, node_id, period.from_, period.to)
-        except GraphError as exc:
+        except InvalidInput as exc:
             raise BadInput("period", str(exc)) from exc
         if p is None:
             return None

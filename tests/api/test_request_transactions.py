@@ -4,13 +4,10 @@ operations it holds; the rest wait their turn and still answer."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import pytest
-from neo4j import AsyncDriver, AsyncSession, Driver
+from neo4j import AsyncDriver, Driver
 from starlette.testclient import TestClient
 
 from api.app import create_app
@@ -25,25 +22,19 @@ ALIASES = "{ " + " ".join(
 
 
 class InFlight:
-    """Counts the driver's sessions open at once (each transaction opens its own); each is held
-    a moment so they overlap."""
+    """Counts the driver's reads running at once; each is held a moment so they overlap."""
 
     def __init__(self, driver: AsyncDriver) -> None:
         self.calls = self.now = self.most = 0
-        self.session = driver.session
+        self.execute_query = driver.execute_query
 
-    def __call__(self, **config: Any) -> AbstractAsyncContextManager[AsyncSession]:
-        return self._counted(config)
-
-    @contextlib.asynccontextmanager
-    async def _counted(self, config: dict[str, Any]) -> AsyncIterator[AsyncSession]:
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
         self.calls += 1
         self.now += 1
         self.most = max(self.most, self.now)
         try:
             await asyncio.sleep(0.05)
-            async with self.session(**config) as session:
-                yield session
+            return await self.execute_query(*args, **kwargs)
         finally:
             self.now -= 1
 
@@ -55,7 +46,7 @@ def test_aliases_and_batches_take_turns_on_the_request_s_slots(
     app = create_app(api_settings=ApiSettings(max_request_transactions=cap, warm_plans=False))
     with TestClient(app, headers=bearer()) as api:
         counter = InFlight(app.state.driver)
-        monkeypatch.setattr(app.state.driver, "session", counter)
+        monkeypatch.setattr(app.state.driver, "execute_query", counter)
         one = api.post("/graphql", json={"query": ALIASES}).json()
         assert "errors" not in one and len(one["data"]) == 6
         assert (counter.calls, counter.most) == (6, cap)

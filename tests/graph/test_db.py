@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import LiteralString
 
@@ -9,7 +10,7 @@ import pytest
 from neo4j import AsyncManagedTransaction, Driver, GraphDatabase
 from neo4j.exceptions import ClientError, TransientError
 
-from graph.db import Db, open_async_driver, open_driver
+from graph.db import OUT_OF_MEMORY, Db, is_too_large, open_async_driver, open_driver
 from graph.errors import QueryTooLarge
 from graph.local_server import Connection
 from tests.conftest import DATABASE
@@ -59,6 +60,35 @@ async def test_the_apps_async_driver_is_quiet_too(
 
 # Collects numbers until the database's transaction memory limit stops it, whatever the limit.
 HUNGRY: LiteralString = "UNWIND range(1, 1000000000) AS x WITH collect(x) AS xs RETURN size(xs)"
+
+
+def test_only_a_transactions_own_memory_limit_is_too_large() -> None:
+    # The messages of Neo4j 5.26, as the managed server gives them.
+    own = (
+        "The allocation of an extra 2.0 MiB would use more than the limit 256.0 MiB. Currently "
+        "using 254.6 MiB. db.memory.transaction.max threshold reached"
+    )
+    pool = (
+        "The allocation of an extra 2.0 MiB would use more than the limit 512.0 MiB. Currently "
+        "using 511.0 MiB. dbms.memory.transaction.total.max threshold reached"
+    )
+    assert is_too_large(OUT_OF_MEMORY, own)
+    assert not is_too_large(OUT_OF_MEMORY, pool)
+    assert not is_too_large("Neo.TransientError.Transaction.DeadlockDetected", own)
+    assert not is_too_large(None, None)
+
+
+# About 200 MiB of transaction memory each: under one transaction's 256 MiB, but three at once
+# fill the managed server's 512 MiB pool.
+WITHIN_LIMIT: LiteralString = (
+    "UNWIND range(1, 8000000) AS x WITH collect(x) AS xs RETURN size(xs) AS n"
+)
+
+
+async def test_queries_within_their_limit_wait_for_a_full_pool(empty_graph: Driver, db: Db) -> None:
+    # The pool's error is transient: those that meet it are retried as the others end.
+    found = await asyncio.gather(*(db.read(WITHIN_LIMIT) for _ in range(4)))
+    assert [records[0]["n"] for records in found] == [8000000] * 4
 
 
 async def test_a_read_out_of_memory_is_stopped_at_once(empty_graph: Driver, db: Db) -> None:

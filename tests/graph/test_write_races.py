@@ -274,3 +274,25 @@ async def test_a_limit_lowered_while_money_is_drawn(
     assert rows(
         bank, "MATCH (f:Facility {id: 'f-1'}) RETURN f.limitCents AS l, f.drawnCents AS d"
     ) == [{"l": 20000000000, "d": 12345678901}]
+
+
+async def test_a_limit_lowered_while_a_guarantee_is_added(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """f-1 repaid down to 1.00 drawn is being lowered to 20,000,000.00, its guarantees checked
+    (c-3's 10,000,000.00), when c-1 guarantees 30,000,000.00 of it. (Unlocked, the guarantee
+    would commit in the pause and exceed the new limit.)"""
+    await facility_writes.repay_facility(db, "t", "f-1", Decimal("123456788.01"))
+    paused, go = pause_after(
+        monkeypatch, data_writes.Write, "one", facility_writes.GUARANTEES_ABOVE
+    )
+    lowered, guaranteed = await race(
+        facility_writes.change_facility_limit(db, "t", "f-1", Decimal("20000000"), None),
+        facility_writes.add_guarantee(db, "t", "c-1", "f-1", Decimal("30000000")),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(lowered, BaseException)
+    assert _refused(guaranteed, "GUARANTEE_WITHIN_LIMIT")
+    assert rows(
+        bank, "MATCH (g:Client)-[r:GUARANTEES]->(:Facility {id: 'f-1'}) RETURN g.id AS g"
+    ) == [{"g": "c-3"}]

@@ -171,6 +171,11 @@ async def test_a_limit_is_lowered_within_what_is_drawn_and_guaranteed(bank: Driv
     assert below_guarantee["invariant"] == "GUARANTEE_WITHIN_LIMIT"
     assert below_guarantee["nodeIds"] == ["f-1", "c-3"]
     assert (await _limit(db, "f-1", "10000000"))["limit"] == "10000000.00"
+    audit = await query(db, '{ auditLog(nodeId: "f-1", first: 1) { records { before after } } }')
+    [lowered_to_ten_million] = audit["auditLog"]["records"]
+    # Lowering leaves the approval standing, so the record does not speak of it.
+    assert json.loads(lowered_to_ten_million["before"]) == {"limitCents": 12345678901}
+    assert json.loads(lowered_to_ten_million["after"]) == {"limitCents": 1000000000, "reason": None}
 
 
 async def test_a_raised_limit_needs_a_new_approval(bank: Driver, db: Db) -> None:
@@ -195,7 +200,9 @@ async def test_a_raised_limit_needs_a_new_approval(bank: Driver, db: Db) -> None
     assert json.loads(changed["before"]) == {
         "limitCents": 50000000000, "approvingDepartmentIds": ["d-risk"],
     }  # fmt: skip
-    assert json.loads(changed["after"]) == {"limitCents": 60000000000, "reason": "扩产"}
+    assert json.loads(changed["after"]) == {
+        "limitCents": 60000000000, "reason": "扩产", "approvingDepartmentIds": [],
+    }  # fmt: skip
 
 
 async def test_an_archived_borrowers_limit_is_lowered_but_not_raised(bank: Driver, db: Db) -> None:

@@ -1,5 +1,5 @@
-"""Credit written one at a time: grant a facility, approve it, guarantee it, draw on it, repay
-it, change its limit and close it.
+"""Credit written one at a time: grant a facility, approve it, guarantee it (and release the
+guarantee), draw on it, repay it, change its limit and close it.
 
 A facility is granted by one department and approved by another that is independent of it
 (审贷分离): not the granting department, nor its ancestor or descendant along `DIRECT_REPORT`,
@@ -160,6 +160,21 @@ SET_LIMIT: Final[LiteralString] = (
     "MATCH (f:Facility {id: $facilityId}) SET f.limitCents = $limitCents RETURN f "
     + FACILITY_FIELDS
     + " AS facility"
+)
+
+RELEASE_STATE: Final[LiteralString] = (
+    """
+OPTIONAL MATCH (guarantor:Client {id: $guarantorId})
+OPTIONAL MATCH (guarantor)-[r:GUARANTEES]->(:Facility {id: $facilityId})
+RETURN guarantor """
+    + CLIENT_FIELDS
+    + """ AS guarantor, r.amountCents AS amountCents
+"""
+)
+
+RELEASE_GUARANTEE: Final[LiteralString] = (
+    "MATCH (:Client {id: $guarantorId})-[r:GUARANTEES]->(f:Facility {id: $facilityId}) "
+    "DELETE r RETURN f " + FACILITY_FIELDS + " AS facility"
 )
 
 GUARANTEE: Final[LiteralString] = (
@@ -328,6 +343,41 @@ async def add_guarantee(
 
     inputs = {"guarantorId": guarantor_id, "facilityId": facility_id, "amount": amount}
     return await run_write(db, "addGuarantee", actor, inputs, work)
+
+
+async def release_guarantee(
+    db: Db, actor: str, guarantor_id: str, facility_id: str, reason: str | None
+) -> GuaranteeWritten:
+    """The guarantor no longer guarantees the facility (its indirect exposure goes); the
+    guarantee stays in the audit record. An archived guarantor's guarantees stay as they are,
+    as its other links do, until the facility closes."""
+    require_id("guarantorId", guarantor_id)
+    require_id("facilityId", facility_id)
+    reason = optional_text("reason", reason, 500)
+
+    async def work(w: Write) -> GuaranteeWritten:
+        await w.lock_clients([guarantor_id])  # client before facility, as addGuarantee
+        state = await w.one(RELEASE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
+        if state["guarantor"] is None:
+            raise NotFound("Client", guarantor_id)
+        await _moving(w, facility_id)
+        state = await w.one(RELEASE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
+        if state["amountCents"] is None:
+            raise NotFound("Guarantee", f"{guarantor_id}-GUARANTEES->{facility_id}")
+        require_not_archived(state["guarantor"])
+        row = await w.one(RELEASE_GUARANTEE, guarantorId=guarantor_id, facilityId=facility_id)
+        w.clients.add(guarantor_id)
+        w.facilities.add(facility_id)
+        w.before = {"amountCents": state["amountCents"]}
+        w.after = {"amountCents": None, "reason": reason}
+        return GuaranteeWritten(
+            guarantor=Client.model_validate(state["guarantor"]),
+            facility=facility_from_map(row["facility"]),
+            amount=cents_to_decimal(state["amountCents"]),
+        )
+
+    inputs = {"guarantorId": guarantor_id, "facilityId": facility_id, "reason": reason}
+    return await run_write(db, "releaseGuarantee", actor, inputs, work)
 
 
 async def _moving(w: Write, facility_id: str, lock_borrower: bool = False) -> dict[str, Any]:

@@ -180,6 +180,9 @@ ApproveFacilityResult = Annotated[
 AddGuaranteeResult = Annotated[
     GuaranteeSuccess | MutationError, strawberry.union("AddGuaranteeResult")
 ]
+ReleaseGuaranteeResult = Annotated[
+    GuaranteeSuccess | MutationError, strawberry.union("ReleaseGuaranteeResult")
+]
 DrawFacilityResult = Annotated[
     FacilitySuccess | MutationError, strawberry.union("DrawFacilityResult")
 ]
@@ -412,6 +415,13 @@ class CloseFacilityInput:
 
 
 @strawberry.input
+class ReleaseGuaranteeInput:
+    guarantor_id: strawberry.ID
+    facility_id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description="Up to 500 characters.")
+
+
+@strawberry.input
 class AddGuaranteeInput:
     guarantor_id: strawberry.ID
     facility_id: strawberry.ID
@@ -638,6 +648,20 @@ class DataInMutation:
         return await attempt(
             facility_writes.add_guarantee(
                 info.context.db, actor_of(info), input.guarantor_id, input.facility_id, input.amount
+            ),
+            _guarantee,
+        )
+
+    @strawberry.mutation(
+        description="Release a guarantee of an open facility: the guarantor's exposure for it "
+        "goes; the audit record keeps it."
+    )
+    async def release_guarantee(
+        self, info: CtxInfo, input: ReleaseGuaranteeInput
+    ) -> ReleaseGuaranteeResult:
+        return await attempt(
+            facility_writes.release_guarantee(
+                info.context.db, actor_of(info), input.guarantor_id, input.facility_id, input.reason
             ),
             _guarantee,
         )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -20,6 +21,7 @@ from tests.conftest import DATABASE, graph_snapshot
 from tests.gql import execute
 from tests.schema.test_data_in import (
     FACILITY,
+    GUARANTEE,
     MANAGER_1,
     data_in_bank,
     mutate,
@@ -82,6 +84,7 @@ async def test_a_closed_facility_takes_nothing_more(bank: Driver, db: Db) -> Non
         ("closeFacility", {"facilityId": "f-1"}),
         ("changeFacilityLimit", {"facilityId": "f-1", "limit": "1"}),
         ("addGuarantee", {"guarantorId": "c-1", "facilityId": "f-1", "amount": "1"}),
+        ("releaseGuarantee", {"guarantorId": "c-3", "facilityId": "f-1"}),
     ):
         assert await _invariant(bank, db, name, input_) == "FACILITY_OPEN", name
     await mutate(db, "createFacility", new_facility(id="f-2"))
@@ -211,6 +214,43 @@ async def test_an_archived_borrowers_limit_is_lowered_but_not_raised(bank: Drive
     raise_ = {"facilityId": "f-2", "limit": "5000000.01"}  # granted with 5,000,000.00
     assert await _invariant(bank, db, "changeFacilityLimit", raise_) == "NOT_ARCHIVED"
     assert (await _limit(db, "f-2", "1"))["limit"] == "1.00"
+
+
+async def test_a_guarantee_is_released(bank: Driver, db: Db) -> None:
+    before = await _exposure(db, "c-3")
+    assert Decimal(before["indirect"]) == Decimal("10000000")
+    release = {"guarantorId": "c-3", "facilityId": "f-1", "reason": "担保人替换"}
+    released = await mutate(db, "releaseGuarantee", release, GUARANTEE)
+    assert released == {
+        "__typename": "GuaranteeSuccess", "guarantor": {"id": "c-3"}, "facility": {"id": "f-1"},
+        "amount": "10000000.00",
+    }  # fmt: skip
+    assert Decimal((await _exposure(db, "c-3"))["indirect"]) == 0
+    links = await query(db, '{ client(id: "c-3") { relatedClients { kind client { id } } } }')
+    assert {"kind": "GUARANTEE", "client": {"id": "c-2"}} not in links["client"]["relatedClients"]
+    audit = await query(
+        db, '{ auditLog(nodeId: "c-3", first: 1) { records { action before after } } }'
+    )
+    [record] = audit["auditLog"]["records"]
+    assert record["action"] == "releaseGuarantee"
+    assert json.loads(record["before"]) == {"amountCents": 1000000000}
+    assert json.loads(record["after"]) == {"amountCents": None, "reason": "担保人替换"}
+    # Released once; there is nothing left to release.
+    gone = await refused(bank, db, "releaseGuarantee", release, "NotFoundError")
+    assert gone["missing"] == "Guarantee"
+    for input_, missing in (
+        ({"guarantorId": "c-9", "facilityId": "f-1"}, "Client"),
+        ({"guarantorId": "c-1", "facilityId": "f-9"}, "Facility"),
+    ):
+        assert (await refused(bank, db, "releaseGuarantee", input_, "NotFoundError"))[
+            "missing"
+        ] == missing
+
+
+async def test_an_archived_guarantors_guarantee_stays(bank: Driver, db: Db) -> None:
+    await mutate(db, "archiveClient", {"clientId": "c-3"})
+    release = {"guarantorId": "c-3", "facilityId": "f-1"}
+    assert await _invariant(bank, db, "releaseGuarantee", release) == "NOT_ARCHIVED"
 
 
 async def test_moving_money_is_for_risk_officers_and_admins(bank: Driver, db: Db) -> None:

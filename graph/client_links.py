@@ -46,9 +46,10 @@ FACILITY_STATUS: Final[LiteralString] = "coalesce(f.status, 'ACTIVE')"
 OPEN_FACILITY: Final[LiteralString] = FACILITY_STATUS + " <> 'CLOSED'"
 # Whether the facility bound to `f` has an approval independent of its granting department
 # (审贷分离): what creditExposure reports and drawing on it requires.
+# Its own variables are prefixed so an `a` or `g` of the enclosing query is not captured.
 INDEPENDENTLY_APPROVED: Final[LiteralString] = (
-    "EXISTS { MATCH (a:Department)-[:APPROVED]->(f)<-[:GRANTED]-(g:Department) WHERE NOT "
-    + dependent("a", "g")
+    "EXISTS { MATCH (ia_a:Department)-[:APPROVED]->(f)<-[:GRANTED]-(ia_g:Department) WHERE NOT "
+    + dependent("ia_a", "ia_g")
     + " }"
 )
 # A client's facilities as lists show them: open ones first, then by size.

@@ -19,6 +19,7 @@ record), so nothing more is drawn until an independent department approves the f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from decimal import Decimal
 from typing import Annotated, Any, Final, LiteralString
 
@@ -76,14 +77,17 @@ RETURN f """
 APPROVAL_STATE: Final[LiteralString] = (
     """
 OPTIONAL MATCH (f:Facility {id: $facilityId})
-OPTIONAL MATCH (a:Department {id: $approverId})
+OPTIONAL MATCH (approver:Department {id: $approverId})
 RETURN f IS NOT NULL AS found, """
     + FACILITY_STATUS
     + """ AS status,
-       a IS NOT NULL AS approverFound,
-       coalesce(a.archived, false) AS approverArchived,
+       approver IS NOT NULL AS approverFound,
+       coalesce(approver.archived, false) AS approverArchived,
        COLLECT { MATCH (d:Department)-[:APPROVED]->(f) RETURN d.id } AS approvers,
-       COLLECT { MATCH (g:Department)-[:GRANTED]->(f) RETURN g.id } AS granters
+       COLLECT { MATCH (g:Department)-[:GRANTED]->(f) RETURN g.id } AS granters,
+       """
+    + INDEPENDENTLY_APPROVED
+    + """ AS independent
 """
 )
 
@@ -273,7 +277,7 @@ async def approve_facility(db: Db, actor: str, facility_id: str, approver_id: st
         require_open(facility_id, state["status"])
         if not state["approverFound"]:
             raise NotFound("Department", approver_id)
-        if state["approvers"]:
+        if state["independent"]:
             raise Duplicate("Approval", facility_id)
         require_active_department(state["approverArchived"], approver_id)
         dependent = await w.one(DEPENDENT_GRANTERS, facilityId=facility_id, approverId=approver_id)
@@ -284,9 +288,14 @@ async def approve_facility(db: Db, actor: str, facility_id: str, approver_id: st
             "department, nor its ancestor or descendant",
             [approver_id, *dependent["ids"]],
         )
+        # An approval that is not independent (imported as recorded) is replaced, not kept
+        # beside the one that counts.
+        if state["approvers"]:
+            await w.one(WITHDRAW_APPROVALS, facilityId=facility_id)
         row = await w.one(APPROVE, facilityId=facility_id, approverId=approver_id)
         w.facilities.add(facility_id)
-        w.before, w.after = {"approvingDepartmentId": None}, {"approvingDepartmentId": approver_id}
+        w.before = {"approvingDepartmentIds": state["approvers"]}
+        w.after = {"approvingDepartmentIds": [approver_id]}
         return facility_from_map(row["facility"])
 
     inputs = {"facilityId": facility_id, "approvingDepartmentId": approver_id}
@@ -356,11 +365,10 @@ async def release_guarantee(
     reason = optional_text("reason", reason, 500)
 
     async def work(w: Write) -> GuaranteeWritten:
-        await w.lock_clients([guarantor_id])  # client before facility, as addGuarantee
         state = await w.one(RELEASE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
         if state["guarantor"] is None:
             raise NotFound("Client", guarantor_id)
-        await _moving(w, facility_id)
+        await _moving(w, facility_id, with_clients=[guarantor_id])
         state = await w.one(RELEASE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
         if state["amountCents"] is None:
             raise NotFound("Guarantee", f"{guarantor_id}-GUARANTEES->{facility_id}")
@@ -380,22 +388,20 @@ async def release_guarantee(
     return await run_write(db, "releaseGuarantee", actor, inputs, work)
 
 
-async def _moving(w: Write, facility_id: str, lock_borrower: bool = False) -> dict[str, Any]:
-    """The facility's state, held (locked) until the transaction ends, with its borrower's when
-    asked (client before facility, the order every write takes them in); NotFound, or refused
-    when closed."""
-    locked = None
-    if lock_borrower:
-        found = await w.one(MOVE_STATE, facilityId=facility_id)
-        if found["borrower"] is not None:
-            locked = found["borrower"]["id"]
-            await w.lock_clients([locked])
+async def _moving(w: Write, facility_id: str, with_clients: Sequence[str] = ()) -> dict[str, Any]:
+    """The facility's state, held (locked) until the transaction ends: its borrower and
+    `with_clients` first, in one sorted batch, then the facility, the order every write takes
+    them in (the audit record's link to the borrower would otherwise lock it last); NotFound, or
+    refused when closed."""
+    found = await w.one(MOVE_STATE, facilityId=facility_id)
+    locked = {found["borrower"]["id"]} if found["borrower"] is not None else set()
+    await w.lock_clients([*locked, *with_clients])
     await w.lock_facilities([facility_id])
     state = await w.one(MOVE_STATE, facilityId=facility_id)
     if not state["found"]:
         raise NotFound("Facility", facility_id)
     borrower = state["borrower"]["id"] if state["borrower"] is not None else None
-    if lock_borrower and borrower is not None and borrower != locked:
+    if borrower is not None and borrower not in locked:
         # An import lent it to another client in between; the facility's lock holds it there now.
         await w.lock_clients([borrower])
         state = await w.one(MOVE_STATE, facilityId=facility_id)
@@ -420,7 +426,7 @@ async def draw_facility(db: Db, actor: str, facility_id: str, amount: Decimal) -
     cents = decimal_to_cents(amount)
 
     async def work(w: Write) -> Facility:
-        state = await _moving(w, facility_id, lock_borrower=True)  # not archived meanwhile
+        state = await _moving(w, facility_id)  # the borrower not archived meanwhile
         if state["borrower"] is not None:
             require_not_archived(state["borrower"])
         require(
@@ -480,7 +486,7 @@ async def change_facility_limit(
         # A raise withdraws the approval, a relationship to a department a restructuring may be
         # merging away: the organisation's lock first, as approveFacility takes it.
         await w.lock(ORG_LOCK)
-        state = await _moving(w, facility_id, lock_borrower=True)  # not archived meanwhile
+        state = await _moving(w, facility_id)  # the borrower not archived meanwhile
         before = state["limitCents"]
         require(
             cents != before,

@@ -7,6 +7,7 @@ refused."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Coroutine, Iterator
 from decimal import Decimal
 from typing import Any
@@ -53,17 +54,21 @@ def bank(empty_graph: Driver) -> Iterator[Driver]:
 
 
 def pause_after(
-    monkeypatch: pytest.MonkeyPatch, cls: Any, method: str, query: str
+    monkeypatch: pytest.MonkeyPatch, cls: Any, method: str, query: str, nth: int = 1
 ) -> tuple[asyncio.Event, asyncio.Event]:
-    """The first `cls.method(query)` pauses once it has its rows, until `go` is set."""
+    """The `nth` `cls.method(query)` pauses once it has its rows, until `go` is set."""
     paused, go = asyncio.Event(), asyncio.Event()
     original = getattr(cls, method)
+    seen = 0
 
     async def wrapped(self: Any, statement: str, **params: Any) -> Any:
+        nonlocal seen
         out = await original(self, statement, **params)
         if statement == query and not paused.is_set():
-            paused.set()
-            await go.wait()
+            seen += 1
+            if seen == nth:
+                paused.set()
+                await go.wait()
         return out
 
     monkeypatch.setattr(cls, method, wrapped)
@@ -242,7 +247,10 @@ async def test_a_facility_closed_while_money_is_drawn_on_it(
     """f-1 repaid; its closing has found nothing drawn when a drawing comes in. (Unlocked, the
     drawing would commit in the pause and leave a closed facility with money drawn.)"""
     await facility_writes.repay_facility(db, "t", "f-1", Decimal("123456789.01"))
-    paused, go = pause_after(monkeypatch, data_writes.Write, "one", facility_writes.MOVE_STATE)
+    # The second read of its state: the first, before the locks, finds whom to lock.
+    paused, go = pause_after(
+        monkeypatch, data_writes.Write, "one", facility_writes.MOVE_STATE, nth=2
+    )
     closed, drawn = await race(
         facility_writes.close_facility(db, "t", "f-1", None),
         facility_writes.draw_facility(db, "t", "f-1", Decimal("100")),
@@ -296,3 +304,31 @@ async def test_a_limit_lowered_while_a_guarantee_is_added(
     assert rows(
         bank, "MATCH (g:Client)-[r:GUARANTEES]->(:Facility {id: 'f-1'}) RETURN g.id AS g"
     ) == [{"g": "c-3"}]
+
+
+@pytest.mark.parametrize("other", ["draw", "repay"])
+async def test_a_guarantee_released_while_money_moves_takes_turns_without_deadlock(
+    bank: Driver,
+    db: Db,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    other: str,
+) -> None:
+    """c-3's guarantee of f-1 (c-2's loan) is being released, the guarantee deleted, when money
+    moves on f-1. Both lock c-2 before f-1, so the second waits for the first; had the release
+    locked c-2 only for its audit record, after f-1, the two would deadlock, and Neo4j would
+    fail one of them for the driver to retry."""
+    caplog.set_level(logging.WARNING, logger="neo4j")
+    paused, go = pause_after(
+        monkeypatch, data_writes.Write, "one", facility_writes.RELEASE_GUARANTEE
+    )
+    move = facility_writes.draw_facility if other == "draw" else facility_writes.repay_facility
+    released, moved = await race(
+        facility_writes.release_guarantee(db, "t", "c-3", "f-1", None),
+        move(db, "t", "f-1", Decimal("1")),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(released, BaseException)
+    assert not isinstance(moved, BaseException)
+    assert not [r for r in caplog.records if "Deadlock" in r.getMessage()]
+    assert rows(bank, "MATCH (:Client)-[g:GUARANTEES]->(:Facility {id: 'f-1'}) RETURN g") == []

@@ -107,6 +107,22 @@ async def test_money_is_drawn_only_after_an_independent_approval(bank: Driver, d
         database_=DATABASE,
     )
     assert await _invariant(bank, db, "drawFacility", draw) == "FACILITY_APPROVED"
+    # An independent approval replaces it, and the money moves.
+    replaced = await mutate(
+        db, "approveFacility", {"facilityId": "f-2", "approvingDepartmentId": "d-risk"}, FACILITY
+    )
+    assert replaced["facility"]["approvingDepartment"] == {"id": "d-risk"}
+    assert await _drawn(db, "drawFacility", "f-2", "10") == "20.00"
+    audit = await query(
+        db, '{ auditLog(nodeId: "f-2", first: 2) { records { action before after } } }'
+    )
+    approval = audit["auditLog"]["records"][1]
+    assert approval["action"] == "approveFacility"
+    assert json.loads(approval["before"]) == {"approvingDepartmentIds": ["d-ka"]}
+    assert json.loads(approval["after"]) == {"approvingDepartmentIds": ["d-risk"]}
+    # An independent approval standing is not replaced.
+    again = {"facilityId": "f-2", "approvingDepartmentId": "d-prod"}
+    assert (await refused(bank, db, "approveFacility", again, "DuplicateError"))["id"] == "f-2"
 
 
 async def test_an_archived_borrower_draws_nothing_but_its_facility_closes(
@@ -229,10 +245,17 @@ async def test_a_guarantee_is_released(bank: Driver, db: Db) -> None:
     links = await query(db, '{ client(id: "c-3") { relatedClients { kind client { id } } } }')
     assert {"kind": "GUARANTEE", "client": {"id": "c-2"}} not in links["client"]["relatedClients"]
     audit = await query(
-        db, '{ auditLog(nodeId: "c-3", first: 1) { records { action before after } } }'
+        db, '{ auditLog(nodeId: "c-3", first: 1) { records { id action before after } } }'
     )
     [record] = audit["auditLog"]["records"]
     assert record["action"] == "releaseGuarantee"
+    for node in ("f-1", "c-2"):  # on the facility and its borrower too
+        on_node = await query(
+            db, f'{{ auditLog(nodeId: "{node}", first: 1) {{ records {{ id action }} }} }}'
+        )
+        assert on_node["auditLog"]["records"] == [
+            {"id": record["id"], "action": "releaseGuarantee"}
+        ]
     assert json.loads(record["before"]) == {"amountCents": 1000000000}
     assert json.loads(record["after"]) == {"amountCents": None, "reason": "担保人替换"}
     # Released once; there is nothing left to release.

@@ -55,15 +55,18 @@ INDEPENDENTLY_APPROVED: Final[LiteralString] = (
 # A client's facilities as lists show them: open ones first, then by size.
 FACILITY_ORDER: Final[LiteralString] = FACILITY_STATUS + " = 'CLOSED', f.limitCents DESC, f.id"
 
+# A facility bound to `f` as a map; its own variables are prefixed, as above.
 FACILITY_FIELDS: Final[LiteralString] = (
     """{
   .id, .type, .limitCents, .drawnCents, .currency, status: """
     + FACILITY_STATUS
     + """,
-  borrowerId: COLLECT { MATCH (b:Client)-[:BORROWS]->(f) RETURN b.id }[0],
-  grantingDepartmentId: COLLECT { MATCH (d:Department)-[:GRANTED]->(f) RETURN d.id }[0],
-  grantedAt: COLLECT { MATCH (:Department)-[g:GRANTED]->(f) RETURN g.at }[0], closedOn: f.closedOn,
-  approvingDepartmentId: COLLECT { MATCH (d:Department)-[:APPROVED]->(f) RETURN d.id }[0]
+  borrowerId: COLLECT { MATCH (ff_b:Client)-[:BORROWS]->(f) RETURN ff_b.id }[0],
+  grantingDepartmentId: COLLECT { MATCH (ff_d:Department)-[:GRANTED]->(f) RETURN ff_d.id }[0],
+  grantedAt: COLLECT { MATCH (:Department)-[ff_g:GRANTED]->(f) RETURN ff_g.at }[0],
+  closedOn: f.closedOn,
+  approvingDepartmentId:
+    COLLECT { MATCH (ff_d:Department)-[:APPROVED]->(f) RETURN ff_d.id ORDER BY ff_d.id }[0]
 }"""
 )
 

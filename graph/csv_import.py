@@ -22,6 +22,7 @@ from graph.bank_snapshot import read_keyed
 from graph.csv_reader import Problems, read_rows
 from graph.csv_tables import TABLES, TABLES_BY_FILE, Table
 from graph.csv_validation import BATCH, ScratchIndex, Validator, chunks
+from graph.data_writes import LOCK_CLIENTS, LOCK_FACILITIES
 
 # section -> the loader statements that write its rows (managers' reporting lines come after
 # every manager of the file exists: see `_write_reporting_lines`).
@@ -104,12 +105,25 @@ def _apply_batch(
             updated.append(row)
     changed = created + updated
     if write and changed:
+        if table.section == "facilities":
+            _lock_credit(tx, [current.get(table.identity_of(r)) for r in updated], changed)
         for statement in WRITES[table.section]:
             tx.run(statement, rows=changed).consume()
         bump = BUMP_VERSIONS.get(table.section)
         if bump is not None and updated:
             tx.run(bump, ids=[r["id"] for r in updated]).consume()
     return BatchCounts(len(created), len(updated), len(rows) - len(changed), changed)
+
+
+def _lock_credit(
+    tx: ManagedTransaction, before: list[dict[str, Any] | None], rows: list[dict[str, Any]]
+) -> None:
+    """The borrowers the rows lend from and to, then the facilities, each sorted: the order the
+    credit mutations take them in, so an import and a repayment take turns instead of
+    deadlocking (the write would otherwise lock a facility before its borrower)."""
+    borrowers = {r["borrowerId"] for r in rows} | {b["borrowerId"] for b in before if b}
+    tx.run(LOCK_CLIENTS, ids=sorted(b for b in borrowers if b is not None)).consume()
+    tx.run(LOCK_FACILITIES, ids=sorted(r["id"] for r in rows)).consume()
 
 
 def _write_reporting_lines(tx: ManagedTransaction, rows: list[dict[str, Any]]) -> None:

@@ -83,7 +83,7 @@ RETURN f IS NOT NULL AS found, """
     + """ AS status,
        approver IS NOT NULL AS approverFound,
        coalesce(approver.archived, false) AS approverArchived,
-       COLLECT { MATCH (d:Department)-[:APPROVED]->(f) RETURN d.id } AS approvers,
+       COLLECT { MATCH (d:Department)-[:APPROVED]->(f) RETURN d.id ORDER BY d.id } AS approvers,
        COLLECT { MATCH (g:Department)-[:GRANTED]->(f) RETURN g.id } AS granters,
        """
     + INDEPENDENTLY_APPROVED

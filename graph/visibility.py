@@ -29,10 +29,10 @@ def hidden_from_manager(node: LiteralString) -> LiteralString:
         "($visibleTo IS NOT NULL AND (\n"
         "  (" + node + ":Client AND NOT " + visible_to_manager(node) + ")\n"
         "  OR (" + node + ":Facility AND NOT EXISTS {\n"
-        "    MATCH (borrower:Client)-[:BORROWS]->("
+        "    MATCH (hm_borrower:Client)-[:BORROWS]->("
         + node
         + ") WHERE "
-        + visible_to_manager("borrower")
+        + visible_to_manager("hm_borrower")
         + " })))"
     )
 

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine, Iterator, Sequence
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +28,7 @@ from graph import (
     promotions,
     restructure,
 )
+from graph.csv_import import import_csv
 from graph.db import Db
 from graph.errors import GraphError, InvariantViolation
 from graph.models import (
@@ -332,3 +334,56 @@ async def test_a_guarantee_released_while_money_moves_takes_turns_without_deadlo
     assert not isinstance(moved, BaseException)
     assert not [r for r in caplog.records if "Deadlock" in r.getMessage()]
     assert rows(bank, "MATCH (:Client)-[g:GUARANTEES]->(:Facility {id: 'f-1'}) RETURN g") == []
+
+
+def _blocked_transactions(driver: Driver) -> int:
+    return len(rows(driver, "SHOW TRANSACTIONS YIELD status WHERE status STARTS WITH 'Blocked' "
+                            "RETURN status"))  # fmt: skip
+
+
+async def test_a_facility_re_lent_by_an_import_while_it_is_repaid(
+    bank: Driver,
+    db: Db,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    tmp_path: Path,
+) -> None:
+    """A repayment of f-1 holds its borrower c-2 and is about to lock f-1 when an import lends
+    f-1 to c-1. The import takes the borrowers' locks before the facility's, as the mutations
+    do, so it waits for the repayment, which then finishes first, rather than taking the two in
+    the opposite order (which can deadlock, for Neo4j to fail one side and the driver to retry
+    it)."""
+    caplog.set_level(logging.WARNING, logger="neo4j")
+    paused, go = asyncio.Event(), asyncio.Event()
+    lock_clients = data_writes.Write.lock_clients
+
+    async def held(self: data_writes.Write, client_ids: Sequence[str]) -> None:
+        await lock_clients(self, client_ids)
+        if not paused.is_set():
+            paused.set()
+            await go.wait()
+
+    monkeypatch.setattr(data_writes.Write, "lock_clients", held)
+    folder = tmp_path / "re-lent"
+    folder.mkdir()
+    (folder / "facilities.csv").write_text(
+        "id,borrowerId,type,limit,drawn,currency,grantingDepartmentId,approvingDepartmentId,"
+        "grantedAt\nf-1,c-1,LOAN,500000000.00,100.00,CNY,d-ka,d-risk,2022-01-10\n"
+    )
+    repaid = asyncio.create_task(facility_writes.repay_facility(db, "t", "f-1", Decimal("1")))
+    await paused.wait()
+    imported = asyncio.create_task(asyncio.to_thread(import_csv, bank, DATABASE, folder))
+    for _ in range(600):  # until the import waits for a lock the repayment holds
+        if _blocked_transactions(bank) or imported.done():
+            break
+        await asyncio.sleep(0.05)
+    assert _blocked_transactions(bank) == 1
+    go.set()
+    await repaid
+    report = await imported
+    assert report.accepted, report.problems.kept
+    assert not [r for r in caplog.records if "Deadlock" in r.getMessage()]
+    assert rows(
+        bank, "MATCH (c:Client)-[:BORROWS]->(f:Facility {id: 'f-1'}) RETURN c.id AS c, "
+        "f.drawnCents AS d"
+    ) == [{"c": "c-1", "d": 10000}]  # fmt: skip

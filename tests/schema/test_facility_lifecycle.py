@@ -107,6 +107,9 @@ async def test_money_is_drawn_only_after_an_independent_approval(bank: Driver, d
         database_=DATABASE,
     )
     assert await _invariant(bank, db, "drawFacility", draw) == "FACILITY_APPROVED"
+    # Another dependent one does not replace it (d-ka-rm granted it, under d-ka).
+    dependent = {"facilityId": "f-2", "approvingDepartmentId": "d-ka-rm"}
+    assert await _invariant(bank, db, "approveFacility", dependent) == "APPROVAL_INDEPENDENCE"
     # An independent approval replaces it, and the money moves.
     replaced = await mutate(
         db, "approveFacility", {"facilityId": "f-2", "approvingDepartmentId": "d-risk"}, FACILITY
@@ -268,6 +271,8 @@ async def test_a_guarantee_is_released(bank: Driver, db: Db) -> None:
         assert (await refused(bank, db, "releaseGuarantee", input_, "NotFoundError"))[
             "missing"
         ] == missing
+    # The facility's approval stands: money still moves.
+    assert await _drawn(db, "drawFacility", "f-1", "1") == "123456790.01"
 
 
 async def test_an_archived_guarantors_guarantee_stays(bank: Driver, db: Db) -> None:

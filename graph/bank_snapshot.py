@@ -1,17 +1,23 @@
 """Read the bank back in the shape it is loaded from (`BankRows` keys), section by section.
 
-The exporter reads whole sections (`SNAPSHOT_ALL`, in a stable order); the importer reads the
-rows an import batch names (`SNAPSHOT_KEYS`, by `$keys`) to tell created, updated and unchanged
-rows apart. Both share one projection per section, so what is exported is exactly what the
-importer compares against.
+The exporter reads whole sections in a stable order; the importer reads the rows an import batch
+names (by `$keys`) to tell created, updated and unchanged rows apart. Both share one projection
+per section, so what is exported is exactly what the importer compares against.
+
+A whole section is read in chunks, each a transaction of its own: the nodes that anchor a chunk
+(a run of ids, found through the id index) and the rows they start. A section of millions of
+rows, sorted in one query, outgrew a transaction's memory and time limits; a chunk stays small,
+and as every section is ordered by its anchor's id first, the chunks in id order give the same
+order as one sorted query.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any, Final, LiteralString
 
-from neo4j import ManagedTransaction, Transaction
+from neo4j import ManagedTransaction, Session
 
 from graph.client_links import FACILITY_STATUS
 
@@ -27,9 +33,9 @@ def _link(rel: LiteralString, note: LiteralString) -> LiteralString:
     )
 
 
-def _all_links(rel: LiteralString, note: LiteralString) -> LiteralString:
+def _links_from(rel: LiteralString, note: LiteralString) -> LiteralString:
     return (
-        "MATCH (a:Department)-[r:" + rel + "]->(b:Department) "
+        "MATCH (a)-[r:" + rel + "]->(b:Department) "
         "RETURN a.id AS fromId, b.id AS toId, toString(r.since) AS since" + note + " "
         "ORDER BY fromId, toId"
     )
@@ -89,90 +95,169 @@ GUARANTEE: Final[LiteralString] = """
 RETURN g.id AS guarantorId, f.id AS facilityId, r.amountCents AS amountCents
 """
 
-# section -> (every row in a stable order, the rows whose identity is in $keys)
-SNAPSHOTS: Final[dict[str, tuple[LiteralString, LiteralString]]] = {
-    "departments": (
-        "MATCH (d:Department) " + DEPARTMENT + " ORDER BY id",
+
+@dataclass(frozen=True)
+class Snapshot:
+    label: LiteralString  # of the anchor nodes, each chunk a run of their ids
+    # The rows the anchors in ($after, $upto] start, and those after $after, in order.
+    rows: tuple[LiteralString, LiteralString]
+    keyed: LiteralString  # the rows whose identity is in $keys
+    anchors_per_chunk: int = 10_000
+
+
+def _anchored(
+    anchor: LiteralString, label: LiteralString, rows: LiteralString
+) -> tuple[LiteralString, LiteralString]:
+    # Two statements rather than `$upto IS NULL OR ...`, which the index seek could not bound.
+    start: LiteralString = "MATCH (" + anchor + ":" + label + ") WHERE " + anchor + ".id > $after"
+    return start + " AND " + anchor + ".id <= $upto " + rows, start + " " + rows
+
+
+def _chunk_end(label: LiteralString) -> LiteralString:
+    # The id index gives the anchors in order; null once fewer than a chunk are left.
+    return (
+        "MATCH (x:" + label + ") WHERE x.id > $after "
+        "WITH x ORDER BY x.id SKIP $skip LIMIT 1 RETURN x.id AS upto"
+    )
+
+
+CHUNK_END: Final[dict[str, LiteralString]] = {
+    label: _chunk_end(label) for label in ("Department", "Manager", "Client", "Product", "Facility")
+}
+
+SNAPSHOTS: Final[dict[str, Snapshot]] = {
+    "departments": Snapshot(
+        "Department",
+        _anchored("d", "Department", DEPARTMENT + " ORDER BY id"),
         "UNWIND $keys AS key MATCH (d:Department {id: key.id}) " + DEPARTMENT,
     ),
-    "direct_links": (
-        _all_links("DIRECT_REPORT", ""),
+    "direct_links": Snapshot(
+        "Department",
+        _anchored("a", "Department", _links_from("DIRECT_REPORT", "")),
         "UNWIND $keys AS key " + _link("DIRECT_REPORT", ""),
     ),
-    "linear_links": (
-        _all_links("LINEAR", ", r.purpose AS note"),
+    "linear_links": Snapshot(
+        "Department",
+        _anchored("a", "Department", _links_from("LINEAR", ", r.purpose AS note")),
         "UNWIND $keys AS key " + _link("LINEAR", ", r.purpose AS note"),
     ),
-    "check_links": (
-        _all_links("CHECKS", ", r.scope AS note"),
+    "check_links": Snapshot(
+        "Department",
+        _anchored("a", "Department", _links_from("CHECKS", ", r.scope AS note")),
         "UNWIND $keys AS key " + _link("CHECKS", ", r.scope AS note"),
     ),
-    "managers": (
-        "MATCH (m:Manager) " + MANAGER + " ORDER BY id",
+    "managers": Snapshot(
+        "Manager",
+        _anchored("m", "Manager", MANAGER + " ORDER BY id"),
         "UNWIND $keys AS key MATCH (m:Manager {id: key.id}) " + MANAGER,
     ),
-    "clients": (
-        "MATCH (c:Client) " + CLIENT + " ORDER BY id",
+    "clients": Snapshot(
+        "Client",
+        _anchored("c", "Client", CLIENT + " ORDER BY id"),
         "UNWIND $keys AS key MATCH (c:Client {id: key.id}) " + CLIENT,
     ),
-    "manages": (
-        "MATCH (m:Manager)-[r:MANAGES]->(c:Client) " + MANAGES + " ORDER BY managerId, clientId",
+    "manages": Snapshot(
+        "Manager",
+        _anchored(
+            "m", "Manager",
+            "MATCH (m)-[r:MANAGES]->(c:Client) " + MANAGES + " ORDER BY managerId, clientId",
+        ),
         "UNWIND $keys AS key "
         "MATCH (m:Manager {id: key.managerId})-[r:MANAGES]->(c:Client {id: key.clientId}) "
         + MANAGES,
+        anchors_per_chunk=100,  # a manager has a book of hundreds of clients
     ),
-    "products": (
-        "MATCH (p:Product) " + PRODUCT + " ORDER BY id",
+    "products": Snapshot(
+        "Product",
+        _anchored("p", "Product", PRODUCT + " ORDER BY id"),
         "UNWIND $keys AS key MATCH (p:Product {id: key.id}) " + PRODUCT,
     ),
-    "holdings": (
-        "MATCH (c:Client)-[r:HOLDS]->(p:Product) " + HOLDING + " ORDER BY clientId, productId",
+    "holdings": Snapshot(
+        "Client",
+        _anchored(
+            "c", "Client",
+            "MATCH (c)-[r:HOLDS]->(p:Product) " + HOLDING + " ORDER BY clientId, productId",
+        ),
         "UNWIND $keys AS key "
         "MATCH (c:Client {id: key.clientId})-[r:HOLDS]->(p:Product {id: key.productId}) " + HOLDING,
     ),
-    "cross_sells": (
-        "MATCH (a:Product)-[r:CROSS_SELLS_TO]->(b:Product) "
-        + CROSS_SELL
-        + " ORDER BY fromId, toId",
+    "cross_sells": Snapshot(
+        "Product",
+        _anchored(
+            "a", "Product",
+            "MATCH (a)-[r:CROSS_SELLS_TO]->(b:Product) " + CROSS_SELL + " ORDER BY fromId, toId",
+        ),
         "UNWIND $keys AS key "
         "MATCH (a:Product {id: key.fromId})-[r:CROSS_SELLS_TO]->(b:Product {id: key.toId}) "
         + CROSS_SELL,
     ),
-    "controls": (
-        "MATCH (a:Client)-[r:CONTROLS]->(b:Client) " + CONTROL + " ORDER BY fromId, toId",
+    "controls": Snapshot(
+        "Client",
+        _anchored(
+            "a", "Client",
+            "MATCH (a)-[r:CONTROLS]->(b:Client) " + CONTROL + " ORDER BY fromId, toId",
+        ),
         "UNWIND $keys AS key "
         "MATCH (a:Client {id: key.fromId})-[r:CONTROLS]->(b:Client {id: key.toId}) " + CONTROL,
     ),
-    "related": (
-        "MATCH (a:Client)-[r:RELATED_TO]->(b:Client) " + RELATED + " ORDER BY fromId, toId, kind",
+    "related": Snapshot(
+        "Client",
+        _anchored(
+            "a", "Client",
+            "MATCH (a)-[r:RELATED_TO]->(b:Client) " + RELATED + " ORDER BY fromId, toId, kind",
+        ),
         "UNWIND $keys AS key "
         "MATCH (a:Client {id: key.fromId})-[r:RELATED_TO {kind: key.kind}]->"
         "(b:Client {id: key.toId}) " + RELATED,
     ),
-    "facilities": (
-        "MATCH (f:Facility) " + FACILITY + " ORDER BY id",
+    "facilities": Snapshot(
+        "Facility",
+        _anchored("f", "Facility", FACILITY + " ORDER BY id"),
         "UNWIND $keys AS key MATCH (f:Facility {id: key.id}) " + FACILITY,
     ),
-    "guarantees": (
-        "MATCH (g:Client)-[r:GUARANTEES]->(f:Facility) "
-        + GUARANTEE
-        + " ORDER BY guarantorId, facilityId",
+    "guarantees": Snapshot(
+        "Client",
+        _anchored(
+            "g", "Client",
+            "MATCH (g)-[r:GUARANTEES]->(f:Facility) " + GUARANTEE
+            + " ORDER BY guarantorId, facilityId",
+        ),
         "UNWIND $keys AS key "
         "MATCH (g:Client {id: key.guarantorId})-[r:GUARANTEES]->(f:Facility {id: key.facilityId}) "
         + GUARANTEE,
     ),
-}
+}  # fmt: skip
 
 
-def stream_section(tx: Transaction, section: str) -> Iterator[dict[str, Any]]:
-    """Every row of a section, streamed (a million rows never sit in memory at once)."""
-    result = tx.run(SNAPSHOTS[section][0])
-    for record in result:
-        yield record.data()
+def _chunk_upto(tx: ManagedTransaction, label: str, after: str, skip: int) -> str | None:
+    record = tx.run(CHUNK_END[label], after=after, skip=skip).single()
+    return None if record is None else str(record["upto"])
+
+
+def _chunk(
+    tx: ManagedTransaction, query: LiteralString, after: str, upto: str | None
+) -> list[dict[str, Any]]:
+    return [record.data() for record in tx.run(query, after=after, upto=upto)]
+
+
+def stream_section(session: Session, section: str) -> Iterator[dict[str, Any]]:
+    """Every row of a section in its stable order, a chunk of anchors at a time (a million rows
+    never sit in memory at once, in Neo4j or here)."""
+    snapshot = SNAPSHOTS[section]
+    after = ""  # below every id
+    while True:
+        upto = session.execute_read(
+            _chunk_upto, snapshot.label, after, snapshot.anchors_per_chunk - 1
+        )
+        bounded, rest = snapshot.rows
+        yield from session.execute_read(_chunk, rest if upto is None else bounded, after, upto)
+        if upto is None:
+            return
+        after = upto
 
 
 def read_keyed(
     tx: ManagedTransaction, section: str, keys: list[dict[str, Any]]
 ) -> list[dict[str, Any]]:
     """The current rows of a section for these identities (absent ones are simply missing)."""
-    return [record.data() for record in tx.run(SNAPSHOTS[section][1], keys=keys)]
+    return [record.data() for record in tx.run(SNAPSHOTS[section].keyed, keys=keys)]

@@ -104,6 +104,10 @@ class Snapshot:
     keyed: LiteralString  # the rows whose identity is in $keys
     anchors_per_chunk: int = 10_000
 
+    def __post_init__(self) -> None:
+        if self.anchors_per_chunk < 1:
+            raise ValueError("anchors_per_chunk must be at least 1")
+
 
 def _anchored(
     anchor: LiteralString, label: LiteralString, rows: LiteralString
@@ -120,10 +124,6 @@ def _chunk_end(label: LiteralString) -> LiteralString:
         "WITH x ORDER BY x.id SKIP $skip LIMIT 1 RETURN x.id AS upto"
     )
 
-
-CHUNK_END: Final[dict[str, LiteralString]] = {
-    label: _chunk_end(label) for label in ("Department", "Manager", "Client", "Product", "Facility")
-}
 
 SNAPSHOTS: Final[dict[str, Snapshot]] = {
     "departments": Snapshot(
@@ -227,6 +227,11 @@ SNAPSHOTS: Final[dict[str, Snapshot]] = {
         + GUARANTEE,
     ),
 }  # fmt: skip
+
+
+CHUNK_END: Final[dict[str, LiteralString]] = {
+    snapshot.label: _chunk_end(snapshot.label) for snapshot in SNAPSHOTS.values()
+}
 
 
 def _chunk_upto(tx: ManagedTransaction, label: str, after: str, skip: int) -> str | None:

@@ -187,16 +187,27 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    from graph.csv_export import export_csv
+    from graph.csv_export import count_audited_writes, export_csv
 
+    database = Neo4jSettings().database
     with (
         provide_neo4j() as conn,
         open_driver(conn.uri, conn.user, conn.password) as driver,
     ):
-        written = export_csv(driver, Neo4jSettings().database, Path(args.folder))
+        before = count_audited_writes(driver, database)
+        written = export_csv(driver, database, Path(args.folder))
+        during = count_audited_writes(driver, database) - before
     for file, rows in written.items():
         print(f"{file:<22}{rows:>9}")
     print(f"rmgraph: exported to {args.folder}", file=sys.stderr)
+    if during:
+        # The tables were read a chunk at a time: a write in between may show in one file and
+        # not in another.
+        print(
+            f"rmgraph: warning: {during} write(s) through the API during the export; the files "
+            "may not fit together: export again while the graph is quiet",
+            file=sys.stderr,
+        )
 
 
 def cmd_export_schema(args: argparse.Namespace) -> None:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import csv
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, Final, LiteralString
 
 from neo4j import Driver
 
@@ -34,6 +34,17 @@ def write_table(folder: Path, table: Table, rows: Iterable[dict[str, Any]]) -> i
             count += 1
     partial.replace(target)
     return count
+
+
+# Every write through the API leaves an audit record; the count comes from Neo4j's count store.
+AUDITED_WRITES: Final[LiteralString] = "MATCH (a:AuditRecord) RETURN count(a) AS n"
+
+
+def count_audited_writes(driver: Driver, database: str) -> int:
+    """How many writes the API has made so far: compared before and after an export, a change
+    says the export may not fit together."""
+    records, _, _ = driver.execute_query(AUDITED_WRITES, database_=database, routing_="r")
+    return int(records[0]["n"])
 
 
 def export_csv(

@@ -9,6 +9,7 @@ import pytest
 from neo4j import Driver
 
 from api.cli import main
+from graph import csv_export
 from graph.local_server import Connection
 from tests.conftest import graph_snapshot
 from tests.graph.test_csv_import import SMALL_BANK, write_set
@@ -51,6 +52,31 @@ def test_import_dry_run_then_import_then_export(
         .read_text(encoding="utf-8")
         .startswith("id,name,kind,segment,status,grade,riskRating,industry,region\nc-1,华东钢铁,")
     )
+
+
+def test_an_export_warns_of_writes_made_while_it_ran(
+    empty_graph: Driver,
+    neo4j_conn: Connection,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    main(["import", str(write_set(tmp_path / "bank", SMALL_BANK)), "--quiet"])
+    main(["export", str(tmp_path / "quiet")])
+    assert "warning" not in capsys.readouterr().err
+
+    export_csv = csv_export.export_csv
+
+    def written_meanwhile(driver: Driver, database: str, folder: Path) -> dict[str, int]:
+        # An audited write through the API, as a client would make while the tables are read.
+        driver.execute_query("CREATE (:AuditRecord {id: 'during-export'})", database_=database)
+        return export_csv(driver, database, folder)
+
+    monkeypatch.setattr(csv_export, "export_csv", written_meanwhile)
+    main(["export", str(tmp_path / "busy")])
+    err = capsys.readouterr().err
+    assert "warning: 1 write(s) through the API during the export" in err
+    assert (tmp_path / "busy" / "clients.csv").exists()  # the files are still written
 
 
 def test_rejected_import_exits_non_zero_and_lists_problems(

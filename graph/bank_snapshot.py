@@ -249,12 +249,12 @@ def stream_section(session: Session, section: str) -> Iterator[dict[str, Any]]:
     """Every row of a section in its stable order, a chunk of anchors at a time (a million rows
     never sit in memory at once, in Neo4j or here)."""
     snapshot = SNAPSHOTS[section]
+    bounded, rest = snapshot.rows
     after = ""  # below every id
     while True:
         upto = session.execute_read(
             _chunk_upto, snapshot.label, after, snapshot.anchors_per_chunk - 1
         )
-        bounded, rest = snapshot.rows
         yield from session.execute_read(_chunk, rest if upto is None else bounded, after, upto)
         if upto is None:
             return

@@ -55,13 +55,21 @@ def is_too_large(code: str | None, message: str | None) -> bool:
     return code == OUT_OF_MEMORY and TRANSACTION_LIMIT in (message or "")
 
 
-async def _records(result: AsyncResult) -> list[Record]:
+@contextlib.contextmanager
+def _too_large_is_final() -> Iterator[None]:
+    """Raises `QueryTooLarge`, which the driver does not retry, where the transaction passed its
+    own memory limit."""
     try:
-        return [record async for record in result]
+        yield
     except TransientError as exc:
         if is_too_large(exc.code, exc.message):
             raise QueryTooLarge() from exc
         raise
+
+
+async def _records(result: AsyncResult) -> list[Record]:
+    with _too_large_is_final():
+        return [record async for record in result]
 
 
 # Optional properties (a corporate's industry, a prospect's potential) can be absent from a whole
@@ -127,17 +135,12 @@ class Db:
     def _unit(
         self, work: Callable[[AsyncManagedTransaction], Awaitable[T]]
     ) -> Callable[[AsyncManagedTransaction], Awaitable[T]]:
-        """`work` with the transaction timeout, raising `QueryTooLarge` (which the driver does
-        not retry) where the transaction passed its own memory limit."""
+        """`work` with the transaction timeout, and a memory limit's error final."""
 
         @unit_of_work(timeout=self.tx_timeout)
         async def unit(tx: AsyncManagedTransaction) -> T:
-            try:
+            with _too_large_is_final():
                 return await work(tx)
-            except TransientError as exc:
-                if is_too_large(exc.code, exc.message):
-                    raise QueryTooLarge() from exc
-                raise
 
         return unit
 

@@ -365,11 +365,10 @@ async def release_guarantee(
     reason = optional_text("reason", reason, 500)
 
     async def work(w: Write) -> GuaranteeWritten:
+        await _moving(w, facility_id, with_clients=[guarantor_id])
         state = await w.one(RELEASE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
         if state["guarantor"] is None:
             raise NotFound("Client", guarantor_id)
-        await _moving(w, facility_id, with_clients=[guarantor_id])
-        state = await w.one(RELEASE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
         if state["amountCents"] is None:
             raise NotFound("Guarantee", f"{guarantor_id}-GUARANTEES->{facility_id}")
         require_not_archived(state["guarantor"])

@@ -4,13 +4,16 @@ Rows are streamed into the files in a stable order, read a chunk at a time, each
 transaction of its own (`graph.bank_snapshot`), so an export of a million clients takes little
 memory, in Neo4j as here, and two exports of one graph are identical. A graph written to while it
 is exported may show a later chunk's changes and not an earlier one's (Neo4j's reads are read
-committed, so one long transaction did not give one moment either). Each file is written beside
-its final name and renamed into place when complete.
+committed, so one long transaction did not give one moment either). The files are written into a
+staging folder beside their final place and moved into place only when every table is written,
+so an export that fails or is interrupted leaves the folder's earlier set as it was.
 """
 
 from __future__ import annotations
 
 import csv
+import shutil
+import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Final, LiteralString
@@ -23,16 +26,13 @@ from graph.csv_tables import TABLES, Table, render_cell
 
 def write_table(folder: Path, table: Table, rows: Iterable[dict[str, Any]]) -> int:
     """Write one file (UTF-8, no BOM, `\\n` line ends); the number of rows written."""
-    target = folder / table.file
-    partial = target.with_suffix(".csv.partial")
     count = 0
-    with partial.open("w", encoding="utf-8", newline="") as out:
+    with (folder / table.file).open("w", encoding="utf-8", newline="") as out:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(table.headers)
         for row in rows:
             writer.writerow([render_cell(c, row.get(c.row_key)) for c in table.columns])
             count += 1
-    partial.replace(target)
     return count
 
 
@@ -53,13 +53,24 @@ def export_csv(
     folder: Path,
     on_progress: Callable[[str, int], None] | None = None,
 ) -> dict[str, int]:
-    """Every table of the graph into `folder` (created if needed); rows written per file."""
+    """Every table of the graph into `folder` (created if needed); rows written per file.
+
+    The staging folder is inside `folder`, on the same file system, so that moving the files in
+    is a rename each: the read, which takes minutes on a large bank, can fail or be interrupted
+    without touching the earlier set; only the renames at the end, a few milliseconds, cannot be
+    undone half-way."""
     folder.mkdir(parents=True, exist_ok=True)
     written: dict[str, int] = {}
-    with driver.session(database=database, default_access_mode="READ") as session:
+    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
+    try:
+        with driver.session(database=database, default_access_mode="READ") as session:
+            for table in TABLES:
+                rows = stream_section(session, table.section)
+                written[table.file] = write_table(staging, table, rows)
+                if on_progress is not None:
+                    on_progress(table.file, written[table.file])
         for table in TABLES:
-            rows = stream_section(session, table.section)
-            written[table.file] = write_table(folder, table, rows)
-            if on_progress is not None:
-                on_progress(table.file, written[table.file])
+            (staging / table.file).replace(folder / table.file)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return written

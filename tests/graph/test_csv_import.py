@@ -4,14 +4,16 @@ rejected import (for each kind of hostile file) leaving the graph exactly as it 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
-from neo4j import Driver
+from neo4j import Driver, Session
+from neo4j.exceptions import ServiceUnavailable
 
-from graph import bank_snapshot
+from graph import bank_snapshot, csv_export
 from graph.csv_export import export_csv
 from graph.csv_import import ImportReport, import_csv
 from seeds.demo import DEMO_CSV
@@ -177,6 +179,32 @@ def test_an_export_read_in_small_chunks_is_the_same(
     assert written["clients.csv"] == 328
     for path in sorted(DEMO_CSV.glob("*.csv")):
         assert (tmp_path / "export" / path.name).read_bytes() == path.read_bytes(), path.name
+
+
+def test_a_failed_export_leaves_the_earlier_set_as_it_was(
+    demo_bank: Driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An export that fails after writing some tables (here: the server goes away at managers,
+    after departments and their links) moves none of them into place and leaves no staging
+    folder behind."""
+    folder = tmp_path / "export"
+    export_csv(demo_bank, DATABASE, folder)
+    # Mark the earlier set, so that a table rewritten from the same graph would show.
+    with (folder / "departments.csv").open("a", encoding="utf-8") as earlier_file:
+        earlier_file.write("d-earlier,an earlier export,CLIENT,REGION\n")
+    (folder / "notes.txt").write_text("kept")
+    earlier = {path.name: path.read_bytes() for path in folder.iterdir()}
+    real = csv_export.stream_section
+
+    def failing(session: Session, section: str) -> Iterator[dict[str, Any]]:
+        if section == "managers":
+            raise ServiceUnavailable("the server went away")
+        return real(session, section)
+
+    monkeypatch.setattr(csv_export, "stream_section", failing)
+    with pytest.raises(ServiceUnavailable):
+        export_csv(demo_bank, DATABASE, folder)
+    assert {path.name: path.read_bytes() for path in folder.iterdir()} == earlier
 
 
 def test_import_of_an_export_leaves_the_graph_unchanged(

@@ -194,7 +194,7 @@ def test_a_failed_export_leaves_the_earlier_set_as_it_was(
         earlier_file.write("d-earlier,an earlier export,CLIENT,REGION\n")
     (folder / "notes.txt").write_text("kept")
     earlier = {path.name: path.read_bytes() for path in folder.iterdir()}
-    real = csv_export.stream_section
+    real = bank_snapshot.stream_section
 
     def failing(session: Session, section: str) -> Iterator[dict[str, Any]]:
         if section == "managers":

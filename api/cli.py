@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import logging
 import os
 import signal
@@ -157,6 +158,21 @@ def _print_report(report: ImportReport) -> None:
     )
 
 
+def _actor(value: str) -> str:
+    """An audit record's actor is shown as it is: one short line of text."""
+    if not value.strip() or len(value) > 200 or any(ch < " " or ch == "\x7f" for ch in value):
+        raise argparse.ArgumentTypeError("1-200 characters on one line, no control characters")
+    return value.strip()
+
+
+def default_actor() -> str:
+    """Who the import's audit records name when `--actor` is not given: the OS account."""
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):  # a container user with no passwd entry nor $USER
+        return "cli:unknown"
+
+
 def cmd_import(args: argparse.Namespace) -> None:
     from graph.csv_import import import_csv
     from graph.progress import Progress
@@ -178,7 +194,10 @@ def cmd_import(args: argparse.Namespace) -> None:
     ):
         database = Neo4jSettings().database
         migrate(driver, database)
-        report = import_csv(driver, database, Path(args.folder), args.dry_run, advance, phase)
+        report = import_csv(
+            driver, database, Path(args.folder), args.dry_run, advance, phase,
+            actor=args.actor or default_actor(),
+        )  # fmt: skip
     if progress:
         progress[-1].finish()
     _print_report(report)
@@ -204,7 +223,8 @@ def cmd_export(args: argparse.Namespace) -> None:
         # The tables were read a chunk at a time: a write in between may show in one file and
         # not in another.
         print(
-            f"rmgraph: warning: {during} write(s) through the API during the export; the files "
+            f"rmgraph: warning: {during} write(s) through the API or an import during the "
+            "export; the files "
             "may not fit together: export again while the graph is quiet",
             file=sys.stderr,
         )
@@ -242,6 +262,12 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("folder", help="folder holding departments.csv, clients.csv, ...")
     imp.add_argument("--dry-run", action="store_true", help="check and count; write nothing")
     imp.add_argument("--quiet", action="store_true", help="no progress line")
+    imp.add_argument(
+        "--actor",
+        default=None,
+        help="who the audit records name (default cli:<your OS user name>)",
+        type=_actor,
+    )
     imp.set_defaults(func=cmd_import)
     exp = sub.add_parser("export", help="write the graph as the import CSV set")
     exp.add_argument("folder", help="created if missing; files in it are replaced")

@@ -9,11 +9,15 @@ from graph.db import Db
 from graph.models import GraphModel
 
 AUDIT_FOR_NODE: Final[LiteralString] = """
-MATCH (a:AuditRecord)-[:CHANGED]->(n {id: $nodeId})
+MATCH (a:AuditRecord)-[r:CHANGED]->(n {id: $nodeId})
 WHERE n:Department OR n:Manager OR n:Client OR n:Product OR n:Facility
-WITH DISTINCT a ORDER BY a.at DESC, a.id DESC
+WITH a, collect(r) AS links ORDER BY a.at DESC, a.id DESC
 SKIP $offset LIMIT $limit
-RETURN a {.id, .at, .actor, .action, .input, .before, .after} AS record
+// An import's record keeps each node's rows on its link to the node (graph.import_audit); a
+// node id shared by two labels gets the first of its links.
+RETURN a {.id, .at, .actor, .action, .input,
+          before: coalesce(links[0].before, a.before),
+          after: coalesce(links[0].after, a.after)} AS record
 """
 
 

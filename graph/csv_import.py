@@ -3,8 +3,9 @@
 Nothing is written unless every row of every file passes (`graph.csv_validation`). Then each
 file is streamed again in batches; each batch is one transaction that reads the current rows it
 names, writes only those that are new or differ (with the loader's own statements, so imported
-and generated banks have one shape) and counts created, updated and unchanged rows. A rerun of
-the same files therefore writes nothing, and `dry_run` reports the same counts without writing.
+and generated banks have one shape), counts created, updated and unchanged rows, and leaves an
+audit record of the rows it changed (`graph.import_audit`). A rerun of the same files therefore
+writes nothing, and `dry_run` reports the same counts without writing.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from graph.csv_reader import Problems, read_rows
 from graph.csv_tables import TABLES, TABLES_BY_FILE, Table
 from graph.csv_validation import BATCH, ScratchIndex, Validator, chunks
 from graph.data_writes import LOCK_CLIENTS, LOCK_FACILITIES
+from graph.import_audit import write_import_audit
 
 # section -> the loader statements that write its rows (managers' reporting lines come after
 # every manager of the file exists: see `_write_reporting_lines`).
@@ -87,8 +89,9 @@ class BatchCounts:
 
 
 def _apply_batch(
-    tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]], write: bool
+    tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]], actor: str | None
 ) -> BatchCounts:
+    """`actor` None: count only (a dry run)."""
     keys = [
         {table.column(h).row_key: row[table.column(h).row_key] for h in table.identity}
         for row in rows
@@ -104,7 +107,7 @@ def _apply_batch(
         elif any(before.get(k) != v for k, v in row.items() if v is not None or k not in kept):
             updated.append(row)
     changed = created + updated
-    if write and changed:
+    if actor is not None and changed:
         if table.section == "facilities":
             _lock_credit(tx, [current.get(table.identity_of(r)) for r in updated], changed)
         for statement in WRITES[table.section]:
@@ -112,6 +115,8 @@ def _apply_batch(
         bump = BUMP_VERSIONS.get(table.section)
         if bump is not None and updated:
             tx.run(bump, ids=[r["id"] for r in updated]).consume()
+        changes = [(current.get(table.identity_of(r)), r) for r in changed]
+        write_import_audit(tx, actor, table, changes)
     return BatchCounts(len(created), len(updated), len(rows) - len(changed), changed)
 
 
@@ -164,11 +169,13 @@ def import_csv(
     dry_run: bool = False,
     on_progress: Callable[[str, int], None] | None = None,
     on_phase: Callable[[str, int], None] | None = None,
+    actor: str = "rmgraph import",
 ) -> ImportReport:
     """Check every file, then (unless rejected or `dry_run`) upsert them; see the module doc.
 
     `on_phase(name, total_rows)` announces the check and the write phases; `on_progress(file,
-    rows)` reports rows as they are done."""
+    rows)` reports rows as they are done. Each batch that writes leaves an audit record in
+    `actor`'s name (`graph.import_audit`)."""
     problems = Problems()
     report = ImportReport(folder, dry_run, problems)
     files = find_files(folder, problems)
@@ -197,7 +204,10 @@ def import_csv(
         if on_phase is not None:
             on_phase("dry run" if dry_run else "writing", sum(s.read for s in summaries.values()))
         for table, path in files:
-            _write_file(session, table, path, summaries[table.file], dry_run, on_progress)
+            _write_file(
+                session, table, path, summaries[table.file], None if dry_run else actor,
+                on_progress,
+            )  # fmt: skip
     return report
 
 
@@ -206,15 +216,17 @@ def _write_file(
     table: Table,
     path: Path,
     summary: FileSummary,
-    dry_run: bool,
+    actor: str | None,
     on_progress: Callable[[str, int], None] | None,
 ) -> None:
+    """`actor` None: a dry run."""
+    dry_run = actor is None
     ignored = Problems()  # the file passed its check; nothing new can come up
     rows = (row.values for row in read_rows(path, table, ignored))
     reporting: list[dict[str, Any]] = []
     run = session.execute_read if dry_run else session.execute_write
     for batch in chunks(rows, BATCH):
-        counts: BatchCounts = run(_apply_batch, table, batch, not dry_run)
+        counts: BatchCounts = run(_apply_batch, table, batch, actor)
         summary.created += counts.created
         summary.updated += counts.updated
         summary.unchanged += counts.unchanged

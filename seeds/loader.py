@@ -51,7 +51,7 @@ def load_demo(
                 file=sys.stderr,
             )
         return False
-    report = import_csv(driver, database, DEMO_CSV)
+    report = import_csv(driver, database, DEMO_CSV, actor="rmgraph demo seed")
     if not report.accepted:
         shown = "\n".join(str(p) for p in report.problems.kept[:20])
         raise ImportRejected(f"the demo CSV set was rejected:\n{shown}")

@@ -10,8 +10,9 @@ from neo4j import Driver
 
 from api.cli import main
 from graph import csv_export
+from graph.csv_import import import_csv
 from graph.local_server import Connection
-from tests.conftest import graph_snapshot
+from tests.conftest import DATABASE, graph_snapshot
 from tests.graph.test_csv_import import SMALL_BANK, write_set
 
 REFERENCE_DATA = {"RiskSettings", "GradingScheme", "Grade", "GradeRequirement",
@@ -67,16 +68,45 @@ def test_an_export_warns_of_writes_made_while_it_ran(
 
     export_csv = csv_export.export_csv
 
+    renamed = {"clients.csv": SMALL_BANK["clients.csv"].replace("华东钢铁", "华东钢铁集团")}
+    changed = write_set(tmp_path / "changed", renamed)
+
     def written_meanwhile(driver: Driver, database: str, folder: Path) -> dict[str, int]:
-        # An audited write through the API, as a client would make while the tables are read.
-        driver.execute_query("CREATE (:AuditRecord {id: 'during-export'})", database_=database)
+        # An import (audited, as the API's writes are) while the tables are read.
+        assert import_csv(driver, database, changed).written
         return export_csv(driver, database, folder)
 
     monkeypatch.setattr(csv_export, "export_csv", written_meanwhile)
     main(["export", str(tmp_path / "busy")])
     err = capsys.readouterr().err
-    assert "warning: 1 write(s) through the API during the export" in err
+    assert "warning: 1 write(s) through the API or an import during the export" in err
     assert (tmp_path / "busy" / "clients.csv").exists()  # the files are still written
+
+
+def test_an_import_names_its_actor_in_the_audit_records(
+    empty_graph: Driver,
+    neo4j_conn: Connection,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = write_set(tmp_path / "bank", {"departments.csv": SMALL_BANK["departments.csv"]})
+    with pytest.raises(SystemExit) as exit_:
+        main(["import", str(folder), "--quiet", "--actor", "ops\nforged log line"])
+    assert exit_.value.code == 2
+    assert "no control characters" in capsys.readouterr().err
+    main(["import", str(folder), "--quiet", "--actor", "ops:张三"])
+
+    monkeypatch.setenv("USER", "batch-runner")
+    monkeypatch.setenv("LOGNAME", "batch-runner")
+    renamed = SMALL_BANK["departments.csv"].replace("总行", "总行（新）")
+    main(["import", str(write_set(tmp_path / "renamed", {"departments.csv": renamed})), "--quiet"])
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (a:AuditRecord)-[:CHANGED]->(:Department {id: 'd-hq'}) "
+        "RETURN a.actor AS actor ORDER BY a.at",
+        database_=DATABASE,
+    )
+    assert [r["actor"] for r in records] == ["ops:张三", "cli:batch-runner"]
 
 
 def test_rejected_import_exits_non_zero_and_lists_problems(

@@ -181,6 +181,11 @@ RELEASE_GUARANTEE: Final[LiteralString] = (
     "DELETE r RETURN f " + FACILITY_FIELDS + " AS facility"
 )
 
+SET_GUARANTEE_AMOUNT: Final[LiteralString] = (
+    "MATCH (:Client {id: $guarantorId})-[r:GUARANTEES]->(f:Facility {id: $facilityId}) "
+    "SET r.amountCents = $amountCents RETURN f " + FACILITY_FIELDS + " AS facility"
+)
+
 GUARANTEE: Final[LiteralString] = (
     """
 MATCH (guarantor:Client {id: $guarantorId}), (f:Facility {id: $facilityId})
@@ -385,6 +390,60 @@ async def release_guarantee(
 
     inputs = {"guarantorId": guarantor_id, "facilityId": facility_id, "reason": reason}
     return await run_write(db, "releaseGuarantee", actor, inputs, work)
+
+
+async def change_guarantee_amount(
+    db: Db, actor: str, guarantor_id: str, facility_id: str, amount: Decimal, reason: str | None
+) -> GuaranteeWritten:
+    """A guarantee amended: raised or lowered, at most the facility's limit, while the facility
+    is open and the guarantor not archived (whose guarantees stay as they are, as with a
+    release). The facility's approval stands, as it does when a guarantee is added or released."""
+    require_id("guarantorId", guarantor_id)
+    require_id("facilityId", facility_id)
+    require_amount("amount", amount, positive=True)
+    reason = optional_text("reason", reason, 500)
+    cents = decimal_to_cents(amount)
+
+    async def work(w: Write) -> GuaranteeWritten:
+        facility = await _moving(w, facility_id, with_clients=[guarantor_id])
+        state = await w.one(RELEASE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
+        if state["guarantor"] is None:
+            raise NotFound("Client", guarantor_id)
+        before = state["amountCents"]
+        if before is None:
+            raise NotFound("Guarantee", f"{guarantor_id}-GUARANTEES->{facility_id}")
+        require_not_archived(state["guarantor"])
+        require(
+            cents != before,
+            "NO_OP",
+            f"the guarantee of {guarantor_id!r} on {facility_id!r} is already {amount}",
+            [guarantor_id, facility_id],
+        )
+        require(
+            cents <= facility["limitCents"],
+            "GUARANTEE_WITHIN_LIMIT",
+            "the guarantee exceeds the facility's limit",
+            [guarantor_id, facility_id],
+        )
+        row = await w.one(
+            SET_GUARANTEE_AMOUNT,
+            guarantorId=guarantor_id,
+            facilityId=facility_id,
+            amountCents=cents,
+        )
+        w.clients.add(guarantor_id)
+        w.facilities.add(facility_id)
+        w.before = {"amountCents": before}
+        w.after = {"amountCents": cents, "reason": reason}
+        return GuaranteeWritten(
+            guarantor=Client.model_validate(state["guarantor"]),
+            facility=facility_from_map(row["facility"]),
+            amount=cents_to_decimal(cents),
+        )
+
+    inputs = {"guarantorId": guarantor_id, "facilityId": facility_id, "amount": amount,
+              "reason": reason}  # fmt: skip
+    return await run_write(db, "changeGuaranteeAmount", actor, inputs, work)
 
 
 async def _moving(w: Write, facility_id: str, with_clients: Sequence[str] = ()) -> dict[str, Any]:

@@ -180,6 +180,9 @@ ApproveFacilityResult = Annotated[
 AddGuaranteeResult = Annotated[
     GuaranteeSuccess | MutationError, strawberry.union("AddGuaranteeResult")
 ]
+ChangeGuaranteeAmountResult = Annotated[
+    GuaranteeSuccess | MutationError, strawberry.union("ChangeGuaranteeAmountResult")
+]
 ReleaseGuaranteeResult = Annotated[
     GuaranteeSuccess | MutationError, strawberry.union("ReleaseGuaranteeResult")
 ]
@@ -428,6 +431,14 @@ class AddGuaranteeInput:
     amount: Decimal = strawberry.field(description="Above 0, at most the facility's limit.")
 
 
+@strawberry.input
+class ChangeGuaranteeAmountInput:
+    guarantor_id: strawberry.ID
+    facility_id: strawberry.ID
+    amount: Decimal = strawberry.field(description="Above 0, at most the facility's limit.")
+    reason: str | None = strawberry.field(default=None, description="Up to 500 characters.")
+
+
 # Mutations ---------------------------------------------------------------------------------
 
 
@@ -651,6 +662,21 @@ class DataInMutation:
             ),
             _guarantee,
         )
+
+    @strawberry.mutation(
+        description="Amend a guarantee of an open facility to a new amount, at most the "
+        "facility's limit; the audit record keeps the old one."
+    )
+    async def change_guarantee_amount(
+        self, info: CtxInfo, input: ChangeGuaranteeAmountInput
+    ) -> ChangeGuaranteeAmountResult:
+        return await attempt(
+            facility_writes.change_guarantee_amount(
+                info.context.db, actor_of(info), input.guarantor_id, input.facility_id,
+                input.amount, input.reason,
+            ),
+            _guarantee,
+        )  # fmt: skip
 
     @strawberry.mutation(
         description="Release a guarantee of an open facility: the guarantor's exposure for it "

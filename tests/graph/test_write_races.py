@@ -286,26 +286,32 @@ async def test_a_limit_lowered_while_money_is_drawn(
     ) == [{"l": 20000000000, "d": 12345678901}]
 
 
-async def test_a_limit_lowered_while_a_guarantee_is_added(
-    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+@pytest.mark.parametrize("guarantee", ["added", "amended"])
+async def test_a_limit_lowered_while_a_guarantee_is_added_or_raised(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch, guarantee: str
 ) -> None:
     """f-1 repaid down to 1.00 drawn is being lowered to 20,000,000.00, its guarantees checked
-    (c-3's 10,000,000.00), when c-1 guarantees 30,000,000.00 of it. (Unlocked, the guarantee
-    would commit in the pause and exceed the new limit.)"""
+    (c-3's 10,000,000.00), when c-1 guarantees 30,000,000.00 of it, or c-3 raises its guarantee
+    to that. (Unlocked, the guarantee would commit in the pause and exceed the new limit.)"""
     await facility_writes.repay_facility(db, "t", "f-1", Decimal("123456788.01"))
     paused, go = pause_after(
         monkeypatch, data_writes.Write, "one", facility_writes.GUARANTEES_ABOVE
     )
+    amount = Decimal("30000000")
     lowered, guaranteed = await race(
         facility_writes.change_facility_limit(db, "t", "f-1", Decimal("20000000"), None),
-        facility_writes.add_guarantee(db, "t", "c-1", "f-1", Decimal("30000000")),
+        facility_writes.add_guarantee(db, "t", "c-1", "f-1", amount)
+        if guarantee == "added"
+        else facility_writes.change_guarantee_amount(db, "t", "c-3", "f-1", amount, None),
         paused, go,
     )  # fmt: skip
     assert not isinstance(lowered, BaseException)
     assert _refused(guaranteed, "GUARANTEE_WITHIN_LIMIT")
     assert rows(
-        bank, "MATCH (g:Client)-[r:GUARANTEES]->(:Facility {id: 'f-1'}) RETURN g.id AS g"
-    ) == [{"g": "c-3"}]
+        bank,
+        "MATCH (g:Client)-[r:GUARANTEES]->(:Facility {id: 'f-1'}) "
+        "RETURN g.id AS g, r.amountCents AS amount",
+    ) == [{"g": "c-3", "amount": 1000000000}]
 
 
 @pytest.mark.parametrize("other", ["draw", "repay"])

@@ -85,6 +85,7 @@ async def test_a_closed_facility_takes_nothing_more(bank: Driver, db: Db) -> Non
         ("changeFacilityLimit", {"facilityId": "f-1", "limit": "1"}),
         ("addGuarantee", {"guarantorId": "c-1", "facilityId": "f-1", "amount": "1"}),
         ("releaseGuarantee", {"guarantorId": "c-3", "facilityId": "f-1"}),
+        ("changeGuaranteeAmount", {"guarantorId": "c-3", "facilityId": "f-1", "amount": "1"}),
     ):
         assert await _invariant(bank, db, name, input_) == "FACILITY_OPEN", name
     await mutate(db, "createFacility", new_facility(id="f-2"))
@@ -279,6 +280,56 @@ async def test_an_archived_guarantors_guarantee_stays(bank: Driver, db: Db) -> N
     await mutate(db, "archiveClient", {"clientId": "c-3"})
     release = {"guarantorId": "c-3", "facilityId": "f-1"}
     assert await _invariant(bank, db, "releaseGuarantee", release) == "NOT_ARCHIVED"
+    amended = {"guarantorId": "c-3", "facilityId": "f-1", "amount": "1"}
+    assert await _invariant(bank, db, "changeGuaranteeAmount", amended) == "NOT_ARCHIVED"
+
+
+async def test_a_guarantee_is_amended_within_the_limit(bank: Driver, db: Db) -> None:
+    amend = {"guarantorId": "c-3", "facilityId": "f-1", "amount": "25000000.5", "reason": "追加"}
+    amended = await mutate(db, "changeGuaranteeAmount", amend, GUARANTEE)
+    assert amended == {
+        "__typename": "GuaranteeSuccess", "guarantor": {"id": "c-3"}, "facility": {"id": "f-1"},
+        "amount": "25000000.50",
+    }  # fmt: skip
+    assert Decimal((await _exposure(db, "c-3"))["indirect"]) == Decimal("25000000.50")
+    audit = await query(
+        db, '{ auditLog(nodeId: "c-3", first: 1) { records { id action before after } } }'
+    )
+    [record] = audit["auditLog"]["records"]
+    assert record["action"] == "changeGuaranteeAmount"
+    assert json.loads(record["before"]) == {"amountCents": 1000000000}
+    assert json.loads(record["after"]) == {"amountCents": 2500000050, "reason": "追加"}
+    for node in ("f-1", "c-2"):  # on the facility and its borrower too
+        on_node = await query(
+            db, f'{{ auditLog(nodeId: "{node}", first: 1) {{ records {{ id }} }} }}'
+        )
+        assert on_node["auditLog"]["records"] == [{"id": record["id"]}]
+
+    for amount, invariant in (("25000000.50", "NO_OP"), ("500000000.01", "GUARANTEE_WITHIN_LIMIT")):
+        input_ = {"guarantorId": "c-3", "facilityId": "f-1", "amount": amount}
+        assert await _invariant(bank, db, "changeGuaranteeAmount", input_) == invariant
+    # Lowered to the whole limit's edge and back down: both allowed.
+    for amount in ("500000000.00", "1"):
+        input_ = {"guarantorId": "c-3", "facilityId": "f-1", "amount": amount}
+        assert (await mutate(db, "changeGuaranteeAmount", input_, GUARANTEE))["amount"] == (
+            Decimal(amount).quantize(Decimal("0.01")).to_eng_string()
+        )
+    for input_, missing in (
+        ({"guarantorId": "c-1", "facilityId": "f-1"}, "Guarantee"),
+        ({"guarantorId": "c-9", "facilityId": "f-1"}, "Client"),
+        ({"guarantorId": "c-3", "facilityId": "f-9"}, "Facility"),
+    ):
+        found = await refused(bank, db, "changeGuaranteeAmount", input_ | {"amount": "5"},
+                              "NotFoundError")  # fmt: skip
+        assert found["missing"] == missing
+    for amount in ("0", "-1", "0.001", "NaN"):
+        input_ = {"guarantorId": "c-3", "facilityId": "f-1", "amount": amount}
+        bad = await refused(bank, db, "changeGuaranteeAmount", input_, "ValidationError")
+        assert bad["field"] == "amount"
+    long = {"guarantorId": "c-3", "facilityId": "f-1", "amount": "5", "reason": "长" * 501}
+    assert (await refused(bank, db, "changeGuaranteeAmount", long, "ValidationError"))[
+        "field"
+    ] == "reason"
 
 
 async def test_moving_money_is_for_risk_officers_and_admins(bank: Driver, db: Db) -> None:

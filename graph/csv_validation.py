@@ -69,6 +69,15 @@ UNWIND $ids AS id
 MATCH (f:Facility {id: id}) WHERE f.status = 'CLOSED'
 RETURN collect(f.id) AS ids
 """
+# Client links the graph holds in the rows' direction or the other way (the API's relateClients
+# refuses a link the two clients already have in either direction).
+GRAPH_RELATED: Final[LiteralString] = """
+UNWIND $rows AS r
+MATCH (a:Client {id: r.fromId}), (b:Client {id: r.toId})
+RETURN r.line AS line,
+       EXISTS { (a)-[:RELATED_TO {kind: r.kind}]->(b) } AS same,
+       EXISTS { (b)-[:RELATED_TO {kind: r.kind}]->(a) } AS reverse
+"""
 GRAPH_CHECK_LINKS: Final[LiteralString] = """
 MATCH (a:Department)-[:CHECKS]->(b:Department) RETURN a.id AS checker, b.id AS checked
 """
@@ -267,6 +276,8 @@ class Validator:
                 self._check_guarantee(file, row, known)
         if table.section == "clients":
             self._check_segments(file, batch)
+        if table.section == "related":
+            self._check_reverse_links(file, batch)
 
     def _check_guarantee(
         self, file: str, row: Row, known: dict[tuple[NodeKind, str], str | None]
@@ -280,6 +291,42 @@ class Validator:
         amount = row.values.get("amountCents")
         if amount is not None and limit.isdigit() and amount > int(limit):
             self.problems.add(file, row.line, "amount", "is above the facility's limit")
+
+    def _check_reverse_links(self, file: str, batch: list[Row]) -> None:
+        """Two clients are linked once per kind, in one direction (its roles say which way):
+        a new link is refused when they are linked the other way already, in the graph or in
+        an earlier line. A link the graph already holds as given is restated, not new, so the
+        export of a graph that has both directions still imports back into it."""
+        rows = [
+            r for r in batch if all(r.values.get(k) is not None for k in ("fromId", "toId", "kind"))
+        ]
+        params = {"rows": [{**r.values, "line": r.line} for r in rows]}
+        in_graph = {
+            record["line"]: record
+            for record in self.session.execute_read(fetch, GRAPH_RELATED, params)
+        }
+        for row in rows:
+            found = in_graph.get(row.line)
+            if found is not None and found["same"]:
+                continue
+            values = row.values
+            if found is not None and found["reverse"]:
+                self.problems.add(
+                    file, row.line, None,
+                    f"the graph links {values['toId']!r} to {values['fromId']!r} as "
+                    f"{values['kind']} already (the other way): give that link, not a second one",
+                )  # fmt: skip
+                continue
+            reverse = _link_key((values["toId"], values["fromId"], values["kind"]))
+            earlier = self.index.db.execute(
+                "SELECT line FROM seen WHERE file = ? AND key = ?", (file, reverse)
+            ).fetchone()
+            if earlier is not None and earlier[0] < row.line:
+                self.problems.add(
+                    file, row.line, None,
+                    f"links the two clients of line {earlier[0]} the other way, as the same kind: "
+                    "a link is given once, in one direction",
+                )  # fmt: skip
 
     def _check_segments(self, file: str, batch: list[Row]) -> None:
         """An existing (存量) client never becomes new (增量): that would credit a manager with

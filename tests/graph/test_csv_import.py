@@ -248,6 +248,7 @@ def variant(tmp_path: Path, **files: str | bytes) -> Path:
 
 HOLDINGS_HEADER = "clientId,productId,balance,since,active\n"
 CLIENTS_HEADER = "id,name,kind,segment,status,grade,riskRating,industry,region\n"
+RELATIONS_HEADER = "fromId,toId,kind,role,reciprocalRole\n"
 
 
 @pytest.mark.parametrize(
@@ -292,6 +293,15 @@ CLIENTS_HEADER = "id,name,kind,segment,status,grade,riskRating,industry,region\n
         (
             {"holdings": HOLDINGS_HEADER + "c-1,p-dep,-5.00,2020-01-01,true\n"},
             "holdings.csv:2: column balance: -5.00 is negative",
+        ),
+        (
+            {
+                "client_relations": RELATIONS_HEADER + "c-2,c-1,KEY_PERSON,法人代表,任职企业\n"
+                "c-1,c-2,ECONOMIC_DEPENDENCE,DEPENDENT,DEPENDED_ON\n"
+                "c-1,c-2,KEY_PERSON,任职企业,法人代表\n"
+            },
+            "client_relations.csv:4: links the two clients of line 2 the other way, as the same "
+            "kind: a link is given once, in one direction",
         ),
         (
             {"controls": "fromId,toId,share,basis\nc-1,c-2,100.5,EQUITY\n"},
@@ -417,3 +427,40 @@ def test_partial_copy_of_the_demo_is_refused_for_orphans(
     (folder / "clients.csv").unlink()
     problems = rejected(empty_graph, folder)
     assert any("refers to Client 'cli-hdsteel'" in p for p in problems)
+
+
+def test_a_client_link_the_graph_holds_the_other_way_is_refused(
+    seeded: Driver, tmp_path: Path
+) -> None:
+    """The graph links c-2 to c-1 (SUPPLY_CHAIN, c-2 the supplier)."""
+    reverse = RELATIONS_HEADER + "c-1,c-2,SUPPLY_CHAIN,CUSTOMER,SUPPLIER\n"
+    assert rejected(seeded, write_set(tmp_path / "reverse", {"client_relations.csv": reverse})) == [
+        "client_relations.csv:2: the graph links 'c-2' to 'c-1' as SUPPLY_CHAIN already (the "
+        "other way): give that link, not a second one"
+    ]
+    # Another kind the other way, and the link restated as the graph holds it, are taken.
+    fine = (
+        RELATIONS_HEADER + "c-1,c-2,ECONOMIC_DEPENDENCE,DEPENDENT,DEPENDED_ON\n"
+        "c-2,c-1,SUPPLY_CHAIN,主要供应商,CUSTOMER\n"
+    )
+    report = run(seeded, write_set(tmp_path / "fine", {"client_relations.csv": fine}))
+    assert report.accepted, messages(report)
+    assert counts(report)["client_relations.csv"] == (2, 1, 1, 0, 0)
+
+
+def test_a_graph_linked_both_ways_still_imports_its_own_export(
+    seeded: Driver, tmp_path: Path
+) -> None:
+    """Both directions, as an import before the check could leave them: the export restates
+    them, and restating is not refused."""
+    seeded.execute_query(
+        "MATCH (a:Client {id: 'c-1'}), (b:Client {id: 'c-2'}) CREATE (a)-[:RELATED_TO "
+        "{kind: 'SUPPLY_CHAIN', role: 'CUSTOMER', reciprocalRole: 'SUPPLIER'}]->(b)",
+        database_=DATABASE,
+    )
+    before = graph_snapshot(seeded)
+    export_csv(seeded, DATABASE, tmp_path / "export")
+    report = run(seeded, tmp_path / "export")
+    assert report.accepted, messages(report)
+    assert counts(report)["client_relations.csv"] == (2, 0, 0, 2, 0)
+    assert graph_snapshot(seeded) == before

@@ -108,6 +108,8 @@ class FacilityRow(TypedDict):
     approvingDepartmentId: str | None
     grantedAt: str
     status: NotRequired[str]  # FacilityStatus; absent: the graph's, ACTIVE when new
+    closedOn: NotRequired[str | None]  # ISO date; only when CLOSED; absent: the graph's
+    closeReason: NotRequired[str | None]
 
 
 class GuaranteeRow(TypedDict):

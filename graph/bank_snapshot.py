@@ -88,7 +88,7 @@ RETURN f.id AS id, borrowerId, f.type AS type, f.limitCents AS limitCents,
        approverId AS approvingDepartmentId, granted[1] AS grantedAt,
        """
     + FACILITY_STATUS
-    + """ AS status
+    + """ AS status, toString(f.closedOn) AS closedOn, f.closeReason AS closeReason
 """
 )
 GUARANTEE: Final[LiteralString] = """

@@ -128,8 +128,10 @@ MERGE (f:Facility {id: row.id})
 SET f.type = row.type, f.limitCents = row.limitCents, f.drawnCents = row.drawnCents,
     f.currency = row.currency, f.status = coalesce(row.status, f.status, 'ACTIVE'),
     // reopened: when and why it was closed no longer apply
-    f.closedOn = CASE WHEN coalesce(row.status, f.status) = 'CLOSED' THEN f.closedOn END,
-    f.closeReason = CASE WHEN coalesce(row.status, f.status) = 'CLOSED' THEN f.closeReason END
+    f.closedOn = CASE WHEN coalesce(row.status, f.status) = 'CLOSED'
+                      THEN coalesce(date(row.closedOn), f.closedOn) END,
+    f.closeReason = CASE WHEN coalesce(row.status, f.status) = 'CLOSED'
+                         THEN coalesce(row.closeReason, f.closeReason) END
 WITH f, row, borrower, granter
 // A row describes the whole facility: links to anyone else are replaced.
 OPTIONAL MATCH (f)<-[stale:BORROWS|GRANTED|APPROVED]-(n)

@@ -294,6 +294,10 @@ TABLES: Final[tuple[Table, ...]] = (
             # Empty, or a file from before the column, keeps the graph's status (ACTIVE for a
             # new facility).
             _choice("status", FacilityStatus, required=False, may_be_absent=True),
+            # When and why it was closed (closeFacility's): only with status CLOSED; empty keeps
+            # the graph's.
+            Column("closedOn", Cell.DATE, required=False, may_be_absent=True),
+            Column("closeReason", Cell.NOTE, required=False, may_be_absent=True),
         ),
         ("id",),
         defines=NodeKind.FACILITY,
@@ -446,6 +450,12 @@ def check_row(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
             problems.append(("drawn", "is above the limit"))
         if row.get("status") == "CLOSED" and drawn:
             problems.append(("drawn", "a closed facility has nothing drawn"))
+        for closing in ("closedOn", "closeReason"):
+            if row.get(closing) is not None and row.get("status") != "CLOSED":
+                problems.append((closing, "is only given with status CLOSED"))
+        closed_on, granted_at = row.get("closedOn"), row.get("grantedAt")
+        if closed_on is not None and granted_at is not None and closed_on < granted_at:
+            problems.append(("closedOn", "is before grantedAt"))
     if table.section == "clients" and row.get("status") == "ARCHIVED" and row.get("grade"):
         # As archiveClient leaves it: an archived client is owed no visits.
         problems.append(("grade", "an archived client has no key-account grade"))

@@ -8,7 +8,7 @@ from pathlib import Path
 from neo4j import Driver
 
 from graph.csv_export import export_csv
-from tests.conftest import DATABASE, graph_snapshot
+from tests.conftest import DATABASE, WIPE, graph_snapshot
 from tests.graph.test_csv_import import SMALL_BANK, counts, messages, run, write_set
 
 FACILITIES = (
@@ -165,8 +165,8 @@ def test_facility_status_round_trips_and_a_closed_facility_has_nothing_drawn(
     }, "facilities.csv:2: column drawn: a closed facility has nothing drawn")  # fmt: skip
     export_csv(empty_graph, DATABASE, tmp_path / "export")
     exported = (tmp_path / "export" / "facilities.csv").read_text()
-    assert exported.splitlines()[0].endswith(",status")
-    assert f2.format(drawn="0.00") + ",CLOSED" in exported.splitlines()
+    assert exported.splitlines()[0].endswith(",status,closedOn,closeReason")
+    assert f2.format(drawn="0.00") + ",CLOSED,2024-05-01,结清" in exported.splitlines()
     reopened = run(empty_graph, write_set(tmp_path / "reopen", {
         "facilities.csv": with_status + f2.format(drawn="5") + ",ACTIVE\n",
     }))  # fmt: skip
@@ -178,6 +178,44 @@ def test_facility_status_round_trips_and_a_closed_facility_has_nothing_drawn(
     )
     # Reopened: when it was closed no longer applies.
     assert [(r["status"], r["drawn"], r["closedOn"]) for r in records] == [("ACTIVE", 500, None)]
+
+
+def test_when_and_why_a_facility_closed_travel_with_it(empty_graph: Driver, tmp_path: Path) -> None:
+    """closedOn and closeReason are given with status CLOSED only, not before the grant; an
+    empty cell keeps the graph's; into an empty graph they come back as exported."""
+    _small_bank(empty_graph, tmp_path)
+    closing = FACILITIES.replace("\n", ",status,closedOn,closeReason\n")
+    f2 = "f-2,c-2,ACCEPTANCE,100.00,0,CNY,d-ka,,2023-02-01,"
+    for row, expected in (
+        ("ACTIVE,2024-05-01,", "column closedOn: is only given with status CLOSED"),
+        (",,结清", "column closeReason: is only given with status CLOSED"),
+        ("CLOSED,2023-01-31,", "column closedOn: is before grantedAt"),
+    ):
+        _refused(empty_graph, tmp_path, {"facilities.csv": closing + f2 + row + "\n"},
+                 f"facilities.csv:2: {expected}")  # fmt: skip
+
+    closed = run(empty_graph, write_set(tmp_path / "closed", {
+        "facilities.csv": closing + f2 + 'CLOSED,2024-05-06,"结清,\n转入核销台账"\n',
+    }))  # fmt: skip
+    assert closed.accepted and counts(closed)["facilities.csv"] == (1, 0, 1, 0, 0)
+    # Restated with the cells empty: kept.
+    kept = run(empty_graph, write_set(tmp_path / "kept", {
+        "facilities.csv": closing + f2 + "CLOSED,,\n",
+    }))  # fmt: skip
+    assert kept.accepted and counts(kept)["facilities.csv"] == (1, 0, 0, 1, 0)
+    before = graph_snapshot(empty_graph)
+    export_csv(empty_graph, DATABASE, tmp_path / "export")
+    empty_graph.execute_query(WIPE, database_=DATABASE)
+    assert run(empty_graph, tmp_path / "export").accepted
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (f:Facility {id: 'f-2'}) RETURN f.closedOn AS on, f.closeReason AS reason",
+        database_=DATABASE,
+    )
+    assert [(r["on"].iso_format(), r["reason"]) for r in records] == [
+        ("2024-05-06", "结清,\n转入核销台账")
+    ]
+    facility = [n for n in graph_snapshot(empty_graph)["nodes"] if n[1].get("id") == "f-2"]
+    assert facility == [n for n in before["nodes"] if n[1].get("id") == "f-2"]
 
 
 def test_no_member_or_link_points_at_an_archived_department(

@@ -267,9 +267,12 @@ def _groups(bank: BankRows, rng: random.Random, ids: list[str]) -> None:
 
 
 def _links(bank: BankRows, rng: random.Random, ids: list[str]) -> None:
+    # Two firms are linked once, in one direction (as relateClients and the import keep them).
+    suppliers: set[tuple[int, int]] = set()
     for i in range(CORPORATES):
         for j in rng.sample(range(CORPORATES), 4):
-            if j != i:
+            if j != i and (j, i) not in suppliers:
+                suppliers.add((i, j))
                 bank.related.append(
                     RelatedRow(
                         fromId=ids[i],
@@ -314,10 +317,11 @@ def _links(bank: BankRows, rng: random.Random, ids: list[str]) -> None:
                 reciprocalRole="REPRESENTED_ENTITY",
             )
         )
-        if k % 3 == 0:
+        director = people[(k * 7 + 3) % len(people)]
+        if k % 3 == 0 and director != legal_representative(k):
             bank.related.append(
                 RelatedRow(
-                    fromId=ids[people[(k * 7 + 3) % len(people)]],
+                    fromId=ids[director],
                     toId=ids[k],
                     kind="KEY_PERSON",
                     role="DIRECTOR",

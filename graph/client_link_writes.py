@@ -19,9 +19,9 @@ from typing import Final, LiteralString
 from graph.client_group import CONTROL
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
-from graph.data_writes import Write, require, run_write
+from graph.data_writes import Write, run_write
 from graph.db import Db
-from graph.errors import Duplicate, InvalidInput, NotFound
+from graph.errors import Duplicate, InvalidInput, NotFound, require
 from graph.input_checks import require_id, require_text
 from graph.models import ClientLinkKind, ControlBasis, GraphModel
 

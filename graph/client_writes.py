@@ -15,14 +15,13 @@ from graph.client_links import OPEN_FACILITY
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import (
     Write,
-    require,
     require_active_manager,
     require_client_not_archived,
     require_version,
     run_write,
 )
 from graph.db import Db
-from graph.errors import Duplicate, InvalidInput, NotFound
+from graph.errors import Duplicate, InvalidInput, NotFound, require
 from graph.input_checks import optional_text, require_id, require_range, require_text
 from graph.models import (
     Client,

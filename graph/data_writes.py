@@ -19,7 +19,7 @@ from neo4j.exceptions import ConstraintError
 
 from graph.bank_calendar import zone_name
 from graph.db import Db
-from graph.errors import Duplicate, InvariantViolation, NotFound, VersionConflict
+from graph.errors import Duplicate, NotFound, VersionConflict, require
 from graph.visibility import VISIBLE_TO_MANAGER
 
 T = TypeVar("T")
@@ -147,11 +147,6 @@ class Write:
             f"client {client_id!r} has an inactive primary manager: transfer it first",
             [client_id, *inactive],
         )
-
-
-def require(condition: bool, invariant: str, message: str, ids: Sequence[str]) -> None:
-    if not condition:
-        raise InvariantViolation(invariant, message, list(ids))
 
 
 def require_active_manager(manager_id: str, active: bool | None) -> None:

@@ -5,6 +5,8 @@ Resolvers turn these into typed GraphQL errors; anything else is an internal err
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 
 class GraphError(Exception):
     """Root of every error the graph layer raises on purpose."""
@@ -34,6 +36,12 @@ class InvariantViolation(GraphError):
         self.invariant = invariant
         self.message = message
         self.node_ids = node_ids or []
+
+
+def require(condition: bool, invariant: str, message: str, ids: Sequence[str]) -> None:
+    """A write's invariant: InvariantViolation (naming the nodes) unless it holds."""
+    if not condition:
+        raise InvariantViolation(invariant, message, list(ids))
 
 
 class VersionConflict(GraphError):

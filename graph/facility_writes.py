@@ -33,10 +33,10 @@ from graph.client_links import (
 )
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
-from graph.data_writes import Write, require, require_active_department, run_write
+from graph.data_writes import Write, require_active_department, run_write
 from graph.db import Db
 from graph.departments import dependent
-from graph.errors import Duplicate, NotFound
+from graph.errors import Duplicate, NotFound, require
 from graph.input_checks import optional_text, require_amount, require_currency, require_id
 from graph.models import (
     Client,

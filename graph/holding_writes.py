@@ -13,9 +13,9 @@ from typing import Any, Final, LiteralString
 
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
-from graph.data_writes import Write, require, run_write
+from graph.data_writes import Write, run_write
 from graph.db import Db
-from graph.errors import NotFound
+from graph.errors import NotFound, require
 from graph.input_checks import require_amount, require_id, require_past_date
 from graph.models import (
     Client,

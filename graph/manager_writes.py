@@ -11,13 +11,12 @@ from typing import Any, Final, LiteralString
 
 from graph.data_writes import (
     Write,
-    require,
     require_active_department,
     require_version,
     run_write,
 )
 from graph.db import Db
-from graph.errors import Duplicate, InvalidInput, NotFound
+from graph.errors import Duplicate, InvalidInput, NotFound, require
 from graph.input_checks import require_id, require_range, require_text
 from graph.managers import MANAGER_FIELDS
 from graph.models import Education, GraphModel, Manager, ManagerLevel, ProfessionalTitle

@@ -13,10 +13,10 @@ from graph.data_writes import (
     require_client_not_archived,
 )
 from graph.db import Db
-from graph.errors import Duplicate, InvalidInput, NotFound, VersionConflict
+from graph.errors import Duplicate, InvalidInput, NotFound, VersionConflict, require
 from graph.input_checks import optional_text
 from graph.models import DepartmentFunction, OrgModel
-from graph.restructure import Change, ChangeResult, LinkChange, LinkKind, require, require_text
+from graph.restructure import Change, ChangeResult, LinkChange, LinkKind, require_text
 from graph.restructure import run_change as _run
 
 CREATE_DEPARTMENT: Final[LiteralString] = """

@@ -12,9 +12,9 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final, LiteralString
 
-from graph.data_writes import Write, require, require_client_not_archived, run_write
+from graph.data_writes import Write, require_client_not_archived, run_write
 from graph.db import Db
-from graph.errors import InvariantViolation, NotFound
+from graph.errors import InvariantViolation, NotFound, require
 from graph.input_checks import optional_text
 from graph.models import GraphModel
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Any, Final, LiteralString
 
-from graph.data_writes import Write, require, require_active_department, run_write
+from graph.data_writes import Write, require_active_department, run_write
 from graph.db import Db
-from graph.errors import Duplicate, InvalidInput, NotFound
+from graph.errors import Duplicate, InvalidInput, NotFound, require
 from graph.input_checks import require_id, require_range, require_text
 from graph.models import GraphModel, Product, ProductAudience, ProductCategory
 from graph.products import PRODUCT_FIELDS

@@ -33,7 +33,7 @@ from graph.client_links import OPEN_FACILITY
 from graph.data_writes import LOCK_DEPARTMENTS
 from graph.db import Db
 from graph.departments import dependent
-from graph.errors import GraphError, InvariantViolation, NotFound, VersionConflict
+from graph.errors import GraphError, InvariantViolation, NotFound, VersionConflict, require
 from graph.input_checks import require_text
 from graph.models import GraphModel
 
@@ -402,11 +402,6 @@ async def _require_independent_approvals(change: Change) -> None:
             "the granting department",
             facilities[:20] + departments,
         )
-
-
-def require(condition: bool, invariant: str, message: str, ids: list[str]) -> None:
-    if not condition:
-        raise InvariantViolation(invariant, message, ids)
 
 
 __all__ = [

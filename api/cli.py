@@ -9,14 +9,15 @@ import logging
 import os
 import signal
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from api.auth import Role, dev_secret, issue_token
 from api.settings import ApiSettings
 from graph.db import open_driver
-from graph.errors import DatabaseUnavailable
+from graph.errors import DatabaseUnavailable, InvalidInput
+from graph.input_checks import require_text
 from graph.local_server import Connection
 from graph.migrations import migrate
 from graph.provision import provide_neo4j
@@ -46,16 +47,33 @@ def _prepare(conn: Connection, seed: bool) -> None:
             load_demo(driver, database, activity=True)
 
 
-def _exit_on_sigterm() -> None:
-    """SIGTERM unwinds like Ctrl-C, so the Neo4j this process started is stopped in order.
+INTERRUPTED: Final = 143  # 128 + SIGTERM, as a shell reports a command it terminated
+
+
+def _exit_on_sigterm(status: int = 0) -> None:
+    """SIGTERM unwinds like Ctrl-C, so the Neo4j this process started is stopped in order (and
+    an export's staging folder removed).
 
     uvicorn handles SIGTERM itself and re-raises it after its own shutdown; this handler then
-    turns it into SystemExit instead of an abrupt death that would orphan Neo4j."""
+    turns it into SystemExit instead of an abrupt death that would orphan Neo4j. A server
+    stopped this way exits 0; an import or export cut short, with `status`."""
 
     def stop(signum: int, frame: object) -> None:
-        raise SystemExit(0)
+        raise SystemExit(status)
 
     signal.signal(signal.SIGTERM, stop)
+
+
+@contextlib.contextmanager
+def _sigterm_exits(status: int) -> Iterator[None]:
+    """`_exit_on_sigterm(status)` while the block runs, and the handler before it after (a test
+    calling `main` must leave its own in place)."""
+    previous = signal.getsignal(signal.SIGTERM)
+    _exit_on_sigterm(status)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def _signing_secret() -> str:
@@ -159,21 +177,28 @@ def _print_report(report: ImportReport) -> None:
 
 
 def _actor(value: str) -> str:
-    """An audit record's actor is shown as it is: one short line of text."""
-    if not value.strip() or len(value) > 200 or any(ch < " " or ch == "\x7f" for ch in value):
-        raise argparse.ArgumentTypeError("1-200 characters on one line, no control characters")
-    return value.strip()
+    """An audit record's actor, shown as it is: one line of 1-200 characters."""
+    try:
+        return require_text("actor", value, 200)
+    except InvalidInput as exc:
+        raise argparse.ArgumentTypeError(exc.message) from None
 
 
 def default_actor() -> str:
-    """Who the import's audit records name when `--actor` is not given: the OS account."""
+    """Who the import's audit records name when `--actor` is not given: the OS account, taken
+    from the environment ($LOGNAME, $USER) and so held to the same rules as `--actor`."""
     try:
-        return f"cli:{getpass.getuser()}"
-    except (KeyError, OSError):  # a container user with no passwd entry nor $USER
+        return _actor(f"cli:{getpass.getuser()}")
+    except (KeyError, OSError, argparse.ArgumentTypeError):
         return "cli:unknown"
 
 
 def cmd_import(args: argparse.Namespace) -> None:
+    with _sigterm_exits(INTERRUPTED):
+        _import(args)
+
+
+def _import(args: argparse.Namespace) -> None:
     from graph.csv_import import import_csv
     from graph.progress import Progress
 
@@ -206,6 +231,11 @@ def cmd_import(args: argparse.Namespace) -> None:
 
 
 def cmd_export(args: argparse.Namespace) -> None:
+    with _sigterm_exits(INTERRUPTED):
+        _export(args)
+
+
+def _export(args: argparse.Namespace) -> None:
     from graph.csv_export import count_audited_writes, export_csv
 
     database = Neo4jSettings().database
@@ -284,11 +314,14 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except DatabaseUnavailable as exc:
+    except (DatabaseUnavailable, FileExistsError) as exc:
         print(f"rmgraph: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     except KeyboardInterrupt:
-        pass
+        # Ctrl-C stops a server as it should; an import or export it cuts short has failed.
+        if args.func in (cmd_import, cmd_export):
+            print("rmgraph: interrupted", file=sys.stderr)
+            raise SystemExit(130) from None
 
 
 if __name__ == "__main__":

@@ -60,6 +60,12 @@ def export_csv(
     without touching the earlier set; only the renames at the end, a few milliseconds, cannot be
     undone half-way."""
     folder.mkdir(parents=True, exist_ok=True)
+    for table in TABLES:  # found now, not after minutes of reading, half-way through the moves
+        target = folder / table.file
+        if target.exists() and not target.is_file():
+            raise FileExistsError(
+                f"{target} is in the way: it is not a file the export can replace"
+            )
     written: dict[str, int] = {}
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
     try:

@@ -3,13 +3,17 @@ which `NEO4J_URI` names once the `neo4j_conn` fixture is up)."""
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
-from neo4j import Driver
+from neo4j import Driver, Session
 
-from api.cli import main
-from graph import csv_export
+from api.cli import default_actor, main
+from graph import bank_snapshot, csv_export
 from graph.csv_import import import_csv
 from graph.local_server import Connection
 from tests.conftest import DATABASE, graph_snapshot
@@ -94,13 +98,16 @@ def test_an_import_names_its_actor_in_the_audit_records(
     with pytest.raises(SystemExit) as exit_:
         main(["import", str(folder), "--quiet", "--actor", "ops\nforged log line"])
     assert exit_.value.code == 2
-    assert "no control characters" in capsys.readouterr().err
+    assert "must not contain control characters" in capsys.readouterr().err
     main(["import", str(folder), "--quiet", "--actor", "ops:张三"])
 
     monkeypatch.setenv("USER", "batch-runner")
     monkeypatch.setenv("LOGNAME", "batch-runner")
     renamed = SMALL_BANK["departments.csv"].replace("总行", "总行（新）")
     main(["import", str(write_set(tmp_path / "renamed", {"departments.csv": renamed})), "--quiet"])
+    # An account name that would forge a log line is not taken from the environment either.
+    monkeypatch.setenv("LOGNAME", "ops\nforged log line")
+    assert default_actor() == "cli:unknown"
     records, _, _ = empty_graph.execute_query(
         "MATCH (a:AuditRecord)-[:CHANGED]->(:Department {id: 'd-hq'}) "
         "RETURN a.actor AS actor ORDER BY a.at",
@@ -125,3 +132,40 @@ def test_rejected_import_exits_non_zero_and_lists_problems(
     assert "controls.csv:2: column share: 120 is out of range: must be at most 100" in err
     assert "rejected: 1 problem(s); nothing was written." in err
     assert data_nodes(empty_graph) == []
+
+
+def test_an_export_stopped_by_sigterm_or_in_the_way_changes_nothing(
+    empty_graph: Driver,
+    neo4j_conn: Connection,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    main(["import", str(write_set(tmp_path / "bank", SMALL_BANK)), "--quiet"])
+    out = tmp_path / "out"
+    main(["export", str(out)])
+    earlier = {p.name: p.read_bytes() for p in out.iterdir()}
+    real = bank_snapshot.stream_section
+
+    def terminated(session: Session, section: str) -> Iterator[dict[str, Any]]:
+        if section == "managers":  # as `kill` would, half-way through the tables
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(session, section)
+
+    monkeypatch.setattr(csv_export, "stream_section", terminated)
+    ours = signal.getsignal(signal.SIGTERM)
+    with pytest.raises(SystemExit) as exit_:
+        main(["export", str(out)])
+    assert exit_.value.code == 143
+    assert signal.getsignal(signal.SIGTERM) is ours  # the process's own handler is back
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == earlier  # no staging folder left
+
+    monkeypatch.undo()
+    (out / "clients.csv").unlink()
+    (out / "clients.csv").mkdir()
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as exit_:
+        main(["export", str(out)])
+    assert exit_.value.code == 2
+    assert "clients.csv is in the way" in capsys.readouterr().err
+    assert sorted(p.name for p in out.iterdir()) == sorted(earlier)

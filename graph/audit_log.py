@@ -15,7 +15,8 @@ WITH a, collect(r) AS links ORDER BY a.at DESC, a.id DESC
 SKIP $offset LIMIT $limit
 // An import's record keeps each node's rows on its link to the node (graph.import_audit); a
 // node id shared by two labels gets the first of its links.
-RETURN a {.id, .at, .actor, .action, .input,
+RETURN a {.id, .at, .actor, .action,
+          input: coalesce(links[0].input, a.input),
           before: coalesce(links[0].before, a.before),
           after: coalesce(links[0].after, a.after)} AS record
 """

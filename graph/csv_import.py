@@ -11,7 +11,7 @@ writes nothing, and `dry_run` reports the same counts without writing.
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, LiteralString
@@ -21,10 +21,16 @@ from neo4j import Driver, ManagedTransaction, Session
 from graph import bulk_load as load
 from graph.bank_snapshot import read_keyed
 from graph.csv_reader import Problems, read_rows
-from graph.csv_tables import TABLES, TABLES_BY_FILE, Table
+from graph.csv_tables import TABLES, TABLES_BY_FILE, NodeKind, Table
 from graph.csv_validation import BATCH, ScratchIndex, Validator, chunks
-from graph.data_writes import LOCK_CLIENTS, LOCK_FACILITIES
-from graph.import_audit import write_import_audit
+from graph.data_writes import (
+    LOCK_CLIENTS,
+    LOCK_DEPARTMENTS,
+    LOCK_FACILITIES,
+    LOCK_MANAGERS,
+    LOCK_PRODUCTS,
+)
+from graph.import_audit import AuditedRow, audited_rows, row_ends, write_import_audit
 
 # section -> the loader statements that write its rows (managers' reporting lines come after
 # every manager of the file exists: see `_write_reporting_lines`).
@@ -88,15 +94,19 @@ class BatchCounts:
     changed_rows: list[dict[str, Any]]
 
 
-def _apply_batch(
-    tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]], actor: str | None
-) -> BatchCounts:
-    """`actor` None: count only (a dry run)."""
-    keys = [
-        {table.column(h).row_key: row[table.column(h).row_key] for h in table.identity}
-        for row in rows
-    ]
-    current = {table.identity_of(r): r for r in read_keyed(tx, table.section, keys)}
+def _current(
+    tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]
+) -> dict[tuple[Any, ...], dict[str, Any]]:
+    """The graph's rows for these rows' identities (absent when new)."""
+    keys = [{k: row[k] for k in table.identity_keys} for row in rows]
+    return {table.identity_of(r): r for r in read_keyed(tx, table.section, keys)}
+
+
+def _changed(
+    table: Table, rows: list[dict[str, Any]], current: dict[tuple[Any, ...], dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """The rows that are new, and those that differ from the graph (an empty cell of a column
+    added later keeps the graph's value, and differs from nothing)."""
     created: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
     kept = table.kept_when_empty
@@ -106,33 +116,107 @@ def _apply_batch(
             created.append(row)
         elif any(before.get(k) != v for k, v in row.items() if v is not None or k not in kept):
             updated.append(row)
-    changed = created + updated
+    return created, updated
+
+
+LOCKED_WHEN_CREATED: Final = frozenset({"facilities", "guarantees"})
+
+# In one order for every import, labels in this order and ids sorted: a client before its
+# managers (as updating a client or recording a visit locks them) and before its facilities (as
+# the credit mutations do).
+LOCKS: Final[dict[NodeKind, LiteralString]] = {
+    NodeKind.DEPARTMENT: LOCK_DEPARTMENTS,
+    NodeKind.CLIENT: LOCK_CLIENTS,
+    NodeKind.MANAGER: LOCK_MANAGERS,
+    NodeKind.PRODUCT: LOCK_PRODUCTS,
+    NodeKind.FACILITY: LOCK_FACILITIES,
+}
+
+
+def _lock(tx: ManagedTransaction, nodes: Iterable[tuple[NodeKind, str]]) -> None:
+    by_kind: dict[NodeKind, set[str]] = {}
+    for kind, node_id in nodes:
+        by_kind.setdefault(kind, set()).add(node_id)
+    for kind, statement in LOCKS.items():
+        if kind in by_kind:
+            tx.run(statement, ids=sorted(by_kind[kind])).consume()
+
+
+def _apply_batch(
+    tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]], actor: str | None,
+    batch: int = 1,
+) -> BatchCounts:  # fmt: skip
+    """`actor` None: count only (a dry run). Writing rows that change what the graph holds,
+    the nodes they touch (both borrowers of a facility lent to another client, say) are locked
+    and the rows read again, so that what the audit record says they replaced is what they
+    replaced, even when a mutation committed in between; then they are written and audited."""
+    current = _current(tx, table, rows)
+    created, updated = _changed(table, rows, current)
+    # Rows that only create need no second read (a first import is all of them; a row a
+    # mutation creates meanwhile is merged, and recorded as created), unless they lend: credit
+    # is locked borrower first, as the mutations lock it.
+    if actor is not None and (updated or (created and table.section in LOCKED_WHEN_CREATED)):
+        touched = created + updated
+        _lock(tx, (end for row in touched for end in row_ends(
+            table, row, current.get(table.identity_of(row))
+        )))  # fmt: skip
+        current = _current(tx, table, touched)
+        created, updated = _changed(table, touched, current)
+    in_changed = {table.identity_of(r) for r in created + updated}
+    changed = [r for r in rows if table.identity_of(r) in in_changed]  # in file order
     if actor is not None and changed:
-        if table.section == "facilities":
-            _lock_credit(tx, [current.get(table.identity_of(r)) for r in updated], changed)
         for statement in WRITES[table.section]:
             tx.run(statement, rows=changed).consume()
         bump = BUMP_VERSIONS.get(table.section)
         if bump is not None and updated:
             tx.run(bump, ids=[r["id"] for r in updated]).consume()
-        changes = [(current.get(table.identity_of(r)), r) for r in changed]
-        write_import_audit(tx, actor, table, changes)
+        # Read back where the graph fills what a row leaves empty (a facility's status, kept or
+        # ACTIVE); elsewhere a row is written as it is.
+        after = _current(tx, table, changed) if table.kept_when_empty else {
+            table.identity_of(r): r for r in changed
+        }  # fmt: skip
+        pairs = [
+            (current.get(identity), after[identity])
+            for identity in map(table.identity_of, changed)
+            if identity in after  # not written only if a reference vanished since the check
+        ]
+        summary = {"batch": batch, "created": len(created), "updated": len(updated)}
+        write_import_audit(tx, actor, table.file, summary, audited_rows(table, pairs))
     return BatchCounts(len(created), len(updated), len(rows) - len(changed), changed)
 
 
-def _lock_credit(
-    tx: ManagedTransaction, before: list[dict[str, Any] | None], rows: list[dict[str, Any]]
+REPORTING_LINES_OF: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Manager {id: id})-[:REPORTS_TO]->(boss:Manager)
+RETURN id, boss.id AS bossId
+"""
+
+
+def _write_reporting_lines(
+    tx: ManagedTransaction, rows: list[dict[str, Any]], actor: str, batch: int
 ) -> None:
-    """The borrowers the rows lend from and to, then the facilities, each sorted: the order the
-    credit mutations take them in, so an import and a repayment take turns instead of
-    deadlocking (the write would otherwise lock a facility before its borrower)."""
-    borrowers = {r["borrowerId"] for r in rows} | {b["borrowerId"] for b in before if b}
-    tx.run(LOCK_CLIENTS, ids=sorted(b for b in borrowers if b is not None)).consume()
-    tx.run(LOCK_FACILITIES, ids=sorted(r["id"] for r in rows)).consume()
-
-
-def _write_reporting_lines(tx: ManagedTransaction, rows: list[dict[str, Any]]) -> None:
+    """Managers' reporting lines, audited here, where they change: on the manager and on its old
+    and new boss, as updateManager's record is. (The manager's version moved on with its row's
+    batch.)"""
+    managers = [r["id"] for r in rows]
+    new = {r["id"]: r.get("reportsToId") for r in rows}
+    seen = {r["id"]: r["bossId"] for r in tx.run(REPORTING_LINES_OF, ids=managers)}
+    # Every manager and boss in one sorted batch (bosses found before the lock, read again after).
+    involved = set(managers) | {b for b in (*seen.values(), *new.values()) if b}
+    _lock(tx, ((NodeKind.MANAGER, m) for m in involved))
+    old = {r["id"]: r["bossId"] for r in tx.run(REPORTING_LINES_OF, ids=managers)}
+    moved = [m for m in managers if old.get(m) != new[m]]
     tx.run(load.LOAD_REPORTING_LINES, rows=rows).consume()
+    audited = [
+        AuditedRow(
+            {"id": m, "reportsToId": old.get(m)},
+            {"id": m, "reportsToId": new[m]},
+            frozenset((NodeKind.MANAGER, n) for n in (m, old.get(m), new[m]) if n),
+        )
+        for m in moved
+    ]
+    summary = {"batch": batch, "reportingLines": len(audited)}
+    write_import_audit(tx, actor, "managers.csv", summary, audited)
 
 
 def find_files(folder: Path, problems: Problems) -> list[tuple[Table, Path]]:
@@ -220,13 +304,12 @@ def _write_file(
     on_progress: Callable[[str, int], None] | None,
 ) -> None:
     """`actor` None: a dry run."""
-    dry_run = actor is None
     ignored = Problems()  # the file passed its check; nothing new can come up
     rows = (row.values for row in read_rows(path, table, ignored))
     reporting: list[dict[str, Any]] = []
-    run = session.execute_read if dry_run else session.execute_write
-    for batch in chunks(rows, BATCH):
-        counts: BatchCounts = run(_apply_batch, table, batch, actor)
+    run = session.execute_read if actor is None else session.execute_write
+    for number, batch in enumerate(chunks(rows, BATCH), start=1):
+        counts: BatchCounts = run(_apply_batch, table, batch, actor, number)
         summary.created += counts.created
         summary.updated += counts.updated
         summary.unchanged += counts.unchanged
@@ -234,6 +317,6 @@ def _write_file(
             reporting.extend(counts.changed_rows)
         if on_progress is not None:
             on_progress(table.file, len(batch))
-    if reporting and not dry_run:
-        for batch in chunks(reporting, BATCH):
-            session.execute_write(_write_reporting_lines, batch)
+    if reporting and actor is not None:
+        for number, batch in enumerate(chunks(reporting, BATCH), start=1):
+            session.execute_write(_write_reporting_lines, batch, actor, number)

@@ -4,7 +4,8 @@ An import changes what the API would audit (a facility's limit, a client's manag
 batch that writes leaves a record (`action` importCsv, the actor who ran it, the file) linked to
 every node its changed rows touch. The rows themselves go on the links, not on the record: a
 node's audit log then shows the rows that touched it (`before` and `after`, JSON arrays in file
-order, `null` in `before` for a row the import created) rather than a batch of 5,000 rows.
+order, `null` in `before` for a row the import created; `input` the file, the batch, how many
+rows touched the node and how many are shown) rather than a batch of 5,000 rows.
 """
 
 from __future__ import annotations
@@ -26,26 +27,31 @@ CREATE (a:AuditRecord {id: randomUUID(), at: datetime(), actor: $actor, action: 
 WITH a
 CALL (a) {
   UNWIND $Department AS c MATCH (n:Department {id: c.id})
-  CREATE (a)-[:CHANGED {before: c.before, after: c.after}]->(n)
+  CREATE (a)-[:CHANGED {input: c.input, before: c.before, after: c.after}]->(n)
 }
 CALL (a) {
   UNWIND $Manager AS c MATCH (n:Manager {id: c.id})
-  CREATE (a)-[:CHANGED {before: c.before, after: c.after}]->(n)
+  CREATE (a)-[:CHANGED {input: c.input, before: c.before, after: c.after}]->(n)
 }
 CALL (a) {
   UNWIND $Client AS c MATCH (n:Client {id: c.id})
-  CREATE (a)-[:CHANGED {before: c.before, after: c.after}]->(n)
+  CREATE (a)-[:CHANGED {input: c.input, before: c.before, after: c.after}]->(n)
 }
 CALL (a) {
   UNWIND $Product AS c MATCH (n:Product {id: c.id})
-  CREATE (a)-[:CHANGED {before: c.before, after: c.after}]->(n)
+  CREATE (a)-[:CHANGED {input: c.input, before: c.before, after: c.after}]->(n)
 }
 CALL (a) {
   UNWIND $Facility AS c MATCH (n:Facility {id: c.id})
-  CREATE (a)-[:CHANGED {before: c.before, after: c.after}]->(n)
+  CREATE (a)-[:CHANGED {input: c.input, before: c.before, after: c.after}]->(n)
 }
 RETURN a.id AS id
 """
+
+# A product held by thousands of clients is touched by thousands of rows of a holdings batch: its
+# link keeps the first of them (the rest are on their clients' links), so that a node's audit log
+# stays a readable size.
+ROWS_PER_NODE: Final = 100
 
 # Besides the node a row defines and the nodes its identity links: a facility's borrower, whose
 # exposure the facility is (the credit mutations' records are on the borrower too).
@@ -68,42 +74,89 @@ def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
 
 
+# Columns a batch does not write: managers' reporting lines are written once every manager of
+# the file exists, in transactions (and audit records) of their own.
+WRITTEN_LATER: Final[dict[str, frozenset[str]]] = {"managers": frozenset({"reportsToId"})}
+
+Ends = frozenset[tuple[NodeKind, str]]
+
+
+@dataclass(frozen=True)
+class AuditedRow:
+    """One changed row as its audit shows it: before (None when created), after, and the nodes
+    it touches."""
+
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any]
+    ends: Ends
+
+
+def row_ends(table: Table, *rows: Mapping[str, Any] | None) -> Ends:
+    """The nodes rows of `table` touch (give a row before and after: a facility lent to another
+    client touches both borrowers)."""
+    return frozenset(
+        (kind, str(row[key]))
+        for row in rows
+        if row is not None
+        for kind, key in audited_columns(table)
+        if row.get(key) is not None
+    )
+
+
+def audited_rows(
+    table: Table, changes: Sequence[tuple[Mapping[str, Any] | None, Mapping[str, Any]]]
+) -> list[AuditedRow]:
+    """(before, after) as read from the graph, shown with the file's columns; rows whose
+    columns this batch writes did not change are left out."""
+    later = WRITTEN_LATER.get(table.section, frozenset())
+    keys = [c.row_key for c in table.columns if c.row_key not in later]
+    shown: list[AuditedRow] = []
+    for before, after in changes:
+        old = None if before is None else {k: before.get(k) for k in keys}
+        new = {k: after.get(k) for k in keys}
+        if old != new:
+            shown.append(AuditedRow(old, new, row_ends(table, before, after)))
+    return shown
+
+
 @dataclass
 class _Touched:
-    before: list[dict[str, Any] | None] = field(default_factory=list)
-    after: list[dict[str, Any]] = field(default_factory=list)
+    rows: int = 0
+    before: list[Mapping[str, Any] | None] = field(default_factory=list)
+    after: list[Mapping[str, Any]] = field(default_factory=list)
 
 
 def audit_rows(
-    table: Table,
-    changes: Sequence[tuple[Mapping[str, Any] | None, Mapping[str, Any]]],
+    file: str, batch: int, rows: Sequence[AuditedRow]
 ) -> dict[str, list[dict[str, str]]]:
-    """Per label, the nodes that the changed rows (before, or None when created; after) touch,
-    each with the rows as JSON. A row that moves a link (a facility to another borrower) touches
-    the old end too."""
+    """Per label, sorted by id, the nodes the rows touch, each with its rows as JSON and how
+    many there were. A node shows at most `ROWS_PER_NODE` of them, except that every row is
+    shown somewhere: one whose nodes are all full goes to its first node all the same."""
     touched: dict[tuple[NodeKind, str], _Touched] = {}
-    columns = audited_columns(table)
-    kept = table.kept_when_empty
-    for before, row in changes:
-        shown_before = None if before is None else {k: before.get(k) for k in row}
-        # An empty cell of a column added later keeps the graph's value: show the value kept.
-        after = {
-            k: before.get(k) if v is None and k in kept and before is not None else v
-            for k, v in row.items()
-        }
-        ends: set[tuple[NodeKind, str]] = {
-            (kind, str(after[key])) for kind, key in columns if after.get(key) is not None
-        }
-        if before is not None:
-            ends |= {(kind, str(before[key])) for kind, key in columns if before.get(key)}
-        for end in sorted(ends):
+    for row in rows:
+        ends = sorted(row.ends)
+        placed = False
+        for end in ends:
             entry = touched.setdefault(end, _Touched())
-            entry.before.append(shown_before)
-            entry.after.append(after)
+            entry.rows += 1
+            if len(entry.after) < ROWS_PER_NODE:
+                entry.before.append(row.before)
+                entry.after.append(row.after)
+                placed = True
+        if not placed and ends:
+            entry = touched[ends[0]]
+            entry.before.append(row.before)
+            entry.after.append(row.after)
     by_label: dict[str, list[dict[str, str]]] = {kind.value: [] for kind in NodeKind}
-    for (kind, node_id), entry in touched.items():
+    for (kind, node_id), entry in sorted(touched.items()):
+        shown = {"file": file, "batch": batch, "rows": entry.rows, "shown": len(entry.after)}
         by_label[kind.value].append(
-            {"id": node_id, "before": _json(entry.before), "after": _json(entry.after)}
+            {
+                "id": node_id,
+                "input": _json(shown),
+                "before": _json(entry.before),
+                "after": _json(entry.after),
+            }
         )
     return by_label
 
@@ -111,16 +164,18 @@ def audit_rows(
 def write_import_audit(
     tx: ManagedTransaction,
     actor: str,
-    table: Table,
-    changes: Sequence[tuple[Mapping[str, Any] | None, Mapping[str, Any]]],
+    file: str,
+    summary: Mapping[str, Any],
+    rows: Sequence[AuditedRow],
 ) -> None:
-    """The batch's record, in its transaction: the change and its record commit together."""
-    created = sum(1 for before, _ in changes if before is None)
-    summary = {"file": table.file, "created": created, "updated": len(changes) - created}
+    """The record of one transaction's changes, in it: the change and its record commit
+    together. `summary` (the file, the batch, its counts) is the record's own input."""
+    if not rows:
+        return
     parameters: dict[str, Any] = {
         "actor": actor,
         "action": IMPORT_ACTION,
-        "input": _json(summary),
-        **audit_rows(table, changes),
+        "input": _json({"file": file, **summary}),
+        **audit_rows(file, int(summary.get("batch", 1)), rows),
     }
     tx.run(IMPORT_AUDIT, parameters).consume()

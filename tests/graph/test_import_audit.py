@@ -10,11 +10,19 @@ from typing import Any
 import pytest
 from neo4j import Driver
 
+from graph import csv_import
 from graph.audit_log import get_audit_log
 from graph.csv_import import import_csv
-from graph.csv_tables import TABLES_BY_FILE
+from graph.csv_tables import TABLES_BY_FILE, NodeKind
 from graph.db import Db
-from graph.import_audit import IMPORT_ACTION, audit_rows, audited_columns
+from graph.import_audit import (
+    IMPORT_ACTION,
+    ROWS_PER_NODE,
+    AuditedRow,
+    audit_rows,
+    audited_columns,
+    audited_rows,
+)
 from tests.conftest import DATABASE
 from tests.graph.test_csv_import import SMALL_BANK, write_set
 
@@ -45,27 +53,70 @@ def test_audited_nodes_follow_the_tables() -> None:
     assert labels("guarantees.csv") == [("Client", "guarantorId"), ("Facility", "facilityId")]
 
 
-def test_a_moved_facility_touches_both_borrowers_and_an_empty_status_shows_the_kept_one() -> None:
+def test_a_moved_facility_touches_both_borrowers() -> None:
     table = TABLES_BY_FILE["facilities.csv"]
     before = {"id": "f-1", "borrowerId": "c-1", "limitCents": 100, "status": "CLOSED"}
-    after = {"id": "f-1", "borrowerId": "c-2", "limitCents": 200, "status": None}
-    rows = audit_rows(table, [(before, after)])
-    assert sorted(n["id"] for n in rows["Client"]) == ["c-1", "c-2"]
+    after = {"id": "f-1", "borrowerId": "c-2", "limitCents": 200, "status": "CLOSED"}
+    [row] = audited_rows(table, [(before, after)])
+    assert row.ends == {(NodeKind.FACILITY, "f-1"), (NodeKind.CLIENT, "c-1"),
+                        (NodeKind.CLIENT, "c-2")}  # fmt: skip
+    rows = audit_rows(table.file, 1, [row])
+    assert [n["id"] for n in rows["Client"]] == ["c-1", "c-2"]
     [facility] = rows["Facility"]
-    assert json.loads(facility["before"]) == [before]
-    assert json.loads(facility["after"]) == [{**after, "status": "CLOSED"}]
+    # Shown with the file's columns, those the graph lacks as null.
+    assert json.loads(facility["before"])[0]["limitCents"] == 100
+    assert json.loads(facility["after"])[0]["closedOn"] is None
     assert rows["Manager"] == rows["Department"] == rows["Product"] == []
 
 
+def test_a_row_the_batch_leaves_as_it_was_is_not_shown() -> None:
+    """A manager whose only change is its boss: written (and audited) with the reporting lines."""
+    table = TABLES_BY_FILE["managers.csv"]
+    before = {"id": "m-1", "name": "李军", "reportsToId": None}
+    assert audited_rows(table, [(before, before | {"reportsToId": "m-2"})]) == []
+    [renamed] = audited_rows(table, [(before, before | {"name": "李俊", "reportsToId": "m-2"})])
+    assert "reportsToId" not in renamed.after and renamed.after["name"] == "李俊"
+
+
+def _holding(client: str, product: str, cents: int) -> AuditedRow:
+    row = {"clientId": client, "productId": product, "balanceCents": cents}
+    return audited_rows(TABLES_BY_FILE["holdings.csv"], [(None, row)])[0]
+
+
 def test_rows_touching_one_node_are_listed_on_its_one_link() -> None:
-    table = TABLES_BY_FILE["holdings.csv"]
-    first = {"clientId": "c-1", "productId": "p-1", "balanceCents": 5}
-    second = {"clientId": "c-1", "productId": "p-2", "balanceCents": 7}
-    rows = audit_rows(table, [(None, first), (second | {"balanceCents": 1}, second)])
+    rows = audit_rows("holdings.csv", 1, [_holding("c-1", "p-1", 5), _holding("c-1", "p-2", 7)])
     [client] = rows["Client"]
-    assert json.loads(client["before"]) == [None, second | {"balanceCents": 1}]
-    assert json.loads(client["after"]) == [first, second]
-    assert sorted(n["id"] for n in rows["Product"]) == ["p-1", "p-2"]
+    assert json.loads(client["before"]) == [None, None]
+    assert [h["productId"] for h in json.loads(client["after"])] == ["p-1", "p-2"]
+    assert [n["id"] for n in rows["Product"]] == ["p-1", "p-2"]
+
+
+def test_a_node_touched_by_many_rows_keeps_the_first_of_them() -> None:
+    holdings = [_holding(f"c-{n:03d}", "p-popular", n) for n in range(ROWS_PER_NODE + 5)]
+    rows = audit_rows("holdings.csv", 3, holdings)
+    [product] = rows["Product"]
+    assert json.loads(product["input"]) == {
+        "file": "holdings.csv", "batch": 3, "rows": ROWS_PER_NODE + 5, "shown": ROWS_PER_NODE,
+    }  # fmt: skip
+    assert [h["balanceCents"] for h in json.loads(product["after"])] == list(range(ROWS_PER_NODE))
+    assert len(json.loads(product["before"])) == ROWS_PER_NODE
+    # Each client has its one row.
+    assert len(rows["Client"]) == ROWS_PER_NODE + 5
+    assert all(json.loads(c["input"])["rows"] == 1 for c in rows["Client"])
+
+
+def test_a_row_whose_nodes_are_all_full_is_still_shown() -> None:
+    """A client with many holdings, a product with many holders: their last row is past the
+    cap on both, and goes on its first node (the client) all the same."""
+    rows = [_holding("c-big", f"p-{n:03d}", n) for n in range(ROWS_PER_NODE + 20)]
+    rows += [_holding(f"c-{n:03d}", "p-big", n) for n in range(ROWS_PER_NODE + 20)]
+    last = _holding("c-big", "p-big", 999)
+    by_label = audit_rows("holdings.csv", 1, [*rows, last])
+    client = next(c for c in by_label["Client"] if c["id"] == "c-big")
+    assert json.loads(client["after"])[-1] == last.after
+    assert json.loads(client["input"])["shown"] == ROWS_PER_NODE + 1
+    product = next(p for p in by_label["Product"] if p["id"] == "p-big")
+    assert last.after not in json.loads(product["after"])
 
 
 async def test_an_import_is_audited_per_node_and_a_rerun_or_dry_run_adds_nothing(
@@ -75,8 +126,8 @@ async def test_an_import_is_audited_per_node_and_a_rerun_or_dry_run_adds_nothing
     imported(empty_graph, folder, dry_run=True)
     assert count_records(empty_graph) == 0
     imported(empty_graph, folder)
-    # One record per file (each file is one batch here).
-    assert count_records(empty_graph) == len(SMALL_BANK)
+    # One record per file (each file is one batch here), and m-2's reporting line to m-1.
+    assert count_records(empty_graph) == len(SMALL_BANK) + 1
 
     records = await get_audit_log(db, "c-1", 0, 20)
     assert {r.actor for r in records} == {"ops:alice"}
@@ -90,10 +141,19 @@ async def test_an_import_is_audited_per_node_and_a_rerun_or_dry_run_adds_nothing
     assert json.loads(client.before) == [None]
     [row] = json.loads(client.after)
     assert row["name"] == "华东钢铁" and row["riskRating"] == 3
-    assert json.loads(client.input) == {"file": "clients.csv", "created": 2, "updated": 0}
+    assert json.loads(client.input) == {"file": "clients.csv", "batch": 1, "rows": 1, "shown": 1}
+    # The record itself counts the batch.
+    records_of_file, _, _ = empty_graph.execute_query(
+        "MATCH (a:AuditRecord {id: $id}) RETURN a.input AS input",
+        {"id": client.id},
+        database_=DATABASE,
+    )
+    assert json.loads(records_of_file[0]["input"]) == {
+        "file": "clients.csv", "batch": 1, "created": 2, "updated": 0,
+    }  # fmt: skip
 
     imported(empty_graph, folder)
-    assert count_records(empty_graph) == len(SMALL_BANK)
+    assert count_records(empty_graph) == len(SMALL_BANK) + 1
 
 
 async def test_a_restated_limit_is_audited_on_the_facility_and_its_borrowers(
@@ -113,7 +173,9 @@ async def test_a_restated_limit_is_audited_on_the_facility_and_its_borrowers(
 
     [latest, *_] = await get_audit_log(db, "f-2", 0, 20)
     assert (latest.actor, latest.action) == ("credit-sync", IMPORT_ACTION)
-    assert json.loads(latest.input) == {"file": "facilities.csv", "created": 0, "updated": 1}
+    assert json.loads(latest.input) == {
+        "file": "facilities.csv", "batch": 1, "rows": 1, "shown": 1,
+    }  # fmt: skip
     [before] = json.loads(latest.before)
     [after] = json.loads(latest.after)
     assert (before["limitCents"], before["borrowerId"]) == (10000, "c-2")
@@ -143,5 +205,56 @@ async def test_every_kind_of_node_gets_its_record(
 ) -> None:
     imported(empty_graph, write_set(tmp_path / "bank", dict(SMALL_BANK)))
     node = {"departments.csv": "d-ka", "managers.csv": "m-1", "products.csv": "p-dep"}[file]
-    files = [json.loads(r.input)["file"] for r in await get_audit_log(db, node, 0, 20)]
-    assert file in files
+    # The node's own row, created (m-1's reporting-line record, as m-2's boss, does not count).
+    own = [
+        r
+        for r in await get_audit_log(db, node, 0, 20)
+        if json.loads(r.input)["file"] == file and json.loads(r.after)[0].get("id") == node
+    ]
+    assert [json.loads(r.before) for r in own] == [[None]]
+
+
+async def test_a_created_facility_shows_the_status_it_got(
+    empty_graph: Driver, db: Db, tmp_path: Path
+) -> None:
+    """SMALL_BANK's facilities.csv has no status column: the facilities are ACTIVE, and their
+    records say so (the after is read back from the graph)."""
+    imported(empty_graph, write_set(tmp_path / "bank", dict(SMALL_BANK)))
+    [*_, created] = await get_audit_log(db, "f-2", 0, 20)
+    [after] = json.loads(created.after)
+    assert (after["status"], after["limitCents"], after["borrowerId"]) == ("ACTIVE", 10000, "c-2")
+
+
+async def test_a_reporting_line_is_audited_on_the_manager_and_both_bosses(
+    empty_graph: Driver, db: Db, tmp_path: Path
+) -> None:
+    imported(empty_graph, write_set(tmp_path / "bank", dict(SMALL_BANK)))
+    managers = SMALL_BANK["managers.csv"].replace(
+        "m-2,王芳,MANAGER,BACHELOR,NONE,2,d-ka-east,m-1,2021-03-01\n",
+        "m-2,王芳,MANAGER,BACHELOR,NONE,2,d-ka-east,m-3,2021-03-01\n"
+        "m-3,张伟,SENIOR,MASTER,MIDDLE,8,d-ka,,2018-01-01\n",
+    )
+    imported(empty_graph, write_set(tmp_path / "moved", {"managers.csv": managers}))
+    [line] = await get_audit_log(db, "m-2", 0, 1)
+    assert json.loads(line.before) == [{"id": "m-2", "reportsToId": "m-1"}]
+    assert json.loads(line.after) == [{"id": "m-2", "reportsToId": "m-3"}]
+    for boss in ("m-1", "m-3"):
+        [on_boss, *_] = await get_audit_log(db, boss, 0, 1)
+        assert on_boss.id == line.id
+    # m-2's row changed nothing else: no batch record shows it (m-3's creation does not touch it).
+    assert [json.loads(r.input)["file"] for r in await get_audit_log(db, "m-2", 0, 20)] == [
+        "managers.csv", "client_managers.csv", "managers.csv", "managers.csv",
+    ]  # fmt: skip
+
+
+def test_an_identical_rerun_takes_no_locks(
+    empty_graph: Driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Locks are taken (with a write) only for rows that change something: a rerun of the same
+    files neither writes nor waits on anyone."""
+    folder = write_set(tmp_path / "bank", dict(SMALL_BANK))
+    imported(empty_graph, folder)
+    locked: list[object] = []
+    monkeypatch.setattr(csv_import, "_lock", lambda tx, nodes: locked.append(list(nodes)))
+    imported(empty_graph, folder)
+    assert locked == []

@@ -7,6 +7,7 @@ refused."""
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Coroutine, Iterator, Sequence
 from decimal import Decimal
@@ -393,3 +394,11 @@ async def test_a_facility_re_lent_by_an_import_while_it_is_repaid(
         bank, "MATCH (c:Client)-[:BORROWS]->(f:Facility {id: 'f-1'}) RETURN c.id AS c, "
         "f.drawnCents AS d"
     ) == [{"c": "c-1", "d": 10000}]  # fmt: skip
+    # The import's audit record shows what it replaced: the repaid amount, not what it read
+    # before the repayment committed.
+    [record] = rows(
+        bank, "MATCH (a:AuditRecord {action: 'importCsv'})-[r:CHANGED]->(:Facility {id: 'f-1'}) "
+        "RETURN r.before AS before"
+    )  # fmt: skip
+    [before] = json.loads(record["before"])
+    assert before["drawnCents"] == 12345678901 - 100

@@ -30,7 +30,7 @@ from graph.data_writes import (
     LOCK_MANAGERS,
     LOCK_PRODUCTS,
 )
-from graph.import_audit import AuditedRow, audited_rows, row_ends, write_import_audit
+from graph.import_audit import AuditedRow, Ends, audited_rows, row_ends, write_import_audit
 
 # section -> the loader statements that write its rows (managers' reporting lines come after
 # every manager of the file exists: see `_write_reporting_lines`).
@@ -155,11 +155,16 @@ def _apply_batch(
     # Rows that only create need no second read (a first import is all of them; a row a
     # mutation creates meanwhile is merged, and recorded as created), unless they lend: credit
     # is locked borrower first, as the mutations lock it.
+    borrowers: dict[tuple[Any, ...], Ends] = {}
     if actor is not None and (updated or (created and table.section in LOCKED_WHEN_CREATED)):
         touched = created + updated
-        _lock(tx, (end for row in touched for end in row_ends(
-            table, row, current.get(table.identity_of(row))
-        )))  # fmt: skip
+        borrowers = _guaranteed_borrowers(tx, table, touched)
+        _lock(tx, (
+            end
+            for row in touched
+            for end in row_ends(table, row, current.get(table.identity_of(row)))
+            | borrowers.get(table.identity_of(row), frozenset())
+        ))  # fmt: skip
         current = _current(tx, table, touched)
         created, updated = _changed(table, touched, current)
     in_changed = {table.identity_of(r) for r in created + updated}
@@ -181,8 +186,33 @@ def _apply_batch(
             if identity in after  # not written only if a reference vanished since the check
         ]
         summary = {"batch": batch, "created": len(created), "updated": len(updated)}
-        write_import_audit(tx, actor, table.file, summary, audited_rows(table, pairs))
+        audited = audited_rows(table, pairs, borrowers)
+        write_import_audit(tx, actor, table.file, summary, audited)
     return BatchCounts(len(created), len(updated), len(rows) - len(changed), changed)
+
+
+FACILITY_BORROWERS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (b:Client)-[:BORROWS]->(:Facility {id: id})
+RETURN id, b.id AS borrowerId
+"""
+
+
+def _guaranteed_borrowers(
+    tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]
+) -> dict[tuple[Any, ...], Ends]:
+    """For guarantee rows, the borrower of each guaranteed facility: locked with the guarantor
+    (before the facility, as changeGuaranteeAmount takes them) and shown the guarantee's audit,
+    as the guarantee mutations' records are."""
+    if table.section != "guarantees":
+        return {}
+    facilities = sorted({r["facilityId"] for r in rows})
+    borrower = {r["id"]: r["borrowerId"] for r in tx.run(FACILITY_BORROWERS, ids=facilities)}
+    return {
+        table.identity_of(r): frozenset({(NodeKind.CLIENT, borrower[r["facilityId"]])})
+        for r in rows
+        if r["facilityId"] in borrower
+    }
 
 
 REPORTING_LINES_OF: Final[LiteralString] = """

@@ -104,10 +104,13 @@ def row_ends(table: Table, *rows: Mapping[str, Any] | None) -> Ends:
 
 
 def audited_rows(
-    table: Table, changes: Sequence[tuple[Mapping[str, Any] | None, Mapping[str, Any]]]
+    table: Table,
+    changes: Sequence[tuple[Mapping[str, Any] | None, Mapping[str, Any]]],
+    also: Mapping[tuple[Any, ...], Ends] | None = None,
 ) -> list[AuditedRow]:
     """(before, after) as read from the graph, shown with the file's columns; rows whose
-    columns this batch writes did not change are left out."""
+    columns this batch writes did not change are left out. `also`: more nodes a row touches,
+    by its identity (a guaranteed facility's borrower)."""
     later = WRITTEN_LATER.get(table.section, frozenset())
     keys = [c.row_key for c in table.columns if c.row_key not in later]
     shown: list[AuditedRow] = []
@@ -115,7 +118,10 @@ def audited_rows(
         old = None if before is None else {k: before.get(k) for k in keys}
         new = {k: after.get(k) for k in keys}
         if old != new:
-            shown.append(AuditedRow(old, new, row_ends(table, before, after)))
+            ends = row_ends(table, before, after)
+            if also:
+                ends |= also.get(table.identity_of(after), frozenset())
+            shown.append(AuditedRow(old, new, ends))
     return shown
 
 

@@ -135,7 +135,7 @@ async def test_an_import_is_audited_per_node_and_a_rerun_or_dry_run_adds_nothing
     files = {json.loads(r.input)["file"] for r in records}
     assert files == {
         "clients.csv", "client_managers.csv", "holdings.csv", "controls.csv",
-        "client_relations.csv", "facilities.csv",
+        "client_relations.csv", "facilities.csv", "guarantees.csv",  # c-1 borrows f-1
     }  # fmt: skip
     client = next(r for r in records if json.loads(r.input)["file"] == "clients.csv")
     assert json.loads(client.before) == [None]
@@ -258,3 +258,17 @@ def test_an_identical_rerun_takes_no_locks(
     monkeypatch.setattr(csv_import, "_lock", lambda tx, nodes: locked.append(list(nodes)))
     imported(empty_graph, folder)
     assert locked == []
+
+
+async def test_a_restated_guarantee_is_audited_on_the_borrower_too(
+    empty_graph: Driver, db: Db, tmp_path: Path
+) -> None:
+    """c-2 guarantees 2,500,000.00 of f-1, c-1's loan; the import amends it to 3,000,000.00."""
+    imported(empty_graph, write_set(tmp_path / "bank", dict(SMALL_BANK)))
+    amended = "guarantorId,facilityId,amount\nc-2,f-1,3000000.00\n"
+    imported(empty_graph, write_set(tmp_path / "amended", {"guarantees.csv": amended}))
+    records = {node: (await get_audit_log(db, node, 0, 1))[0] for node in ("c-1", "c-2", "f-1")}
+    assert len({r.id for r in records.values()}) == 1  # one record, on all three
+    [before] = json.loads(records["c-1"].before)
+    [after] = json.loads(records["c-1"].after)
+    assert (before["amountCents"], after["amountCents"]) == (250000000, 300000000)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Final
 from api.auth import Role, dev_secret, issue_token
 from api.settings import ApiSettings
 from graph.db import open_driver
-from graph.errors import DatabaseUnavailable, InvalidInput
+from graph.errors import DatabaseUnavailable, InvalidInput, QueryTooLarge
 from graph.input_checks import require_text
 from graph.local_server import Connection
 from graph.migrations import migrate
@@ -314,7 +314,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (DatabaseUnavailable, FileExistsError) as exc:
+    except (DatabaseUnavailable, FileExistsError, QueryTooLarge) as exc:
         print(f"rmgraph: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     except KeyboardInterrupt:

@@ -30,6 +30,7 @@ from graph.data_writes import (
     LOCK_MANAGERS,
     LOCK_PRODUCTS,
 )
+from graph.db import too_large_is_final
 from graph.import_audit import AuditedRow, Ends, audited_rows, row_ends, write_import_audit
 
 # section -> the loader statements that write its rows (managers' reporting lines come after
@@ -146,6 +147,16 @@ def _apply_batch(
     tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]], actor: str | None,
     batch: int = 1,
 ) -> BatchCounts:  # fmt: skip
+    """One batch's transaction; a batch past the database's memory limit for one transaction
+    stops the import at once (QueryTooLarge) instead of being retried for half a minute."""
+    with too_large_is_final():
+        return _apply_rows(tx, table, rows, actor, batch)
+
+
+def _apply_rows(
+    tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]], actor: str | None,
+    batch: int,
+) -> BatchCounts:  # fmt: skip
     """`actor` None: count only (a dry run). Writing rows that change what the graph holds,
     the nodes they touch (both borrowers of a facility lent to another client, say) are locked
     and the rows read again, so that what the audit record says they replaced is what they
@@ -223,6 +234,13 @@ RETURN id, boss.id AS bossId
 
 
 def _write_reporting_lines(
+    tx: ManagedTransaction, rows: list[dict[str, Any]], actor: str, batch: int
+) -> None:
+    with too_large_is_final():
+        _write_lines(tx, rows, actor, batch)
+
+
+def _write_lines(
     tx: ManagedTransaction, rows: list[dict[str, Any]], actor: str, batch: int
 ) -> None:
     """Managers' reporting lines, audited here, where they change: on the manager and on its old

@@ -56,7 +56,7 @@ def is_too_large(code: str | None, message: str | None) -> bool:
 
 
 @contextlib.contextmanager
-def _too_large_is_final() -> Iterator[None]:
+def too_large_is_final() -> Iterator[None]:
     """Raises `QueryTooLarge`, which the driver does not retry, where the transaction passed its
     own memory limit."""
     try:
@@ -68,7 +68,7 @@ def _too_large_is_final() -> Iterator[None]:
 
 
 async def _records(result: AsyncResult) -> list[Record]:
-    with _too_large_is_final():
+    with too_large_is_final():
         return [record async for record in result]
 
 
@@ -139,7 +139,7 @@ class Db:
 
         @unit_of_work(timeout=self.tx_timeout)
         async def unit(tx: AsyncManagedTransaction) -> T:
-            with _too_large_is_final():
+            with too_large_is_final():
                 return await work(tx)
 
         return unit

@@ -10,14 +10,16 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from neo4j import Driver, Session
+from neo4j import Driver, ManagedTransaction, Session
 from neo4j.exceptions import ServiceUnavailable
 
-from graph import bank_snapshot, csv_export
+from graph import bank_snapshot, csv_export, csv_import
 from graph.csv_export import export_csv
 from graph.csv_import import ImportReport, import_csv
+from graph.errors import QueryTooLarge
 from seeds.demo import DEMO_CSV
 from tests.conftest import DATABASE, graph_snapshot
+from tests.graph.test_db import HUNGRY
 
 SMALL_BANK = {
     "departments.csv": "id,name,function,model\n"
@@ -464,3 +466,26 @@ def test_a_graph_linked_both_ways_still_imports_its_own_export(
     assert report.accepted, messages(report)
     assert counts(report)["client_relations.csv"] == (2, 0, 0, 2, 0)
     assert graph_snapshot(seeded) == before
+
+
+def test_a_batch_past_the_memory_limit_stops_the_import_at_once(
+    empty_graph: Driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database stops a transaction past its own memory limit; retrying it would only take
+    the memory again (for up to 30 s), so the import stops at the first try, its batch unwritten."""
+    tries = 0
+    apply_rows = csv_import._apply_rows
+
+    def hungry(tx: ManagedTransaction, *args: Any) -> csv_import.BatchCounts:
+        nonlocal tries
+        tries += 1
+        tx.run(HUNGRY).consume()
+        return apply_rows(tx, *args)
+
+    monkeypatch.setattr(csv_import, "_apply_rows", hungry)
+    before = graph_snapshot(empty_graph)
+    folder = write_set(tmp_path / "bank", {"departments.csv": SMALL_BANK["departments.csv"]})
+    with pytest.raises(QueryTooLarge):
+        run(empty_graph, folder)
+    assert tries == 1
+    assert graph_snapshot(empty_graph) == before

@@ -37,6 +37,7 @@ from graph.data_writes import Write, require_active_department, run_write
 from graph.db import Db
 from graph.departments import dependent
 from graph.errors import Duplicate, NotFound, require
+from graph.facilities import GET_FACILITY
 from graph.input_checks import optional_text, require_amount, require_currency, require_id
 from graph.models import (
     Client,
@@ -580,6 +581,30 @@ async def change_facility_limit(
 
     inputs = {"facilityId": facility_id, "limit": limit, "reason": reason}
     return await run_write(db, "changeFacilityLimit", actor, inputs, work)
+
+
+async def withdraw_approval(db: Db, actor: str, facility_id: str, reason: str | None) -> Facility:
+    """An open facility's approval withdrawn (the approving department's decision annulled):
+    nothing more is drawn until approveFacility approves it again; what is drawn stays."""
+    require_id("facilityId", facility_id)
+    reason = optional_text("reason", reason, 500)
+
+    async def work(w: Write) -> Facility:
+        # An approval is a link to a department a restructuring may be merging away: the
+        # organisation's lock first, as approving takes it.
+        await w.lock(ORG_LOCK)
+        await _moving(w, facility_id)
+        withdrawn = await w.one(WITHDRAW_APPROVALS, facilityId=facility_id)
+        if not withdrawn["approverIds"]:
+            raise NotFound("Approval", facility_id)
+        row = await w.one(GET_FACILITY, id=facility_id)
+        w.facilities.add(facility_id)
+        w.before = {"approvingDepartmentIds": sorted(withdrawn["approverIds"])}
+        w.after = {"approvingDepartmentIds": [], "reason": reason}
+        return facility_from_map(row["facility"])
+
+    inputs = {"facilityId": facility_id, "reason": reason}
+    return await run_write(db, "withdrawApproval", actor, inputs, work)
 
 
 async def close_facility(db: Db, actor: str, facility_id: str, reason: str | None) -> Facility:

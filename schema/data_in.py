@@ -180,6 +180,9 @@ ApproveFacilityResult = Annotated[
 AddGuaranteeResult = Annotated[
     GuaranteeSuccess | MutationError, strawberry.union("AddGuaranteeResult")
 ]
+WithdrawApprovalResult = Annotated[
+    FacilitySuccess | MutationError, strawberry.union("WithdrawApprovalResult")
+]
 ChangeGuaranteeAmountResult = Annotated[
     GuaranteeSuccess | MutationError, strawberry.union("ChangeGuaranteeAmountResult")
 ]
@@ -432,6 +435,12 @@ class AddGuaranteeInput:
 
 
 @strawberry.input
+class WithdrawApprovalInput:
+    facility_id: strawberry.ID
+    reason: str | None = strawberry.field(default=None, description="Up to 500 characters.")
+
+
+@strawberry.input
 class ChangeGuaranteeAmountInput:
     guarantor_id: strawberry.ID
     facility_id: strawberry.ID
@@ -661,6 +670,20 @@ class DataInMutation:
                 info.context.db, actor_of(info), input.guarantor_id, input.facility_id, input.amount
             ),
             _guarantee,
+        )
+
+    @strawberry.mutation(
+        description="Withdraw an open facility's approval: nothing more is drawn until it is "
+        "approved again; what is drawn stays."
+    )
+    async def withdraw_approval(
+        self, info: CtxInfo, input: WithdrawApprovalInput
+    ) -> WithdrawApprovalResult:
+        return await attempt(
+            facility_writes.withdraw_approval(
+                info.context.db, actor_of(info), input.facility_id, input.reason
+            ),
+            _facility,
         )
 
     @strawberry.mutation(

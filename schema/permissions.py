@@ -141,9 +141,9 @@ RULES: Final = _rules(
     ("Mutation", SELLING, "createClient updateClient relateClients unrelateClients "
                           "recordHolding closeHolding"),
     ("Mutation", ADMIN, "archiveClient createManager updateManager createProduct updateProduct"),
-    ("Mutation", RISK, "createFacility approveFacility addGuarantee changeGuaranteeAmount "
-                       "releaseGuarantee drawFacility repayFacility changeFacilityLimit "
-                       "closeFacility"),
+    ("Mutation", RISK, "createFacility approveFacility withdrawApproval addGuarantee "
+                       "changeGuaranteeAmount releaseGuarantee drawFacility repayFacility "
+                       "changeFacilityLimit closeFacility"),
     # The managers' system (issue 9): a MANAGER acts and reads for themselves and their book.
     ("Query", SELLING, "promotionEligibility overdueVisits performance gradeHistory"),
     ("Query", ALL, "keyAccountSettings"),

@@ -35,6 +35,8 @@ MUTATIONS: list[tuple[str, tuple[str, ...]]] = [
      "{ __typename } }", ("a", "b")),
     ('mutation ($a: ID!, $b: String) { releaseGuarantee(input: {guarantorId: $a, '
      'facilityId: "fac-0001", reason: $b}) { __typename } }', ("a", "b")),
+    ('mutation ($a: ID!, $b: String) { withdrawApproval(input: {facilityId: $a, reason: $b}) '
+     "{ __typename } }", ("a", "b")),
     ('mutation ($a: ID!, $b: String, $d: Decimal!) { changeGuaranteeAmount(input: {guarantorId: '
      '$a, facilityId: "fac-0001", amount: $d, reason: $b}) { __typename } }', ("a", "b", "d")),
     ('mutation ($a: ID!, $d: Decimal!) { addGuarantee(input: {guarantorId: $a, '

@@ -86,6 +86,7 @@ async def test_a_closed_facility_takes_nothing_more(bank: Driver, db: Db) -> Non
         ("addGuarantee", {"guarantorId": "c-1", "facilityId": "f-1", "amount": "1"}),
         ("releaseGuarantee", {"guarantorId": "c-3", "facilityId": "f-1"}),
         ("changeGuaranteeAmount", {"guarantorId": "c-3", "facilityId": "f-1", "amount": "1"}),
+        ("withdrawApproval", {"facilityId": "f-1"}),
     ):
         assert await _invariant(bank, db, name, input_) == "FACILITY_OPEN", name
     await mutate(db, "createFacility", new_facility(id="f-2"))
@@ -416,3 +417,36 @@ async def test_a_client_page_lists_open_facilities_first(bank: Driver, db: Db) -
         {"id": "f-2", "status": "ACTIVE"},
         {"id": "f-1", "status": "CLOSED"},
     ]
+
+
+async def test_an_approval_withdrawn_stops_drawing_until_approved_again(
+    bank: Driver, db: Db
+) -> None:
+    withdrawn = await mutate(
+        db, "withdrawApproval", {"facilityId": "f-1", "reason": "审批意见撤销"}, FACILITY
+    )
+    assert withdrawn["facility"]["approvingDepartment"] is None
+    assert withdrawn["facility"]["drawn"] == "123456789.01"  # what was drawn stays
+    draw = {"facilityId": "f-1", "amount": "1"}
+    assert await _invariant(bank, db, "drawFacility", draw) == "FACILITY_APPROVED"
+    exposure = await _exposure(db, "c-2")
+    assert {"facility": {"id": "f-1"}} in exposure["unapprovedFacilities"]
+    audit = await query(
+        db, '{ auditLog(nodeId: "c-2", first: 1) { records { action before after } } }'
+    )
+    [record] = audit["auditLog"]["records"]  # on the borrower too
+    assert record["action"] == "withdrawApproval"
+    assert json.loads(record["before"]) == {"approvingDepartmentIds": ["d-risk"]}
+    assert json.loads(record["after"]) == {"approvingDepartmentIds": [], "reason": "审批意见撤销"}
+    # Nothing left to withdraw; unknown facilities and bad input are refused as usual.
+    gone = await refused(bank, db, "withdrawApproval", {"facilityId": "f-1"}, "NotFoundError")
+    assert gone["missing"] == "Approval"
+    unknown = await refused(bank, db, "withdrawApproval", {"facilityId": "f-9"}, "NotFoundError")
+    assert unknown["missing"] == "Facility"
+    long = {"facilityId": "f-1", "reason": "长" * 501}
+    assert (await refused(bank, db, "withdrawApproval", long, "ValidationError"))["field"] == (
+        "reason"
+    )
+    # Approved again, money moves.
+    await mutate(db, "approveFacility", {"facilityId": "f-1", "approvingDepartmentId": "d-risk"})
+    assert await _drawn(db, "drawFacility", "f-1", "1") == "123456790.01"

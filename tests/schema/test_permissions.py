@@ -106,6 +106,8 @@ ROOT_REQUESTS = {
     'amount: "0"}) { __typename } }',
     "Query.facility": '{ facility(id: "fac-0001") { id } }',
     "Query.facilities": "{ facilities { totalCount } }",
+    "Mutation.withdrawApproval": 'mutation { withdrawApproval(input: {facilityId: "no such"}) '
+    "{ __typename } }",
     "Mutation.changeGuaranteeAmount": "mutation { changeGuaranteeAmount(input: {guarantorId: "
     '"cli-0001", facilityId: "no such", amount: "1"}) { __typename } }',
     "Mutation.releaseGuarantee": 'mutation { releaseGuarantee(input: {guarantorId: "cli-0001", '

@@ -11,7 +11,7 @@ import pytest
 from neo4j import Driver
 
 from graph import csv_import
-from graph.audit_log import get_audit_log
+from graph.audit_log import for_node, get_audit_log
 from graph.csv_import import import_csv
 from graph.csv_tables import TABLES_BY_FILE, NodeKind
 from graph.db import Db
@@ -272,3 +272,23 @@ async def test_a_restated_guarantee_is_audited_on_the_borrower_too(
     [before] = json.loads(records["c-1"].before)
     [after] = json.loads(records["c-1"].after)
     assert (before["amountCents"], after["amountCents"]) == (250000000, 300000000)
+
+
+def test_a_node_id_two_labels_share_sees_the_rows_of_both_links() -> None:
+    record = {
+        "id": "a-1",
+        "action": IMPORT_ACTION,
+        "input": "{}",
+        "before": "null",
+        "after": "null",
+    }
+    as_client = {"input": '{"batch": 1, "file": "holdings.csv", "rows": 1, "shown": 1}',
+                 "before": "[null]", "after": '[{"clientId": "x", "productId": "p"}]'}  # fmt: skip
+    as_product = {"input": '{"batch": 1, "file": "holdings.csv", "rows": 2, "shown": 2}',
+                  "before": "[null, null]",
+                  "after": '[{"clientId": "c", "productId": "x"}, {"clientId": "d", "productId": "x"}]'}  # fmt: skip
+    seen = for_node(record, [as_client, as_product])
+    assert json.loads(seen["input"]) == {"batch": 1, "file": "holdings.csv", "rows": 3, "shown": 3}
+    assert len(json.loads(seen["after"])) == len(json.loads(seen["before"])) == 3
+    assert for_node(record, [as_client])["after"] == as_client["after"]
+    assert for_node(record, []) == record  # an API record: its own before and after

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 from collections.abc import Coroutine, Iterator, Sequence
 from decimal import Decimal
 from pathlib import Path
@@ -19,6 +20,7 @@ from neo4j import Driver
 
 from graph import (
     client_writes,
+    csv_import,
     data_writes,
     facility_writes,
     holding_writes,
@@ -29,6 +31,7 @@ from graph import (
     promotions,
     restructure,
 )
+from graph.csv_export import export_csv
 from graph.csv_import import import_csv
 from graph.db import Db
 from graph.errors import GraphError, InvariantViolation
@@ -402,3 +405,46 @@ async def test_a_facility_re_lent_by_an_import_while_it_is_repaid(
     )  # fmt: skip
     [before] = json.loads(record["before"])
     assert before["drawnCents"] == 12345678901 - 100
+
+
+async def test_a_client_renamed_while_an_import_restates_it_is_audited_as_replaced(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """An import of clients.csv (c-1's risk rating changed, its name as exported) has read its
+    rows when updateClient renames c-1. The import then locks c-1 and reads it again, so its
+    audit record shows the name it overwrote, not the one it first read."""
+    export_csv(bank, DATABASE, tmp_path / "export")
+    folder = tmp_path / "clients"
+    folder.mkdir()
+    lines = (tmp_path / "export" / "clients.csv").read_text(encoding="utf-8").splitlines()
+    header = lines[0].split(",")
+    rating = header.index("riskRating")
+    row = next(line.split(",") for line in lines if line.startswith("c-1,"))
+    row[rating] = "5" if row[rating] != "5" else "4"
+    (folder / "clients.csv").write_text(f"{lines[0]}\n{','.join(row)}\n", encoding="utf-8")
+
+    read_once, go = threading.Event(), threading.Event()
+    current = csv_import._current
+
+    def paused_after_reading(tx: Any, table: Any, rows: Any) -> Any:
+        found = current(tx, table, rows)
+        if not read_once.is_set():
+            read_once.set()
+            go.wait(30)
+        return found
+
+    monkeypatch.setattr(csv_import, "_current", paused_after_reading)
+    imported = asyncio.create_task(asyncio.to_thread(import_csv, bank, DATABASE, folder))
+    assert await asyncio.to_thread(read_once.wait, 30)
+    await client_writes.update_client(
+        db, "t", "c-1", client_writes.ClientChanges(name="改名客户"), None
+    )
+    go.set()
+    assert (await imported).written
+    [record] = rows(
+        bank, "MATCH (:AuditRecord {action: 'importCsv'})-[r:CHANGED]->(:Client {id: 'c-1'}) "
+        "RETURN r.before AS before, r.after AS after"
+    )  # fmt: skip
+    [before], [after] = json.loads(record["before"]), json.loads(record["after"])
+    assert before["name"] == "改名客户"
+    assert after["name"] == row[header.index("name")]

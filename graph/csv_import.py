@@ -31,7 +31,14 @@ from graph.data_writes import (
     LOCK_PRODUCTS,
 )
 from graph.db import too_large_is_final
-from graph.import_audit import AuditedRow, Ends, audited_rows, row_ends, write_import_audit
+from graph.import_audit import (
+    WRITTEN_LATER,
+    AuditedRow,
+    Ends,
+    audited_rows,
+    row_ends,
+    write_import_audit,
+)
 
 # section -> the loader statements that write its rows (managers' reporting lines come after
 # every manager of the file exists: see `_write_reporting_lines`).
@@ -93,6 +100,7 @@ class BatchCounts:
     updated: int
     unchanged: int
     changed_rows: list[dict[str, Any]]
+    created_ids: frozenset[str] = frozenset()
 
 
 def _current(
@@ -184,8 +192,20 @@ def _apply_rows(
         for statement in WRITES[table.section]:
             tx.run(statement, rows=changed).consume()
         bump = BUMP_VERSIONS.get(table.section)
-        if bump is not None and updated:
-            tx.run(bump, ids=[r["id"] for r in updated]).consume()
+        # A change this batch writes moves the version on; a manager's new boss moves it when
+        # the reporting line is written (_write_lines).
+        later = WRITTEN_LATER.get(table.section, frozenset())
+        bumped = [
+            r["id"]
+            for r in (updated if bump is not None else [])
+            if any(
+                current[table.identity_of(r)].get(k) != v
+                for k, v in r.items()
+                if k not in later and (v is not None or k not in table.kept_when_empty)
+            )
+        ]
+        if bump is not None and bumped:
+            tx.run(bump, ids=bumped).consume()
         # Read back where the graph fills what a row leaves empty (a facility's status, kept or
         # ACTIVE); elsewhere a row is written as it is.
         after = _current(tx, table, changed) if table.kept_when_empty else {
@@ -199,7 +219,8 @@ def _apply_rows(
         summary = {"batch": batch, "created": len(created), "updated": len(updated)}
         audited = audited_rows(table, pairs, borrowers)
         write_import_audit(tx, actor, table.file, summary, audited)
-    return BatchCounts(len(created), len(updated), len(rows) - len(changed), changed)
+    created_ids = frozenset(r["id"] for r in created if "id" in r)
+    return BatchCounts(len(created), len(updated), len(rows) - len(changed), changed, created_ids)
 
 
 FACILITY_BORROWERS: Final[LiteralString] = """
@@ -234,18 +255,19 @@ RETURN id, boss.id AS bossId
 
 
 def _write_reporting_lines(
-    tx: ManagedTransaction, rows: list[dict[str, Any]], actor: str, batch: int
-) -> None:
+    tx: ManagedTransaction, rows: list[dict[str, Any]], actor: str, batch: int,
+    created: frozenset[str] = frozenset(),
+) -> None:  # fmt: skip
     with too_large_is_final():
-        _write_lines(tx, rows, actor, batch)
+        _write_lines(tx, rows, actor, batch, created)
 
 
 def _write_lines(
-    tx: ManagedTransaction, rows: list[dict[str, Any]], actor: str, batch: int
-) -> None:
+    tx: ManagedTransaction, rows: list[dict[str, Any]], actor: str, batch: int,
+    created: frozenset[str],
+) -> None:  # fmt: skip
     """Managers' reporting lines, audited here, where they change: on the manager and on its old
-    and new boss, as updateManager's record is. (The manager's version moved on with its row's
-    batch.)"""
+    and new boss, as updateManager's record is, and its version moved on with it."""
     managers = [r["id"] for r in rows]
     new = {r["id"]: r.get("reportsToId") for r in rows}
     seen = {r["id"]: r["bossId"] for r in tx.run(REPORTING_LINES_OF, ids=managers)}
@@ -255,6 +277,8 @@ def _write_lines(
     old = {r["id"]: r["bossId"] for r in tx.run(REPORTING_LINES_OF, ids=managers)}
     moved = [m for m in managers if old.get(m) != new[m]]
     tx.run(load.LOAD_REPORTING_LINES, rows=rows).consume()
+    # In the same transaction as the new boss (a manager the import created starts at 0).
+    tx.run(BUMP_VERSIONS["managers"], ids=[m for m in moved if m not in created]).consume()
     audited = [
         AuditedRow(
             {"id": m, "reportsToId": old.get(m)},
@@ -355,6 +379,7 @@ def _write_file(
     ignored = Problems()  # the file passed its check; nothing new can come up
     rows = (row.values for row in read_rows(path, table, ignored))
     reporting: list[dict[str, Any]] = []
+    created: set[str] = set()
     run = session.execute_read if actor is None else session.execute_write
     for number, batch in enumerate(chunks(rows, BATCH), start=1):
         counts: BatchCounts = run(_apply_batch, table, batch, actor, number)
@@ -363,8 +388,9 @@ def _write_file(
         summary.unchanged += counts.unchanged
         if table.section == "managers":
             reporting.extend(counts.changed_rows)
+            created |= counts.created_ids
         if on_progress is not None:
             on_progress(table.file, len(batch))
     if reporting and actor is not None:
         for number, batch in enumerate(chunks(reporting, BATCH), start=1):
-            session.execute_write(_write_reporting_lines, batch, actor, number)
+            session.execute_write(_write_reporting_lines, batch, actor, number, frozenset(created))

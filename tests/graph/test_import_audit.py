@@ -234,7 +234,15 @@ async def test_a_reporting_line_is_audited_on_the_manager_and_both_bosses(
         "m-2,王芳,MANAGER,BACHELOR,NONE,2,d-ka-east,m-3,2021-03-01\n"
         "m-3,张伟,SENIOR,MASTER,MIDDLE,8,d-ka,,2018-01-01\n",
     )
+    versions = "MATCH (m:Manager) RETURN m.id AS id, m.version AS version ORDER BY id"
+    assert [(r["id"], r["version"]) for r in empty_graph.execute_query(versions).records] == [
+        ("m-1", 0), ("m-2", 0),
+    ]  # fmt: skip
     imported(empty_graph, write_set(tmp_path / "moved", {"managers.csv": managers}))
+    # m-2's version moves on with its new boss (in that transaction); m-3 is new.
+    assert [(r["id"], r["version"]) for r in empty_graph.execute_query(versions).records] == [
+        ("m-1", 0), ("m-2", 1), ("m-3", 0),
+    ]  # fmt: skip
     [line] = await get_audit_log(db, "m-2", 0, 1)
     assert json.loads(line.before) == [{"id": "m-2", "reportsToId": "m-1"}]
     assert json.loads(line.after) == [{"id": "m-2", "reportsToId": "m-3"}]

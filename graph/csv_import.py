@@ -277,8 +277,10 @@ def _write_lines(
     old = {r["id"]: r["bossId"] for r in tx.run(REPORTING_LINES_OF, ids=managers)}
     moved = [m for m in managers if old.get(m) != new[m]]
     tx.run(load.LOAD_REPORTING_LINES, rows=rows).consume()
-    # In the same transaction as the new boss (a manager the import created starts at 0).
-    tx.run(BUMP_VERSIONS["managers"], ids=[m for m in moved if m not in created]).consume()
+    # In the same transaction as the new boss; a manager this import created and nobody has
+    # given a boss since starts at 0.
+    first_boss = {m for m in moved if m in created and old.get(m) is None}
+    tx.run(BUMP_VERSIONS["managers"], ids=[m for m in moved if m not in first_boss]).consume()
     audited = [
         AuditedRow(
             {"id": m, "reportsToId": old.get(m)},

@@ -290,13 +290,41 @@ def test_a_node_id_two_labels_share_sees_the_rows_of_both_links() -> None:
         "before": "null",
         "after": "null",
     }
-    as_client = {"input": '{"batch": 1, "file": "holdings.csv", "rows": 1, "shown": 1}',
-                 "before": "[null]", "after": '[{"clientId": "x", "productId": "p"}]'}  # fmt: skip
-    as_product = {"input": '{"batch": 1, "file": "holdings.csv", "rows": 2, "shown": 2}',
-                  "before": "[null, null]",
-                  "after": '[{"clientId": "c", "productId": "x"}, {"clientId": "d", "productId": "x"}]'}  # fmt: skip
-    seen = for_node(record, [as_client, as_product])
+    both = {"clientId": "x", "productId": "x"}  # client x holds product x: on both links
+    as_product = {
+        "label": "Product",
+        "input": '{"batch": 1, "file": "holdings.csv", "rows": 2, "shown": 2}',
+        "before": "[null, null]",
+        "after": json.dumps([{"clientId": "c", "productId": "x"}, both]),
+    }
+    as_client = {
+        "label": "Client",
+        "input": '{"batch": 1, "file": "holdings.csv", "rows": 2, "shown": 2}',
+        "before": "[null, null]",
+        "after": json.dumps([both, {"clientId": "x", "productId": "p"}]),
+    }
+    seen = for_node(record, [as_product, as_client])
     assert json.loads(seen["input"]) == {"batch": 1, "file": "holdings.csv", "rows": 3, "shown": 3}
-    assert len(json.loads(seen["after"])) == len(json.loads(seen["before"])) == 3
+    # Client's link first, the shared row once.
+    assert json.loads(seen["after"]) == [both, {"clientId": "x", "productId": "p"},
+                                         {"clientId": "c", "productId": "x"}]  # fmt: skip
+    assert json.loads(seen["before"]) == [None, None, None]
     assert for_node(record, [as_client])["after"] == as_client["after"]
+    assert "label" not in for_node(record, [as_client])
     assert for_node(record, []) == record  # an API record: its own before and after
+
+
+def test_a_new_boss_alone_moves_the_version_with_the_line_not_the_batch(
+    empty_graph: Driver, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until the reporting line is written, m-2 (whose only change is its boss) keeps its
+    version: a reader who sees the version moved sees the new boss too."""
+    imported(empty_graph, write_set(tmp_path / "bank", dict(SMALL_BANK)))
+    managers = SMALL_BANK["managers.csv"].replace(",m-1,2021-03-01\n", ",,2021-03-01\n")
+    monkeypatch.setattr(csv_import, "_write_reporting_lines", lambda *args: None)
+    imported(empty_graph, write_set(tmp_path / "moved", {"managers.csv": managers}))
+    version = "MATCH (m:Manager {id: 'm-2'}) RETURN m.version AS v"
+    assert empty_graph.execute_query(version).records[0]["v"] == 0
+    monkeypatch.undo()
+    imported(empty_graph, write_set(tmp_path / "moved", {"managers.csv": managers}))
+    assert empty_graph.execute_query(version).records[0]["v"] == 1

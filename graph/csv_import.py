@@ -118,14 +118,25 @@ def _changed(
     added later keeps the graph's value, and differs from nothing)."""
     created: list[dict[str, Any]] = []
     updated: list[dict[str, Any]] = []
-    kept = table.kept_when_empty
     for row in rows:
         before = current.get(table.identity_of(row))
         if before is None:
             created.append(row)
-        elif any(before.get(k) != v for k, v in row.items() if v is not None or k not in kept):
+        elif _differs(table, before, row):
             updated.append(row)
     return created, updated
+
+
+def _differs(
+    table: Table, before: dict[str, Any], row: dict[str, Any], ignored: frozenset[str] = frozenset()
+) -> bool:
+    """Whether `row` changes what the graph holds (`before`), leaving out `ignored` columns."""
+    kept = table.kept_when_empty
+    return any(
+        before.get(k) != v
+        for k, v in row.items()
+        if k not in ignored and (v is not None or k not in kept)
+    )
 
 
 LOCKED_WHEN_CREATED: Final = frozenset({"facilities", "guarantees"})
@@ -198,11 +209,7 @@ def _apply_rows(
         bumped = [
             r["id"]
             for r in (updated if bump is not None else [])
-            if any(
-                current[table.identity_of(r)].get(k) != v
-                for k, v in r.items()
-                if k not in later and (v is not None or k not in table.kept_when_empty)
-            )
+            if _differs(table, current[table.identity_of(r)], r, later)
         ]
         if bump is not None and bumped:
             tx.run(bump, ids=bumped).consume()

@@ -128,14 +128,18 @@ class ScratchIndex:
             return int(row[0])
 
     def see(self, file: str, key: str, line: int) -> int | None:
+        """Record a link; the line it was seen on first when it is a repeat."""
         try:
             self.db.execute("INSERT INTO seen VALUES (?, ?, ?)", (file, key, line))
             return None
         except sqlite3.IntegrityError:
-            row = self.db.execute(
-                "SELECT line FROM seen WHERE file = ? AND key = ?", (file, key)
-            ).fetchone()
-            return int(row[0])
+            return self.seen_on(file, key)
+
+    def seen_on(self, file: str, key: str) -> int | None:
+        row = self.db.execute(
+            "SELECT line FROM seen WHERE file = ? AND key = ?", (file, key)
+        ).fetchone()
+        return None if row is None else int(row[0])
 
     def find(self, kind: NodeKind, id_: str) -> tuple[bool, str | None]:
         row = self.db.execute(
@@ -318,13 +322,11 @@ class Validator:
                 )  # fmt: skip
                 continue
             reverse = _link_key((values["toId"], values["fromId"], values["kind"]))
-            earlier = self.index.db.execute(
-                "SELECT line FROM seen WHERE file = ? AND key = ?", (file, reverse)
-            ).fetchone()
-            if earlier is not None and earlier[0] < row.line:
+            earlier = self.index.seen_on(file, reverse)
+            if earlier is not None and earlier < row.line:
                 self.problems.add(
                     file, row.line, None,
-                    f"links the two clients of line {earlier[0]} the other way, as the same kind: "
+                    f"links the two clients of line {earlier} the other way, as the same kind: "
                     "a link is given once, in one direction",
                 )  # fmt: skip
 

@@ -167,7 +167,7 @@ SET_LIMIT: Final[LiteralString] = (
     + " AS facility"
 )
 
-RELEASE_STATE: Final[LiteralString] = (
+GUARANTEE_HELD: Final[LiteralString] = (
     """
 OPTIONAL MATCH (guarantor:Client {id: $guarantorId})
 OPTIONAL MATCH (guarantor)-[r:GUARANTEES]->(:Facility {id: $facilityId})
@@ -335,11 +335,8 @@ async def add_guarantee(
             "a borrower cannot guarantee its own facility",
             [guarantor_id, facility_id],
         )
-        require(
-            decimal_to_cents(amount) <= state["limitCents"],
-            "GUARANTEE_WITHIN_LIMIT",
-            "the guarantee exceeds the facility's limit",
-            [guarantor_id, facility_id],
+        _require_within_limit(
+            decimal_to_cents(amount), state["limitCents"], guarantor_id, facility_id
         )
         row = await w.one(
             GUARANTEE,
@@ -371,13 +368,7 @@ async def release_guarantee(
     reason = optional_text("reason", reason, 500)
 
     async def work(w: Write) -> GuaranteeWritten:
-        await _moving(w, facility_id, with_clients=[guarantor_id])
-        state = await w.one(RELEASE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
-        if state["guarantor"] is None:
-            raise NotFound("Client", guarantor_id)
-        if state["amountCents"] is None:
-            raise NotFound("Guarantee", f"{guarantor_id}-GUARANTEES->{facility_id}")
-        require_not_archived(state["guarantor"])
+        _, state = await _held_guarantee(w, guarantor_id, facility_id)
         row = await w.one(RELEASE_GUARANTEE, guarantorId=guarantor_id, facilityId=facility_id)
         w.clients.add(guarantor_id)
         w.facilities.add(facility_id)
@@ -406,26 +397,15 @@ async def change_guarantee_amount(
     cents = decimal_to_cents(amount)
 
     async def work(w: Write) -> GuaranteeWritten:
-        facility = await _moving(w, facility_id, with_clients=[guarantor_id])
-        state = await w.one(RELEASE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
-        if state["guarantor"] is None:
-            raise NotFound("Client", guarantor_id)
+        facility, state = await _held_guarantee(w, guarantor_id, facility_id)
         before = state["amountCents"]
-        if before is None:
-            raise NotFound("Guarantee", f"{guarantor_id}-GUARANTEES->{facility_id}")
-        require_not_archived(state["guarantor"])
         require(
             cents != before,
             "NO_OP",
             f"the guarantee of {guarantor_id!r} on {facility_id!r} is already {amount}",
             [guarantor_id, facility_id],
         )
-        require(
-            cents <= facility["limitCents"],
-            "GUARANTEE_WITHIN_LIMIT",
-            "the guarantee exceeds the facility's limit",
-            [guarantor_id, facility_id],
-        )
+        _require_within_limit(cents, facility["limitCents"], guarantor_id, facility_id)
         row = await w.one(
             SET_GUARANTEE_AMOUNT,
             guarantorId=guarantor_id,
@@ -445,6 +425,33 @@ async def change_guarantee_amount(
     inputs = {"guarantorId": guarantor_id, "facilityId": facility_id, "amount": amount,
               "reason": reason}  # fmt: skip
     return await run_write(db, "changeGuaranteeAmount", actor, inputs, work)
+
+
+def _require_within_limit(
+    cents: int, limit_cents: int, guarantor_id: str, facility_id: str
+) -> None:
+    require(
+        cents <= limit_cents,
+        "GUARANTEE_WITHIN_LIMIT",
+        "the guarantee exceeds the facility's limit",
+        [guarantor_id, facility_id],
+    )
+
+
+async def _held_guarantee(
+    w: Write, guarantor_id: str, facility_id: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """An open facility's state and the guarantor's guarantee of it (amountCents), held as
+    `_moving` holds them; NotFound without one, refused for an archived guarantor (whose
+    guarantees stay as they are, as its other links do)."""
+    facility = await _moving(w, facility_id, with_clients=[guarantor_id])
+    state = await w.one(GUARANTEE_HELD, guarantorId=guarantor_id, facilityId=facility_id)
+    if state["guarantor"] is None:
+        raise NotFound("Client", guarantor_id)
+    if state["amountCents"] is None:
+        raise NotFound("Guarantee", f"{guarantor_id}-GUARANTEES->{facility_id}")
+    require_not_archived(state["guarantor"])
+    return facility, state
 
 
 async def _moving(w: Write, facility_id: str, with_clients: Sequence[str] = ()) -> dict[str, Any]:

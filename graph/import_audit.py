@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import Any, Final, LiteralString
 
 from neo4j import ManagedTransaction
@@ -26,23 +27,17 @@ CREATE (a:AuditRecord {id: randomUUID(), at: datetime(), actor: $actor, action: 
                        input: $input, before: 'null', after: 'null'})
 WITH a
 CALL (a) {
-  UNWIND $Department AS c MATCH (n:Department {id: c.id})
-  CREATE (a)-[:CHANGED {input: c.input, before: c.before, after: c.after}]->(n)
-}
-CALL (a) {
-  UNWIND $Manager AS c MATCH (n:Manager {id: c.id})
-  CREATE (a)-[:CHANGED {input: c.input, before: c.before, after: c.after}]->(n)
-}
-CALL (a) {
-  UNWIND $Client AS c MATCH (n:Client {id: c.id})
-  CREATE (a)-[:CHANGED {input: c.input, before: c.before, after: c.after}]->(n)
-}
-CALL (a) {
-  UNWIND $Product AS c MATCH (n:Product {id: c.id})
-  CREATE (a)-[:CHANGED {input: c.input, before: c.before, after: c.after}]->(n)
-}
-CALL (a) {
-  UNWIND $Facility AS c MATCH (n:Facility {id: c.id})
+  CALL () {
+    UNWIND $Department AS c MATCH (n:Department {id: c.id}) RETURN n, c
+    UNION
+    UNWIND $Manager AS c MATCH (n:Manager {id: c.id}) RETURN n, c
+    UNION
+    UNWIND $Client AS c MATCH (n:Client {id: c.id}) RETURN n, c
+    UNION
+    UNWIND $Product AS c MATCH (n:Product {id: c.id}) RETURN n, c
+    UNION
+    UNWIND $Facility AS c MATCH (n:Facility {id: c.id}) RETURN n, c
+  }
   CREATE (a)-[:CHANGED {input: c.input, before: c.before, after: c.after}]->(n)
 }
 RETURN a.id AS id
@@ -58,6 +53,7 @@ ROWS_PER_NODE: Final = 100
 ALSO_AUDITED: Final[dict[str, tuple[str, ...]]] = {"facilities": ("borrowerId",)}
 
 
+@cache
 def audited_columns(table: Table) -> tuple[tuple[NodeKind, str], ...]:
     """(label, row key) of the nodes a row of `table` touches."""
     own = ((table.defines, "id"),) if table.defines is not None else ()

@@ -1,9 +1,10 @@
 """Warm introductions: the shortest chains of client links from a manager's clients to a prospect.
 
 Links are control, supply chain, family, economic dependence, key person (`RELATED_TO`) and
-guarantee (a client guaranteeing a facility the other borrows), in either direction. The search
-is breadth-first from the prospect, one batched query per hop (at most `max_hops`), and stops at
-the first hop that reaches any of the manager's clients; every shortest chain found is returned.
+guarantee (a client guaranteeing an open facility the other borrows), in either direction. The
+search is breadth-first from the prospect, one batched query per hop (at most `max_hops`), and
+stops at the first hop that reaches any of the manager's clients; every shortest chain found is
+returned.
 Asked by a relationship manager, the chains pass only through clients in the asker's book.
 Each level's frontier is capped, so a hub cannot make the search run away.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Final, LiteralString
 
+from graph.client_links import OPEN_FACILITY
 from graph.db import Db
 from graph.models import GraphModel
 from graph.visibility import get_visible_clients
@@ -28,7 +30,9 @@ RETURN m IS NOT NULL AS managerFound, p IS NOT NULL AS prospectFound,
        COLLECT { MATCH (m)-[:MANAGES]->(c:Client) RETURN c.id } AS clientIds
 """
 
-NEIGHBOURS: Final[LiteralString] = """
+# A guarantee of a closed facility is released: it no longer links the two clients.
+NEIGHBOURS: Final[LiteralString] = (
+    """
 UNWIND $ids AS id
 MATCH (c:Client {id: id})
 CALL (c) {
@@ -36,15 +40,20 @@ CALL (c) {
   UNION
   MATCH (c)-[r:RELATED_TO]-(o:Client) RETURN o.id AS otherId, r.kind AS kind
   UNION
-  MATCH (c)-[:GUARANTEES]->(:Facility)<-[:BORROWS]-(o:Client) RETURN o.id AS otherId,
-        'GUARANTEE' AS kind
+  MATCH (c)-[:GUARANTEES]->(f:Facility)<-[:BORROWS]-(o:Client) WHERE """
+    + OPEN_FACILITY
+    + """
+  RETURN o.id AS otherId, 'GUARANTEE' AS kind
   UNION
-  MATCH (c)-[:BORROWS]->(:Facility)<-[:GUARANTEES]-(o:Client) RETURN o.id AS otherId,
-        'GUARANTEE' AS kind
+  MATCH (c)-[:BORROWS]->(f:Facility)<-[:GUARANTEES]-(o:Client) WHERE """
+    + OPEN_FACILITY
+    + """
+  RETURN o.id AS otherId, 'GUARANTEE' AS kind
 }
 WITH id, otherId, kind WHERE otherId <> id
 RETURN id, otherId, kind ORDER BY id, otherId, kind
 """
+)
 
 
 class IntroductionHop(GraphModel):

@@ -407,6 +407,23 @@ async def test_a_closed_facility_counts_nowhere(bank: Driver, db: Db) -> None:
     assert page["client"]["relatedClients"] == [{"facilityId": "f-2", "client": {"id": "c-3"}}]
 
 
+async def test_a_released_guarantee_introduces_nobody(bank: Driver, db: Db) -> None:
+    """张三 (c-4) guarantees a facility of m-x's client c-x: an introduction, until it closes."""
+    await mutate(db, "createFacility", new_facility(id="f-x", borrowerId="c-x"))
+    await mutate(db, "addGuarantee", {"guarantorId": "c-4", "facilityId": "f-x", "amount": "1"})
+    intro = (
+        '{ introductionPaths(managerId: "m-x", prospectId: "c-4") '
+        "{ chains { fromId toId kinds } reason } }"
+    )
+    found = await query(db, intro)
+    assert found["introductionPaths"] == {
+        "chains": [[{"fromId": "c-x", "toId": "c-4", "kinds": ["GUARANTEE"]}]], "reason": None
+    }  # fmt: skip
+    await mutate(db, "closeFacility", {"facilityId": "f-x"})
+    found = await query(db, intro)
+    assert found["introductionPaths"] == {"chains": [], "reason": "NO_PATH_WITHIN_MAX_HOPS"}
+
+
 async def test_a_client_page_lists_open_facilities_first(bank: Driver, db: Db) -> None:
     """c-2's f-1 (500,000,000.00) is closed; its new f-2 (300.00) comes first all the same."""
     await mutate(db, "createFacility", new_facility(id="f-2", borrowerId="c-2", limit="300"))

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Final
 
 from api.auth import Role, dev_secret, issue_token
 from api.settings import ApiSettings
+from graph.csv_validation import BATCH
 from graph.db import open_driver
-from graph.errors import DatabaseUnavailable, InvalidInput, QueryTooLarge
+from graph.errors import DatabaseUnavailable, ExportInProgress, InvalidInput, QueryTooLarge
 from graph.input_checks import require_text
 from graph.local_server import Connection
 from graph.migrations import migrate
@@ -184,6 +185,20 @@ def _actor(value: str) -> str:
         raise argparse.ArgumentTypeError(exc.message) from None
 
 
+# Larger batches mean fewer transactions but more memory in each (the server stops one past
+# db.memory.transaction.max); the cap keeps a typo from asking for one transaction of millions.
+MAX_BATCH_SIZE: Final = 50_000
+
+
+def _batch_size(value: str) -> int:
+    """Rows per import transaction: a whole number from 1 to MAX_BATCH_SIZE."""
+    if not value.strip().isdigit() or not 1 <= int(value) <= MAX_BATCH_SIZE:
+        raise argparse.ArgumentTypeError(
+            f"a whole number of rows from 1 to {MAX_BATCH_SIZE:,}, not {value!r}"
+        )
+    return int(value)
+
+
 def default_actor() -> str:
     """Who the import's audit records name when `--actor` is not given: the OS account, taken
     from the environment ($LOGNAME, $USER) and so held to the same rules as `--actor`."""
@@ -221,7 +236,7 @@ def _import(args: argparse.Namespace) -> None:
         migrate(driver, database)
         report = import_csv(
             driver, database, Path(args.folder), args.dry_run, advance, phase,
-            actor=args.actor or default_actor(),
+            actor=args.actor or default_actor(), batch_size=args.batch_size,
         )  # fmt: skip
     if progress:
         progress[-1].finish()
@@ -298,6 +313,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="who the audit records name (default cli:<your OS user name>)",
         type=_actor,
     )
+    imp.add_argument(
+        "--batch-size",
+        default=BATCH,
+        type=_batch_size,
+        help=f"rows per transaction and audit record (default {BATCH:,}; smaller if a batch "
+        "passes the server's memory limit for one transaction)",
+    )
     imp.set_defaults(func=cmd_import)
     exp = sub.add_parser("export", help="write the graph as the import CSV set")
     exp.add_argument("folder", help="created if missing; files in it are replaced")
@@ -314,7 +336,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     args = build_parser().parse_args(argv)
     try:
         args.func(args)
-    except (DatabaseUnavailable, FileExistsError, QueryTooLarge) as exc:
+    except (DatabaseUnavailable, ExportInProgress, FileExistsError, QueryTooLarge) as exc:
         print(f"rmgraph: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     except KeyboardInterrupt:

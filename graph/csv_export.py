@@ -5,16 +5,22 @@ transaction of its own (`graph.bank_snapshot`), so an export of a million client
 memory, in Neo4j as here, and two exports of one graph are identical. A graph written to while it
 is exported may show a later chunk's changes and not an earlier one's (Neo4j's reads are read
 committed, so one long transaction did not give one moment either). The files are written into a
-staging folder beside their final place and moved into place only when every table is written,
-so an export that fails or is interrupted leaves the folder's earlier set as it was.
+staging folder beside their final place and moved into place only when every table is written
+(and on disk), so an export that fails or is interrupted leaves the folder's earlier set as it
+was. One export at a time writes into a folder: it holds a lock on the folder's `.export.lock`,
+which the system releases however the process ends, and removes the staging folders that exports
+killed outright (`kill -9`, a lost terminal) left behind.
 """
 
 from __future__ import annotations
 
+import contextlib
 import csv
+import fcntl
+import os
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, Final, LiteralString
 
@@ -22,6 +28,10 @@ from neo4j import Driver
 
 from graph.bank_snapshot import stream_section
 from graph.csv_tables import TABLES, Table, render_cell
+from graph.errors import ExportInProgress
+
+EXPORT_LOCK: Final = ".export.lock"
+STAGING_PREFIX: Final = ".export-"
 
 
 def write_table(folder: Path, table: Table, rows: Iterable[dict[str, Any]]) -> int:
@@ -67,16 +77,45 @@ def export_csv(
                 f"{target} is in the way: it is not a file the export can replace"
             )
     written: dict[str, int] = {}
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=folder))
-    try:
-        with driver.session(database=database, default_access_mode="READ") as session:
+    with _exporting_into(folder):
+        staging = Path(tempfile.mkdtemp(prefix=STAGING_PREFIX, dir=folder))
+        try:
+            with driver.session(database=database, default_access_mode="READ") as session:
+                for table in TABLES:
+                    rows = stream_section(session, table.section)
+                    written[table.file] = write_table(staging, table, rows)
+                    if on_progress is not None:
+                        on_progress(table.file, written[table.file])
+            # On disk before the renames: a crash just after them leaves the new set whole.
             for table in TABLES:
-                rows = stream_section(session, table.section)
-                written[table.file] = write_table(staging, table, rows)
-                if on_progress is not None:
-                    on_progress(table.file, written[table.file])
-        for table in TABLES:
-            (staging / table.file).replace(folder / table.file)
-    finally:
-        shutil.rmtree(staging, ignore_errors=True)
+                _sync(staging / table.file)
+            for table in TABLES:
+                (staging / table.file).replace(folder / table.file)
+            _sync(folder)
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
     return written
+
+
+@contextlib.contextmanager
+def _exporting_into(folder: Path) -> Iterator[None]:
+    """The folder's export lock, held for the export; refused at once (`ExportInProgress`) while
+    another export holds it. Holding it, any staging folder found is a dead export's."""
+    with (folder / EXPORT_LOCK).open("a") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise ExportInProgress(str(folder)) from None
+        for stale in folder.glob(STAGING_PREFIX + "*"):
+            if stale.is_dir() and not stale.is_symlink():
+                shutil.rmtree(stale, ignore_errors=True)
+        yield
+
+
+def _sync(path: Path) -> None:
+    """Flush a file's (or a folder's entries') data to disk."""
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)

@@ -10,8 +10,9 @@ writes nothing, and `dry_run` reports the same counts without writing.
 
 from __future__ import annotations
 
+import contextlib
 import tempfile
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final, LiteralString
@@ -31,6 +32,7 @@ from graph.data_writes import (
     LOCK_PRODUCTS,
 )
 from graph.db import too_large_is_final
+from graph.errors import QueryTooLarge
 from graph.import_audit import (
     WRITTEN_LATER,
     AuditedRow,
@@ -335,12 +337,17 @@ def import_csv(
     on_progress: Callable[[str, int], None] | None = None,
     on_phase: Callable[[str, int], None] | None = None,
     actor: str = "rmgraph import",
+    batch_size: int = BATCH,
 ) -> ImportReport:
     """Check every file, then (unless rejected or `dry_run`) upsert them; see the module doc.
 
     `on_phase(name, total_rows)` announces the check and the write phases; `on_progress(file,
-    rows)` reports rows as they are done. Each batch that writes leaves an audit record in
-    `actor`'s name (`graph.import_audit`)."""
+    rows)` reports rows as they are done. Each batch of `batch_size` rows that writes is one
+    transaction and leaves an audit record in `actor`'s name (`graph.import_audit`). A batch past
+    the database's memory limit for one transaction raises `QueryTooLarge` naming the file and
+    batch; the batches before it stay written, so a rerun with smaller batches carries on."""
+    if batch_size < 1:
+        raise ValueError(f"batch_size must be at least 1, not {batch_size}")
     problems = Problems()
     report = ImportReport(folder, dry_run, problems)
     files = find_files(folder, problems)
@@ -371,7 +378,7 @@ def import_csv(
         for table, path in files:
             _write_file(
                 session, table, path, summaries[table.file], None if dry_run else actor,
-                on_progress,
+                on_progress, batch_size,
             )  # fmt: skip
     return report
 
@@ -383,6 +390,7 @@ def _write_file(
     summary: FileSummary,
     actor: str | None,
     on_progress: Callable[[str, int], None] | None,
+    batch_size: int,
 ) -> None:
     """`actor` None: a dry run."""
     ignored = Problems()  # the file passed its check; nothing new can come up
@@ -390,8 +398,9 @@ def _write_file(
     reporting: list[dict[str, Any]] = []
     created: set[str] = set()
     run = session.execute_read if actor is None else session.execute_write
-    for number, batch in enumerate(chunks(rows, BATCH), start=1):
-        counts: BatchCounts = run(_apply_batch, table, batch, actor, number)
+    for number, batch in enumerate(chunks(rows, batch_size), start=1):
+        with _naming_batch(table.file, number, batch_size, len(batch), actor is None):
+            counts: BatchCounts = run(_apply_batch, table, batch, actor, number)
         summary.created += counts.created
         summary.updated += counts.updated
         summary.unchanged += counts.unchanged
@@ -401,5 +410,27 @@ def _write_file(
         if on_progress is not None:
             on_progress(table.file, len(batch))
     if reporting and actor is not None:
-        for number, batch in enumerate(chunks(reporting, BATCH), start=1):
-            session.execute_write(_write_reporting_lines, batch, actor, number, frozenset(created))
+        for number, batch in enumerate(chunks(reporting, batch_size), start=1):
+            with _naming_batch(
+                f"{table.file} (reporting lines)", number, batch_size, len(batch), False
+            ):
+                session.execute_write(
+                    _write_reporting_lines, batch, actor, number, frozenset(created)
+                )
+
+
+@contextlib.contextmanager
+def _naming_batch(
+    file: str, number: int, batch_size: int, rows: int, dry_run: bool
+) -> Iterator[None]:
+    """A batch too large for the database says which it is and what to do about it."""
+    try:
+        yield
+    except QueryTooLarge as exc:
+        first = (number - 1) * batch_size + 1
+        done = "nothing is written (dry run)" if dry_run else "the batches before it are written"
+        raise QueryTooLarge(
+            f"{file}, batch {number} (rows {first}-{first + rows - 1}); {done}: import again "
+            f"with a smaller --batch-size (this one was {batch_size}) or raise the server's "
+            "db.memory.transaction.max"
+        ) from exc

@@ -68,12 +68,21 @@ class QueryTimeout(GraphError):
 
 
 class QueryTooLarge(GraphError):
-    """The database stopped a transaction that needed more memory than it may use."""
+    """The database stopped a transaction that needed more memory than it may use. `where` says
+    which part of a longer job (an import's file and batch) and what to do about it."""
 
-    def __init__(self) -> None:
-        super().__init__(
-            "the query needed more memory than the database allows one query and was stopped"
-        )
+    def __init__(self, where: str | None = None) -> None:
+        message = "the query needed more memory than the database allows one query and was stopped"
+        super().__init__(f"{message}: {where}" if where else message)
+        self.where = where
+
+
+class ExportInProgress(GraphError):
+    """Another export is writing into the same folder."""
+
+    def __init__(self, folder: str) -> None:
+        super().__init__(f"another export is writing into {folder}; try again when it is done")
+        self.folder = folder
 
 
 class FxRateMissing(GraphError):

@@ -3,6 +3,7 @@ which `NEO4J_URI` names once the `neo4j_conn` fixture is up)."""
 
 from __future__ import annotations
 
+import fcntl
 import os
 import signal
 from collections.abc import Iterator
@@ -10,14 +11,15 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from neo4j import Driver, Session
+from neo4j import Driver, ManagedTransaction, Session
 
 from api.cli import default_actor, main
-from graph import bank_snapshot, csv_export
+from graph import bank_snapshot, csv_export, csv_import
 from graph.csv_import import import_csv
 from graph.local_server import Connection
 from tests.conftest import DATABASE, graph_snapshot
 from tests.graph.test_csv_import import SMALL_BANK, write_set
+from tests.graph.test_db import HUNGRY
 
 REFERENCE_DATA = {"RiskSettings", "GradingScheme", "Grade", "GradeRequirement",
                   "KeyAccountSettings", "ManagementPlan"}  # fmt: skip
@@ -134,6 +136,46 @@ def test_rejected_import_exits_non_zero_and_lists_problems(
     assert data_nodes(empty_graph) == []
 
 
+def test_batch_size_is_checked_and_a_batch_too_large_is_named(
+    empty_graph: Driver,
+    neo4j_conn: Connection,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = write_set(tmp_path / "bank", {"departments.csv": SMALL_BANK["departments.csv"]})
+    for wrong in ("0", "-1", "2.5", "50001", "many"):
+        with pytest.raises(SystemExit) as exit_:
+            main(["import", str(folder), "--quiet", "--batch-size", wrong])
+        assert exit_.value.code == 2
+        assert "a whole number of rows from 1 to 50,000" in capsys.readouterr().err
+    assert data_nodes(empty_graph) == []
+
+    apply_rows = csv_import._apply_rows
+
+    def hungry_second_batch(tx: ManagedTransaction, *args: Any) -> csv_import.BatchCounts:
+        if args[-1] == 2:  # the batch number
+            tx.run(HUNGRY).consume()
+        return apply_rows(tx, *args)
+
+    monkeypatch.setattr(csv_import, "_apply_rows", hungry_second_batch)
+    with pytest.raises(SystemExit) as exit_:
+        main(["import", str(folder), "--quiet", "--batch-size", "2"])
+    assert exit_.value.code == 2
+    assert (
+        "departments.csv, batch 2 (rows 3-4); the batches before it are written: import again "
+        "with a smaller --batch-size (this one was 2)"
+    ) in capsys.readouterr().err
+    written, _, _ = empty_graph.execute_query(
+        "MATCH (d:Department) RETURN d.id AS id ORDER BY id", database_=DATABASE
+    )
+    assert [r["id"] for r in written] == ["d-hq", "d-ka"]  # the first batch
+
+    monkeypatch.setattr(csv_import, "_apply_rows", apply_rows)
+    main(["import", str(folder), "--quiet", "--batch-size", "2"])
+    assert row(capsys.readouterr().out, "departments.csv") == ["5", "3", "0", "2", "0"]
+
+
 def test_an_export_stopped_by_sigterm_or_in_the_way_changes_nothing(
     empty_graph: Driver,
     neo4j_conn: Connection,
@@ -169,3 +211,11 @@ def test_an_export_stopped_by_sigterm_or_in_the_way_changes_nothing(
     assert exit_.value.code == 2
     assert "clients.csv is in the way" in capsys.readouterr().err
     assert sorted(p.name for p in out.iterdir()) == sorted(earlier)
+
+    (out / "clients.csv").rmdir()
+    with (out / csv_export.EXPORT_LOCK).open("a") as running:
+        fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)  # another export, still reading
+        with pytest.raises(SystemExit) as exit_:
+            main(["export", str(out)])
+    assert exit_.value.code == 2
+    assert f"another export is writing into {out}" in capsys.readouterr().err

@@ -3,6 +3,7 @@ rejected import (for each kind of hostile file) leaving the graph exactly as it 
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from collections.abc import Iterator, Mapping
 from dataclasses import replace
@@ -16,7 +17,7 @@ from neo4j.exceptions import ServiceUnavailable
 from graph import bank_snapshot, csv_export, csv_import
 from graph.csv_export import export_csv
 from graph.csv_import import ImportReport, import_csv
-from graph.errors import QueryTooLarge
+from graph.errors import ExportInProgress, QueryTooLarge
 from seeds.demo import DEMO_CSV
 from tests.conftest import DATABASE, graph_snapshot
 from tests.graph.test_db import HUNGRY
@@ -207,6 +208,29 @@ def test_a_failed_export_leaves_the_earlier_set_as_it_was(
     with pytest.raises(ServiceUnavailable):
         export_csv(demo_bank, DATABASE, folder)
     assert {path.name: path.read_bytes() for path in folder.iterdir()} == earlier
+
+
+def test_one_export_at_a_time_and_a_dead_exports_staging_folder_is_removed(
+    demo_bank: Driver, tmp_path: Path
+) -> None:
+    """An export killed outright leaves its staging folder; the next export removes it. While
+    another export holds the folder's lock, an export is refused and changes nothing."""
+    folder = tmp_path / "export"
+    export_csv(demo_bank, DATABASE, folder)
+    dead = folder / ".export-killed"
+    dead.mkdir()
+    (dead / "clients.csv").write_text("half a table")
+    (folder / ".export-notes").write_text("a file of that name is not a staging folder")
+    export_csv(demo_bank, DATABASE, folder)
+    assert not dead.exists() and (folder / ".export-notes").exists()
+
+    earlier = {path.name: path.read_bytes() for path in folder.iterdir()}
+    with (folder / csv_export.EXPORT_LOCK).open("a") as running:
+        fcntl.flock(running, fcntl.LOCK_EX | fcntl.LOCK_NB)  # as a running export holds it
+        with pytest.raises(ExportInProgress, match="another export is writing into"):
+            export_csv(demo_bank, DATABASE, folder)
+        assert {path.name: path.read_bytes() for path in folder.iterdir()} == earlier
+    assert export_csv(demo_bank, DATABASE, folder)["clients.csv"] > 0  # released with its file
 
 
 def test_import_of_an_export_leaves_the_graph_unchanged(
@@ -485,7 +509,12 @@ def test_a_batch_past_the_memory_limit_stops_the_import_at_once(
     monkeypatch.setattr(csv_import, "_apply_rows", hungry)
     before = graph_snapshot(empty_graph)
     folder = write_set(tmp_path / "bank", {"departments.csv": SMALL_BANK["departments.csv"]})
-    with pytest.raises(QueryTooLarge):
+    with pytest.raises(QueryTooLarge) as stopped:
         run(empty_graph, folder)
     assert tries == 1
+    assert stopped.value.where == (
+        "departments.csv, batch 1 (rows 1-5); the batches before it are written: import again "
+        "with a smaller --batch-size (this one was 5000) or raise the server's "
+        "db.memory.transaction.max"
+    )
     assert graph_snapshot(empty_graph) == before

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from neo4j import Driver
+from neo4j.time import DateTime
 
 from graph import csv_import
 from graph.audit_log import for_node, get_audit_log
@@ -23,7 +24,7 @@ from graph.import_audit import (
     audited_columns,
     audited_rows,
 )
-from tests.conftest import DATABASE
+from tests.conftest import DATABASE, graph_snapshot
 from tests.graph.test_csv_import import SMALL_BANK, write_set
 
 FACILITY_HEADER = (
@@ -154,6 +155,54 @@ async def test_an_import_is_audited_per_node_and_a_rerun_or_dry_run_adds_nothing
 
     imported(empty_graph, folder)
     assert count_records(empty_graph) == len(SMALL_BANK) + 1
+
+
+def test_smaller_batches_are_more_transactions_with_the_same_outcome(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    """Two rows a batch: departments.csv's five rows are three records (2, 2 and 1 created),
+    and the graph is the one a single batch per file makes."""
+    folder = write_set(tmp_path / "bank", dict(SMALL_BANK))
+    report = import_csv(empty_graph, DATABASE, folder, actor="ops:alice", batch_size=2)
+    assert report.accepted
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (a:AuditRecord) RETURN a.input AS input", database_=DATABASE
+    )
+    inputs = [json.loads(r["input"]) for r in records]
+    departments = sorted(
+        (i["batch"], i["created"]) for i in inputs if i["file"] == "departments.csv"
+    )
+    assert departments == [(1, 2), (2, 2), (3, 1)]
+    lines = (len(content.splitlines()) - 1 for content in SMALL_BANK.values())
+    assert len(inputs) == sum((rows + 1) // 2 for rows in lines) + 1  # and m-2's reporting line
+    small = _bank_data(empty_graph)
+
+    empty_graph.execute_query(
+        "MATCH (n) WHERE n:AuditRecord OR n:Department OR n:Manager OR n:Client OR n:Product "
+        "OR n:Facility DETACH DELETE n",
+        database_=DATABASE,
+    )
+    assert import_csv(empty_graph, DATABASE, folder, actor="ops:alice").accepted
+    assert _bank_data(empty_graph) == small
+
+
+def _bank_data(driver: Driver) -> dict[str, Any]:
+    """The snapshot without the audit records and the times of writing (differ between runs)."""
+    snapshot = graph_snapshot(driver)
+
+    def timeless(properties: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in properties.items() if not isinstance(v, DateTime)}
+
+    return {
+        "nodes": [(n[0], timeless(n[1])) for n in snapshot["nodes"] if "AuditRecord" not in n[0]],
+        "rels": [(*r[:3], timeless(r[3])) for r in snapshot["rels"] if r[1] != "CHANGED"],
+    }
+
+
+def test_a_batch_size_below_one_is_refused(empty_graph: Driver, tmp_path: Path) -> None:
+    folder = write_set(tmp_path / "bank", dict(SMALL_BANK))
+    with pytest.raises(ValueError, match="batch_size must be at least 1"):
+        import_csv(empty_graph, DATABASE, folder, batch_size=0)
 
 
 async def test_a_restated_limit_is_audited_on_the_facility_and_its_borrowers(

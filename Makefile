@@ -6,13 +6,24 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest schema bench bench-cross-sell neo4j clean
+.PHONY: run test lint typecheck pytest schema bench bench-cross-sell neo4j clean lock
 
-$(STAMP): pyproject.toml
+# Installs the versions in pinned-versions.txt, which the tests passed with; `make lock` renews
+# them from pyproject.toml's ranges.
+$(STAMP): pyproject.toml pinned-versions.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -c pinned-versions.txt -e '.[dev]'
 	@touch $(STAMP)
+
+LOCK_VENV := .lock-venv
+lock:
+	rm -rf $(LOCK_VENV) && $(PYTHON) -m venv $(LOCK_VENV)
+	$(LOCK_VENV)/bin/pip install --quiet --upgrade pip
+	$(LOCK_VENV)/bin/pip install --quiet -e '.[dev,docker]'
+	{ sed -n '/^#/p' pinned-versions.txt; $(LOCK_VENV)/bin/pip freeze --exclude-editable; } \
+		> pinned-versions.new && mv pinned-versions.new pinned-versions.txt
+	rm -rf $(LOCK_VENV)
 
 venv: $(STAMP)
 

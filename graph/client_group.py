@@ -41,7 +41,9 @@ def _direct(v: LiteralString) -> LiteralString:
 # equity stakes of the clients it controls directly; more than 50% and the link counts.
 # Aggregates cannot run inside a list predicate, hence `reduce` over a COLLECT; the names are
 # prefixed `ctl_` so they cannot meet a caller's. CASE, unlike OR, is sure to read the minority
-# part only for minority links (few).
+# part only for minority links (few). The stakes are added up as whole millionths of a percent:
+# floats added in the COLLECT's (unfixed) order made 17.6 + 0.2 + 16.1 + 16.1, exactly 50 and so
+# not control, come to more than 50.
 CONTROL: Final[LiteralString] = (
     "(CASE WHEN "
     + _direct("u")
@@ -50,12 +52,13 @@ CONTROL: Final[LiteralString] = (
                                    WHERE """
     + _direct("ctl_k")
     + """ RETURN ctl_p }
-      WHERE reduce(ctl_s = 0.0, ctl_x IN COLLECT {
+      WHERE reduce(ctl_s = 0, ctl_x IN COLLECT {
               MATCH (ctl_z:Client)-[ctl_h:CONTROLS {basis: 'EQUITY'}]->(ctl_t)
               WHERE ctl_z = ctl_y OR EXISTS { (ctl_y)-[ctl_j:CONTROLS]->(ctl_z) WHERE """
     + _direct("ctl_j")
     + """ }
-              RETURN ctl_h.share } | ctl_s + ctl_x) > 50))) END)"""
+              RETURN toInteger(round(ctl_h.share * 1000000)) } | ctl_s + ctl_x) > 50000000)))
+  END)"""
 )
 MEMBER_CAP: Final = 100
 

@@ -271,6 +271,37 @@ async def test_control_adds_up_through_direct_subsidiaries(empty_graph: Driver, 
     assert sorted(m["client"]["id"] for m in (await _exposure(db, "V", 6))["members"]) == ["V"]
 
 
+async def test_stakes_adding_up_to_exactly_half_are_not_control(
+    empty_graph: Driver, db: Db
+) -> None:
+    """P holds 17.6% of T, its subsidiaries S1-S3 0.2%, 16.1% and 16.1%: 50% exactly, not more,
+    so T is in no group (added as floats, in any order, the four came to more than 50)."""
+    firms = ["P", "S1", "S2", "S3", "T"]
+    bank = _small_bank([_client(c) for c in firms], [], [])
+    bank.controls = [
+        {"fromId": a, "toId": b, "share": share, "basis": "EQUITY"}
+        for a, b, share in (
+            ("P", "S1", 60.0), ("P", "S2", 60.0), ("P", "S3", 60.0),
+            ("P", "T", 17.6), ("S1", "T", 0.2), ("S2", "T", 16.1), ("S3", "T", 16.1),
+        )
+    ]  # fmt: skip
+    load(empty_graph, DATABASE, bank, quiet=True)
+    query = '{ t: client(id: "T") { group { root { id } } } p: client(id: "P") { group { members { id } } } }'
+    data, errors, _ = await execute(db, query)
+    assert errors == [] and data is not None
+    assert data["t"]["group"] is None
+    assert data["p"]["group"] == {"members": [{"id": c} for c in ["P", "S1", "S2", "S3"]]}
+
+    # A millionth of a percent more is control.
+    empty_graph.execute_query(
+        "MATCH (:Client {id: 'P'})-[r:CONTROLS]->(:Client {id: 'T'}) SET r.share = 17.600001",
+        database_=DATABASE,
+    )
+    data, errors, _ = await execute(db, query)
+    assert errors == [] and data is not None
+    assert data["t"]["group"] == {"root": {"id": "P"}}
+
+
 def _family(a: str, b: str, role: str = "SPOUSE", reciprocal: str = "SPOUSE") -> dict[str, Any]:
     return {"fromId": a, "toId": b, "kind": "FAMILY", "role": role,
             "reciprocalRole": reciprocal}  # fmt: skip

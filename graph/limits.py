@@ -106,7 +106,9 @@ class LimitUsage(GraphModel):
 
 
 def _usage(rule: LimitRule, amount: Decimal, capital: Decimal, pct: Decimal,
-           reportable_at: Decimal) -> LimitUsage:  # fmt: skip
+           reportable_at: Decimal, tier1: Decimal) -> LimitUsage:  # fmt: skip
+    """`reportable` is always against tier-1 capital (a large exposure is a share of tier-1),
+    whatever capital the rule's own limit is measured against (net capital for loans)."""
     share = amount * HUNDRED / capital if capital else Decimal(0)
     return LimitUsage(
         rule=rule,
@@ -116,7 +118,7 @@ def _usage(rule: LimitRule, amount: Decimal, capital: Decimal, pct: Decimal,
         limit_amount=capital * pct / HUNDRED,
         usage_pct=share,
         breached=share > pct,
-        reportable=share > reportable_at,
+        reportable=amount * HUNDRED > tier1 * reportable_at if tier1 else False,
     )
 
 
@@ -135,15 +137,15 @@ def assess_limits(
     p = PROFILES[base.profile]
     t1, report = base.tier1_capital, p.reportable_pct
     if interbank:
-        return [_usage(LimitRule.INTERBANK, group_amount, t1, p.interbank_pct, report)]
-    usages = [_usage(LimitRule.SINGLE_CLIENT, client_amount, t1, p.single_pct, report)]
+        return [_usage(LimitRule.INTERBANK, group_amount, t1, p.interbank_pct, report, t1)]
+    usages = [_usage(LimitRule.SINGLE_CLIENT, client_amount, t1, p.single_pct, report, t1)]
     if p.single_loans_net_capital_pct is not None:
         usages.append(
             _usage(LimitRule.SINGLE_CLIENT_LOANS, client_loans, base.net_capital,
-                   p.single_loans_net_capital_pct, report)
+                   p.single_loans_net_capital_pct, report, t1)
         )  # fmt: skip
     if group_size > 1:
-        usages.append(_usage(LimitRule.GROUP, group_amount, t1, p.group_pct, report))
+        usages.append(_usage(LimitRule.GROUP, group_amount, t1, p.group_pct, report, t1))
     return usages
 
 
@@ -165,4 +167,5 @@ def assess_total(
         rule, pct = LimitRule.GROUP, p.group_pct
     else:
         rule, pct = LimitRule.SINGLE_CLIENT, p.single_pct
-    return _usage(rule, amount, base.tier1_capital, pct, p.reportable_pct)
+    t1 = base.tier1_capital
+    return _usage(rule, amount, t1, pct, p.reportable_pct, t1)

@@ -31,6 +31,19 @@ def test_reportable_threshold() -> None:
     assert assess_total(BASE, Decimal("25.01"), 1, False).reportable is True
 
 
+def test_loans_are_reportable_against_tier1_like_every_exposure() -> None:
+    """Loans of 40.00: 2% of the net capital (2,000.00) but 4% of tier-1 (1,000.00), so large
+    and reportable; 20.00 of loans is 2% of tier-1, not reportable."""
+    for loans, reportable in (("40.00", True), ("20.00", False)):
+        [_, usage] = assess_limits(
+            BASE, client_amount=Decimal(loans), client_loans=Decimal(loans),
+            group_amount=Decimal(loans), group_size=1, interbank=False,
+        )  # fmt: skip
+        assert usage.rule is LimitRule.SINGLE_CLIENT_LOANS
+        assert usage.usage_pct == Decimal(loans) / 20  # of the net capital, as the limit is
+        assert usage.reportable is reportable
+
+
 def test_interbank_has_one_limit() -> None:
     usage = assess_limits(
         BASE, client_amount=Decimal(1), client_loans=Decimal(1), group_amount=Decimal("250.01"),

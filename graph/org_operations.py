@@ -33,7 +33,8 @@ MATCH (d:Department {id: $id})
 RETURN [(m:Manager)-[:MEMBER_OF]->(d) | m.id] AS members,
        [(c:Department)-[:DIRECT_REPORT]->(d) | c.id] AS children,
        [(d)<-[:MEMBER_OF]-(:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c:Client)
-         WHERE c.status = 'ACTIVE' | c.id] AS clients
+         WHERE c.status = 'ACTIVE' | c.id] AS clients,
+       [(d)-[:OFFERS]->(p:Product) | p.id] AS products
 """
 
 LINKS_OF: Final[LiteralString] = """
@@ -180,12 +181,14 @@ async def archive_department(
     async def work(ch: Change) -> None:
         _check_active(await ch.departments_state([dept_id], {dept_id: expected}), dept_id)
         [left] = await ch.rows(REMAINS, id=dept_id)
-        remaining = left["members"] + left["children"] + left["clients"]
+        # A product offered only by an archived department could never be moved on again.
+        remaining = left["members"] + left["children"] + left["clients"] + left["products"]
         require(
             not remaining,
             "ARCHIVE_EMPTY",
             f"department {dept_id!r} still has members {left['members']}, children "
-            f"{left['children']} and clients {left['clients']}",
+            f"{left['children']}, clients {left['clients']} and products {left['products']} "
+            "(merge it into another product department to move its products)",
             sorted(remaining),
         )
         [links] = await ch.rows(LINKS_OF, id=dept_id)

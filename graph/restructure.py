@@ -136,6 +136,10 @@ CALL () {
   MATCH (c:Client {status: 'ACTIVE'})
   WHERE c.id IN $clientIds AND COUNT { (c)<-[:MANAGES {role: 'PRIMARY'}]-() } <> 1
   RETURN 'ONE_PRIMARY_MANAGER' AS invariant, [c.id] AS ids
+  UNION ALL
+  MATCH (d:Department)-[:OFFERS]->(p:Product)
+  WHERE d.id IN $departmentIds AND (d.function <> 'PRODUCT' OR d.archived)
+  RETURN 'PRODUCT_DEPARTMENT' AS invariant, [d.id, p.id] AS ids
 }
 // A broken tree first: ancestry-based checks after it follow from it.
 RETURN invariant, ids
@@ -342,7 +346,9 @@ async def run_change(
         await tx.run(LOCK_ORG)  # structural changes take turns: no two can race into a cycle
         change = Change(tx=tx, action=action)
         await work(change)
-        violations = await change.rows(VIOLATIONS, clientIds=sorted(change.clients))
+        violations = await change.rows(
+            VIOLATIONS, clientIds=sorted(change.clients), departmentIds=sorted(change.departments)
+        )
         if violations:
             first = violations[0]
             raise InvariantViolation(

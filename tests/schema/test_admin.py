@@ -246,6 +246,42 @@ async def test_create_archive_and_merge(org: Driver, db: Db) -> None:
     assert (records[0]["d"], records[0]["archived"], records[0]["links"]) == ("A2", True, 0)
 
 
+async def test_products_stay_with_an_active_product_department(org: Driver, db: Db) -> None:
+    """P1 offers p1. Merged into the client department B, B would offer it (createProduct
+    refuses that); archived, p1 would be offered by no one who could ever move it on. Both are
+    refused, dry runs too; merged into the product department P2, p1 goes with it."""
+    for dept in ("P1", "P2"):
+        made = await mutate(
+            db, "createDepartment",
+            f'id: "{dept}", name: "产品{dept}", function: PRODUCT, model: PRODUCT, parentId: "R"',
+        )  # fmt: skip
+        assert made["__typename"] == "RestructureSuccess", made
+    product = (
+        'mutation { createProduct(input: {id: "p1", name: "票据", category: LOAN, '
+        'audience: CORPORATE, riskLevel: 2, departmentId: "P1"}) { __typename } }'
+    )
+    data, errors, _ = await execute(db, product)
+    assert errors == [] and data == {"createProduct": {"__typename": "ProductSuccess"}}
+    before = graph_snapshot(org)
+    for dry_run in (True, False):
+        into_client = await mutate(db, "mergeDepartments", 'sourceId: "P1", targetId: "B"', dry_run)
+        assert (into_client["invariant"], into_client["nodeIds"]) == (
+            "PRODUCT_DEPARTMENT", ["B", "p1"],
+        )  # fmt: skip
+        archived = await mutate(db, "archiveDepartment", 'departmentId: "P1"', dry_run)
+        assert (archived["invariant"], archived["nodeIds"]) == ("ARCHIVE_EMPTY", ["p1"])
+        assert "products ['p1']" in archived["message"]
+    assert graph_snapshot(org) == before
+
+    merged = await mutate(db, "mergeDepartments", 'sourceId: "P1", targetId: "P2"')
+    assert merged["__typename"] == "RestructureSuccess", merged
+    records, _, _ = org.execute_query(
+        "MATCH (d:Department)-[:OFFERS]->(:Product {id: 'p1'}) RETURN collect(d.id) AS ids",
+        database_=DATABASE,
+    )
+    assert records[0]["ids"] == ["P2"]
+
+
 async def test_a_department_merged_into_its_child_leaves_the_child_in_its_place(
     org: Driver, db: Db
 ) -> None:

@@ -28,9 +28,10 @@ BATCH: Final = 5000
 NOT_TO_ARCHIVED: Final = frozenset({"managers", "direct_links", "linear_links", "check_links"})
 
 FIND_IDS: Final[dict[NodeKind, LiteralString]] = {
-    # A department's extra says it is archived: no member or link may point at it.
+    # A department's extra says it is archived (no member or link may point at it), or else
+    # gives its function (only a PRODUCT department offers products).
     NodeKind.DEPARTMENT: "UNWIND $ids AS id MATCH (n:Department {id: id}) "
-    "RETURN n.id AS id, CASE WHEN n.archived THEN 'ARCHIVED' END AS extra",
+    "RETURN n.id AS id, CASE WHEN n.archived THEN 'ARCHIVED' ELSE n.function END AS extra",
     NodeKind.MANAGER: "UNWIND $ids AS id MATCH (n:Manager {id: id}) "
     "RETURN n.id AS id, null AS extra",
     NodeKind.CLIENT: "UNWIND $ids AS id MATCH (n:Client {id: id}) RETURN n.id AS id, null AS extra",
@@ -56,6 +57,12 @@ RETURN id, count(c) > 0 AS known, collect(m.id) AS primaries, head(collect(c.sta
 # Few (managers who left or rest); the import cannot change whether a manager is active.
 INACTIVE_MANAGERS: Final[LiteralString] = """
 MATCH (m:Manager) WHERE m.active = false RETURN collect(m.id) AS ids
+"""
+# Products the graph has these departments offer.
+GRAPH_OFFERS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Department {id: id})-[:OFFERS]->(p:Product)
+RETURN id, p.id AS productId ORDER BY id, productId
 """
 # Guarantees already in the graph on facilities the import redefines (a new limit or borrower).
 GRAPH_GUARANTEES_ON: Final[LiteralString] = """
@@ -213,6 +220,8 @@ class Validator:
                         )
                 if table.section == "clients":
                     extra = values.get("status")
+                if table.section == "departments":
+                    extra = values.get("function")
                 earlier = self.index.define(table.defines, values["id"], file, row.line, extra)
                 if earlier is not None:
                     self.problems.add(file, row.line, "id", f"repeats the id of line {earlier}")
@@ -276,6 +285,16 @@ class Validator:
                     self.problems.add(
                         file, row.line, column.name, f"department {value!r} is archived"
                     )
+                elif column.refers_to is NodeKind.DEPARTMENT and table.section == "products":
+                    function = known[(column.refers_to, value)]
+                    if function != "PRODUCT":
+                        self.problems.add(
+                            file, row.line, column.name,
+                            f"department {value!r} is archived" if function == "ARCHIVED"
+                            else f"department {value!r} is not a product department (its "
+                            f"function is {function}): products are offered by product "
+                            "departments",
+                        )  # fmt: skip
             if table.section == "guarantees":
                 self._check_guarantee(file, row, known)
         if table.section == "clients":
@@ -373,6 +392,7 @@ class Validator:
         self._check_primary_managers()
         self._check_redefined_facilities()
         self._check_closed_facilities()
+        self._check_product_departments()
         self._check_department_tree()
         self._check_reporting_lines()
 
@@ -411,6 +431,28 @@ class Validator:
                     "facilities.csv", lines[facility], "drawn",
                     "the graph holds this facility closed: a closed facility has nothing drawn "
                     "(status ACTIVE reopens it)",
+                )  # fmt: skip
+
+    def _check_product_departments(self) -> None:
+        """A department the import makes other than a product department offers no product the
+        graph has it offer, unless the import moves that product to another department."""
+        departments = self.index.db.execute(
+            "SELECT id, line, extra FROM ids WHERE kind = 'Department' AND extra <> 'PRODUCT'"
+        )
+        for chunk in chunks(departments, BATCH):
+            defined = {id_: (line, function) for id_, line, function in chunk}
+            records = self.session.execute_read(fetch, GRAPH_OFFERS, {"ids": list(defined)})
+            offered: dict[str, list[str]] = defaultdict(list)
+            for r in records:
+                present, _ = self.index.find(NodeKind.PRODUCT, r["productId"])
+                if not present:  # a product row names its department, checked with the row
+                    offered[r["id"]].append(r["productId"])
+            for id_, products in offered.items():
+                line, function = defined[id_]
+                self.problems.add(
+                    "departments.csv", line, "function",
+                    f"the graph has this department offer products {products}: it stays a "
+                    f"PRODUCT department, not {function}, unless products.csv moves them",
                 )  # fmt: skip
 
     def _check_redefined_facilities(self) -> None:

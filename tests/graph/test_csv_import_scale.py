@@ -28,7 +28,8 @@ def write_bank(folder: Path, clients: int) -> int:
     """`clients` x 1000 holdings, then one negative balance; the number of holding rows."""
     folder.mkdir()
     (folder / "departments.csv").write_text(
-        "id,name,function,model\nd-hq,总行,MANAGEMENT,COMPREHENSIVE\n", encoding="utf-8"
+        "id,name,function,model\nd-hq,总行,MANAGEMENT,COMPREHENSIVE\nd-prod,产品部,PRODUCT,PRODUCT\n",
+        encoding="utf-8",
     )
     (folder / "managers.csv").write_text(
         "id,name,level,education,title,creditYears,departmentId,reportsToId,since\n"
@@ -43,7 +44,7 @@ def write_bank(folder: Path, clients: int) -> int:
         out.writelines(f"m-1,c-{i},PRIMARY,2020-01-01\n" for i in range(clients))
     with (folder / "products.csv").open("w", encoding="utf-8") as out:
         out.write("id,name,category,audience,riskLevel,departmentId\n")
-        out.writelines(f"p-{j},产品{j},DEPOSIT,ALL,1,d-hq\n" for j in range(PRODUCTS))
+        out.writelines(f"p-{j},产品{j},DEPOSIT,ALL,1,d-prod\n" for j in range(PRODUCTS))
     with (folder / "holdings.csv").open("w", encoding="utf-8") as out:
         out.write("clientId,productId,balance,since,active\n")
         for i in range(clients):

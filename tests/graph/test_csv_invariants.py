@@ -239,3 +239,48 @@ def test_no_member_or_link_points_at_an_archived_department(
         "facilities.csv": FACILITIES + "f-9,c-1,LOAN,10.00,0,CNY,d-old,d-risk,2019-01-01\n",
     }))  # fmt: skip
     assert history.accepted, messages(history)
+
+
+PRODUCTS = "id,name,category,audience,riskLevel,departmentId\n"
+DEPARTMENTS = "id,name,function,model\n"
+
+
+def test_products_are_offered_by_an_active_product_department(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    """As createProduct and the restructurings keep it: d-prod offers p-dep and p-loan."""
+    _small_bank(empty_graph, tmp_path)
+    _refused(empty_graph, tmp_path, {
+        "products.csv": PRODUCTS + "p-new,新产品,LOAN,CORPORATE,2,d-ka\n",
+    }, "products.csv:2: column departmentId: department 'd-ka' is not a product department "
+       "(its function is CLIENT)")  # fmt: skip
+    _refused(empty_graph, tmp_path, {
+        "departments.csv": DEPARTMENTS + "d-new,新团队,CLIENT,REGION\n",
+        "products.csv": PRODUCTS + "p-new,新产品,LOAN,CORPORATE,2,d-new\n",
+    }, "products.csv:2: column departmentId: department 'd-new' is not a product department")  # fmt: skip
+    _refused(empty_graph, tmp_path, {
+        "departments.csv": DEPARTMENTS + "d-prod,产品部,CLIENT,PRODUCT\n",
+    }, "departments.csv:2: column function: the graph has this department offer products "
+       "['p-dep', 'p-loan']: it stays a PRODUCT department, not CLIENT")  # fmt: skip
+    empty_graph.execute_query(
+        "CREATE (:Department {id: 'd-old', name: '旧产品部', function: 'PRODUCT', "
+        "model: 'PRODUCT', archived: true, version: 1})",
+        database_=DATABASE,
+    )
+    _refused(empty_graph, tmp_path, {
+        "products.csv": PRODUCTS + "p-new,新产品,LOAN,CORPORATE,2,d-old\n",
+    }, "products.csv:2: column departmentId: department 'd-old' is archived")  # fmt: skip
+
+    # d-prod becomes a client department once its products move to a new product department.
+    moved = run(empty_graph, write_set(tmp_path / "moved", {
+        "departments.csv": DEPARTMENTS + "d-prod,产品部,CLIENT,PRODUCT\n"
+        "d-prod2,产品二部,PRODUCT,PRODUCT\n",
+        "products.csv": PRODUCTS + "p-dep,单位存款,DEPOSIT,CORPORATE,1,d-prod2\n"
+        "p-loan,流动资金贷款,LOAN,CORPORATE,3,d-prod2\n",
+    }))  # fmt: skip
+    assert moved.accepted, messages(moved)
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (d:Department)-[:OFFERS]->(p:Product) RETURN d.id AS d, collect(p.id) AS ps",
+        database_=DATABASE,
+    )
+    assert [(r["d"], sorted(r["ps"])) for r in records] == [("d-prod2", ["p-dep", "p-loan"])]

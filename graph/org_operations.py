@@ -146,6 +146,9 @@ async def create_department(
         )
         if existing[0]["found"]:
             raise Duplicate("Department", dept_id)
+        require(
+            parent_id != dept_id, "NO_SELF_LINK", "a department cannot be its own parent", [dept_id]
+        )
         if parent_id is not None:
             _check_active(await ch.departments_state([parent_id]), parent_id)
         await ch.tx.run(
@@ -166,7 +169,11 @@ async def rename_department(
     name = require_text("name", name)
 
     async def work(ch: Change) -> None:
-        _check_active(await ch.departments_state([dept_id], {dept_id: expected}), dept_id)
+        state = await ch.departments_state([dept_id], {dept_id: expected})
+        _check_active(state, dept_id)
+        require(
+            state[dept_id]["name"] != name, "NO_OP", f"{dept_id!r} is already {name!r}", [dept_id]
+        )
         [row] = await ch.rows(RENAME, id=dept_id, name=name)
         ch.before, ch.after = {"name": row["before"]}, {"name": name}
         ch.departments.add(dept_id)
@@ -330,6 +337,12 @@ async def assign_manager(
         if expected is not None and expected != (m["version"] or 0):
             raise VersionConflict(manager_id, expected, m["version"] or 0)
         _check_active(await ch.departments_state([dept_id]), dept_id)
+        require(
+            m["departmentId"] != dept_id,
+            "NO_OP",
+            f"{manager_id!r} is already in {dept_id!r}",
+            [dept_id, manager_id],
+        )
         await ch.rows(ASSIGN, managerId=manager_id, departmentId=dept_id)
         ch.before, ch.after = {"departmentId": m["departmentId"]}, {"departmentId": dept_id}
         ch.managers.add(manager_id)

@@ -172,7 +172,7 @@ class AdminMutation:
             ops.create_department(
                 info.context.db, actor_of(info), dry_run, check_id(input.id), input.name,
                 input.function, input.model,
-                check_id(input.parent_id, "parentId") if input.parent_id else None,
+                check_id(input.parent_id, "parentId") if input.parent_id is not None else None,
             )
         )  # fmt: skip
 
@@ -188,8 +188,8 @@ class AdminMutation:
         )  # fmt: skip
 
     @strawberry.mutation(
-        description=f"Archive a department with no members, clients or children left; its links "
-        f"end. {DRY}"
+        description=f"Archive a department with no members, clients, children or products left; "
+        f"its links end. {DRY}"
     )
     async def archive_department(
         self, info: CtxInfo, input: ArchiveDepartmentInput, dry_run: bool = False

@@ -168,6 +168,14 @@ async def test_dry_run_returns_the_impact_and_writes_nothing(org: Driver, db: Db
             ["c1", "mA1"],
         ),
         ("moveDepartment", 'departmentId: "A1", newParentId: "A"', "NO_OP", ["A", "A1"]),
+        ("renameDepartment", 'departmentId: "A", name: "部门A"', "NO_OP", ["A"]),
+        ("assignManager", 'managerId: "mA1", departmentId: "A1"', "NO_OP", ["A1", "mA1"]),
+        (
+            "createDepartment",
+            'id: "S", name: "自己", function: CLIENT, model: REGION, parentId: "S"',
+            "NO_SELF_LINK",
+            ["S"],
+        ),
         # A1 is under A, under R: A would come under A1, a cycle (the tree breaking is named
         # first; K, checking A, would also come under A1).
         ("mergeDepartments", 'sourceId: "R", targetId: "A1"', "DIRECT_FOREST", ["A", "A1", "K"]),
@@ -214,6 +222,13 @@ async def test_versions_and_not_found(org: Driver, db: Db) -> None:
         db, "renameDepartment", 'departmentId: "A", name: "又名", expectedVersion: 0'
     )
     assert again["__typename"] == "VersionConflictError" and again["actualVersion"] == 1
+    # An empty parent id is a malformed id, as any other id argument's (not "no parent").
+    _, errors, _ = await execute(
+        db,
+        'mutation { createDepartment(input: {id: "S", name: "x", function: CLIENT, '
+        'model: REGION, parentId: ""}) { __typename } }',
+    )
+    assert [(e.extensions or {}).get("argument") for e in errors] == ["parentId"]
     missing = await mutate(db, "renameDepartment", 'departmentId: "nope", name: "x"')
     assert missing == {"__typename": "NotFoundError", "kind": "Department", "id": "nope"}
     blank = await mutate(db, "renameDepartment", 'departmentId: "A", name: "  "')

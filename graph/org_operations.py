@@ -71,6 +71,7 @@ MOVE_OFFERS: Final[LiteralString] = """
 MATCH (:Department {id: $sourceId})-[r:OFFERS]->(p:Product), (t:Department {id: $targetId})
 MERGE (t)-[:OFFERS]->(p)
 DELETE r
+RETURN collect(p.id) AS products
 """
 
 MOVE_CREDIT: Final[LiteralString] = """
@@ -84,7 +85,7 @@ CALL (r, t, f) {
   CREATE (t)-[:APPROVED {at: r.at}]->(f)
 }
 DELETE r
-RETURN count(*) AS moved
+RETURN collect(DISTINCT f.id) AS facilities
 """
 
 MANAGER_STATE: Final[LiteralString] = """
@@ -298,12 +299,14 @@ async def merge_departments(
         takes_place = parent["parentId"] == source_id
         [moved] = await ch.rows(MOVE_MEMBERS, sourceId=source_id, targetId=target_id)
         ch.managers.update(moved["managers"])
-        await ch.tx.run(MOVE_OFFERS, sourceId=source_id, targetId=target_id)
+        [offers] = await ch.rows(MOVE_OFFERS, sourceId=source_id, targetId=target_id)
+        ch.products.update(offers["products"])
         # Every department the merge moves is under the source or the target: noted here, as
         # they are, before any link changes (the order links come back in must not matter).
         await ch.note_dependent_approvals([source_id, target_id])
         ch.notes_taken = True
-        await ch.tx.run(MOVE_CREDIT, sourceId=source_id, targetId=target_id)
+        [credit] = await ch.rows(MOVE_CREDIT, sourceId=source_id, targetId=target_id)
+        ch.facilities.update(credit["facilities"])
         ch.credit_moved.add(target_id)
         [links] = await ch.rows(LINKS_OF, id=source_id)
         for link in links["links"]:

@@ -111,6 +111,22 @@ CALL () {
 
 BUMP_VERSIONS: Final[LiteralString] = TOUCHED + "SET n.version = coalesce(n.version, 0) + 1"
 
+# What the audit record links to: the versioned nodes, and the facilities and products a merge
+# hands to its target (they carry no version).
+AUDITED: Final[LiteralString] = """
+CALL () {
+  UNWIND $departments AS id MATCH (n:Department {id: id}) RETURN n
+  UNION
+  UNWIND $managers AS id MATCH (n:Manager {id: id}) RETURN n
+  UNION
+  UNWIND $clients AS id MATCH (n:Client {id: id}) RETURN n
+  UNION
+  UNWIND $facilities AS id MATCH (n:Facility {id: id}) RETURN n
+  UNION
+  UNWIND $products AS id MATCH (n:Product {id: id}) RETURN n
+}
+"""
+
 VIOLATIONS: Final[LiteralString] = (
     """
 CALL () {
@@ -197,7 +213,7 @@ CREATE (a:AuditRecord {id: randomUUID(), at: datetime(), actor: $actor, action: 
 WITH a
 CALL (a) {
 """
-    + TOUCHED
+    + AUDITED
     + """
   CREATE (a)-[:CHANGED]->(n)
 }
@@ -216,6 +232,8 @@ class Impact(GraphModel):
     departments: list[str] = Field(default_factory=list)
     managers: list[str] = Field(default_factory=list)
     clients: list[str] = Field(default_factory=list)
+    facilities: list[str] = Field(default_factory=list)  # merge: granted or approved by the source
+    products: list[str] = Field(default_factory=list)  # merge: offered by the source
     links_added: list[LinkChange] = Field(default_factory=list)
     links_removed: list[LinkChange] = Field(default_factory=list)
     dropped: list[LinkChange] = Field(
@@ -247,6 +265,8 @@ class Change:
     notes_taken: bool = False
     managers: set[str] = field(default_factory=set)
     clients: set[str] = field(default_factory=set)
+    facilities: set[str] = field(default_factory=set)
+    products: set[str] = field(default_factory=set)
     added: list[LinkChange] = field(default_factory=list)
     removed: list[LinkChange] = field(default_factory=list)
     dropped: list[LinkChange] = field(default_factory=list)
@@ -318,6 +338,8 @@ class Change:
             departments=sorted(self.departments),
             managers=sorted(self.managers),
             clients=sorted(self.clients),
+            facilities=sorted(self.facilities),
+            products=sorted(self.products),
             links_added=self.added,
             links_removed=self.removed,
             dropped=self.dropped,
@@ -378,6 +400,8 @@ async def run_change(
                 sort_keys=True,
             ),
             **touched,
+            facilities=sorted(change.facilities),
+            products=sorted(change.products),
         )
         return ChangeResult(dry_run=False, impact=impact, audit_record_id=audit["id"])
 

@@ -45,6 +45,12 @@ class Impact:
     departments: list[strawberry.ID]
     managers: list[strawberry.ID]
     clients: list[strawberry.ID]
+    facilities: list[strawberry.ID] = strawberry.field(
+        description="Merge: facilities granted or approved by the source, now by the target."
+    )
+    products: list[strawberry.ID] = strawberry.field(
+        description="Merge: products the source offered, now the target's."
+    )
     links_added: list[LinkChange]
     links_removed: list[LinkChange]
     dropped: list[LinkChange] = strawberry.field(
@@ -89,6 +95,8 @@ async def _result(run: Awaitable[ChangeResult]) -> RestructureResult:
             departments=[strawberry.ID(x) for x in i.departments],
             managers=[strawberry.ID(x) for x in i.managers],
             clients=[strawberry.ID(x) for x in i.clients],
+            facilities=[strawberry.ID(x) for x in i.facilities],
+            products=[strawberry.ID(x) for x in i.products],
             links_added=_links(i.links_added),
             links_removed=_links(i.links_removed),
             dropped=_links(i.dropped),

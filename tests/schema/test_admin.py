@@ -290,6 +290,11 @@ async def test_products_stay_with_an_active_product_department(org: Driver, db: 
 
     merged = await mutate(db, "mergeDepartments", 'sourceId: "P1", targetId: "P2"')
     assert merged["__typename"] == "RestructureSuccess", merged
+    data, errors, _ = await execute(db, '{ auditLog(nodeId: "p1") { records { action } } }')
+    assert errors == [] and data is not None
+    assert [r["action"] for r in data["auditLog"]["records"]] == [
+        "mergeDepartments", "createProduct",
+    ]  # fmt: skip
     records, _, _ = org.execute_query(
         "MATCH (d:Department)-[:OFFERS]->(:Product {id: 'p1'}) RETURN collect(d.id) AS ids",
         database_=DATABASE,
@@ -475,6 +480,29 @@ async def test_restructuring_keeps_approvers_independent(credit_org: Driver, db:
     # still below A.
     moved = await mutate(db, "moveDepartment", 'departmentId: "A1", newParentId: "A2"')
     assert moved["__typename"] == "RestructureSuccess", moved
+
+
+async def test_a_merge_names_and_audits_the_facilities_it_hands_over(
+    credit_org: Driver, db: Db
+) -> None:
+    """A1 granted f1 and f2; merged into A2, A2 grants them: the impact lists them (the dry
+    run's too) and each has the merge in its audit log."""
+    merge = (
+        'mutation ($dry: Boolean!) { mergeDepartments(dryRun: $dry, input: {sourceId: "A1", '
+        'targetId: "A2"}) { ... on RestructureSuccess { impact { facilities products } } } }'
+    )
+    for dry_run in (True, False):
+        data, errors, _ = await execute(db, merge, {"dry": dry_run})
+        assert errors == [] and data is not None
+        impact = data["mergeDepartments"]["impact"]
+        assert impact == {"facilities": ["f1", "f2"], "products": []}
+    for facility in ("f1", "f2"):
+        data, errors, _ = await execute(
+            db, "query ($id: ID!) { auditLog(nodeId: $id) { records { action } } }",
+            {"id": facility},
+        )  # fmt: skip
+        assert errors == [] and data is not None
+        assert [r["action"] for r in data["auditLog"]["records"]] == ["mergeDepartments"]
 
 
 async def test_a_closed_facility_does_not_hold_restructuring_back(

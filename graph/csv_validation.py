@@ -20,6 +20,7 @@ from neo4j import ManagedTransaction, Session
 
 from graph.csv_reader import Problems, Row, read_rows
 from graph.csv_tables import NodeKind, Table, check_row
+from graph.departments import MAX_DEPTH
 
 BATCH: Final = 5000
 # Files whose rows may not point at an archived department, as the mutations refuse: archiving
@@ -599,7 +600,29 @@ class Validator:
                     "a checking department must be independent of the one it checks",
                 )
         if self._direct and not cyclic:
+            self._check_depth(before, parent)
             self._check_graph_checks(before, parent)
+
+    def _check_depth(self, before: dict[str, str], parent: dict[str, str]) -> None:
+        """At most MAX_DEPTH direct links above any department, as the restructurings keep it:
+        a direct link the import adds or moves is refused when a department at or below its
+        child would be deeper."""
+        depth: dict[str, int] = {}
+        for node in parent:
+            chain = _ancestors(parent, node)
+            for i, above in enumerate(chain):  # chain[i] has len(chain) - 1 - i links above it
+                depth.setdefault(above, len(chain) - 1 - i)
+        too_deep = {node for node, d in depth.items() if d > MAX_DEPTH}
+        under_deep: set[str] = set()
+        for node in too_deep:
+            under_deep.update(_ancestors(parent, node))
+        for child, new_parent, line in self._direct:
+            if child in under_deep and before.get(child) != new_parent:
+                self.problems.add(
+                    "direct_reports.csv", line, "toId",
+                    f"would put a department at or under {child!r} more than {MAX_DEPTH} direct "
+                    "links below its root",
+                )  # fmt: skip
 
     def _check_graph_checks(self, before: dict[str, str], after: dict[str, str]) -> None:
         """New direct links keep the graph's check links independent (those the import

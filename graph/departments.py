@@ -16,6 +16,10 @@ from graph.db import Db
 from graph.models import Department, DepartmentFunction, DepartmentLink, Page
 from graph.pagination import build_page
 
+# The most direct links a department may have above it (restructure's TREE_DEPTH, the importer's
+# tree check); the queries that walk the tree read this far.
+MAX_DEPTH: Final = 32
+
 
 def dependent(a: LiteralString, b: LiteralString) -> LiteralString:
     """True when the departments bound to `a` and `b` are not independent: the same department,

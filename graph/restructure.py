@@ -156,6 +156,14 @@ CALL () {
   MATCH (d:Department)-[:OFFERS]->(p:Product)
   WHERE d.id IN $departmentIds AND (d.function <> 'PRODUCT' OR d.archived)
   RETURN 'PRODUCT_DEPARTMENT' AS invariant, [d.id, p.id] AS ids
+  UNION ALL
+  // At most MAX_DEPTH (32) direct links above any department: the roll-ups and paths to the
+  // root read 32 levels, and the cycle checks (64) hold only while every chain is this short.
+  // Whatever a change deepens is at most 32 links below a department it touched.
+  MATCH (d:Department) WHERE d.id IN $departmentIds
+  MATCH (low:Department)-[:DIRECT_REPORT*0..32]->(d)
+  WHERE EXISTS { (low)-[:DIRECT_REPORT*33]->() }
+  RETURN DISTINCT 'TREE_DEPTH' AS invariant, [low.id] AS ids
 }
 // A broken tree first: ancestry-based checks after it follow from it.
 RETURN invariant, ids

@@ -284,3 +284,26 @@ def test_products_are_offered_by_an_active_product_department(
         database_=DATABASE,
     )
     assert [(r["d"], sorted(r["ps"])) for r in records] == [("d-prod2", ["p-dep", "p-loan"])]
+
+
+def test_no_department_is_more_than_32_links_below_its_root(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    """SMALL_BANK's d-ka-east is 2 links below d-hq; a chain of 30 more under it is the most."""
+    _small_bank(empty_graph, tmp_path)
+    names = [f"d-{i}" for i in range(30)]
+    departments = DEPARTMENTS + "".join(f"{d},{d},CLIENT,REGION\n" for d in [*names, "d-deep"])
+    links = "fromId,toId,since\n" + "".join(
+        f"{child},{parent},2024-01-01\n"
+        for child, parent in zip(names, ["d-ka-east", *names], strict=False)
+    )
+    fits = run(empty_graph, write_set(tmp_path / "fits", {
+        "departments.csv": departments, "direct_reports.csv": links,
+    }))  # fmt: skip
+    assert fits.accepted, messages(fits)
+    found = _refused(empty_graph, tmp_path, {
+        "departments.csv": departments,
+        "direct_reports.csv": links + "d-deep,d-29,2024-01-01\n",
+    }, "direct_reports.csv:32: column toId: would put a department at or under 'd-deep' more "
+       "than 32 direct links below its root")  # fmt: skip
+    assert len(found) == 1  # the lines restating the graph's links are not blamed

@@ -302,6 +302,34 @@ async def test_products_stay_with_an_active_product_department(org: Driver, db: 
     assert records[0]["ids"] == ["P2"]
 
 
+async def test_no_department_is_more_than_32_links_below_its_root(
+    empty_graph: Driver, db: Db
+) -> None:
+    """D0 ← D1 ← … ← D32: D32 has 32 links above it, the most there may be. A department under
+    it, or E1 (under E0) taken with E0 under D31, would have 33: refused (TREE_DEPTH)."""
+    bank = BankRows()
+    chain = [f"D{i}" for i in range(33)]
+    bank.departments = [
+        {"id": d, "name": d, "function": "CLIENT", "model": "REGION"} for d in [*chain, "E0", "E1"]
+    ]
+    bank.direct_links = [
+        {"fromId": child, "toId": parent, "since": "2020-01-01"}
+        for child, parent in [*zip(chain[1:], chain, strict=False), ("E1", "E0")]
+    ]
+    load(empty_graph, DATABASE, bank, quiet=True)
+    before = graph_snapshot(empty_graph)
+    too_deep = await mutate(
+        db, "createDepartment", 'id: "D33", name: "深", function: CLIENT, model: REGION, '
+        'parentId: "D32"',
+    )  # fmt: skip
+    assert (too_deep["invariant"], too_deep["nodeIds"]) == ("TREE_DEPTH", ["D33"])
+    moved = await mutate(db, "moveDepartment", 'departmentId: "E0", newParentId: "D31"')
+    assert (moved["invariant"], moved["nodeIds"]) == ("TREE_DEPTH", ["E1"])
+    assert graph_snapshot(empty_graph) == before
+    moved = await mutate(db, "moveDepartment", 'departmentId: "E0", newParentId: "D30"')
+    assert moved["__typename"] == "RestructureSuccess", moved
+
+
 async def test_a_department_merged_into_its_child_leaves_the_child_in_its_place(
     org: Driver, db: Db
 ) -> None:

@@ -6,8 +6,8 @@ controlling the holder directly, holds more than 50% together with the clients i
 directly (25% held by P and 30% by P's subsidiary S: P controls). Deeper chains of minority
 stakes are not added up. The group is everything the top controller controls, directly or
 through others, at most `MAX_CONTROL_DEPTH` links down; the top controller is, among those no
-other controller in reach controls, the one farthest up (by the shortest chain of control to
-it; ties to the smallest id).
+other controller in reach controls, the one with the smallest id (the same for every member two
+controllers share).
 
 Asked for a relationship manager (`$visibleTo`), the totals sum only the members in that
 manager's book: the balances and credit of other managers' clients are theirs to see. The member
@@ -64,8 +64,10 @@ MEMBER_CAP: Final = 100
 
 # Whether `top` is controlled by another of `tops` (the controllers in reach). The top controller
 # is one that is not, where there is one: a parent whose own minority stake adds up to control
-# is as near the client as its subsidiary, and must still come first. (In a cycle of control
-# every one is controlled; then the farthest up.)
+# is as near the client as its subsidiary, and must still come first. Among several (joint
+# control, or a cycle of control where every one is controlled) the smallest id: the same for
+# every member that several controllers share, where the nearest or farthest differ from member
+# to member and split one group's credit between two.
 CONTROLLED_AMONG: Final[LiteralString] = (
     "EXISTS { MATCH (ctl_up:Client)-[u:CONTROLS]->(top) "
     "WHERE ctl_up IN tops AND ctl_up <> top AND " + CONTROL + " }"
@@ -73,10 +75,8 @@ CONTROLLED_AMONG: Final[LiteralString] = (
 
 # Expects `c` in scope; yields `group` (null when `c` is in no group). Path bounds cannot be
 # parameters in Cypher: the 6 here is MAX_CONTROL_DEPTH. Both walks ask only for the distinct
-# clients in reach, which Neo4j finds breadth-first, and the height of each controller is one
-# shortest path: control links that form a dense web or a cycle (imported as recorded) cost
-# what the links in reach cost, not the paths through them. (Cypher's `ANY SHORTEST` with an
-# open end was no help: seconds on a web of 14 firms.)
+# clients in reach, which Neo4j finds breadth-first: control links that form a dense web or a
+# cycle (imported as recorded) cost what the links in reach cost, not the paths through them.
 GROUP_SUBQUERY: Final[LiteralString] = (
     """
 CALL (c) {
@@ -86,14 +86,10 @@ CALL (c) {
   WITH DISTINCT c, top
   WITH c, collect(top) AS tops
   UNWIND tops AS top
-  MATCH up = shortestPath((top)-[:CONTROLS*0..6]->(c))
-  WHERE all(u IN relationships(up) WHERE """
-    + CONTROL
-    + """)
-  WITH top, length(up) AS height, """
+  WITH top, """
     + CONTROLLED_AMONG
     + """ AS controlled
-  ORDER BY controlled, height DESC, top.id LIMIT 1
+  ORDER BY controlled, top.id LIMIT 1
   MATCH (top)-[ds:CONTROLS*0..6]->(m:Client) WHERE all(u IN ds WHERE """
     + CONTROL
     + """)

@@ -29,8 +29,7 @@ from graph.risk_settings import (
 
 def _root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
     """The top controller of `client`, as a client's `group` finds it (one no other controller
-    in reach controls, the farthest up by the shortest chain; ties to the smallest id), or
-    itself."""
+    in reach controls, the smallest id among several), or itself."""
     controlled: LiteralString = "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE " + CONTROL + " }"
     # Most clients have no controller: they skip the search.
     return (
@@ -43,10 +42,8 @@ def _root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
         "WITH DISTINCT " + client + ", top\n"
         "WITH " + client + ", collect(top) AS tops\n"
         "UNWIND tops AS top\n"
-        "MATCH up = shortestPath((top)-[:CONTROLS*1..6]->(" + client + "))\n"
-        "WHERE all(u IN relationships(up) WHERE " + CONTROL + ")\n"
-        "WITH top, length(up) AS height, " + CONTROLLED_AMONG + " AS controlled\n"
-        "ORDER BY controlled, height DESC, top.id LIMIT 1\n"
+        "WITH top, " + CONTROLLED_AMONG + " AS controlled\n"
+        "ORDER BY controlled, top.id LIMIT 1\n"
         "RETURN top AS " + alias + "\n"
     )
 

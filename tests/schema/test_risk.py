@@ -302,6 +302,36 @@ async def test_stakes_adding_up_to_exactly_half_are_not_control(
     assert data["t"]["group"] == {"root": {"id": "P"}}
 
 
+async def test_members_two_controllers_share_count_under_one(empty_graph: Driver, db: Db) -> None:
+    """T1 holds 60% of X, X 60% of C, C 60% of D, and T1 controls D by board; T2 controls C by
+    board. C and D are both under T1 and T2: nearest or farthest, they named different tops and
+    their credit was split between two groups. Both count under T1 (the smaller id)."""
+    firms = ["T1", "T2", "X", "C", "D"]
+    bank = _small_bank(
+        [_client(c) for c in firms],
+        [_facility(f"f{c}", c, "LOAN", 10, 0, "d-ka", "d-appr") for c in ("C", "D")],
+        [],
+    )
+    bank.controls = [
+        {"fromId": a, "toId": b, "share": share, "basis": basis}
+        for a, b, share, basis in (
+            ("T1", "X", 60.0, "EQUITY"), ("X", "C", 60.0, "EQUITY"), ("C", "D", 60.0, "EQUITY"),
+            ("T1", "D", 10.0, "BOARD"), ("T2", "C", 10.0, "BOARD"),
+        )
+    ]  # fmt: skip
+    load(empty_graph, DATABASE, bank, quiet=True)
+    data, errors, _ = await execute(
+        db,
+        '{ c: client(id: "C") { group { root { id } } } d: client(id: "D") { group { root { id } } } '
+        "largestExposures { root { id } memberIds total } }",
+    )
+    assert errors == [] and data is not None
+    assert data["c"]["group"] == data["d"]["group"] == {"root": {"id": "T1"}}
+    assert data["largestExposures"] == [
+        {"root": {"id": "T1"}, "memberIds": ["C", "D", "T1", "X"], "total": "20.00"}
+    ]
+
+
 def _family(a: str, b: str, role: str = "SPOUSE", reciprocal: str = "SPOUSE") -> dict[str, Any]:
     return {"fromId": a, "toId": b, "kind": "FAMILY", "role": role,
             "reciprocalRole": reciprocal}  # fmt: skip

@@ -180,6 +180,7 @@ async def change_grade(
                 "toLevel", f"{to_code!r} is in another series than {current['code']}"
             )
         step = target["rank"] - (current["rank"] if current else 0)
+        unmet: list[str] = []
         if demotion:
             if current is None or step != -1:
                 raise InvalidInput("toLevel", "a demotion goes one grade down")
@@ -196,6 +197,9 @@ async def change_grade(
                     unmet,
                     checks,
                 )
+        # 破格 is what the promotion passed over: asked for one that passes over nothing, it is
+        # recorded as the ordinary promotion it is.
+        exceptional_here = exceptional and bool(unmet)
         if scheme == BANK:
             await w.tx.run(SET_BANK_LEVEL, managerId=manager_id, code=to_code)
         else:
@@ -208,7 +212,7 @@ async def change_grade(
             kind=kind,
             fromGrade=current["code"] if current else None,
             toGrade=to_code,
-            exceptional=exceptional,
+            exceptional=exceptional_here,
             reason=reason,
             by=actor,
         )
@@ -222,7 +226,7 @@ async def change_grade(
             kind=kind,
             from_grade=current["code"] if current else None,
             to_grade=to_code,
-            exceptional=exceptional,
+            exceptional=exceptional_here,
             reason=reason,
             at=done["at"],
         )

@@ -194,6 +194,18 @@ async def test_exceptional_promotion_needs_a_reason_and_is_recorded(bank: Driver
     assert data["promoteManager"]["exceptional"] is True
     assert data["promoteManager"]["reason"] == reason
     assert await level(bank, "m-a1") == "SENIOR"
+    # m-a meets a SENIOR row: asked as exceptional, the promotion passes over nothing and is
+    # recorded as the ordinary one it is (with its reason).
+    data = await run(db, PROMOTE, {"input": {"managerId": "m-a", "toLevel": "SENIOR",
+                                             "exceptional": True, "reason": reason}})  # fmt: skip
+    assert (data["promoteManager"]["exceptional"], data["promoteManager"]["reason"]) == (
+        False, reason,
+    )  # fmt: skip
+    records, _, _ = bank.execute_query(
+        "MATCH (c:GradeChange)-[:OF]->(:Manager {id: 'm-a'}) RETURN c.exceptional AS e",
+        database_=DATABASE,
+    )
+    assert [r["e"] for r in records] == [False]
 
 
 async def test_demotion_goes_one_grade_down_with_a_reason(bank: Driver, db: Db) -> None:
@@ -223,8 +235,9 @@ async def test_grade_history_newest_first_and_own_only(bank: Driver, db: Db) -> 
     common = {"managerId": "m-x", "exceptional": False, "reason": None}
     sales = {**common, "scheme": "SECURITIES", "kind": "PROMOTION", "fromGrade": None,
              "toGrade": "TWO_STAR"}  # fmt: skip
+    # Asked as exceptional, but m-x meets a SENIOR row: recorded as ordinary, with its reason.
     up = {**common, "scheme": "BANK", "kind": "PROMOTION", "fromGrade": "MANAGER",
-          "toGrade": "SENIOR", "exceptional": True, "reason": "turned around"}  # fmt: skip
+          "toGrade": "SENIOR", "exceptional": False, "reason": "turned around"}  # fmt: skip
     down = {**common, "scheme": "BANK", "kind": "DEMOTION", "fromGrade": "SENIOR",
             "toGrade": "MANAGER", "reason": "missed targets after retraining"}  # fmt: skip
     data = await run(db, HISTORY, {"id": "m-x"})

@@ -47,6 +47,9 @@ class ClientRow(TypedDict):
     riskRating: int  # 1 (lowest) .. 5
     industry: str | None
     region: str | None
+    # The group's unified credit limit (统一授信), on its top controller; absent: the graph's.
+    unifiedLimitCents: NotRequired[int | None]
+    unifiedLimitCurrency: NotRequired[str | None]
 
 
 class ManagesRow(TypedDict):

@@ -52,7 +52,8 @@ RETURN m.id AS id, m.name AS name, m.level AS level, m.education AS education, m
 """
 CLIENT: Final[LiteralString] = """
 RETURN c.id AS id, c.name AS name, c.kind AS kind, c.segment AS segment, c.status AS status,
-       c.grade AS grade, c.riskRating AS riskRating, c.industry AS industry, c.region AS region
+       c.grade AS grade, c.riskRating AS riskRating, c.industry AS industry, c.region AS region,
+       c.unifiedLimitCents AS unifiedLimitCents, c.unifiedLimitCurrency AS unifiedLimitCurrency
 """
 MANAGES: Final[LiteralString] = """
 RETURN m.id AS managerId, c.id AS clientId, r.role AS role, toString(r.since) AS since

@@ -69,7 +69,9 @@ MERGE (c:Client {id: row.id})
 ON CREATE SET c.version = 0
 SET c.name = row.name, c.kind = row.kind, c.segment = row.segment, c.status = row.status,
     c.grade = row.grade, c.riskRating = row.riskRating, c.industry = row.industry,
-    c.region = row.region
+    c.region = row.region,
+    c.unifiedLimitCents = coalesce(row.unifiedLimitCents, c.unifiedLimitCents),
+    c.unifiedLimitCurrency = coalesce(row.unifiedLimitCurrency, c.unifiedLimitCurrency)
 """
 
 LOAD_MANAGES: Final[LiteralString] = """

@@ -73,6 +73,28 @@ CONTROLLED_AMONG: Final[LiteralString] = (
     "WHERE ctl_up IN tops AND ctl_up <> top AND " + CONTROL + " }"
 )
 
+
+def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
+    """The top controller of `client`, as a client's `group` finds it (one no other controller
+    in reach controls, the smallest id among several), or itself."""
+    controlled: LiteralString = "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE " + CONTROL + " }"
+    # Most clients have no controller: they skip the search.
+    return (
+        "WITH " + client + " WHERE NOT " + controlled + "\n"
+        "RETURN " + client + " AS " + alias + "\n"
+        "UNION\n"
+        "WITH " + client + " WHERE " + controlled + "\n"
+        "MATCH (top:Client)-[us:CONTROLS*1..6]->(" + client + ")\n"
+        "WHERE top <> " + client + " AND all(u IN us WHERE " + CONTROL + ")\n"
+        "WITH DISTINCT " + client + ", top\n"
+        "WITH " + client + ", collect(top) AS tops\n"
+        "UNWIND tops AS top\n"
+        "WITH top, " + CONTROLLED_AMONG + " AS controlled\n"
+        "ORDER BY controlled, top.id LIMIT 1\n"
+        "RETURN top AS " + alias + "\n"
+    )
+
+
 # Expects `c` in scope; yields `group` (null when `c` is in no group). Path bounds cannot be
 # parameters in Cypher: the 6 here is MAX_CONTROL_DEPTH. Both walks ask only for the distinct
 # clients in reach, which Neo4j finds breadth-first: control links that form a dense web or a

@@ -222,7 +222,9 @@ async def create_client(
     return await run_write(db, "createClient", actor, inputs, work, ("Client", new.id))
 
 
-async def _client_state(w: Write, client_id: str, visible_to: str | None) -> dict[str, Any]:
+async def locked_client_state(w: Write, client_id: str, visible_to: str | None) -> dict[str, Any]:
+    """The client, locked for the rest of the write; NotFound, or Forbidden outside the book of
+    `visible_to`."""
     await w.lock_clients([client_id])
     row = await w.one(CLIENT_STATE, id=client_id)
     if row["client"] is None:
@@ -245,7 +247,7 @@ async def update_client(
     _refuse_manager_fields(visible_to, clean)
 
     async def work(w: Write) -> Client:
-        before = await _client_state(w, client_id, visible_to)
+        before = await locked_client_state(w, client_id, visible_to)
         require_version(client_id, expected_version, before["version"])
         require_not_archived(before)
         require(
@@ -294,7 +296,7 @@ async def archive_client(
     require_id("clientId", client_id)
 
     async def work(w: Write) -> Client:
-        before = await _client_state(w, client_id, None)
+        before = await locked_client_state(w, client_id, None)
         require_version(client_id, expected_version, before["version"])
         require_not_archived(before)
         owing = await w.one(OUTSTANDING_CREDIT, id=client_id)

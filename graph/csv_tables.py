@@ -137,8 +137,13 @@ def _date(name: str) -> Column:
     return Column(name, Cell.DATE)
 
 
-def _money(name: str, key: str, positive: bool = False) -> Column:
-    return Column(name, Cell.MONEY, key=key, low=0, low_open=positive)
+def _money(
+    name: str, key: str, positive: bool = False, required: bool = True, may_be_absent: bool = False
+) -> Column:
+    return Column(
+        name, Cell.MONEY, key=key, low=0, low_open=positive, required=required,
+        may_be_absent=may_be_absent,
+    )  # fmt: skip
 
 
 DEPT: Final = NodeKind.DEPARTMENT
@@ -198,6 +203,16 @@ TABLES: Final[tuple[Table, ...]] = (
             Column("riskRating", Cell.INT, low=1, high=5),
             Column("industry", Cell.TEXT, required=False),
             Column("region", Cell.TEXT, required=False),
+            # The unified credit limit (统一授信) approved for the client's group, held by its top
+            # controller (setUnifiedLimit's): both or neither; empty keeps the graph's.
+            _money(
+                "unifiedLimit",
+                "unifiedLimitCents",
+                positive=True,
+                required=False,
+                may_be_absent=True,
+            ),
+            Column("unifiedLimitCurrency", Cell.CURRENCY, required=False, may_be_absent=True),
         ),
         ("id",),
         defines=NodeKind.CLIENT,
@@ -459,4 +474,8 @@ def check_row(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
     if table.section == "clients" and row.get("status") == "ARCHIVED" and row.get("grade"):
         # As archiveClient leaves it: an archived client is owed no visits.
         problems.append(("grade", "an archived client has no key-account grade"))
+    if table.section == "clients" and (row.get("unifiedLimitCents") is None) != (
+        row.get("unifiedLimitCurrency") is None
+    ):
+        problems.append(("unifiedLimitCurrency", "is given with unifiedLimit, and only with it"))
     return problems

@@ -606,16 +606,25 @@ class Validator:
     def _check_depth(self, before: dict[str, str], parent: dict[str, str]) -> None:
         """At most MAX_DEPTH direct links above any department, as the restructurings keep it:
         a direct link the import adds or moves is refused when a department at or below its
-        child would be deeper."""
+        child would be deeper. Linear in the departments (the tree has no cycle here)."""
         depth: dict[str, int] = {}
         for node in parent:
-            chain = _ancestors(parent, node)
-            for i, above in enumerate(chain):  # chain[i] has len(chain) - 1 - i links above it
-                depth.setdefault(above, len(chain) - 1 - i)
-        too_deep = {node for node, d in depth.items() if d > MAX_DEPTH}
+            climb: list[str] = []
+            at: str | None = node
+            while at is not None and at not in depth:
+                climb.append(at)
+                at = parent.get(at)
+            known = -1 if at is None else depth[at]
+            for below in reversed(climb):  # from the highest found down to `node`
+                known += 1
+                depth[below] = known
+        # Every department on the chain above a too-deep one; each chain is walked up once.
         under_deep: set[str] = set()
-        for node in too_deep:
-            under_deep.update(_ancestors(parent, node))
+        for node, links in depth.items():
+            at = node if links > MAX_DEPTH else None
+            while at is not None and at not in under_deep:
+                under_deep.add(at)
+                at = parent.get(at)
         for child, new_parent, line in self._direct:
             if child in under_deep and before.get(child) != new_parent:
                 self.problems.add(

@@ -27,7 +27,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from graph.client_group import CONTROL
+from graph.client_group import CONTROL, root_of
 from graph.client_links import (
     FACILITY_FIELDS,
     INDEPENDENTLY_APPROVED,
@@ -71,7 +71,17 @@ def _members(depth: LiteralString) -> LiteralString:
 # trip); no client, no rows.
 _HEAD: Final[LiteralString] = (
     SETTINGS_COLUMNS
+    # The group's unified limit (统一授信) is the one its top controller holds.
     + """CALL () {
+  MATCH (c:Client {id: $clientId})
+  CALL (c) {
+"""
+    + root_of("c", "top")
+    + """  }
+  RETURN top.id AS unifiedHolderId, top.unifiedLimitCents AS unifiedCents,
+         top.unifiedLimitCurrency AS unifiedCurrency
+}
+CALL () {
 MATCH (c:Client {id: $clientId})
 """
 )
@@ -119,15 +129,15 @@ CALL (m) {
 }
 RETURN m """
     + CLIENT_FIELDS
-    + """ AS member, m.unifiedLimitCents AS unifiedLimitCents,
+    + """ AS member,
   CASE WHEN path IS NULL THEN [] ELSE [r IN relationships(path) | {
     fromId: startNode(r).id, toId: endNode(r).id,
     kind: CASE type(r) WHEN 'CONTROLS' THEN 'CONTROL' ELSE r.kind END, share: r.share
   }] END AS links,
   facilities, guarantees, given
 }
-RETURN profile, tier1, net, currency, fxCurrencies, fxRates, member, unifiedLimitCents, links,
-       facilities, guarantees, given
+RETURN profile, tier1, net, currency, fxCurrencies, fxRates, unifiedHolderId, unifiedCents,
+       unifiedCurrency, member, links, facilities, guarantees, given
 """
 )
 
@@ -192,7 +202,9 @@ class CreditExposure(GraphModel):
     limit_usage: list[LimitUsage]
     granting_departments: list[GrantingDepartment]
     multiple_grantors: bool
-    unified_limit: Decimal | None
+    unified_limit: Decimal | None  # in the reporting currency
+    unified_limit_holder_id: str | None  # the top controller holding it
+    unified_limit_exceeded: bool  # the group's total is above it
     unapproved_facilities: list[UnapprovedFacility]
     assess_interdependence: bool
     capital_base: CapitalBase
@@ -227,13 +239,16 @@ def _member(row: Any, base: CapitalBase) -> tuple[MemberExposure, list[tuple[Fac
 def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase) -> CreditExposure:
     members: list[MemberExposure] = []
     checked: list[tuple[Facility, bool]] = []
-    unified: Decimal | None = None
     for row in rows:
         member, facilities = _member(row, base)
         members.append(member)
         checked.extend(facilities)
-        if row["unifiedLimitCents"] is not None:
-            unified = cents_to_decimal(row["unifiedLimitCents"])
+    first = rows[0]
+    unified: Decimal | None = None
+    if first["unifiedCents"] is not None:
+        unified = base.to_reporting(
+            cents_to_decimal(first["unifiedCents"]), first["unifiedCurrency"] or base.currency
+        )
     me = next(m for m in members if m.client.id == client_id)
     direct = me.own
     affiliated = sum((m.own for m in members if m is not me), Decimal("0.00"))
@@ -283,6 +298,8 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
         ],
         multiple_grantors=len(grantors) > 1 and unified is None,
         unified_limit=unified,
+        unified_limit_holder_id=first["unifiedHolderId"] if unified is not None else None,
+        unified_limit_exceeded=unified is not None and total > unified,
         unapproved_facilities=[
             UnapprovedFacility(
                 facility=f,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from graph.client_group import CONTROL, CONTROLLED_AMONG
+from graph.client_group import CONTROL, root_of
 from graph.client_links import OPEN_FACILITY
 from graph.db import Db
 from graph.limits import CapitalBase, LimitUsage, assess_total
@@ -25,28 +25,6 @@ from graph.risk_settings import (
     capital_base_from,
     rate_columns,
 )
-
-
-def _root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
-    """The top controller of `client`, as a client's `group` finds it (one no other controller
-    in reach controls, the smallest id among several), or itself."""
-    controlled: LiteralString = "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE " + CONTROL + " }"
-    # Most clients have no controller: they skip the search.
-    return (
-        "WITH " + client + " WHERE NOT " + controlled + "\n"
-        "RETURN " + client + " AS " + alias + "\n"
-        "UNION\n"
-        "WITH " + client + " WHERE " + controlled + "\n"
-        "MATCH (top:Client)-[us:CONTROLS*1..6]->(" + client + ")\n"
-        "WHERE top <> " + client + " AND all(u IN us WHERE " + CONTROL + ")\n"
-        "WITH DISTINCT " + client + ", top\n"
-        "WITH " + client + ", collect(top) AS tops\n"
-        "UNWIND tops AS top\n"
-        "WITH top, " + CONTROLLED_AMONG + " AS controlled\n"
-        "ORDER BY controlled, top.id LIMIT 1\n"
-        "RETURN top AS " + alias + "\n"
-    )
-
 
 # The capital base comes in the same statement: one round trip, and the limits are measured
 # against the settings of the same moment as the sums. Each group's sums come per currency,
@@ -68,7 +46,7 @@ MATCH (c:Client) WHERE EXISTS { (c)-[:BORROWS|GUARANTEES]->(f:Facility) WHERE ""
     + OPEN_FACILITY
     + """ }
 CALL (c) {"""
-    + _root_of("c", "root")
+    + root_of("c", "root")
     + """}
 WITH reporting, rated, rates, root, collect(c) AS members
 CALL (members) {

@@ -93,7 +93,9 @@ async def resolve_client(info: CtxInfo, client_id: str) -> Client | None:
     return Client.from_model(page.client)
 
 
-EXPOSURE_PROPERTIES = frozenset({"limit", "drawn", "amount", "unifiedLimit"})
+EXPOSURE_PROPERTIES = frozenset(
+    {"limit", "drawn", "amount", "unifiedLimit", "unifiedLimitCurrency"}
+)
 
 
 def _redact(info: CtxInfo, graph: Neighbourhood) -> Neighbourhood:

@@ -24,6 +24,7 @@ from graph import (
     holding_writes,
     manager_writes,
     product_writes,
+    unified_limits,
 )
 from graph.models import (
     ClientKind,
@@ -146,6 +147,9 @@ UpdateClientResult = Annotated[
 ]
 ArchiveClientResult = Annotated[
     ClientSuccess | MutationError, strawberry.union("ArchiveClientResult")
+]
+SetUnifiedLimitResult = Annotated[
+    ClientSuccess | MutationError, strawberry.union("SetUnifiedLimitResult")
 ]
 CreateManagerResult = Annotated[
     ManagerSuccess | MutationError, strawberry.union("CreateManagerResult")
@@ -448,6 +452,19 @@ class ChangeGuaranteeAmountInput:
     reason: str | None = strawberry.field(default=None, description="Up to 500 characters.")
 
 
+@strawberry.input
+class SetUnifiedLimitInput:
+    client_id: strawberry.ID = strawberry.field(description="The group's top controller.")
+    limit: Decimal | None = strawberry.field(
+        description="Above 0, two decimal places at most; null removes the unified limit."
+    )
+    currency: str | None = strawberry.field(
+        default=None, description="ISO 4217 code of `limit`; required with a limit."
+    )
+    reason: str | None = strawberry.field(default=None, description="Up to 500 characters.")
+    expected_version: int | None = strawberry.field(default=None, description=VERSION)
+
+
 # Mutations ---------------------------------------------------------------------------------
 
 
@@ -699,6 +716,23 @@ class DataInMutation:
                 input.amount, input.reason,
             ),
             _guarantee,
+        )  # fmt: skip
+
+    @strawberry.mutation(
+        description="Set the unified credit limit (统一授信) of the group whose top controller is "
+        "the client, or remove it (`limit: null`): creditExposure then reports departments "
+        "lending to the group as within it rather than 多头授信, and whether the group's total "
+        "is above it. Refused on a client something controls (`GROUP_TOP`)."
+    )
+    async def set_unified_limit(
+        self, info: CtxInfo, input: SetUnifiedLimitInput
+    ) -> SetUnifiedLimitResult:
+        return await attempt(
+            unified_limits.set_unified_limit(
+                info.context.db, actor_of(info), input.client_id, input.limit, input.currency,
+                input.reason, input.expected_version,
+            ),
+            _client,
         )  # fmt: skip
 
     @strawberry.mutation(

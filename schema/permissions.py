@@ -105,7 +105,8 @@ RULES: Final = _rules(
     ("GraphEdge", ALL, "id source target type properties"),
     ("CreditExposure", RISK, "client maxDepth total direct affiliated indirect drawn members "
                              "limitUsage grantingDepartments multipleGrantors unifiedLimit "
-                             "unapprovedFacilities assessInterdependence capitalBase"),
+                             "unifiedLimitHolderId unifiedLimitExceeded unapprovedFacilities "
+                             "assessInterdependence capitalBase"),
     ("MemberExposure", RISK, "client path facilities own drawn guaranteedOutside"),
     ("JoinLink", RISK, "fromId toId kind share"),
     ("LimitUsage", RISK, "rule amount capital limitPercent limitAmount usagePercent breached "
@@ -144,7 +145,7 @@ RULES: Final = _rules(
     ("Mutation", ADMIN, "archiveClient createManager updateManager createProduct updateProduct"),
     ("Mutation", RISK, "createFacility approveFacility withdrawApproval addGuarantee "
                        "changeGuaranteeAmount releaseGuarantee drawFacility repayFacility "
-                       "changeFacilityLimit closeFacility"),
+                       "changeFacilityLimit closeFacility setUnifiedLimit"),
     # The managers' system (issue 9): a MANAGER acts and reads for themselves and their book.
     ("Query", SELLING, "promotionEligibility overdueVisits performance gradeHistory"),
     ("Query", ALL, "keyAccountSettings"),

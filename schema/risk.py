@@ -132,7 +132,14 @@ class CreditExposure:
     multiple_grantors: bool = strawberry.field(
         description="多头授信: more than one department lends to the group without a unified limit."
     )
-    unified_limit: Decimal | None
+    unified_limit: Decimal | None = strawberry.field(
+        description="The group's unified credit limit (统一授信), held by its top controller "
+        "(setUnifiedLimit), in the reporting currency; null without one."
+    )
+    unified_limit_holder_id: strawberry.ID | None = strawberry.field(
+        description="The top controller holding `unifiedLimit`."
+    )
+    unified_limit_exceeded: bool = strawberry.field(description="`total` is above `unifiedLimit`.")
     unapproved_facilities: list[UnapprovedFacility]
     assess_interdependence: bool = strawberry.field(
         description="The client's own exposure (its facilities and the guarantees it gave) is "
@@ -247,6 +254,12 @@ class RiskQuery:
             ],
             multiple_grantors=found.multiple_grantors,
             unified_limit=found.unified_limit,
+            unified_limit_holder_id=(
+                strawberry.ID(found.unified_limit_holder_id)
+                if found.unified_limit_holder_id is not None
+                else None
+            ),
+            unified_limit_exceeded=found.unified_limit_exceeded,
             unapproved_facilities=[
                 UnapprovedFacility(facility=Facility.from_model(u.facility), reason=u.reason)
                 for u in found.unapproved_facilities

@@ -57,7 +57,10 @@ def test_import_dry_run_then_import_then_export(
     assert (
         (tmp_path / "out" / "clients.csv")
         .read_text(encoding="utf-8")
-        .startswith("id,name,kind,segment,status,grade,riskRating,industry,region\nc-1,华东钢铁,")
+        .startswith(
+            "id,name,kind,segment,status,grade,riskRating,industry,region,unifiedLimit,"
+            "unifiedLimitCurrency\nc-1,华东钢铁,"
+        )
     )
 
 

@@ -50,12 +50,21 @@ class _EmptyGraph:
         return []
 
 
-def test_a_chain_of_direct_reports_is_accepted_and_a_loop_in_it_refused() -> None:
+def test_a_long_chain_of_direct_reports_is_checked_in_linear_time() -> None:
+    """32 links under a root are accepted. A chain of 10,000 is refused for its depth, every
+    link of it (each could be the one to drop), and with a loop added, for the loop only."""
     problems = Problems()
     validator = Validator(_EmptyGraph(), None, problems)  # type: ignore[arg-type]
-    validator._direct = [(f"d{i}", f"d{i + 1}", i + 2) for i in range(10_000)]
+    validator._direct = [(f"d{i}", f"d{i + 1}", i + 2) for i in range(32)]
     validator._check_department_tree()
     assert problems.total == 0
+    validator._direct = [(f"d{i}", f"d{i + 1}", i + 2) for i in range(10_000)]
+    validator._check_department_tree()
+    assert problems.total == 10_000
+    assert problems.kept[0].message == (
+        "would put a department at or under 'd0' more than 32 direct links below its root"
+    )
+    problems = validator.problems = Problems()
     validator._direct.append(("d10000", "d5000", 10_002))
     validator._check_department_tree()
     # d5000 .. d10000 now loop: 5,001 links refused (the first of them kept for the report).
@@ -67,9 +76,9 @@ def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line(tmp_path: Path) -> 
     """Five good rows, then a GB18030 name on line 7 (a text wrapper decoding ahead blamed
     line 2)."""
     clients = TABLES_BY_FILE["clients.csv"]
-    rows = "".join(f"c-{i},客户{i},CORPORATE,EXISTING,ACTIVE,,2,,\n" for i in range(5))
+    rows = "".join(f"c-{i},客户{i},CORPORATE,EXISTING,ACTIVE,,2,,,,\n" for i in range(5))
     data = ("\ufeff" + ",".join(clients.headers) + "\n" + rows).encode()
-    data += b"c-99," + "客户".encode("gb18030") + b",CORPORATE,EXISTING,ACTIVE,,2,,\n"
+    data += b"c-99," + "客户".encode("gb18030") + b",CORPORATE,EXISTING,ACTIVE,,2,,,,\n"
     path = tmp_path / "clients.csv"
     path.write_bytes(data)
     problems = Problems()

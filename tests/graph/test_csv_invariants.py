@@ -307,3 +307,30 @@ def test_no_department_is_more_than_32_links_below_its_root(
     }, "direct_reports.csv:32: column toId: would put a department at or under 'd-deep' more "
        "than 32 direct links below its root")  # fmt: skip
     assert len(found) == 1  # the lines restating the graph's links are not blamed
+
+
+def test_a_unified_limit_travels_with_its_client(empty_graph: Driver, tmp_path: Path) -> None:
+    """Both columns or neither; empty keeps the graph's; the export writes it back."""
+    _small_bank(empty_graph, tmp_path)
+    header = CLIENTS.rstrip("\n") + ",unifiedLimit,unifiedLimitCurrency\n"
+    c1 = "c-1,华东钢铁,CORPORATE,EXISTING,ACTIVE,A,3,钢铁,华东"
+    _refused(empty_graph, tmp_path, {"clients.csv": header + c1 + ",9000000.00,\n"},
+             "clients.csv:2: column unifiedLimitCurrency: is given with unifiedLimit, and only "
+             "with it")  # fmt: skip
+    given = run(empty_graph, write_set(tmp_path / "given", {
+        "clients.csv": header + c1 + ",9000000.00,CNY\n",
+    }))  # fmt: skip
+    assert given.accepted, messages(given)
+    assert counts(given)["clients.csv"] == (1, 0, 1, 0, 0)
+    kept = run(empty_graph, write_set(tmp_path / "kept", {"clients.csv": header + c1 + ",,\n"}))
+    assert counts(kept)["clients.csv"] == (1, 0, 0, 1, 0)
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (c:Client {id: 'c-1'}) RETURN c.unifiedLimitCents AS cents, "
+        "c.unifiedLimitCurrency AS currency",
+        database_=DATABASE,
+    )
+    assert (records[0]["cents"], records[0]["currency"]) == (900000000, "CNY")
+    export_csv(empty_graph, DATABASE, tmp_path / "out")
+    exported = (tmp_path / "out" / "clients.csv").read_text(encoding="utf-8").splitlines()
+    assert exported[0] == header.rstrip("\n")
+    assert exported[1] == c1 + ",9000000.00,CNY"

@@ -116,6 +116,8 @@ ROOT_REQUESTS = {
     '"fac-0001", limit: "0"}) { __typename } }',
     "Mutation.closeFacility": 'mutation { closeFacility(input: {facilityId: "no such"}) '
     "{ __typename } }",
+    "Mutation.setUnifiedLimit": 'mutation { setUnifiedLimit(input: {clientId: "no such", '
+    'limit: "1", currency: "CNY"}) { __typename } }',
     "Query.promotionEligibility": '{ promotionEligibility(managerId: "mgr-001") { eligible } }',
     "Query.gradeHistory": '{ gradeHistory(managerId: "mgr-001") { kind } }',
     "Query.keyAccountSettings": "{ keyAccountSettings { thresholds { aShare } } }",

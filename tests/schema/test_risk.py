@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ from seeds import demo
 from seeds.loader import load
 from tests.conftest import DATABASE, graph_snapshot
 from tests.gql import execute
+from tests.schema.test_data_in import CLIENT, mutate
 
 
 def _client(cid: str, kind: str = "CORPORATE") -> Any:
@@ -329,6 +331,56 @@ async def test_members_two_controllers_share_count_under_one(empty_graph: Driver
     assert data["c"]["group"] == data["d"]["group"] == {"root": {"id": "T1"}}
     assert data["largestExposures"] == [
         {"root": {"id": "T1"}, "memberIds": ["C", "D", "T1", "X"], "total": "20.00"}
+    ]
+
+
+async def test_a_unified_limit_held_by_the_top_controller(risk_bank: Driver, db: Db) -> None:
+    """S1's group (P, S1, S3, E) borrows 2,100.00 from d-ka and d-ka-east: 多头授信 until P, its
+    top controller, holds a unified limit. Below the total, the limit is exceeded."""
+    unified = (
+        '{ creditExposure(clientId: "S1") { total multipleGrantors unifiedLimit '
+        "unifiedLimitHolderId unifiedLimitExceeded } }"
+    )
+
+    async def exposure() -> dict[str, Any]:
+        data, errors, _ = await execute(db, unified)
+        assert errors == [] and data is not None
+        found: dict[str, Any] = data["creditExposure"]
+        return found
+
+    assert await exposure() == {
+        "total": "2100.00", "multipleGrantors": True, "unifiedLimit": None,
+        "unifiedLimitHolderId": None, "unifiedLimitExceeded": False,
+    }  # fmt: skip
+    before = graph_snapshot(risk_bank)
+    on_member = await mutate(
+        db, "setUnifiedLimit", {"clientId": "S1", "limit": "3000", "currency": "CNY"}, CLIENT
+    )
+    assert (on_member["invariant"], on_member["nodeIds"]) == ("GROUP_TOP", ["S1", "P"])
+    no_currency = await mutate(db, "setUnifiedLimit", {"clientId": "P", "limit": "3000"}, CLIENT)
+    assert no_currency["field"] == "currency"
+    assert graph_snapshot(risk_bank) == before
+
+    set_ = {"clientId": "P", "limit": "2000.00", "currency": "CNY", "reason": "集团统一授信"}
+    done = await mutate(db, "setUnifiedLimit", set_, CLIENT)
+    assert done["client"]["version"] == 1
+    assert await exposure() == {
+        "total": "2100.00", "multipleGrantors": False, "unifiedLimit": "2000.00",
+        "unifiedLimitHolderId": "P", "unifiedLimitExceeded": True,
+    }  # fmt: skip
+    again = await mutate(db, "setUnifiedLimit", set_, CLIENT)
+    assert again["invariant"] == "NO_OP"
+    await mutate(db, "setUnifiedLimit", {**set_, "limit": "3000.00"}, CLIENT)
+    assert (await exposure())["unifiedLimitExceeded"] is False
+    removed = await mutate(db, "setUnifiedLimit", {"clientId": "P", "limit": None}, CLIENT)
+    assert removed["client"]["version"] == 3
+    assert (await exposure())["multipleGrantors"] is True
+    data, errors, _ = await execute(db, '{ auditLog(nodeId: "P") { records { action after } } }')
+    assert errors == [] and data is not None
+    assert [json.loads(r["after"]) for r in data["auditLog"]["records"]] == [
+        {"unifiedLimitCents": None, "unifiedLimitCurrency": None},
+        {"unifiedLimitCents": 300000, "unifiedLimitCurrency": "CNY"},
+        {"unifiedLimitCents": 200000, "unifiedLimitCurrency": "CNY"},
     ]
 
 

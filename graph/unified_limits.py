@@ -1,0 +1,87 @@
+"""A group's unified credit limit (统一授信): one limit approved for the whole group, so that the
+departments lending to its members lend within it rather than each on its own (多头授信).
+
+It is held by the group's top controller: `creditExposure` reads it from the asked client's top
+controller (or the client itself when nothing controls it), so a limit set on a member that
+something else controls would never be read, and is refused (`GROUP_TOP`). Set while the client
+is archived, or to what it already is, it is refused too; `limit: null` removes it.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Final, LiteralString
+
+from graph.client_group import CONTROL
+from graph.client_writes import locked_client_state, require_not_archived
+from graph.clients import CLIENT_FIELDS
+from graph.data_writes import Write, require_version, run_write
+from graph.db import Db
+from graph.errors import require
+from graph.input_checks import optional_text, require_amount, require_currency, require_id
+from graph.models import Client, decimal_to_cents
+
+# Who controls the client (more than 50%, or stated control), by the group rules.
+CONTROLLERS: Final[LiteralString] = (
+    """
+MATCH (c:Client {id: $id})
+RETURN c.unifiedLimitCents AS cents, c.unifiedLimitCurrency AS currency,
+       COLLECT { MATCH (p:Client)-[u:CONTROLS]->(c) WHERE """
+    + CONTROL
+    + """ RETURN p.id ORDER BY p.id } AS controllers
+"""
+)
+
+SET_UNIFIED_LIMIT: Final[LiteralString] = (
+    """
+MATCH (c:Client {id: $id})
+SET c.unifiedLimitCents = $cents, c.unifiedLimitCurrency = $currency,
+    c.version = coalesce(c.version, 0) + 1
+RETURN c """
+    + CLIENT_FIELDS
+    + " AS client"
+)
+
+
+async def set_unified_limit(
+    db: Db, actor: str, client_id: str, limit: Decimal | None, currency: str | None,
+    reason: str | None, expected_version: int | None,
+) -> Client:  # fmt: skip
+    """Set (or with `limit` None remove) the unified limit of the group `client_id` tops."""
+    require_id("clientId", client_id)
+    if limit is not None:
+        require_amount("limit", limit, positive=True)
+        require_currency("currency", currency or "")
+    currency = currency if limit is not None else None
+    reason = optional_text("reason", reason, 500)
+    cents = decimal_to_cents(limit) if limit is not None else None
+
+    async def work(w: Write) -> Client:
+        before = await locked_client_state(w, client_id, None)
+        require_version(client_id, expected_version, before["version"])
+        require_not_archived(before)
+        state = await w.one(CONTROLLERS, id=client_id)
+        require(
+            not state["controllers"],
+            "GROUP_TOP",
+            f"{client_id!r} is controlled by {state['controllers']}: a unified limit is set on "
+            "the group's top controller",
+            [client_id, *state["controllers"]],
+        )
+        require(
+            (state["cents"], state["currency"]) != (cents, currency),
+            "NO_OP",
+            f"{client_id!r} already has this unified limit",
+            [client_id],
+        )
+        row = await w.one(SET_UNIFIED_LIMIT, id=client_id, cents=cents, currency=currency)
+        w.clients.add(client_id)
+        w.before = {"unifiedLimitCents": state["cents"], "unifiedLimitCurrency": state["currency"]}
+        w.after = {"unifiedLimitCents": cents, "unifiedLimitCurrency": currency}
+        return Client.model_validate(row["client"])
+
+    inputs = {
+        "clientId": client_id, "limit": limit, "currency": currency, "reason": reason,
+        "expectedVersion": expected_version,
+    }  # fmt: skip
+    return await run_write(db, "setUnifiedLimit", actor, inputs, work)

@@ -52,6 +52,15 @@ STATEMENTS: Final[tuple[LiteralString, ...]] = (
 
 AWAIT_INDEXES: Final = "CALL db.awaitIndexes(300)"
 
+# Moves to ACTIVE recorded before wins were credited (WON_BY): credited to the client's primary
+# manager now, the best the graph still knows. Idempotent: only moves without a WON_BY.
+CREDIT_EARLIER_WINS: Final[LiteralString] = """
+MATCH (move:PipelineMove {toStage: 'ACTIVE'})-[:OF]->(c:Client)
+WHERE NOT EXISTS { (move)-[:WON_BY]->() }
+MATCH (m:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c)
+CREATE (move)-[:WON_BY]->(m)
+"""
+
 # The capital base starts at the defaults of graph.risk_settings until an admin changes it.
 DEFAULT_RISK_SETTINGS: Final[LiteralString] = """
 MERGE (s:RiskSettings {id: $id})
@@ -84,3 +93,4 @@ def migrate(driver: Driver, database: str) -> None:
     )
     seed_grading(driver, database)
     seed_key_accounts(driver, database)
+    driver.execute_query(CREDIT_EARLIER_WINS, database_=database)

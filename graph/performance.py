@@ -2,7 +2,8 @@
 period, in one round trip.
 
 Per manager (their active primary clients): clients, new (增量) and existing (存量), new clients
-won in the period (reached ACTIVE through the pipeline), balances and products per client from
+won in the period (clients that reached ACTIVE through the pipeline while the manager was their
+primary manager, whoever manages them now), balances and products per client from
 active holdings, complaints opened and closed in the period with the average satisfaction of
 those closed, and visits done in the period against those planned: for each graded client, the
 period's days divided by its plan's visit interval, rounded down. A department sums every
@@ -61,11 +62,13 @@ CALL (m) {
   RETURN count(c) AS clients,
          count(CASE WHEN c.segment = 'NEW' THEN 1 END) AS newClients,
          count(CASE WHEN c.segment = 'EXISTING' THEN 1 END) AS existingClients,
-         count(CASE WHEN c.activatedAt >= date($from) AND c.activatedAt <= date($to)
-               THEN 1 END) AS won,
          sum(reduce(total = 0, b IN held | total + coalesce(b, 0))) AS balanceCents,
          sum(size(held)) AS holdings,
          sum(CASE WHEN every IS NULL OR every <= 0 THEN 0 ELSE $days / every END) AS visitsPlanned
+}
+CALL (m) {
+  RETURN COUNT { MATCH (move:PipelineMove)-[:WON_BY]->(m)
+                 WHERE move.at >= datetime($start) AND move.at < datetime($end) } AS won
 }
 CALL (m) {
   OPTIONAL MATCH (i:Interaction)-[:BY]->(m)

@@ -42,10 +42,15 @@ FOREACH (_ IN CASE WHEN $to = 'ACTIVE' THEN [1] ELSE [] END |
   SET c.status = 'ACTIVE', c.segment = 'NEW', c.activatedAt = date({timezone: $tz}))
 CREATE (move:PipelineMove {id: randomUUID(), fromStage: $fromStage, toStage: $to, at: datetime(),
                            seq: c.version, by: $by, note: $note})-[:OF]->(c)
-WITH move
+WITH move, c
 OPTIONAL MATCH (m:Manager {id: $managerId})
 FOREACH (_ IN CASE WHEN m IS NULL THEN [] ELSE [1] END | CREATE (move)-[:BY]->(m))
-RETURN move.id AS id, toString(move.at) AS at
+// The client is won by its primary manager at this moment, whoever records the move: the
+// manager's performance keeps the win after a transfer or an archive.
+WITH move, c
+OPTIONAL MATCH (primary:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c) WHERE $to = 'ACTIVE'
+FOREACH (_ IN CASE WHEN primary IS NULL THEN [] ELSE [1] END | CREATE (move)-[:WON_BY]->(primary))
+RETURN DISTINCT move.id AS id, toString(move.at) AS at
 """
 # Two moves can share a timestamp (as fine as the server clock allows, no finer); `seq`,
 # the client's version the move made, keeps them in the order they were made.

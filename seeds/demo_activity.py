@@ -45,6 +45,8 @@ ON CREATE SET move.fromStage = row.fromStage, move.toStage = row.toStage,
               move.at = datetime(row.at), move.by = 'demo', move.note = null
 MERGE (move)-[:OF]->(c)
 MERGE (move)-[:BY]->(m)
+FOREACH (_ IN CASE WHEN row.toStage = 'ACTIVE' THEN [1] ELSE [] END |
+  MERGE (move)-[:WON_BY]->(m))
 WITH c, row WHERE row.last
 SET c.stage = row.toStage
 """

@@ -378,6 +378,26 @@ async def test_pipeline_moves_in_order_and_only_prospects_enter(bank: Driver, db
     assert "nothing: the pipeline is closed" in data["movePipeline"]["message"]
 
 
+async def test_a_win_stays_with_the_manager_who_won_the_client(bank: Driver, db: Db) -> None:
+    """c-a1, m-a1's prospect, goes through the pipeline to ACTIVE (moved by an admin): m-a1 won
+    it, and keeps the win when the client is transferred to m-b."""
+    for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED", "ACTIVE"):
+        assert (await run(db, MOVE, {"id": "c-a1", "to": stage}))["movePipeline"]["toStage"]
+    transfer = (
+        'mutation { transferClient(input: {clientId: "c-a1", toManagerId: "m-b", '
+        'reason: "调岗"}) { __typename } }'
+    )
+    assert (await run(db, transfer))["transferClient"]["__typename"] == "RestructureSuccess"
+    won = {}
+    for manager in ("m-a1", "m-b"):
+        found = (await run(db, PERFORMANCE, {"m": manager, "d": None}))["performance"]["total"]
+        won[manager] = (found["won"], found["clients"])
+    assert won == {"m-a1": (1, 0), "m-b": (0, 2)}
+    outside = """{ performance(managerId: "m-a1", period: {from: "2020-01-01", to: "2020-12-31"})
+      { total { won } } }"""
+    assert (await run(db, outside))["performance"]["total"]["won"] == 0
+
+
 async def test_a_new_client_is_not_created_active(bank: Driver, db: Db) -> None:
     create = """mutation { createClient(input: {id: "c-new", name: "新客户", kind: CORPORATE,
       segment: NEW, status: ACTIVE, riskRating: 2, primaryManagerId: "m-a"}) {

@@ -84,8 +84,10 @@ def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
         "RETURN " + client + " AS " + alias + "\n"
         "UNION\n"
         "WITH " + client + " WHERE " + controlled + "\n"
-        "MATCH (top:Client)-[us:CONTROLS*1..6]->(" + client + ")\n"
-        "WHERE top <> " + client + " AND all(u IN us WHERE " + CONTROL + ")\n"
+        # The client itself is a candidate, as in GROUP_SUBQUERY: in a cycle of control it may
+        # be the smallest id, and every member must name the same top.
+        "MATCH (top:Client)-[us:CONTROLS*0..6]->(" + client + ")\n"
+        "WHERE all(u IN us WHERE " + CONTROL + ")\n"
         "WITH DISTINCT " + client + ", top\n"
         "WITH " + client + ", collect(top) AS tops\n"
         "UNWIND tops AS top\n"

@@ -2,8 +2,8 @@
 departments lending to its members lend within it rather than each on its own (多头授信).
 
 It is held by the group's top controller: `creditExposure` reads it from the asked client's top
-controller (or the client itself when nothing controls it), so a limit set on a member that
-something else controls would never be read, and is refused (`GROUP_TOP`). Set while the client
+controller (or the client itself when nothing controls it), so a limit set on any other member
+would never be read, and is refused (`GROUP_TOP`). Set while the client
 is archived, or to what it already is, it is refused too; `limit: null` removes it.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Final, LiteralString
 
-from graph.client_group import CONTROL
+from graph.client_group import root_of
 from graph.client_writes import locked_client_state, require_not_archived
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, require_version, run_write
@@ -21,14 +21,16 @@ from graph.errors import require
 from graph.input_checks import optional_text, require_amount, require_currency, require_id
 from graph.models import Client, decimal_to_cents
 
-# Who controls the client (more than 50%, or stated control), by the group rules.
-CONTROLLERS: Final[LiteralString] = (
+# The client's top controller, as creditExposure finds it (the client itself when nothing
+# controls it, or when it is the smallest id of a cycle of control).
+TOP_CONTROLLER: Final[LiteralString] = (
     """
 MATCH (c:Client {id: $id})
-RETURN c.unifiedLimitCents AS cents, c.unifiedLimitCurrency AS currency,
-       COLLECT { MATCH (p:Client)-[u:CONTROLS]->(c) WHERE """
-    + CONTROL
-    + """ RETURN p.id ORDER BY p.id } AS controllers
+CALL (c) {
+"""
+    + root_of("c", "top")
+    + """}
+RETURN c.unifiedLimitCents AS cents, c.unifiedLimitCurrency AS currency, top.id AS topId
 """
 )
 
@@ -60,13 +62,13 @@ async def set_unified_limit(
         before = await locked_client_state(w, client_id, None)
         require_version(client_id, expected_version, before["version"])
         require_not_archived(before)
-        state = await w.one(CONTROLLERS, id=client_id)
+        state = await w.one(TOP_CONTROLLER, id=client_id)
         require(
-            not state["controllers"],
+            state["topId"] == client_id,
             "GROUP_TOP",
-            f"{client_id!r} is controlled by {state['controllers']}: a unified limit is set on "
-            "the group's top controller",
-            [client_id, *state["controllers"]],
+            f"the top controller of {client_id!r}'s group is {state['topId']!r}: a unified limit "
+            "is set on it",
+            [client_id, state["topId"]],
         )
         require(
             (state["cents"], state["currency"]) != (cents, currency),

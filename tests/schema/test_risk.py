@@ -224,10 +224,10 @@ async def test_a_dense_web_of_control_is_grouped_breadth_first(empty_graph: Driv
         "largestExposures { root { id } memberIds } }",
     )
     assert errors == [] and data is not None
-    # Every firm is one link from every other: the top is the smallest id of the others (in a
-    # cycle no firm is above them all).
+    # Every firm is one link from every other: in a cycle no firm is above them all, and the
+    # top is the smallest id, the same for the group and for largestExposures.
     assert data["client"]["group"] == {"root": {"id": "K00"}, "memberCount": 20}
-    assert data["largestExposures"] == [{"root": {"id": "K01"}, "memberIds": ids}]
+    assert data["largestExposures"] == [{"root": {"id": "K00"}, "memberIds": ids}]
 
 
 async def test_control_adds_up_through_direct_subsidiaries(empty_graph: Driver, db: Db) -> None:
@@ -382,6 +382,43 @@ async def test_a_unified_limit_held_by_the_top_controller(risk_bank: Driver, db:
         {"unifiedLimitCents": 300000, "unifiedLimitCurrency": "CNY"},
         {"unifiedLimitCents": 200000, "unifiedLimitCurrency": "CNY"},
     ]
+
+
+async def test_a_cycle_of_control_is_one_group_under_its_smallest_id(
+    empty_graph: Driver, db: Db
+) -> None:
+    """A and B hold 60% of each other (imported as recorded): one group, topped by A from
+    either side, which alone may hold its unified limit."""
+    bank = _small_bank(
+        [_client(c) for c in ("A", "B")],
+        [_facility(f"f{c}", c, "LOAN", 10, 0, "d-ka", "d-appr") for c in ("A", "B")],
+        [],
+    )
+    bank.controls = [
+        {"fromId": a, "toId": b, "share": 60.0, "basis": "EQUITY"}
+        for a, b in (("A", "B"), ("B", "A"))
+    ]
+    load(empty_graph, DATABASE, bank, quiet=True)
+    data, errors, _ = await execute(
+        db,
+        '{ a: client(id: "A") { group { root { id } } } b: client(id: "B") { group { root { id } } } '
+        "largestExposures { root { id } memberIds total } }",
+    )
+    assert errors == [] and data is not None
+    assert data["a"]["group"] == data["b"]["group"] == {"root": {"id": "A"}}
+    assert data["largestExposures"] == [
+        {"root": {"id": "A"}, "memberIds": ["A", "B"], "total": "20.00"}
+    ]
+    limit = {"limit": "15.00", "currency": "CNY"}
+    refused = await mutate(db, "setUnifiedLimit", {"clientId": "B", **limit}, CLIENT)
+    assert (refused["invariant"], refused["nodeIds"]) == ("GROUP_TOP", ["B", "A"])
+    done = await mutate(db, "setUnifiedLimit", {"clientId": "A", **limit}, CLIENT)
+    assert done["client"]["id"] == "A"
+    data, errors, _ = await execute(
+        db, '{ creditExposure(clientId: "B") { unifiedLimitHolderId unifiedLimitExceeded } }'
+    )
+    assert errors == [] and data is not None
+    assert data["creditExposure"] == {"unifiedLimitHolderId": "A", "unifiedLimitExceeded": True}
 
 
 def _family(a: str, b: str, role: str = "SPOUSE", reciprocal: str = "SPOUSE") -> dict[str, Any]:

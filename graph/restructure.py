@@ -154,13 +154,13 @@ CALL () {
   RETURN 'ONE_PRIMARY_MANAGER' AS invariant, [c.id] AS ids
   UNION ALL
   MATCH (d:Department)-[:OFFERS]->(p:Product)
-  WHERE d.id IN $departmentIds AND (d.function <> 'PRODUCT' OR d.archived)
+  WHERE d.id IN $offeringIds AND (d.function <> 'PRODUCT' OR d.archived)
   RETURN 'PRODUCT_DEPARTMENT' AS invariant, [d.id, p.id] AS ids
   UNION ALL
   // At most MAX_DEPTH (32) direct links above any department: the roll-ups and paths to the
   // root read 32 levels, and the cycle checks (64) hold only while every chain is this short.
-  // Whatever a change deepens is at most 32 links below a department it touched.
-  MATCH (d:Department) WHERE d.id IN $departmentIds
+  // Only a new direct link deepens anything, and only below its child, at most 32 links down.
+  MATCH (d:Department) WHERE d.id IN $linkedIds
   MATCH (low:Department)-[:DIRECT_REPORT*0..32]->(d)
   WHERE EXISTS { (low)-[:DIRECT_REPORT*33]->() }
   RETURN DISTINCT 'TREE_DEPTH' AS invariant, [low.id] AS ids
@@ -275,6 +275,7 @@ class Change:
     clients: set[str] = field(default_factory=set)
     facilities: set[str] = field(default_factory=set)
     products: set[str] = field(default_factory=set)
+    gained_products: set[str] = field(default_factory=set)  # departments now offering more
     added: list[LinkChange] = field(default_factory=list)
     removed: list[LinkChange] = field(default_factory=list)
     dropped: list[LinkChange] = field(default_factory=list)
@@ -377,7 +378,10 @@ async def run_change(
         change = Change(tx=tx, action=action)
         await work(change)
         violations = await change.rows(
-            VIOLATIONS, clientIds=sorted(change.clients), departmentIds=sorted(change.departments)
+            VIOLATIONS,
+            clientIds=sorted(change.clients),
+            offeringIds=sorted(change.gained_products),
+            linkedIds=sorted({a.from_id for a in change.added if a.kind is LinkKind.DIRECT}),
         )
         if violations:
             first = violations[0]

@@ -206,6 +206,14 @@ class Validator:
         identity = table.identity_keys
         wanted: dict[NodeKind, set[str]] = defaultdict(set)
         known: dict[tuple[NodeKind, str], str | None] = {}
+        # A department the graph holds archived stays archived when the file restates it (the
+        # format cannot archive or revive one): members, links and products still may not
+        # point at it.
+        archived: set[str] = set()
+        if table.section == "departments":
+            ids = {row.values["id"] for row in batch if "id" in row.values}
+            graph = self._graph_ids(NodeKind.DEPARTMENT, ids)
+            archived = {id_ for id_, extra in graph.items() if extra == "ARCHIVED"}
         for row in batch:
             values = row.values
             for header, message in check_row(table, values):
@@ -222,7 +230,7 @@ class Validator:
                 if table.section == "clients":
                     extra = values.get("status")
                 if table.section == "departments":
-                    extra = values.get("function")
+                    extra = "ARCHIVED" if values["id"] in archived else values.get("function")
                 earlier = self.index.define(table.defines, values["id"], file, row.line, extra)
                 if earlier is not None:
                     self.problems.add(file, row.line, "id", f"repeats the id of line {earlier}")
@@ -438,7 +446,8 @@ class Validator:
         """A department the import makes other than a product department offers no product the
         graph has it offer, unless the import moves that product to another department."""
         departments = self.index.db.execute(
-            "SELECT id, line, extra FROM ids WHERE kind = 'Department' AND extra <> 'PRODUCT'"
+            "SELECT id, line, extra FROM ids "
+            "WHERE kind = 'Department' AND extra NOT IN ('PRODUCT', 'ARCHIVED')"
         )
         for chunk in chunks(departments, BATCH):
             defined = {id_: (line, function) for id_, line, function in chunk}

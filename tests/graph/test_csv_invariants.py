@@ -235,6 +235,11 @@ def test_no_member_or_link_points_at_an_archived_department(
     _refused(empty_graph, tmp_path, {
         "linear_links.csv": "fromId,toId,since,purpose\nd-ka,d-old,2024-01-01,\n",
     }, "linear_links.csv:2: column toId: department 'd-old' is archived")  # fmt: skip
+    # Restated in departments.csv (as every export restates it), it is still archived.
+    _refused(empty_graph, tmp_path, {
+        "departments.csv": "id,name,function,model\nd-old,旧部,CLIENT,CLIENT\n",
+        "managers.csv": MANAGERS + "m-3,新人,MANAGER,BACHELOR,NONE,1,d-old,,2024-01-01\n",
+    }, "managers.csv:2: column departmentId: department 'd-old' is archived")  # fmt: skip
     history = run(empty_graph, write_set(tmp_path / "history", {
         "facilities.csv": FACILITIES + "f-9,c-1,LOAN,10.00,0,CNY,d-old,d-risk,2019-01-01\n",
     }))  # fmt: skip

@@ -22,7 +22,7 @@ from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, run_write
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound, require
-from graph.input_checks import require_id, require_text
+from graph.input_checks import SHARE_PLACES, require_id, require_text, share_places_ok
 from graph.models import ClientLinkKind, ControlBasis, GraphModel
 
 CONTROL_CYCLES: Final = "client-control"
@@ -119,6 +119,8 @@ def clean_link(link: ClientLinkInput) -> ClientLinkInput:
     if link.kind is ClientLinkKind.CONTROL:
         if link.share is None or not 0 < link.share <= 100:
             raise InvalidInput("share", "must be above 0 and at most 100 for a CONTROL link")
+        if not share_places_ok(link.share):
+            raise InvalidInput("share", f"has more than {SHARE_PLACES} decimal places")
         if link.basis is None:
             raise InvalidInput("basis", "is required for a CONTROL link")
         for name, role in (("role", link.role), ("reciprocalRole", link.reciprocal_role)):

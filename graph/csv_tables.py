@@ -18,7 +18,13 @@ from decimal import Decimal, InvalidOperation
 from enum import Enum, StrEnum
 from typing import Any, Final
 
-from graph.input_checks import CURRENCY_PATTERN, ID_PATTERN, LARGEST_AMOUNT
+from graph.input_checks import (
+    CURRENCY_PATTERN,
+    ID_PATTERN,
+    LARGEST_AMOUNT,
+    SHARE_PLACES,
+    share_places_ok,
+)
 from graph.models import (
     ClientKind,
     ClientLinkKind,
@@ -474,6 +480,9 @@ def check_row(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:
     if table.section == "clients" and row.get("status") == "ARCHIVED" and row.get("grade"):
         # As archiveClient leaves it: an archived client is owed no visits.
         problems.append(("grade", "an archived client has no key-account grade"))
+    share = row.get("share")
+    if table.section == "controls" and isinstance(share, float) and not share_places_ok(share):
+        problems.append(("share", f"has more than {SHARE_PLACES} decimal places"))
     if table.section == "clients" and (row.get("unifiedLimitCents") is None) != (
         row.get("unifiedLimitCurrency") is None
     ):

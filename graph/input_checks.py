@@ -71,3 +71,13 @@ def require_currency(field: str, value: str) -> str:
     if not CURRENCY_PATTERN.match(value):
         raise InvalidInput(field, "must be a three-letter ISO 4217 code such as CNY")
     return value
+
+
+# Shares are added up to decide control in whole millionths of a percent (graph.client_group).
+SHARE_PLACES: Final = 6
+
+
+def share_places_ok(share: float) -> bool:
+    """Whether a share in percent has at most SHARE_PLACES decimal places as written."""
+    exponent = Decimal(repr(share)).as_tuple().exponent
+    return isinstance(exponent, int) and exponent >= -SHARE_PLACES

@@ -126,6 +126,13 @@ def test_row_checks_of_the_mutations(empty_graph: Driver, tmp_path: Path) -> Non
         },
         "facilities.csv:2: column limit",
     )
+    # Control is decided on shares in millionths of a percent: finer ones are refused.
+    _refused(
+        empty_graph,
+        tmp_path,
+        {"controls.csv": "fromId,toId,share,basis\nc-1,c-2,16.6666665,EQUITY\n"},
+        "controls.csv:2: column share: has more than 6 decimal places",
+    )
     # A malformed id of a new client is reported, not raised.
     _refused(
         empty_graph,

@@ -346,6 +346,24 @@ async def test_archive_client_keeps_its_history_readable(bank: Driver, db: Db) -
         assert bad["invariant"] == "NOT_ARCHIVED", name
 
 
+async def test_a_share_finer_than_a_millionth_is_refused(bank: Driver, db: Db) -> None:
+    """Stakes are added up in millionths of a percent to decide control (50% is not control)."""
+    fine = await refused(
+        bank, db, "relateClients",
+        {"fromId": "c-3", "toId": "c-4", "kind": "CONTROL", "share": 16.6666665,
+         "basis": "EQUITY"},
+        "ValidationError",
+    )  # fmt: skip
+    assert (fine["field"], fine["message"]) == ("share", "has more than 6 decimal places")
+    ok = await mutate(
+        db, "relateClients",
+        {"fromId": "c-3", "toId": "c-4", "kind": "CONTROL", "share": 16.666667,
+         "basis": "EQUITY"},
+        LINK,
+    )  # fmt: skip
+    assert ok["share"] == 16.666667
+
+
 async def test_archive_refused_while_credit_is_drawn(bank: Driver, db: Db) -> None:
     owing = await refused(bank, db, "archiveClient", {"clientId": "c-2"}, "InvariantViolationError")
     assert owing["invariant"] == "NO_OUTSTANDING_CREDIT" and owing["nodeIds"] == ["c-2", "f-1"]

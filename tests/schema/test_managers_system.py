@@ -398,6 +398,22 @@ async def test_a_win_stays_with_the_manager_who_won_the_client(bank: Driver, db:
     assert (await run(db, outside))["performance"]["total"]["won"] == 0
 
 
+def test_the_migration_credits_wins_recorded_before_wins_were(bank: Driver) -> None:
+    """A move to ACTIVE without WON_BY goes to the client's primary manager, once."""
+    bank.execute_query(
+        "MATCH (c:Client {id: 'c-b1'}) CREATE (:PipelineMove {id: 'old-win', toStage: 'ACTIVE', "
+        "fromStage: 'VISITED', at: datetime('2024-05-01T10:00:00Z'), by: 'legacy'})-[:OF]->(c)",
+        database_=DATABASE,
+    )
+    for _ in range(2):
+        migrate(bank, DATABASE)
+    records, _, _ = bank.execute_query(
+        "MATCH (:PipelineMove {id: 'old-win'})-[:WON_BY]->(m) RETURN collect(m.id) AS ids",
+        database_=DATABASE,
+    )
+    assert records[0]["ids"] == ["m-b"]
+
+
 async def test_a_new_client_is_not_created_active(bank: Driver, db: Db) -> None:
     create = """mutation { createClient(input: {id: "c-new", name: "新客户", kind: CORPORATE,
       segment: NEW, status: ACTIVE, riskRating: 2, primaryManagerId: "m-a"}) {

@@ -75,8 +75,9 @@ CONTROLLED_AMONG: Final[LiteralString] = (
 
 
 def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
-    """The top controller of `client`, as a client's `group` finds it (one no other controller
-    in reach controls, the smallest id among several), or itself."""
+    """The top controller of `client` (one no other controller in reach controls, the smallest
+    id among several), or itself: what a client's `group`, `largestExposures` and the unified
+    limit's holder all start from."""
     controlled: LiteralString = "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE " + CONTROL + " }"
     # Most clients have no controller: they skip the search.
     return (
@@ -84,8 +85,8 @@ def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
         "RETURN " + client + " AS " + alias + "\n"
         "UNION\n"
         "WITH " + client + " WHERE " + controlled + "\n"
-        # The client itself is a candidate, as in GROUP_SUBQUERY: in a cycle of control it may
-        # be the smallest id, and every member must name the same top.
+        # The client itself is a candidate: in a cycle of control it may be the smallest id,
+        # and every member must name the same top.
         "MATCH (top:Client)-[us:CONTROLS*0..6]->(" + client + ")\n"
         "WHERE all(u IN us WHERE " + CONTROL + ")\n"
         "WITH DISTINCT " + client + ", top\n"
@@ -98,22 +99,17 @@ def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
 
 
 # Expects `c` in scope; yields `group` (null when `c` is in no group). Path bounds cannot be
-# parameters in Cypher: the 6 here is MAX_CONTROL_DEPTH. Both walks ask only for the distinct
-# clients in reach, which Neo4j finds breadth-first: control links that form a dense web or a
-# cycle (imported as recorded) cost what the links in reach cost, not the paths through them.
+# parameters in Cypher: the 6 here and in root_of is MAX_CONTROL_DEPTH. Both walks (up to the top
+# controller, down to the members) ask only for the distinct clients in reach, which Neo4j finds
+# breadth-first: control links that form a dense web or a cycle (imported as recorded) cost what
+# the links in reach cost, not the paths through them.
 GROUP_SUBQUERY: Final[LiteralString] = (
     """
 CALL (c) {
-  MATCH (top:Client)-[us:CONTROLS*0..6]->(c) WHERE all(u IN us WHERE """
-    + CONTROL
-    + """)
-  WITH DISTINCT c, top
-  WITH c, collect(top) AS tops
-  UNWIND tops AS top
-  WITH top, """
-    + CONTROLLED_AMONG
-    + """ AS controlled
-  ORDER BY controlled, top.id LIMIT 1
+  CALL (c) {
+"""
+    + root_of("c", "top")
+    + """  }
   MATCH (top)-[ds:CONTROLS*0..6]->(m:Client) WHERE all(u IN ds WHERE """
     + CONTROL
     + """)

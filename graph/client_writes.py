@@ -222,15 +222,19 @@ async def create_client(
     return await run_write(db, "createClient", actor, inputs, work, ("Client", new.id))
 
 
-async def locked_client_state(w: Write, client_id: str, visible_to: str | None) -> dict[str, Any]:
-    """The client, locked for the rest of the write; NotFound, or Forbidden outside the book of
-    `visible_to`."""
+async def changeable_client(
+    w: Write, client_id: str, expected_version: int | None, visible_to: str | None
+) -> dict[str, Any]:
+    """The client as it is, locked for the rest of the write, once it may be changed: it exists
+    (in the book of `visible_to`, when given), is at `expected_version` and is not archived."""
     await w.lock_clients([client_id])
     row = await w.one(CLIENT_STATE, id=client_id)
     if row["client"] is None:
         raise NotFound("Client", client_id)
     await w.require_in_book(visible_to, [client_id])
     client: dict[str, Any] = row["client"]
+    require_version(client_id, expected_version, client["version"])
+    require_not_archived(client)
     return client
 
 
@@ -247,9 +251,7 @@ async def update_client(
     _refuse_manager_fields(visible_to, clean)
 
     async def work(w: Write) -> Client:
-        before = await locked_client_state(w, client_id, visible_to)
-        require_version(client_id, expected_version, before["version"])
-        require_not_archived(before)
+        before = await changeable_client(w, client_id, expected_version, visible_to)
         require(
             not (before["segment"] == "EXISTING" and clean.get("segment") == "NEW"),
             "EXISTING_STAYS_EXISTING",
@@ -296,9 +298,7 @@ async def archive_client(
     require_id("clientId", client_id)
 
     async def work(w: Write) -> Client:
-        before = await locked_client_state(w, client_id, None)
-        require_version(client_id, expected_version, before["version"])
-        require_not_archived(before)
+        before = await changeable_client(w, client_id, expected_version, None)
         owing = await w.one(OUTSTANDING_CREDIT, id=client_id)
         require(
             not owing["facilityIds"],

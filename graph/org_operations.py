@@ -301,8 +301,6 @@ async def merge_departments(
         ch.managers.update(moved["managers"])
         [offers] = await ch.rows(MOVE_OFFERS, sourceId=source_id, targetId=target_id)
         ch.products.update(offers["products"])
-        if offers["products"]:
-            ch.gained_products.add(target_id)
         # Every department the merge moves is under the source or the target: noted here, as
         # they are, before any link changes (the order links come back in must not matter).
         await ch.note_dependent_approvals([source_id, target_id])

@@ -98,34 +98,28 @@ CREATE (:OrgLinkPeriod {kind: $kind, fromId: $fromId, toId: $toId, note: $note,
                         validTo: datetime()})
 """
 
-# Touched nodes by label, so each lookup uses its label's id index.
-TOUCHED: Final[LiteralString] = """
-CALL () {
+# Touched nodes by label, so each lookup uses its label's id index: the versioned ones, and
+# (for the audit record only) the facilities and products a merge hands to its target.
+_VERSIONED: Final[LiteralString] = """
   UNWIND $departments AS id MATCH (n:Department {id: id}) RETURN n
   UNION
   UNWIND $managers AS id MATCH (n:Manager {id: id}) RETURN n
   UNION
   UNWIND $clients AS id MATCH (n:Client {id: id}) RETURN n
-}
 """
-
-BUMP_VERSIONS: Final[LiteralString] = TOUCHED + "SET n.version = coalesce(n.version, 0) + 1"
-
-# What the audit record links to: the versioned nodes, and the facilities and products a merge
-# hands to its target (they carry no version).
-AUDITED: Final[LiteralString] = """
-CALL () {
-  UNWIND $departments AS id MATCH (n:Department {id: id}) RETURN n
-  UNION
-  UNWIND $managers AS id MATCH (n:Manager {id: id}) RETURN n
-  UNION
-  UNWIND $clients AS id MATCH (n:Client {id: id}) RETURN n
-  UNION
+TOUCHED: Final[LiteralString] = "CALL () {" + _VERSIONED + "}\n"
+AUDITED: Final[LiteralString] = (
+    "CALL () {"
+    + _VERSIONED
+    + """  UNION
   UNWIND $facilities AS id MATCH (n:Facility {id: id}) RETURN n
   UNION
   UNWIND $products AS id MATCH (n:Product {id: id}) RETURN n
 }
 """
+)
+
+BUMP_VERSIONS: Final[LiteralString] = TOUCHED + "SET n.version = coalesce(n.version, 0) + 1"
 
 VIOLATIONS: Final[LiteralString] = (
     """
@@ -154,7 +148,7 @@ CALL () {
   RETURN 'ONE_PRIMARY_MANAGER' AS invariant, [c.id] AS ids
   UNION ALL
   MATCH (d:Department)-[:OFFERS]->(p:Product)
-  WHERE d.id IN $offeringIds AND (d.function <> 'PRODUCT' OR d.archived)
+  WHERE p.id IN $productIds AND (d.function <> 'PRODUCT' OR d.archived)
   RETURN 'PRODUCT_DEPARTMENT' AS invariant, [d.id, p.id] AS ids
   UNION ALL
   // At most MAX_DEPTH (32) direct links above any department: the roll-ups and paths to the
@@ -275,7 +269,6 @@ class Change:
     clients: set[str] = field(default_factory=set)
     facilities: set[str] = field(default_factory=set)
     products: set[str] = field(default_factory=set)
-    gained_products: set[str] = field(default_factory=set)  # departments now offering more
     added: list[LinkChange] = field(default_factory=list)
     removed: list[LinkChange] = field(default_factory=list)
     dropped: list[LinkChange] = field(default_factory=list)
@@ -380,7 +373,7 @@ async def run_change(
         violations = await change.rows(
             VIOLATIONS,
             clientIds=sorted(change.clients),
-            offeringIds=sorted(change.gained_products),
+            productIds=sorted(change.products),
             linkedIds=sorted({a.from_id for a in change.added if a.kind is LinkKind.DIRECT}),
         )
         if violations:

@@ -13,9 +13,9 @@ from decimal import Decimal
 from typing import Final, LiteralString
 
 from graph.client_group import root_of
-from graph.client_writes import locked_client_state, require_not_archived
+from graph.client_writes import changeable_client
 from graph.clients import CLIENT_FIELDS
-from graph.data_writes import Write, require_version, run_write
+from graph.data_writes import Write, run_write
 from graph.db import Db
 from graph.errors import require
 from graph.input_checks import optional_text, require_amount, require_currency, require_id
@@ -59,9 +59,7 @@ async def set_unified_limit(
     cents = decimal_to_cents(limit) if limit is not None else None
 
     async def work(w: Write) -> Client:
-        before = await locked_client_state(w, client_id, None)
-        require_version(client_id, expected_version, before["version"])
-        require_not_archived(before)
+        await changeable_client(w, client_id, expected_version, None)
         state = await w.one(TOP_CONTROLLER, id=client_id)
         require(
             state["topId"] == client_id,

@@ -1,4 +1,5 @@
-"""Warm introductions: the shortest chains of client links from a manager's clients to a prospect.
+"""Warm introductions: the shortest chains of client links from a manager's active clients to a
+prospect.
 
 Links are control, supply chain, family, economic dependence, key person (`RELATED_TO`) and
 guarantee (a client guaranteeing an open facility the other borrows), in either direction. The
@@ -23,11 +24,14 @@ MAX_HOPS: Final = 4
 FRONTIER_CAP: Final = 5000
 CHAIN_CAP: Final = 20
 
+# The manager's active clients: a prospect the manager is developing (every prospect has a
+# primary manager) is whom they want introduced, and neither prospects nor archived clients can
+# introduce anyone.
 BOOK: Final[LiteralString] = """
 OPTIONAL MATCH (m:Manager {id: $managerId})
 OPTIONAL MATCH (p:Client {id: $prospectId})
 RETURN m IS NOT NULL AS managerFound, p IS NOT NULL AS prospectFound,
-       COLLECT { MATCH (m)-[:MANAGES]->(c:Client) RETURN c.id } AS clientIds
+       COLLECT { MATCH (m)-[:MANAGES]->(c:Client {status: 'ACTIVE'}) RETURN c.id } AS clientIds
 """
 
 # A guarantee of a closed facility is released: it no longer links the two clients.

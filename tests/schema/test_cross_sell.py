@@ -238,6 +238,29 @@ async def test_introductions(sell_bank: Driver, db: Db) -> None:
     assert data == {"introductionPaths": None}
 
 
+async def test_introductions_to_the_managers_own_prospect(sell_bank: Driver, db: Db) -> None:
+    """The manager developing a prospect (its primary manager) is who asks; chains start only
+    from the manager's active clients, not from their other prospects or archived clients."""
+    sell_bank.execute_query(
+        "MATCH (m:Manager {id: 'mA'}), (z:Client {id: 'z'}), (y:Client {id: 'y'}) "
+        "CREATE (m)-[:MANAGES {role: 'PRIMARY', since: date('2024-01-01')}]->(z) "
+        "SET y.status = 'ARCHIVED' CREATE (m)-[:MANAGES {role: 'PRIMARY', since: date()}]->(y)",
+        database_=DATABASE,
+    )
+    data, errors, _ = await execute(db, INTRO, {"m": "mA", "p": "z", "hops": 4})
+    assert errors == [] and data is not None
+    assert data["introductionPaths"] == {
+        "chains": [
+            [{"fromId": "k1", "toId": "y", "kinds": ["SUPPLY_CHAIN"]},
+             {"fromId": "y", "toId": "z", "kinds": ["FAMILY"]}],
+            [{"fromId": "k2", "toId": "w", "kinds": ["CONTROL"]},
+             {"fromId": "w", "toId": "z", "kinds": ["GUARANTEE"]}],
+        ],
+        "reason": None,
+        "truncated": False,
+    }  # fmt: skip
+
+
 async def test_products_per_client(sell_bank: Driver, db: Db) -> None:
     query = """{ bank: productsPerClient { activeClients clientsWithProducts holdings
                                           productsPerClient most }

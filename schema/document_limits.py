@@ -7,9 +7,13 @@ once per operation and its figures are added up wherever it is spread.
 
 The size is an estimate of the fields a response can hold: a list field counts as many times as
 its `first` (or `limit`) asks, or its default; a connection's `first` (`clients(first: 5)`) sizes
-the list below it (`edges`); a list with no such argument counts as `UNSIZED_LIST`, and one sized
-by a variable as `VARIABLE_LIST` (the most the API's page sizes allow). Nested lists multiply, so
-a few aliases of lists within lists that would build megabytes are refused before anything runs.
+the list below it (`edges`); a list with no such argument counts as `UNSIZED_LIST` (or its own cap,
+`UNSIZED_CAPS`). A page size given by a variable counts as the most the field allows
+(`VARIABLE_LIST`, or its `SIZE_CAPS`), whatever the variable's default: validation sees no
+variable values, and its verdict is cached for the document whatever values come with it later.
+A literal counts within the field's range (a negative one must not cancel out the rest). Nested
+lists multiply, so a few aliases of lists within lists that would build megabytes are refused
+before anything runs.
 """
 
 from __future__ import annotations
@@ -38,9 +42,22 @@ from graphql import (
     get_nullable_type,
 )
 
+from graph.client_group import MEMBER_CAP
+from graph.guarantee_circles import MAX_FIRST as CIRCLES_MAX
+from graph.relationship_graph import MAX_LIMIT as RELATIONSHIP_GRAPH_MAX
+
 UNSIZED_LIST: Final = 10  # a link list without a page size: a client's managers, a path
 VARIABLE_LIST: Final = 100  # the largest `first` most lists take
 SIZE_ARGUMENTS: Final = ("first", "limit")
+# Fields whose size argument goes above VARIABLE_LIST, at the most their resolvers accept.
+SIZE_CAPS: Final[dict[tuple[str, str], int]] = {
+    ("Query", "relationshipGraph"): RELATIONSHIP_GRAPH_MAX,
+    ("Query", "guaranteeCircles"): CIRCLES_MAX,
+}
+# Unsized lists that can hold more than UNSIZED_LIST, at the most they return.
+UNSIZED_CAPS: Final[dict[tuple[str, str], int]] = {
+    ("ClientGroup", "members"): MEMBER_CAP,
+}
 
 
 @dataclass(frozen=True)
@@ -53,7 +70,6 @@ class Shape:
 @dataclass
 class _Measure:
     context: ValidationContext
-    operation: OperationDefinitionNode
     fragments: dict[str, FragmentDefinitionNode]
     done: dict[tuple[str, int | None], Shape] = field(default_factory=dict)
     measuring: set[str] = field(default_factory=set)
@@ -109,9 +125,10 @@ class _Measure:
                 return Shape(0, aliases, 1)
             inner = self.selections(node.selection_set, None, None)
             return Shape(1 + inner.depth, aliases + inner.aliases, 1 + inner.size)
-        asked = self.page_size(node, definition.args)
+        key = (parent.name if parent is not None else "", name)
+        asked = self.page_size(node, definition.args, SIZE_CAPS.get(key, VARIABLE_LIST))
         is_list = isinstance(get_nullable_type(definition.type), GraphQLList)
-        times = (asked or size or UNSIZED_LIST) if is_list else 1
+        times = (asked or size or UNSIZED_CAPS.get(key, UNSIZED_LIST)) if is_list else 1
         if node.selection_set is None:
             return Shape(0, aliases, times)
         inner = self.selections(
@@ -119,24 +136,18 @@ class _Measure:
         )
         return Shape(1 + inner.depth, aliases + inner.aliases, times * (1 + inner.size))
 
-    def page_size(self, node: FieldNode, args: dict[str, Any]) -> int | None:
+    @staticmethod
+    def page_size(node: FieldNode, args: dict[str, Any], cap: int) -> int | None:
         for name in SIZE_ARGUMENTS:
             if name not in args:
                 continue
             given = next((a.value for a in node.arguments or () if a.name.value == name), None)
             if isinstance(given, IntValueNode):
-                return int(given.value)
+                return min(max(int(given.value), 1), cap)
             if isinstance(given, VariableNode):
-                return self.variable_default(given.name.value) or VARIABLE_LIST
+                return cap
             default = args[name].default_value
             return default if isinstance(default, int) else None
-        return None
-
-    def variable_default(self, name: str) -> int | None:
-        for definition in self.operation.variable_definitions or ():
-            if definition.variable.name.value == name:
-                value = definition.default_value
-                return int(value.value) if isinstance(value, IntValueNode) else None
         return None
 
 
@@ -151,7 +162,7 @@ def measure(context: ValidationContext, operation: OperationDefinitionNode) -> S
         OperationType.MUTATION: context.schema.mutation_type,
         OperationType.SUBSCRIPTION: context.schema.subscription_type,
     }[operation.operation]
-    return _Measure(context, operation, fragments).selections(operation.selection_set, root, None)
+    return _Measure(context, fragments).selections(operation.selection_set, root, None)
 
 
 def document_limits(max_depth: int, max_aliases: int, max_size: int) -> type[ValidationRule]:

@@ -3,16 +3,19 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Mapping
 from typing import Any, LiteralString
 
 import pytest
+from graphql import parse, validate
 from neo4j import Driver, Record
 
 from api.context import Context
 from graph.db import Db
 from graph.errors import QueryTimeout
 from schema.build import schema
+from schema.document_limits import document_limits
 from tests.gql import ADMIN, execute
 
 
@@ -70,6 +73,66 @@ async def test_lists_within_lists_are_refused_before_anything_runs(
     small = "clients(first: 5) { edges { node { managers { manager { clients(first: 5) { client { id } } } } } } }"
     data, errors, _ = await execute(db, "{ " + small + " }")
     assert errors == [] and data is not None and len(data["clients"]["edges"]) == 5
+
+
+async def test_a_negative_page_size_cannot_cancel_out_the_rest(demo_bank: Driver, db: Db) -> None:
+    # The negative literal fails at run time in a nullable field; counted as written it made the
+    # estimate of the whole operation negative, and the rest ran unchecked.
+    inner = (
+        "clients(first: 100) { edges { node { relatedClients(first: 100) { client { id } } } } }"
+    )
+    query = (
+        '{ x: relationshipGraph(clientId: "cli-0001", limit: -2000000000) { nodes { id } } '
+        + " ".join(f"a{i}: {inner}" for i in range(6))
+        + " }"
+    )
+    data, errors, ctx = await execute(db, query)
+    assert data is None
+    assert "could answer about" in errors[0].message
+    assert ctx.db.round_trips == 0
+
+
+async def test_page_sizes_from_variables_count_at_their_most(demo_bank: Driver, db: Db) -> None:
+    # Validation sees no variable values (and its verdict is cached for the document): a
+    # variable's default of 1 must not let a request of 100 at every level through.
+    query = """query ($n: Int! = 1) { clients(first: $n) { edges { node {
+        relatedClients(first: $n) { client { relatedClients(first: $n) { client { id } } } }
+    } } } }"""
+    for variables in ({"n": 100}, {}):
+        data, errors, ctx = await execute(db, query, variables)
+        assert data is None
+        assert "could answer about 3,020,201 fields" in errors[0].message
+        assert ctx.db.round_trips == 0
+
+
+def _estimate(query: str) -> int:
+    """The size the document limits estimate for `query` (a limit of 0 reports every one)."""
+    rule = document_limits(max_depth=100, max_aliases=100, max_size=0)
+    [error] = validate(schema._schema, parse(query), [rule])
+    return int(re.sub(r"\D", "", error.message.split("could answer about ")[1].split(" ")[0]))
+
+
+def test_page_sizes_count_within_each_fields_range() -> None:
+    graph = 'query ($n: Int! = 5) { relationshipGraph(clientId: "c", limit: %s) { nodes { id } } }'
+    # relationshipGraph's limit goes to 1,000 (most lists' to 100): a variable counts as that,
+    # a literal within 1 to 1,000.
+    assert _estimate(graph % "$n") == _estimate(graph % "1000") == _estimate(graph % "5000")
+    assert _estimate(graph % "1000") == 2001
+    assert _estimate(graph % "-2000000000") == _estimate(graph % "1") == 3
+    clients = "query ($n: Int = 3) { clients(first: %s) { edges { node { id } } } }"
+    assert _estimate(clients % "$n") == _estimate(clients % "100") == 301
+
+
+async def test_a_groups_members_count_at_their_cap(demo_bank: Driver, db: Db) -> None:
+    # Up to 100 members each, not the 10 of a short link list: groups within groups multiply.
+    query = (
+        '{ client(id: "cli-0001") { group { members { group { members { group { members { id }'
+        " } } } } } } }"
+    )
+    data, errors, ctx = await execute(db, query)
+    assert data is None
+    assert "could answer about 2,020,202 fields" in errors[0].message
+    assert ctx.db.round_trips == 0
 
 
 async def test_token_bomb_is_refused(demo_bank: Driver, db: Db) -> None:

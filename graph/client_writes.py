@@ -252,6 +252,13 @@ async def update_client(
 
     async def work(w: Write) -> Client:
         before = await changeable_client(w, client_id, expected_version, visible_to)
+        if visible_to is not None and clean.get("kind", before["kind"]) != before["kind"]:
+            # The kind decides which limits the client's credit is held to (interbank or not)
+            # and how its group forms (family links join individuals): a risk matter, as the
+            # rating is. A manager gives it when creating the client.
+            raise InvalidInput(
+                "kind", "is not changed by relationship managers: it decides the client's limits"
+            )
         require(
             not (before["segment"] == "EXISTING" and clean.get("segment") == "NEW"),
             "EXISTING_STAYS_EXISTING",

@@ -233,6 +233,27 @@ async def test_a_manager_does_not_grade_the_clients_in_their_book(bank: Driver, 
         assert updated["field"] == "grade"
 
 
+async def test_a_manager_does_not_change_a_clients_kind(bank: Driver, db: Db) -> None:
+    # An interbank client is held to 25% of tier-1, a corporate one to 15%: reclassifying a
+    # client is the risk function's, as rating it is.
+    [kind] = bank.execute_query(
+        "MATCH (c:Client {id: 'c-1'}) RETURN c.kind AS kind", database_=DATABASE
+    ).records
+    before = graph_snapshot(bank)
+    changed = await refused(
+        bank, db, "updateClient", {"clientId": "c-1", "kind": "INTERBANK"}, "ValidationError",
+        principal=MANAGER_1,
+    )  # fmt: skip
+    assert changed["field"] == "kind" and "relationship managers" in changed["message"]
+    assert graph_snapshot(bank) == before
+    # A form that restates the kind it has changes the rest.
+    same = {"clientId": "c-1", "kind": kind["kind"], "name": "甲公司（更名）"}
+    renamed = await mutate(db, "updateClient", same, CLIENT, principal=MANAGER_1)
+    assert renamed["client"]["name"] == "甲公司（更名）"
+    admin = await mutate(db, "updateClient", {"clientId": "c-1", "kind": "INTERBANK"}, CLIENT)
+    assert admin["client"]["kind"] == "INTERBANK"
+
+
 async def test_update_client(bank: Driver, db: Db) -> None:
     result = await mutate(
         db, "updateClient",

@@ -44,17 +44,23 @@ class RelationKind(StrEnum):
 
 
 # Shared nodes are hubs: a product has thousands of holders, a department grants thousands of
-# facilities and employs hundreds of managers. Being the client's product or department is a
-# relationship; sharing one with a stranger is not. So those links are only walked from their
-# narrow end: HOLDS and MEMBER_OF outward (client → product, manager → department), GRANTED and
-# APPROVED inward (facility ← department). Typed patterns also let Neo4j skip a dense node's
-# other relationship groups instead of reading every relationship and filtering.
+# facilities and employs hundreds of managers, a manager looks after hundreds of clients. Being
+# the client's product, department or manager is a relationship; sharing one with a stranger is
+# not. So those links are only walked from their narrow end: HOLDS and MEMBER_OF outward
+# (client → product, manager → department), GRANTED, APPROVED and MANAGES inward (facility ←
+# department, client ← manager). Typed patterns also let Neo4j skip a dense node's other
+# relationship groups instead of reading every relationship and filtering.
 BOTH_WAYS: Final = (
-    "MANAGES|REPORTS_TO|DIRECT_REPORT|LINEAR|CHECKS|OFFERS|CROSS_SELLS_TO|CONTROLS|RELATED_TO"
+    "REPORTS_TO|DIRECT_REPORT|LINEAR|CHECKS|OFFERS|CROSS_SELLS_TO|CONTROLS|RELATED_TO"
     "|BORROWS|GUARANTEES"
 )
 OUTWARD_ONLY: Final = "HOLDS|MEMBER_OF"
-INWARD_ONLY: Final = "GRANTED|APPROVED"
+INWARD_ONLY: Final = "GRANTED|APPROVED|MANAGES"
+# A closed facility's guarantees are released (as releaseGuarantee's are removed): they link
+# nothing, while the facility itself is still drawn, with its status, from its borrower.
+FOLLOWED: Final = (
+    "type(r) IN $types AND NOT (type(r) = 'GUARANTEES' AND endNode(r).status = 'CLOSED')"
+)
 
 
 def _level(hidden_f: LiteralString) -> LiteralString:
@@ -70,7 +76,9 @@ CALL (frontier, seen) {
   CALL (f) {
     MATCH (f)-[r:"""
         + BOTH_WAYS
-        + """]-(n) WHERE type(r) IN $types RETURN n
+        + "]-(n) WHERE "
+        + FOLLOWED
+        + """ RETURN n
     UNION
     MATCH (f)-[r:"""
         + OUTWARD_ONLY
@@ -114,7 +122,9 @@ CALL (kept) {
         + BOTH_WAYS
         + "|"
         + OUTWARD_ONLY
-        + """]->(y) WHERE type(r) IN $types AND y IN kept
+        + "]->(y) WHERE "
+        + FOLLOWED
+        + """ AND y IN kept
     RETURN x AS a, r, y AS b
     UNION
     MATCH (x)<-[r:"""

@@ -138,6 +138,41 @@ async def test_graph_kind_filter_and_depth_two(small_bank: Driver, db: Db) -> No
     ]
 
 
+async def test_graph_does_not_walk_from_a_manager_to_their_other_clients(
+    small_bank: Driver, db: Db
+) -> None:
+    # m-1 also manages c-2 and m-2 also c-3: sharing a manager is no relationship of c-1's.
+    graph = await _graph(db, depth=2, kinds=["MANAGES"])
+    assert [(n["id"], n["distance"]) for n in graph["nodes"]] == [  # type: ignore[attr-defined]
+        ("Client:c-1", 0), ("Manager:m-1", 1), ("Manager:m-2", 1),
+    ]  # fmt: skip
+    assert [e["id"] for e in graph["edges"]] == [  # type: ignore[attr-defined]
+        "MANAGES:Manager:m-1->Client:c-1",
+        "MANAGES:Manager:m-2->Client:c-1",
+    ]
+
+
+async def test_graph_leaves_out_the_guarantees_of_a_closed_facility(
+    small_bank: Driver, db: Db
+) -> None:
+    small_bank.execute_query(
+        "MATCH (f:Facility {id: 'f-1'}) SET f.status = 'CLOSED', f.drawnCents = 0",
+        database_=DATABASE,
+    )
+    deep = await _graph(db, depth=2, kinds=["CONTROLS", "RELATED_TO", "BORROWS", "GUARANTEES"])
+    # Still drawn from its borrower, with its status; c-3's guarantee of it is released.
+    assert [n["id"] for n in deep["nodes"]] == [  # type: ignore[attr-defined]
+        "Client:c-1", "Client:c-2", "Client:c-3", "Facility:f-1",
+    ]  # fmt: skip
+    assert [e["id"] for e in deep["edges"]] == [  # type: ignore[attr-defined]
+        "BORROWS:Client:c-2->Facility:f-1",
+        "CONTROLS:Client:c-1->Client:c-2",
+        "RELATED_TO:Client:c-3->Client:c-1:SUPPLY_CHAIN",
+    ]
+    guarantor = await _graph(db, id="c-3", depth=2, kinds=["GUARANTEES", "BORROWS"])
+    assert [n["id"] for n in guarantor["nodes"]] == ["Client:c-3"]  # type: ignore[attr-defined]
+
+
 async def test_graph_truncation_keeps_the_nearest(small_bank: Driver, db: Db) -> None:
     graph = await _graph(db, depth=2, kinds=None, limit=3)
     assert [n["id"] for n in graph["nodes"]] == ["Client:c-1", "Client:c-2", "Client:c-3"]  # type: ignore[attr-defined]

@@ -1,7 +1,8 @@
 """Recompute `CROSS_SELLS_TO` from the holdings in the graph, in one transaction.
 
-Only active holdings count, each (client, product) once. For products A and B, over the clients
-holding at least one active product:
+Only active holdings of active clients count, each (client, product) once (an archived client
+keeps its holdings as they were, but they are no longer business). For products A and B, over
+the active clients holding at least one active product:
 support(A→B) = share holding both; confidence(A→B) = P(B | A); lift(A→B) = confidence / P(B).
 A link is kept when support ≥ min_support, confidence ≥ min_confidence and lift > 1. Links a
 product department pinned (`pinned: true`) are never removed; their measures are refreshed.
@@ -18,17 +19,18 @@ from graph.errors import InvalidInput
 from graph.models import GraphModel
 
 ACTIVE_CLIENTS: Final[LiteralString] = """
-MATCH (c:Client) WHERE EXISTS { (c)-[h:HOLDS]->(:Product) WHERE h.active }
+MATCH (c:Client {status: 'ACTIVE'}) WHERE EXISTS { (c)-[h:HOLDS]->(:Product) WHERE h.active }
 RETURN count(c) AS clients
 """
 
 HOLDERS: Final[LiteralString] = """
 MATCH (p:Product)
-RETURN p.id AS productId, COUNT { (p)<-[h:HOLDS]-(:Client) WHERE h.active } AS holders
+RETURN p.id AS productId,
+       COUNT { (p)<-[h:HOLDS]-(:Client {status: 'ACTIVE'}) WHERE h.active } AS holders
 """
 
 PAIRS: Final[LiteralString] = """
-MATCH (a:Product)<-[ha:HOLDS]-(c:Client)-[hb:HOLDS]->(b:Product)
+MATCH (a:Product)<-[ha:HOLDS]-(c:Client {status: 'ACTIVE'})-[hb:HOLDS]->(b:Product)
 WHERE ha.active AND hb.active AND a <> b
 RETURN a.id AS fromId, b.id AS toId, count(DISTINCT c) AS both
 """

@@ -1,36 +1,50 @@
-"""Products per client: distinct products in active holdings per active client holding any.
+"""Products per client: distinct products in active holdings per active client.
 
+The ratio is over every active client in scope, a client holding nothing included (as a bank's
+cross-sell ratio is counted per customer, and as the managers' performance figures count it).
 Scopes: one manager's clients (as primary manager), a department (clients whose primary manager
-is in its direct subtree, so figures roll up), or the whole bank. Asked for a relationship manager
-(`visible_to`), only the clients in that manager's book count, whatever the scope.
+is in its direct subtree, so figures roll up), or the whole bank. Each scope has its own
+statement, starting from the manager or department rather than from every client. Asked for a
+relationship manager (`visible_to`), only the clients in that manager's book count, whatever the
+scope.
 """
 
 from __future__ import annotations
 
 from decimal import Decimal
+from enum import Enum
 from typing import Final, LiteralString
 
 from graph.db import Db
 from graph.models import GraphModel
 from graph.visibility import VISIBLE_TO_MANAGER
 
-STATS: Final[LiteralString] = (
+
+class Scope(Enum):
+    BANK = "bank"
+    MANAGER = "manager"
+    DEPARTMENT = "department"
+
+
+_COUNT: Final[LiteralString] = (
     """
-MATCH (c:Client {status: 'ACTIVE'})
-WHERE ($visibleTo IS NULL OR """
+WITH DISTINCT c WHERE $visibleTo IS NULL OR """
     + VISIBLE_TO_MANAGER
-    + """)
-  AND ($managerId IS NULL OR EXISTS {
-        MATCH (:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->(c) })
-  AND ($departmentId IS NULL OR EXISTS {
-        MATCH (c)<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->(:Department)
-              -[:DIRECT_REPORT*0..]->(:Department {id: $departmentId}) })
+    + """
 WITH c, COUNT { MATCH (c)-[h:HOLDS]->(p:Product) WHERE h.active RETURN DISTINCT p } AS products
 WITH count(c) AS clients, sum(CASE WHEN products > 0 THEN 1 ELSE 0 END) AS holding,
      sum(products) AS holdings, max(products) AS most
 RETURN clients, holding, holdings, coalesce(most, 0) AS most
 """
 )
+STATS: Final[dict[Scope, LiteralString]] = {
+    Scope.BANK: "MATCH (c:Client {status: 'ACTIVE'})" + _COUNT,
+    Scope.MANAGER: "MATCH (:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->"
+    "(c:Client {status: 'ACTIVE'})" + _COUNT,
+    Scope.DEPARTMENT: "MATCH (:Department {id: $departmentId})<-[:DIRECT_REPORT*0..]-(:Department)"
+    "<-[:MEMBER_OF]-(:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c:Client {status: 'ACTIVE'})"
+    + _COUNT,
+}
 
 SCOPE_EXISTS: Final[LiteralString] = """
 RETURN ($managerId IS NULL OR EXISTS { MATCH (:Manager {id: $managerId}) })
@@ -42,7 +56,7 @@ class ProductsPerClient(GraphModel):
     active_clients: int
     clients_with_products: int
     holdings: int
-    products_per_client: Decimal  # holdings / clients with products, to 2 places
+    products_per_client: Decimal  # holdings / active clients, to 2 places
     most: int
 
 
@@ -54,12 +68,13 @@ async def get_products_per_client(
     [exists] = await db.read(SCOPE_EXISTS, params)
     if not exists["ok"]:
         return None
-    [row] = await db.read(STATS, params)
-    holding = row["holding"]
-    ratio = Decimal(row["holdings"]) / Decimal(holding) if holding else Decimal(0)
+    scope = Scope.MANAGER if manager_id else Scope.DEPARTMENT if department_id else Scope.BANK
+    [row] = await db.read(STATS[scope], params)
+    clients = row["clients"]
+    ratio = Decimal(row["holdings"]) / Decimal(clients) if clients else Decimal(0)
     return ProductsPerClient(
         active_clients=row["clients"],
-        clients_with_products=holding,
+        clients_with_products=row["holding"],
         holdings=row["holdings"],
         products_per_client=ratio.quantize(Decimal("0.01")),
         most=row["most"],

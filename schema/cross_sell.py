@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from decimal import Decimal
 from typing import Annotated
 
@@ -112,7 +113,9 @@ class ProductsPerClient:
     active_clients: int
     clients_with_products: int
     holdings: int
-    products_per_client: Decimal
+    products_per_client: Decimal = strawberry.field(
+        description="`holdings` / `activeClients` (a client holding nothing counts), to 2 places."
+    )
     most: int
 
 
@@ -196,7 +199,8 @@ class CrossSellQuery:
 
     @strawberry.field(
         description="Products per client for a manager (as primary), a department (rolled up "
-        "over its direct subtree) or, with neither, the bank. Null for an unknown scope."
+        "over its direct subtree) or, with neither, the bank (taking one of the worker's "
+        "whole-bank search slots). Null for an unknown scope."
     )
     async def products_per_client(
         self,
@@ -206,12 +210,14 @@ class CrossSellQuery:
     ) -> ProductsPerClient | None:
         if manager_id is not None and department_id is not None:
             raise BadInput("departmentId", "give a manager or a department, not both")
-        found = await get_products_per_client(
-            info.context.db,
-            check_id(manager_id, "managerId") if manager_id else None,
-            check_id(department_id, "departmentId") if department_id else None,
-            info.context.loaders.visible_to,
-        )
+        whole_bank = manager_id is None and department_id is None
+        async with info.context.whole_bank_slot() if whole_bank else contextlib.nullcontext():
+            found = await get_products_per_client(
+                info.context.db,
+                check_id(manager_id, "managerId") if manager_id else None,
+                check_id(department_id, "departmentId") if department_id else None,
+                info.context.loaders.visible_to,
+            )
         if found is None:
             return None
         return ProductsPerClient(

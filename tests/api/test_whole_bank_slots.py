@@ -27,6 +27,17 @@ async def test_a_search_waits_for_a_slot_then_times_out(demo_bank: Driver, db: D
                 pass
         result = await schema.execute("{ guaranteeCircles { circleCount } }", context_value=second)
         assert result.errors and (result.errors[0].extensions or {}).get("code") == "TIMEOUT"
+        # The bank's products per client reads every client too; a manager's or a
+        # department's figure starts from them and needs no slot.
+        result = await schema.execute(
+            "{ bank: productsPerClient { holdings } "
+            'dept: productsPerClient(departmentId: "dept-approval") { activeClients } }',
+            context_value=second,
+        )
+        assert result.errors and (result.errors[0].extensions or {}).get("code") == "TIMEOUT"
+        assert result.errors[0].path == ["bank"]
+        assert result.data is not None and result.data["bank"] is None
+        assert result.data["dept"] is not None
     # Released: the next search runs.
     result = await schema.execute("{ guaranteeCircles { circleCount } }", context_value=second)
     assert result.errors is None and result.data == {"guaranteeCircles": {"circleCount": 2}}

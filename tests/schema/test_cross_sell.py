@@ -132,6 +132,21 @@ async def test_refresh_recomputes_and_keeps_pinned(sell_bank: Driver, db: Db) ->
     assert again["removed"] == 4 and _links(sell_bank) == links  # a rerun changes nothing
 
 
+async def test_refresh_leaves_out_archived_clients(sell_bank: Driver, db: Db) -> None:
+    # k6, the only holder of E, is archived with its holdings as they were: no longer business.
+    sell_bank.execute_query(
+        "MATCH (c:Client {id: 'k6'}) SET c.status = 'ARCHIVED'", database_=DATABASE
+    )
+    result = await _refresh(db)
+    assert result["clients"] == 5  # k1-k5
+    links = _links(sell_bank)
+    # A 3 holders, B 3, C 2 of 5; A&B 2, A&C 2, B&C 1.
+    assert set(links) == {("A", "B"), ("B", "A"), ("A", "C"), ("C", "A"), ("B", "D"), ("B", "G"),
+                          ("C", "R")}  # fmt: skip
+    assert links[("A", "B")] == pytest.approx((0.4, 2 / 3, 10 / 9, False))
+    assert links[("C", "A")] == pytest.approx((0.4, 1.0, 5 / 3, False))
+
+
 async def test_bad_thresholds_write_nothing(sell_bank: Driver, db: Db) -> None:
     before = graph_snapshot(sell_bank)
     data, _, _ = await execute(
@@ -269,12 +284,24 @@ async def test_products_per_client(sell_bank: Driver, db: Db) -> None:
                 none: productsPerClient(departmentId: "nope") { holdings } }"""
     data, errors, _ = await execute(db, query)
     assert errors == [] and data is not None
-    # 11 active distinct holdings over 6 clients holding something; 8 active clients in all.
+    # 11 active distinct holdings over 8 active clients (6 holding something): 1.375.
     assert data["bank"] == {"activeClients": 8, "clientsWithProducts": 6, "holdings": 11,
-                            "productsPerClient": "1.83", "most": 3}  # fmt: skip
+                            "productsPerClient": "1.38", "most": 3}  # fmt: skip
     assert data["mine"] == {"clientsWithProducts": 1, "productsPerClient": "2.00"}  # k1, primary
     assert data["dept"] == {"clientsWithProducts": 1}
     assert data["none"] is None
+    # A client holding nothing counts: k1 and a second, empty-handed, primary client of mA.
+    sell_bank.execute_query(
+        "MATCH (m:Manager {id: 'mA'}), (c:Client {id: 'y'}) "
+        "CREATE (m)-[:MANAGES {role: 'PRIMARY', since: date('2024-01-01')}]->(c)",
+        database_=DATABASE,
+    )
+    data, errors, _ = await execute(
+        db, '{ productsPerClient(managerId: "mA") { activeClients holdings productsPerClient } }'
+    )
+    assert errors == [] and data is not None
+    assert data["productsPerClient"] == {"activeClients": 2, "holdings": 2,
+                                         "productsPerClient": "1.00"}  # fmt: skip
 
 
 @pytest.mark.parametrize(

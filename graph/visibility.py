@@ -1,6 +1,8 @@
 """Which clients a relationship manager may see: their own (primary or secondary), and the
 clients whose primary manager works in the manager's department or any department under it.
-A facility is as visible as its borrower."""
+A facility is as visible as its borrower. A manager who is no longer active (left, or resting)
+sees none, whatever their token says: deactivating keeps their department and secondary links,
+and a token lives until it expires."""
 
 from __future__ import annotations
 
@@ -13,11 +15,12 @@ from graph.db import Db
 def visible_to_manager(client: LiteralString) -> LiteralString:
     """True when the Client bound to `client` is in the book of the manager `$visibleTo`."""
     return (
-        "(EXISTS { MATCH (:Manager {id: $visibleTo})-[:MANAGES]->(" + client + ") }\n"
+        "(EXISTS { MATCH (:Manager {id: $visibleTo, active: true})-[:MANAGES]->(" + client + ") }\n"
         "  OR EXISTS {\n"
         "    MATCH (" + client + ")<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->"
         "(:Department)\n"
-        "          -[:DIRECT_REPORT*0..]->(:Department)<-[:MEMBER_OF]-(:Manager {id: $visibleTo})\n"
+        "          -[:DIRECT_REPORT*0..]->(:Department)<-[:MEMBER_OF]-"
+        "(:Manager {id: $visibleTo, active: true})\n"
         "  })"
     )
 

@@ -81,6 +81,27 @@ async def test_other_clients_are_null_by_id_and_absent_from_lists(bank: Driver, 
     assert data == {"clients": {"totalCount": 2}}
 
 
+async def test_a_manager_no_longer_active_sees_no_client(bank: Driver, db: Db) -> None:
+    # Deactivating keeps the department and any secondary links, and the token lives on until
+    # it expires: the book is empty from the moment the manager is inactive.
+    bank.execute_query("MATCH (m:Manager {id: 'm-3'}) SET m.active = false", database_=DATABASE)
+    query = """{ client(id: "c-5") { id } clients(first: 10) { totalCount edges { node { id } } }
+      relationshipGraph(clientId: "c-5") { nodes { id } } }"""
+    data, errors, _ = await execute(db, query, principal=ME)
+    assert errors == []
+    assert data == {"client": None, "clients": {"totalCount": 0, "edges": []},
+                    "relationshipGraph": None}  # fmt: skip
+    data, errors, _ = await execute(
+        db,
+        'mutation { updateClient(input: {clientId: "c-5", name: "x"}) { __typename } }',
+        principal=ME,
+    )
+    assert errors == [] and data == {"updateClient": {"__typename": "NotFoundError"}}
+    bank.execute_query("MATCH (m:Manager {id: 'm-3'}) SET m.active = true", database_=DATABASE)
+    data, errors, _ = await execute(db, '{ client(id: "c-5") { id } }', principal=ME)
+    assert errors == [] and data == {"client": {"id": "c-5"}}
+
+
 async def test_related_clients_outside_the_book_are_opaque(bank: Driver, db: Db) -> None:
     query = """{ client(id: "c-5") { name relatedClients { kind role client {
       id kind visible name segment riskRating holdings { balance } facilities { id }

@@ -91,21 +91,33 @@ class RmGraphQL(GraphQL[Context, None]):
         root_value: Any, request_data: Any,
     ) -> ExecutionResult:  # fmt: skip
         """Each transaction has its own time limit; a whole operation (many aliases, each up
-        to that limit) has this one: past it the operation is cancelled and answers TIMEOUT."""
+        to that limit) has this one: past it the operation is cancelled and answers TIMEOUT.
+        A mutation's fields run one after another, each its own transaction: those committed
+        before the limit stand, and the answer says how many, so that a client reads back
+        rather than repeating them (a drawing repeated is drawn twice)."""
+        committed_before = context.db.committed
         try:
             async with asyncio.timeout(self.request_timeout):
                 return await super().execute_single(
                     request, request_adapter, sub_response, context, root_value, request_data
                 )
         except TimeoutError:
-            log.warning("request %s ran past %s s", context.request_id, self.request_timeout)
+            committed = context.db.committed - committed_before
+            log.warning(
+                "request %s ran past %s s (%d writes committed)",
+                context.request_id, self.request_timeout, committed,
+            )  # fmt: skip
             message = (
                 f"Timeout: the request ran past its {self.request_timeout:g} s limit and was "
                 f"cancelled (request id {context.request_id})"
             )
-            error = GraphQLError(
-                message, extensions={"code": "TIMEOUT", "requestId": context.request_id}
-            )
+            if committed:
+                message += (
+                    f"; {committed} of its writes had committed and stand (audited), the rest "
+                    "did not run: read back before retrying"
+                )
+            extensions = {"code": "TIMEOUT", "requestId": context.request_id}
+            error = GraphQLError(message, extensions={**extensions, "committedWrites": committed})
             return ExecutionResult(data=None, errors=[error])
 
     def decode_json(self, data: str | bytes) -> object:

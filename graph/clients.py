@@ -9,7 +9,7 @@ from typing import Final, LiteralString
 from graph.db import Db
 from graph.models import Client, ClientKind, KeyAccountGrade, Page
 from graph.pagination import build_page
-from graph.visibility import VISIBLE_TO_MANAGER
+from graph.visibility import BOOK
 
 CLIENT_FIELDS: Final[LiteralString] = (
     "{.id, .name, .kind, .segment, .status, .grade, .riskRating, .industry, .region, .version,"
@@ -22,8 +22,7 @@ GET_CLIENTS: Final[LiteralString] = (
 
 # Each filter is off when its parameter is null. The department filter takes the department's
 # whole direct subtree, since team figures roll up along it.
-CLIENT_FILTER: Final[LiteralString] = (
-    """
+CLIENT_FILTER: Final[LiteralString] = """
       ($nameContains IS NULL OR c.name CONTAINS $nameContains)
   AND ($kind IS NULL OR c.kind = $kind)
   AND ($grade IS NULL OR c.grade = $grade)
@@ -32,11 +31,9 @@ CLIENT_FILTER: Final[LiteralString] = (
   AND ($departmentId IS NULL OR EXISTS {
     MATCH (c)<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->(:Department)
           -[:DIRECT_REPORT*0..]->(:Department {id: $departmentId}) })
-  AND ($visibleTo IS NULL OR """
-    + VISIBLE_TO_MANAGER
-    + ")"
-)
+"""
 
+# Every client may be listed: the page comes from the id index in order, the count apart.
 LIST_CLIENTS: Final[LiteralString] = (
     "CALL () { MATCH (c:Client) WHERE "
     + CLIENT_FILTER
@@ -47,6 +44,20 @@ LIST_CLIENTS: Final[LiteralString] = (
     + CLIENT_FIELDS
     + ") AS clients }"
     + " RETURN total, clients"
+)
+# A manager (`$visibleTo`) lists their book: read from the manager's end, filtered, counted and
+# paged in one pass.
+LIST_BOOK_CLIENTS: Final[LiteralString] = (
+    BOOK
+    + "WITH c WHERE "
+    + CLIENT_FILTER
+    + """WITH c ORDER BY c.id
+WITH collect(c) AS matching
+RETURN size(matching) AS total,
+       [c IN [m IN matching WHERE $after IS NULL OR m.id > $after][..$limit] | c """
+    + CLIENT_FIELDS
+    + """] AS clients
+"""
 )
 
 
@@ -69,7 +80,7 @@ async def get_clients(db: Db, ids: Sequence[str]) -> dict[str, Client]:
 
 async def list_clients(db: Db, first: int, after: str | None, filt: ClientFilter) -> Page[Client]:
     records = await db.read(
-        LIST_CLIENTS,
+        LIST_CLIENTS if filt.visible_to is None else LIST_BOOK_CLIENTS,
         {
             "after": after,
             "limit": first + 1,

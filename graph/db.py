@@ -98,6 +98,7 @@ class Db:
     database: str
     tx_timeout: float = 5.0
     round_trips: int = field(default=0)
+    committed: int = field(default=0)  # write transactions committed
     # Transactions this Db runs at once: a request of many aliases (or a batch of operations)
     # takes turns on these rather than the driver's whole connection pool. None: no cap.
     slots: asyncio.Semaphore | None = None
@@ -123,7 +124,9 @@ class Db:
         self.round_trips += 1
         with self._timeouts():
             async with self._slot(), self._session() as session:
-                return await session.execute_write(self._unit(work))
+                result = await session.execute_write(self._unit(work))
+        self.committed += 1
+        return result
 
     def _session(self) -> AsyncSession:
         # execute_query's bookmark manager, which the reads use

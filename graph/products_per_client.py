@@ -6,7 +6,7 @@ Scopes: one manager's clients (as primary manager), a department (clients whose 
 is in its direct subtree, so figures roll up), or the whole bank. Each scope has its own
 statement, starting from the manager or department rather than from every client. Asked for a
 relationship manager (`visible_to`), only the clients in that manager's book count, whatever the
-scope.
+scope: the book is read from the manager's end, then held to the scope.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Final, LiteralString
 
 from graph.db import Db
 from graph.models import GraphModel
-from graph.visibility import VISIBLE_TO_MANAGER
+from graph.visibility import BOOK, VISIBLE_TO_MANAGER
 
 
 class Scope(Enum):
@@ -26,24 +26,36 @@ class Scope(Enum):
     DEPARTMENT = "department"
 
 
-_COUNT: Final[LiteralString] = (
-    """
-WITH DISTINCT c WHERE $visibleTo IS NULL OR """
-    + VISIBLE_TO_MANAGER
-    + """
+_COUNT: Final[LiteralString] = """
 WITH c, COUNT { MATCH (c)-[h:HOLDS]->(p:Product) WHERE h.active RETURN DISTINCT p } AS products
 WITH count(c) AS clients, sum(CASE WHEN products > 0 THEN 1 ELSE 0 END) AS holding,
      sum(products) AS holdings, max(products) AS most
 RETURN clients, holding, holdings, coalesce(most, 0) AS most
 """
-)
 STATS: Final[dict[Scope, LiteralString]] = {
     Scope.BANK: "MATCH (c:Client {status: 'ACTIVE'})" + _COUNT,
     Scope.MANAGER: "MATCH (:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->"
-    "(c:Client {status: 'ACTIVE'})" + _COUNT,
+    "(c:Client {status: 'ACTIVE'}) WITH DISTINCT c" + _COUNT,
     Scope.DEPARTMENT: "MATCH (:Department {id: $departmentId})<-[:DIRECT_REPORT*0..]-(:Department)"
     "<-[:MEMBER_OF]-(:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c:Client {status: 'ACTIVE'})"
-    + _COUNT,
+    " WITH DISTINCT c" + _COUNT,
+}
+# Asked by a manager (`$visibleTo`): the clients of their book within the scope. One manager's
+# clients are few and each is checked; a department's or the bank's start from the book, read
+# from the asking manager's end (testing every client of a large subtree took a second).
+_IN_BOOK: Final[LiteralString] = (
+    BOOK
+    + """WITH c WHERE c.status = 'ACTIVE'
+  AND ($departmentId IS NULL OR EXISTS {
+        MATCH (c)<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->(:Department)
+              -[:DIRECT_REPORT*0..]->(:Department {id: $departmentId}) })"""
+    + _COUNT
+)
+STATS_IN_BOOK: Final[dict[Scope, LiteralString]] = {
+    Scope.BANK: _IN_BOOK,
+    Scope.MANAGER: "MATCH (:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->"
+    "(c:Client {status: 'ACTIVE'}) WITH DISTINCT c WHERE " + VISIBLE_TO_MANAGER + _COUNT,
+    Scope.DEPARTMENT: _IN_BOOK,
 }
 
 SCOPE_EXISTS: Final[LiteralString] = """
@@ -69,7 +81,7 @@ async def get_products_per_client(
     if not exists["ok"]:
         return None
     scope = Scope.MANAGER if manager_id else Scope.DEPARTMENT if department_id else Scope.BANK
-    [row] = await db.read(STATS[scope], params)
+    [row] = await db.read(STATS[scope] if visible_to is None else STATS_IN_BOOK[scope], params)
     clients = row["clients"]
     ratio = Decimal(row["holdings"]) / Decimal(clients) if clients else Decimal(0)
     return ProductsPerClient(

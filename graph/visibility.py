@@ -43,6 +43,21 @@ def hidden_from_manager(node: LiteralString) -> LiteralString:
 # Expects `c` (a Client) in scope and `$visibleTo` (a manager id) as a parameter.
 VISIBLE_TO_MANAGER: Final[LiteralString] = visible_to_manager("c")
 
+# The clients in the book of `$visibleTo`, each once, as `c`: what a manager's lists start from,
+# rather than testing every client in the bank against VISIBLE_TO_MANAGER (two seconds a page on
+# the 100k bank). The same two ways in, walked from the manager's end.
+BOOK: Final[LiteralString] = """
+CALL () {
+  MATCH (vis_me:Manager {id: $visibleTo, active: true})-[:MANAGES]->(c:Client)
+  RETURN c
+  UNION
+  MATCH (vis_me:Manager {id: $visibleTo, active: true})-[:MEMBER_OF]->(:Department)
+        <-[:DIRECT_REPORT*0..]-(:Department)<-[:MEMBER_OF]-(:Manager)
+        -[:MANAGES {role: 'PRIMARY'}]->(c:Client)
+  RETURN c
+}
+"""
+
 VISIBLE_AMONG: Final[LiteralString] = (
     "UNWIND $ids AS id MATCH (c:Client {id: id}) WHERE " + VISIBLE_TO_MANAGER + " RETURN c.id AS id"
 )

@@ -11,9 +11,10 @@ from neo4j import Driver
 from starlette.testclient import TestClient
 
 import schema.client360
+import schema.data_in
 from api.app import create_app
 from api.settings import ApiSettings
-from tests.conftest import bearer
+from tests.conftest import DATABASE, bearer
 
 
 def test_an_operation_past_its_time_is_cancelled_with_a_typed_error(
@@ -42,13 +43,47 @@ def test_an_operation_past_its_time_is_cancelled_with_a_typed_error(
             "errors": [{
                 "message": "Timeout: the request ran past its 0.5 s limit and was cancelled "
                            "(request id slow-1)",
-                "extensions": {"code": "TIMEOUT", "requestId": "slow-1"},
+                "extensions": {"code": "TIMEOUT", "requestId": "slow-1", "committedWrites": 0},
             }],
         }  # fmt: skip
         # The worker goes on serving.
         quick = api.post("/graphql", json={"query": '{ product(id: "prod-dep") { id } }'})
         assert quick.status_code == 200 and "errors" not in quick.json()
     assert cancelled == [True]
-    assert ("rmgraph.api", logging.WARNING, "request slow-1 ran past 0.5 s") in [
-        (r.name, r.levelno, r.getMessage()) for r in caplog.records
-    ]
+    assert (
+        "rmgraph.api",
+        logging.WARNING,
+        "request slow-1 ran past 0.5 s (0 writes committed)",
+    ) in [(r.name, r.levelno, r.getMessage()) for r in caplog.records]
+
+
+def test_a_mutation_past_its_time_says_which_writes_stand(
+    demo_bank: Driver, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Mutation fields run one after another, each committed alone: the first stands when the
+    second runs past the limit, and the answer says so rather than that all was cancelled."""
+
+    async def never_done(*_: Any, **__: Any) -> Any:
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(schema.data_in.client_writes, "archive_client", never_done)
+    app = create_app(api_settings=ApiSettings(request_timeout=2, warm_plans=False))
+    with TestClient(app, headers=bearer()) as api:
+        response = api.post(
+            "/graphql",
+            json={"query": 'mutation { a: updateClient(input: {clientId: "cli-0001", '
+                           'region: "华北"}) { __typename } '
+                           'b: archiveClient(input: {clientId: "cli-0002"}) { __typename } }'},
+            headers={"x-request-id": "slow-2"},
+        )  # fmt: skip
+    [error] = response.json()["errors"]
+    assert error["extensions"] == {"code": "TIMEOUT", "requestId": "slow-2", "committedWrites": 1}
+    assert error["message"] == (
+        "Timeout: the request ran past its 2 s limit and was cancelled (request id slow-2); "
+        "1 of its writes had committed and stand (audited), the rest did not run: read back "
+        "before retrying"
+    )
+    records, _, _ = demo_bank.execute_query(
+        "MATCH (c:Client {id: 'cli-0001'}) RETURN c.region AS region", database_=DATABASE
+    )
+    assert records[0]["region"] == "华北"

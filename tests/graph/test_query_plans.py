@@ -9,7 +9,7 @@ from neo4j import Driver
 
 from graph.client_links import LINKS_BY_CLIENT
 from graph.client_page import CLIENT_PAGE
-from graph.clients import GET_CLIENTS
+from graph.clients import GET_CLIENTS, LIST_BOOK_CLIENTS
 from graph.cross_sell_paths import PATHS_FOR_CLIENT, PATHS_FOR_MANAGER
 from graph.exposure import EXPOSURE_BY_DEPTH
 from graph.relationship_graph import NEIGHBOURHOOD, NEIGHBOURHOOD_FOR_MANAGER
@@ -20,7 +20,8 @@ PARAMS: dict[str, Any] = {
     "ids": ["cli-0001"], "clientId": "cli-hdsteel", "managerId": "mgr-001", "visibleTo": "mgr-001",
     "kinds": None, "direction": "BOTH", "cap": 50, "includeClosed": False, "holdingsCap": 50,
     "facilitiesCap": 50, "memberCap": 100, "depth": 2, "types": ["CONTROLS"], "limit": 10,
-    "first": 10,
+    "first": 10, "after": None, "nameContains": None, "kind": None, "grade": None,
+    "departmentId": None,
 }  # fmt: skip
 
 KEY_QUERIES: dict[str, LiteralString] = {
@@ -33,6 +34,7 @@ KEY_QUERIES: dict[str, LiteralString] = {
     "cross-sell paths": PATHS_FOR_CLIENT[3],
     "cross-sell opportunities": PATHS_FOR_MANAGER[3],
     "manager visibility": VISIBLE_AMONG,
+    "a manager's clients": LIST_BOOK_CLIENTS,
 }
 
 

@@ -81,6 +81,40 @@ async def test_other_clients_are_null_by_id_and_absent_from_lists(bank: Driver, 
     assert data == {"clients": {"totalCount": 2}}
 
 
+async def _pages(db: Db, principal: Principal, filt: str = "{}") -> list[tuple[int, list[str]]]:
+    """Every page of one client, following the cursors: (totalCount, ids) each."""
+    query = (
+        "query ($after: String) { clients(first: 1, after: $after, filter: " + filt + ") { "
+        "totalCount edges { node { id } } pageInfo { hasNextPage endCursor } } }"
+    )
+    pages, after = [], None
+    while True:
+        data, errors, _ = await execute(db, query, {"after": after}, principal=principal)
+        assert errors == [] and data is not None
+        page = data["clients"]
+        pages.append((page["totalCount"], [e["node"]["id"] for e in page["edges"]]))
+        if not page["pageInfo"]["hasNextPage"]:
+            return pages
+        after = page["pageInfo"]["endCursor"]
+
+
+async def test_a_managers_book_is_listed_page_by_page(bank: Driver, db: Db) -> None:
+    # m-1 and m-2 work in d-ka-rm, primary managers of c-1 to c-4; m-3 is in d-retail.
+    m1 = Principal("m-1", Role.MANAGER, "m-1")
+    assert await _pages(db, m1) == [(4, ["c-1"]), (4, ["c-2"]), (4, ["c-3"]), (4, ["c-4"])]
+    assert await _pages(db, m1, '{kind: CORPORATE, nameContains: "甲"}') == [
+        (2, ["c-1"]), (2, ["c-2"]),
+    ]  # fmt: skip
+    assert await _pages(db, m1, '{primaryManagerId: "m-2"}') == [(2, ["c-3"]), (2, ["c-4"])]
+    # A secondary link brings one more client into m-3's book, and no other of its manager's.
+    bank.execute_query(
+        "MATCH (m:Manager {id: 'm-3'}), (c:Client {id: 'c-3'}) "
+        "CREATE (m)-[:MANAGES {role: 'SECONDARY', since: date('2024-01-01')}]->(c)",
+        database_=DATABASE,
+    )
+    assert await _pages(db, ME) == [(2, ["c-3"]), (2, ["c-5"])]
+
+
 async def test_a_manager_no_longer_active_sees_no_client(bank: Driver, db: Db) -> None:
     # Deactivating keeps the department and any secondary links, and the token lives on until
     # it expires: the book is empty from the moment the manager is inactive.

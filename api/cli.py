@@ -78,12 +78,17 @@ def _sigterm_exits(status: int) -> Iterator[None]:
 
 
 def _signing_secret() -> str:
-    """The configured HS256 secret, or a generated one kept in the state folder for local use."""
+    """The configured HS256 secret, or a generated one kept in the state folder for local use.
+    With a public key configured the server checks RS256 only (whatever secret is set too), so
+    an HS256 token would never be accepted: none is issued."""
     settings = ApiSettings()
+    if settings.jwt_public_key:
+        raise SystemExit(
+            "rmgraph: RMGRAPH_JWT_PUBLIC_KEY is set, so the API accepts RS256 tokens only: "
+            "they are issued by your identity provider"
+        )
     if settings.jwt_secret:
         return settings.jwt_secret
-    if settings.jwt_public_key:
-        raise SystemExit("rmgraph: tokens for RS256 are issued by your identity provider")
     secret = dev_secret(PathsSettings().state_dir)
     os.environ["RMGRAPH_JWT_SECRET"] = secret
     return secret
@@ -92,6 +97,29 @@ def _signing_secret() -> str:
 def cmd_token(args: argparse.Namespace) -> None:
     role = Role(args.role)
     print(issue_token(_signing_secret(), role, args.subject, args.manager_id, args.ttl))
+
+
+# A token cannot be revoked before it expires: local tokens live a week at most.
+MAX_TOKEN_TTL: Final = 7 * 24 * 3600
+
+
+def _ttl(value: str) -> int:
+    if not value.strip().isdigit() or not 1 <= int(value) <= MAX_TOKEN_TTL:
+        raise argparse.ArgumentTypeError(
+            f"a whole number of seconds from 1 to {MAX_TOKEN_TTL:,} (a week), not {value!r}"
+        )
+    return int(value)
+
+
+def _share(value: str) -> float:
+    """A threshold of the cross-sell refresh: a share from 0 to 1."""
+    try:
+        share = float(value)
+    except ValueError:
+        share = -1.0
+    if not 0.0 <= share <= 1.0:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"a share from 0 to 1, not {value!r}")
+    return share
 
 
 def cmd_run(args: argparse.Namespace) -> None:
@@ -297,11 +325,13 @@ def build_parser() -> argparse.ArgumentParser:
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--subject", default="local-user")
     token.add_argument("--manager-id", default=None, help="required for --role MANAGER")
-    token.add_argument("--ttl", type=int, default=3600, help="seconds (default 3600)")
+    token.add_argument(
+        "--ttl", type=_ttl, default=3600, help="seconds (default 3600, at most a week)"
+    )
     token.set_defaults(func=cmd_token)
     cross = sub.add_parser("refresh-cross-sell", help="recompute cross-sell links from holdings")
-    cross.add_argument("--min-support", type=float, default=0.02)
-    cross.add_argument("--min-confidence", type=float, default=0.1)
+    cross.add_argument("--min-support", type=_share, default=0.02)
+    cross.add_argument("--min-confidence", type=_share, default=0.1)
     cross.set_defaults(func=cmd_refresh_cross_sell)
     imp = sub.add_parser("import", help="check, then upsert a folder of CSV files (README)")
     imp.add_argument("folder", help="folder holding departments.csv, clients.csv, ...")
@@ -333,7 +363,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     # "Constraint already exists" and similar notes of idempotent set-up are not news.
     logging.getLogger("neo4j.notifications").setLevel(logging.WARNING)
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command == "token" and args.role == Role.MANAGER.value and not args.manager_id:
+        parser.error("--role MANAGER needs --manager-id (the manager whose book it reads)")
     try:
         args.func(args)
     except (DatabaseUnavailable, ExportInProgress, FileExistsError, QueryTooLarge) as exc:

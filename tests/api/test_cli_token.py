@@ -1,0 +1,64 @@
+"""`rmgraph token` and the refresh's thresholds: bad arguments end in a usage error (exit 2)
+before anything is issued or started, never a traceback."""
+
+from __future__ import annotations
+
+import jwt
+import pytest
+
+from api.auth import Principal, Role, TokenKeys, decode_token
+from api.cli import main
+
+SECRET = "a-test-secret-of-at-least-thirty-two-bytes"
+
+
+@pytest.fixture(autouse=True)
+def keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RMGRAPH_JWT_SECRET", SECRET)
+    monkeypatch.delenv("RMGRAPH_JWT_PUBLIC_KEY", raising=False)
+
+
+def _issue(capsys: pytest.CaptureFixture[str], *args: str) -> str:
+    main(["token", *args])
+    return capsys.readouterr().out.strip()
+
+
+def test_a_token_is_issued_for_the_configured_secret(capsys: pytest.CaptureFixture[str]) -> None:
+    token = _issue(capsys, "--role", "MANAGER", "--manager-id", "m-1", "--ttl", "60")
+    keys = TokenKeys("HS256", SECRET, SECRET)
+    assert decode_token(token, keys) == Principal("local-user", Role.MANAGER, "m-1")
+    claims = jwt.decode(token, SECRET, algorithms=["HS256"])
+    assert claims["exp"] - claims["iat"] == 60
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["token", "--role", "MANAGER"], "--role MANAGER needs --manager-id"),
+        (["token", "--role", "ADMIN", "--ttl", "0"], "a whole number of seconds from 1"),
+        (["token", "--role", "ADMIN", "--ttl", "-5"], "a whole number of seconds from 1"),
+        (["token", "--role", "ADMIN", "--ttl", "999999999"], "(a week)"),
+        (["refresh-cross-sell", "--min-support", "5"], "a share from 0 to 1, not '5'"),
+        (["refresh-cross-sell", "--min-confidence", "nan"], "a share from 0 to 1, not 'nan'"),
+    ],
+)
+def test_bad_arguments_are_usage_errors(
+    capsys: pytest.CaptureFixture[str], args: list[str], message: str
+) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(args)
+    assert exit_.value.code == 2
+    captured = capsys.readouterr()
+    assert captured.out == "" and message in captured.err
+
+
+def test_no_hs256_token_when_the_api_checks_rs256(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The server prefers the public key whatever secret is also set: such a token would never
+    # be accepted.
+    monkeypatch.setenv("RMGRAPH_JWT_PUBLIC_KEY", "-----BEGIN PUBLIC KEY-----\n...")
+    with pytest.raises(SystemExit) as exit_:
+        main(["token", "--role", "ADMIN"])
+    assert "RS256 tokens only" in str(exit_.value.code)
+    assert capsys.readouterr().out == ""

@@ -45,6 +45,9 @@ class TokenKeys:
     signing_key: str | None  # only HS256 can also issue
 
 
+MIN_SECRET_BYTES: Final = 32
+
+
 def load_keys(settings: ApiSettings) -> TokenKeys:
     if settings.jwt_public_key:
         key = settings.jwt_public_key
@@ -53,6 +56,12 @@ def load_keys(settings: ApiSettings) -> TokenKeys:
         return TokenKeys("RS256", key, None)
     if not settings.jwt_secret:
         raise RuntimeError("Set RMGRAPH_JWT_SECRET (HS256) or RMGRAPH_JWT_PUBLIC_KEY (RS256).")
+    if len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES:
+        # An HS256 key shorter than its hash can be guessed offline from any one token.
+        raise RuntimeError(
+            f"RMGRAPH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes "
+            "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
+        )
     return TokenKeys("HS256", settings.jwt_secret, settings.jwt_secret)
 
 

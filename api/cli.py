@@ -13,7 +13,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from api.auth import Role, dev_secret, issue_token
+from api.auth import Role, dev_secret, issue_token, load_keys
 from api.settings import ApiSettings
 from graph.csv_validation import BATCH
 from graph.db import open_driver
@@ -88,6 +88,10 @@ def _signing_secret() -> str:
             "they are issued by your identity provider"
         )
     if settings.jwt_secret:
+        try:
+            load_keys(settings)  # the server's own checks of the secret
+        except RuntimeError as exc:
+            raise SystemExit(f"rmgraph: {exc}") from None
         return settings.jwt_secret
     secret = dev_secret(PathsSettings().state_dir)
     os.environ["RMGRAPH_JWT_SECRET"] = secret

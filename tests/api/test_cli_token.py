@@ -62,3 +62,14 @@ def test_no_hs256_token_when_the_api_checks_rs256(
         main(["token", "--role", "ADMIN"])
     assert "RS256 tokens only" in str(exit_.value.code)
     assert capsys.readouterr().out == ""
+
+
+def test_a_short_secret_is_refused(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The server would not start with it either (api.auth.load_keys).
+    monkeypatch.setenv("RMGRAPH_JWT_SECRET", "x" * 31)
+    with pytest.raises(SystemExit) as exit_:
+        main(["token", "--role", "ADMIN"])
+    assert "at least 32 bytes" in str(exit_.value.code)
+    assert capsys.readouterr().out == ""

@@ -10,8 +10,8 @@ import pytest
 from neo4j import Driver
 from starlette.testclient import TestClient
 
+import graph.client_writes
 import schema.client360
-import schema.data_in
 from api.app import create_app
 from api.settings import ApiSettings
 from tests.conftest import DATABASE, bearer
@@ -66,7 +66,7 @@ def test_a_mutation_past_its_time_says_which_writes_stand(
     async def never_done(*_: Any, **__: Any) -> Any:
         await asyncio.sleep(3600)
 
-    monkeypatch.setattr(schema.data_in.client_writes, "archive_client", never_done)
+    monkeypatch.setattr(graph.client_writes, "archive_client", never_done)
     app = create_app(api_settings=ApiSettings(request_timeout=2, warm_plans=False))
     with TestClient(app, headers=bearer()) as api:
         response = api.post(

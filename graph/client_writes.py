@@ -276,6 +276,16 @@ async def update_client(
             "pipeline (movePipeline to ACTIVE)",
             [client_id],
         )
+        require(
+            not (
+                before["status"] == ClientStatus.ACTIVE.value
+                and clean.get("status") == ClientStatus.PROSPECT.value
+            ),
+            "ACTIVE_STAYS_ACTIVE",
+            "an active client does not become a prospect again (it would enter the pipeline and "
+            "be won a second time): archive it when the relationship ends",
+            [client_id],
+        )
         active = ClientStatus.ACTIVE.value
         if before["status"] != active and clean.get("status") == active:
             await w.require_active_primary(client_id)

@@ -44,10 +44,10 @@ FIND_IDS: Final[dict[NodeKind, LiteralString]] = {
     "RETURN n.id AS id, COLLECT { MATCH (n)<-[:BORROWS]-(c:Client) RETURN c.id }[0] "
     "+ '\x1f' + toString(n.limitCents) AS extra",
 }
-EXISTING_IN_GRAPH: Final[LiteralString] = """
+CLIENT_HISTORY_IN_GRAPH: Final[LiteralString] = """
 UNWIND $ids AS id
-MATCH (c:Client {id: id}) WHERE c.segment = 'EXISTING'
-RETURN c.id AS id
+MATCH (c:Client {id: id})
+RETURN c.id AS id, c.segment AS segment, c.status AS status
 """
 GRAPH_PRIMARIES: Final[LiteralString] = """
 UNWIND $ids AS id
@@ -359,23 +359,30 @@ class Validator:
                 )  # fmt: skip
 
     def _check_segments(self, file: str, batch: list[Row]) -> None:
-        """An existing (存量) client never becomes new (增量): that would credit a manager with
-        business the bank already had."""
-        turning_new = {
-            r.values["id"]: r.line
+        """An existing (存量) client never becomes new (增量), and an active client never becomes
+        a prospect again: either would credit a manager with business the bank already had."""
+        asked = {
+            r.values["id"]: (r.line, r.values.get("segment"), r.values.get("status"))
             for r in batch
-            if r.values.get("segment") == "NEW" and "id" in r.values
+            if "id" in r.values
+            and (r.values.get("segment") == "NEW" or r.values.get("status") == "PROSPECT")
         }
-        if not turning_new:
+        if not asked:
             return
-        records = self.session.execute_read(fetch, EXISTING_IN_GRAPH, {"ids": sorted(turning_new)})
+        records = self.session.execute_read(fetch, CLIENT_HISTORY_IN_GRAPH, {"ids": sorted(asked)})
         for record in records:
-            self.problems.add(
-                file,
-                turning_new[record["id"]],
-                "segment",
-                "the client is existing (存量) in the graph and can never become new (增量)",
-            )
+            line, segment, status = asked[record["id"]]
+            if record["segment"] == "EXISTING" and segment == "NEW":
+                self.problems.add(
+                    file, line, "segment",
+                    "the client is existing (存量) in the graph and can never become new (增量)",
+                )  # fmt: skip
+            if record["status"] == "ACTIVE" and status == "PROSPECT":
+                self.problems.add(
+                    file, line, "status",
+                    "the client is active in the graph and does not become a prospect again "
+                    "(archive it when the relationship ends)",
+                )  # fmt: skip
 
     def _check_deferred(self, table: Table) -> None:
         """References to ids of the same file (a manager's boss), once the file is read."""

@@ -393,6 +393,16 @@ RELATIONS_HEADER = "fromId,toId,kind,role,reciprocalRole\n"
             "clients.csv:2: column segment: the client is existing (存量) in the graph",
         ),
         (
+            {
+                "clients": SMALL_BANK["clients.csv"].replace(
+                    "c-1,华东钢铁,CORPORATE,EXISTING,ACTIVE,A",
+                    "c-1,华东钢铁,CORPORATE,EXISTING,PROSPECT,A",
+                )
+            },
+            "clients.csv:2: column status: the client is active in the graph and does not become a "
+            "prospect again",
+        ),
+        (
             {"client": CLIENTS_HEADER},
             "client.csv:1: is not a file of the import format",
         ),

@@ -258,12 +258,12 @@ async def test_update_client(bank: Driver, db: Db) -> None:
     result = await mutate(
         db, "updateClient",
         {"clientId": "c-2", "expectedVersion": 0, "name": "甲子公司（新）", "grade": "B",
-         "status": "PROSPECT"},
+         "status": "ACTIVE"},
         CLIENT,
     )  # fmt: skip
     assert result["client"] == {
         "id": "c-2", "name": "甲子公司（新）", "kind": "CORPORATE", "segment": "EXISTING",
-        "status": "PROSPECT", "grade": "B", "riskRating": 3, "version": 1,
+        "status": "ACTIVE", "grade": "B", "riskRating": 3, "version": 1,
     }  # fmt: skip
     cleared = await mutate(db, "updateClient", {"clientId": "c-2", "grade": None}, CLIENT)
     assert cleared["client"]["grade"] is None and cleared["client"]["version"] == 2
@@ -279,6 +279,12 @@ async def test_update_client_refusals(bank: Driver, db: Db) -> None:
         bank, db, "updateClient", {"clientId": "c-1", "segment": "NEW"}, "InvariantViolationError"
     )
     assert ever["invariant"] == "EXISTING_STAYS_EXISTING"
+    # Back to prospect, it could go through the pipeline and be won (credited) a second time.
+    again = await refused(
+        bank, db, "updateClient", {"clientId": "c-1", "status": "PROSPECT"},
+        "InvariantViolationError", principal=MANAGER_1,
+    )  # fmt: skip
+    assert again["invariant"] == "ACTIVE_STAYS_ACTIVE"
     person = await refused(
         bank, db, "updateClient", {"clientId": "c-1", "kind": "INDIVIDUAL"},
         "InvariantViolationError",

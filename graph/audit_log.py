@@ -11,7 +11,8 @@ from graph.models import GraphModel
 
 AUDIT_FOR_NODE: Final[LiteralString] = """
 MATCH (a:AuditRecord)-[r:CHANGED]->(n {id: $nodeId})
-WHERE n:Department OR n:Manager OR n:Client OR n:Product OR n:Facility
+WHERE n:Department OR n:Manager OR n:Client OR n:Product OR n:Facility OR n:RiskSettings
+   OR n:KeyAccountSettings
 WITH a, collect(CASE WHEN r.after IS NOT NULL THEN r {
        label: head(labels(n)), input: coalesce(r.input, a.input), .before, .after} END) AS rows
 ORDER BY a.at DESC, a.id DESC

@@ -21,6 +21,8 @@ from neo4j import ManagedTransaction, Session
 from graph.csv_reader import Problems, Row, read_rows
 from graph.csv_tables import NodeKind, Table, check_row
 from graph.departments import MAX_DEPTH
+from graph.limits import CapitalBase
+from graph.risk_settings import READ_SETTINGS, SETTINGS_ID, capital_base_from
 
 BATCH: Final = 5000
 # Files whose rows may not point at an archived department, as the mutations refuse: archiving
@@ -183,6 +185,7 @@ class Validator:
     _checks: list[tuple[str, str, int]] = field(default_factory=list)
     _inactive: set[str] = field(default_factory=set)
     _reports: list[tuple[str, str | None, int]] = field(default_factory=list)
+    _capital: CapitalBase | None = None  # the risk settings, read once
 
     def check_file(self, table: Table, path: Path, on_rows: Any = None) -> None:
         read = 0
@@ -306,10 +309,26 @@ class Validator:
                         )  # fmt: skip
             if table.section == "guarantees":
                 self._check_guarantee(file, row, known)
+            for money in ("currency", "unifiedLimitCurrency"):
+                code = row.values.get(money) if table.section in ("facilities", "clients") else None
+                if code is not None and not self._rated(code):
+                    self.problems.add(
+                        file, row.line, money,
+                        f"{code} has no exchange rate to the reporting currency in the risk "
+                        "settings: an admin sets one first (setRiskSettings fxRates)",
+                    )  # fmt: skip
         if table.section == "clients":
             self._check_segments(file, batch)
         if table.section == "related":
             self._check_reverse_links(file, batch)
+
+    def _rated(self, currency: str) -> bool:
+        """Whether the risk settings convert `currency` (every exposure read meeting money in
+        one they do not is refused), as the mutations bringing money in require."""
+        if self._capital is None:
+            [row] = self.session.execute_read(fetch, READ_SETTINGS, {"settingsId": SETTINGS_ID})
+            self._capital = capital_base_from(row)
+        return currency == self._capital.currency or currency in self._capital.fx_rates
 
     def _check_guarantee(
         self, file: str, row: Row, known: dict[tuple[NodeKind, str], str | None]

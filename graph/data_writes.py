@@ -73,6 +73,10 @@ CALL (a) {
     UNWIND $products AS id MATCH (n:Product {id: id}) RETURN n
     UNION
     UNWIND $facilities AS id MATCH (n:Facility {id: id}) RETURN n
+    UNION
+    UNWIND $settings AS id MATCH (n:RiskSettings {id: id}) RETURN n
+    UNION
+    UNWIND $settings AS id MATCH (n:KeyAccountSettings {id: id}) RETURN n
   }
   CREATE (a)-[:CHANGED]->(n)
 }
@@ -91,6 +95,7 @@ class Write:
     managers: set[str] = field(default_factory=set)
     products: set[str] = field(default_factory=set)
     facilities: set[str] = field(default_factory=set)
+    settings: set[str] = field(default_factory=set)  # RiskSettings, KeyAccountSettings ids
 
     async def rows(self, query: LiteralString, **params: Any) -> list[dict[str, Any]]:
         """Every statement gets `$tz`, the bank's time zone: a write dates what it records by
@@ -201,6 +206,7 @@ async def run_write(
             managers=sorted(write.managers),
             products=sorted(write.products),
             facilities=sorted(write.facilities),
+            settings=sorted(write.settings),
         )
         return done
 

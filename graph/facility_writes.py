@@ -48,6 +48,7 @@ from graph.models import (
     cents_to_decimal,
     decimal_to_cents,
 )
+from graph.risk_settings import require_rated_currency
 
 ORG_LOCK: Final = "org"  # the lock restructuring takes (graph.restructure.LOCK_ORG)
 
@@ -252,6 +253,7 @@ async def create_facility(db: Db, actor: str, new: NewFacility) -> Facility:
             raise NotFound("Department", new.granting_department_id)
         require_not_archived(state["borrower"])
         require_active_department(state["departmentArchived"], new.granting_department_id)
+        await require_rated_currency(w, "currency", new.currency)
         row = await w.one(
             CREATE_FACILITY,
             id=new.id,

@@ -60,6 +60,12 @@ RETURN s {.*} AS settings,
        COLLECT { MATCH (p:ManagementPlan) RETURN p {.*} ORDER BY p.grade } AS plans
 """
 
+# What the audit record keeps as `before`.
+THRESHOLDS_NOW: Final[LiteralString] = """
+MATCH (s:KeyAccountSettings {id: $id})
+RETURN s {.aPurchasesCents, .aShare, .bPurchasesCents, .bShare, .cPurchasesCents} AS values
+"""
+
 SET_THRESHOLDS: Final[LiteralString] = """
 MERGE (s:KeyAccountSettings {id: $id})
 SET s += $values, s.updatedAt = datetime(), s.updatedBy = $actor
@@ -192,7 +198,10 @@ async def set_thresholds(db: Db, actor: str, t: Thresholds) -> Thresholds:
     }
 
     async def work(w: Write) -> Thresholds:
+        before = await w.rows(THRESHOLDS_NOW, id=SETTINGS_ID)
         await w.tx.run(SET_THRESHOLDS, id=SETTINGS_ID, values=values, actor=actor)
+        w.settings.add(SETTINGS_ID)
+        w.before = before[0]["values"] if before else {}
         w.after = values
         return t
 

@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from neo4j import AsyncManagedTransaction
-
+from graph.client_links import OPEN_FACILITY
+from graph.data_writes import Write, run_write
 from graph.db import Db
 from graph.errors import InvalidInput
 from graph.input_checks import require_currency
@@ -33,6 +33,8 @@ DEFAULT_BASE: Final = CapitalBase(
     fx_rates=DEFAULT_FX_RATES,
 )
 MAX_RATES: Final = 200
+# The OrgLock a change of the rates and a write bringing money in a currency take turns on.
+SETTINGS_LOCK: Final = "risk-settings"
 
 # The settings as columns (profile, tier1, net, currency, fxCurrencies, fxRates), for a
 # statement to read them along with its own work in one round trip; `capital_base_from` turns a
@@ -46,6 +48,23 @@ WITH s.profile AS profile, s.tier1CapitalCents AS tier1, s.netCapitalCents AS ne
 
 READ_SETTINGS: Final[LiteralString] = (
     SETTINGS_COLUMNS + "RETURN profile, tier1, net, currency, fxCurrencies, fxRates"
+)
+
+# Every currency money is held in where the rates must convert it: open facilities and unified
+# limits. Read whole (a rare admin change), to refuse rates that would leave one unconverted.
+CURRENCIES_IN_USE: Final[LiteralString] = (
+    """
+CALL () {
+  MATCH (f:Facility) WHERE """
+    + OPEN_FACILITY
+    + """
+  RETURN DISTINCT f.currency AS currency
+  UNION
+  MATCH (c:Client) WHERE c.unifiedLimitCurrency IS NOT NULL
+  RETURN DISTINCT c.unifiedLimitCurrency AS currency
+}
+RETURN collect(currency) AS currencies
+"""
 )
 
 # Rates left out (null) keep the stored ones.
@@ -132,16 +151,48 @@ def validate_amounts(tier1_capital: Decimal, net_capital: Decimal) -> None:
             raise InvalidInput(field, "has more than two decimal places")
 
 
+def _settings_record(base: CapitalBase) -> dict[str, Any]:
+    """The settings as the audit record keeps them (money and rates as exact text)."""
+    return {
+        "profile": base.profile.value,
+        "tier1Capital": str(base.tier1_capital),
+        "netCapital": str(base.net_capital),
+        "currency": base.currency,
+        "fxRates": {code: str(rate) for code, rate in sorted(base.fx_rates.items())},
+    }
+
+
+async def require_rated_currency(w: Write, field: str, currency: str) -> None:
+    """Inside a write that brings money in `currency` (a facility, a unified limit): the risk
+    settings convert it to the reporting currency, or every exposure read that meets it would
+    fail (FX_RATE_MISSING). Takes the settings' lock, so a concurrent setRiskSettings cannot
+    drop the rate before this write commits."""
+    await w.lock(SETTINGS_LOCK)
+    base = capital_base_from(await w.one(READ_SETTINGS, settingsId=SETTINGS_ID))
+    if currency != base.currency and currency not in base.fx_rates:
+        raise InvalidInput(
+            field,
+            f"{currency} has no exchange rate to {base.currency}, the reporting currency: an "
+            "admin sets one first (setRiskSettings fxRates)",
+        )
+
+
 async def set_capital_base(
     db: Db, profile: LimitProfile, tier1_capital: Decimal, net_capital: Decimal, actor: str,
     currency: str | None = None, fx_rates: Sequence[tuple[str, Decimal]] | None = None,
 ) -> CapitalBase:  # fmt: skip
-    """`currency` and `fx_rates` None keep the stored ones; rates given replace them all."""
+    """`currency` and `fx_rates` None keep the stored ones; rates given replace them all. The
+    rates must still convert every currency open facilities and unified limits are in; the
+    change is audited (`auditLog(nodeId: "risk-settings")`) with the settings before and
+    after."""
     validate_amounts(tier1_capital, net_capital)
     rates = validate_rates(currency, fx_rates or [])
     columns = rate_columns(rates) if fx_rates is not None else None
 
-    async def work(tx: AsyncManagedTransaction) -> CapitalBase:
+    async def work(w: Write) -> CapitalBase:
+        await w.lock(SETTINGS_LOCK)
+        before = capital_base_from(await w.one(READ_SETTINGS, settingsId=SETTINGS_ID))
+        tx = w.tx
         result = await tx.run(
             WRITE_SETTINGS,
             settingsId=SETTINGS_ID,
@@ -161,6 +212,22 @@ async def set_capital_base(
         # The reporting currency (perhaps kept) converts to itself, at no rate of its own.
         if saved.currency in rates:
             raise InvalidInput("fxRates", f"{saved.currency} is the reporting currency itself")
+        in_use = (await w.one(CURRENCIES_IN_USE))["currencies"]
+        unrated = sorted(c for c in in_use if c != saved.currency and c not in saved.fx_rates)
+        if unrated:
+            raise InvalidInput(
+                "fxRates",
+                f"open facilities or unified limits are in {', '.join(unrated)}: keep a rate "
+                f"for each to {saved.currency}",
+            )
+        w.settings.add(SETTINGS_ID)
+        w.before = _settings_record(before)
+        w.after = _settings_record(saved)
         return saved
 
-    return await db.write(work)
+    inputs = {
+        "profile": profile.value, "tier1Capital": str(tier1_capital),
+        "netCapital": str(net_capital), "currency": currency,
+        "fxRates": None if fx_rates is None else {c: str(r) for c, r in sorted(rates.items())},
+    }  # fmt: skip
+    return await run_write(db, "setRiskSettings", actor, inputs, work)

@@ -20,6 +20,7 @@ from graph.db import Db
 from graph.errors import require
 from graph.input_checks import optional_text, require_amount, require_currency, require_id
 from graph.models import Client, decimal_to_cents
+from graph.risk_settings import require_rated_currency
 
 # The client's top controller, as creditExposure finds it (the client itself when nothing
 # controls it, or when it is the smallest id of a cycle of control).
@@ -74,6 +75,8 @@ async def set_unified_limit(
             f"{client_id!r} already has this unified limit",
             [client_id],
         )
+        if currency is not None:
+            await require_rated_currency(w, "currency", currency)
         row = await w.one(SET_UNIFIED_LIMIT, id=client_id, cents=cents, currency=currency)
         w.clients.add(client_id)
         w.before = {"unifiedLimitCents": state["cents"], "unifiedLimitCurrency": state["currency"]}

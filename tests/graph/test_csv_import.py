@@ -403,6 +403,14 @@ RELATIONS_HEADER = "fromId,toId,kind,role,reciprocalRole\n"
             "prospect again",
         ),
         (
+            {
+                "facilities": SMALL_BANK["facilities.csv"].replace(
+                    ",CNY,d-ka-east,", ",XYZ,d-ka-east,"
+                )
+            },
+            "facilities.csv:2: column currency: XYZ has no exchange rate to the reporting currency",
+        ),
+        (
             {"client": CLIENTS_HEADER},
             "client.csv:1: is not a file of the import format",
         ),

@@ -3,6 +3,7 @@ risk settings; without a rate they are refused by name rather than added as they
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -79,8 +80,58 @@ async def test_sums_are_in_the_reporting_currency(two_currencies: Driver, db: Db
     ]
 
 
-async def test_a_currency_without_a_rate_is_refused_by_name(two_currencies: Driver, db: Db) -> None:
+def _drop_rates(driver: Driver) -> None:
+    """Rates that no longer cover the money in the graph, as a graph from before the check on
+    setRiskSettings may hold them: the reads still refuse by name rather than add them up."""
+    driver.execute_query(
+        "MERGE (s:RiskSettings {id: 'risk-settings'}) SET s.profile = 'CN_2018', "
+        "s.tier1CapitalCents = 1000000, s.netCapitalCents = 1200000, s.currency = 'CNY', "
+        "s.fxCurrencies = [], s.fxRates = []",
+        database_=DATABASE,
+    )
+
+
+async def test_the_rates_keep_covering_the_money_held(two_currencies: Driver, db: Db) -> None:
+    await _set(db, [{"currency": "USD", "rate": "7.10"}])
+    before = graph_snapshot(two_currencies)
+    for rates, currency in (([], None), ([{"currency": "EUR", "rate": "7.8"}], None),
+                            ([{"currency": "EUR", "rate": "1.1"}], "USD")):  # fmt: skip
+        refused = await _set(db, rates, currency)
+        assert refused["__typename"] == "ValidationError" and refused["field"] == "fxRates"
+        assert "open facilities or unified limits are in" in refused["message"]
+        assert graph_snapshot(two_currencies) == before
+    # Once the USD facilities are closed, their rate may go.
+    two_currencies.execute_query(
+        "MATCH (f:Facility) WHERE f.currency = 'USD' SET f.status = 'CLOSED'", database_=DATABASE
+    )
     assert (await _set(db, []))["fxRates"] == []
+
+
+async def test_money_comes_in_only_in_a_currency_with_a_rate(
+    two_currencies: Driver, db: Db
+) -> None:
+    await _set(db, [{"currency": "USD", "rate": "7.10"}])
+    before = graph_snapshot(two_currencies)
+    facility = """mutation { createFacility(input: {id: "fN", borrowerId: "P", type: LOAN,
+      limit: "10.00", currency: "USN", grantingDepartmentId: "d-ka"}) {
+      __typename ... on ValidationError { field message } } }"""
+    unified = """mutation { setUnifiedLimit(input: {clientId: "P", limit: "10.00",
+      currency: "USN"}) { __typename ... on ValidationError { field message } } }"""
+    for mutation, name in ((facility, "createFacility"), (unified, "setUnifiedLimit")):
+        data, errors, _ = await execute(db, mutation)
+        assert errors == [] and data is not None
+        assert data[name] == {
+            "__typename": "ValidationError", "field": "currency",
+            "message": "USN has no exchange rate to CNY, the reporting currency: an admin sets "
+                       "one first (setRiskSettings fxRates)",
+        }  # fmt: skip
+    assert graph_snapshot(two_currencies) == before
+    data, errors, _ = await execute(db, facility.replace("USN", "USD"))
+    assert errors == [] and data == {"createFacility": {"__typename": "FacilitySuccess"}}
+
+
+async def test_a_currency_without_a_rate_is_refused_by_name(two_currencies: Driver, db: Db) -> None:
+    _drop_rates(two_currencies)
     for query in ('{ creditExposure(clientId: "P") { total } }', LARGEST, CIRCLES):
         _, errors, _ = await execute(db, query)
         [error] = errors
@@ -142,7 +193,7 @@ async def test_a_group_s_credit_on_the_client_page_is_in_the_reporting_currency(
     assert data["client"]["group"] == {
         "memberCount": 2, "totalFacilities": "2065.00", "totalDrawn": "71.00",
     }  # fmt: skip
-    await _set(db, [])
+    _drop_rates(two_currencies)
     data, errors, _ = await execute(db, page)
     assert data == {"client": {"name": "客户X", "group": None}}
     [error] = errors
@@ -150,3 +201,39 @@ async def test_a_group_s_credit_on_the_client_page_is_in_the_reporting_currency(
     # Only the credit totals need a rate: the rest of the group answers without one.
     data, errors, _ = await execute(db, '{ client(id: "X") { group { memberCount } } }')
     assert errors == [] and data == {"client": {"group": {"memberCount": 2}}}
+
+
+AUDIT = """query ($id: ID!) { auditLog(nodeId: $id, first: 5) {
+  records { action actor before after } } }"""
+
+
+async def _audit(db: Db, node_id: str) -> list[dict[str, Any]]:
+    data, errors, _ = await execute(db, AUDIT, {"id": node_id})
+    assert errors == [] and data is not None
+    return [
+        {**r, "before": json.loads(r["before"]), "after": json.loads(r["after"])}
+        for r in data["auditLog"]["records"]
+    ]
+
+
+async def test_settings_changes_are_audited(two_currencies: Driver, db: Db) -> None:
+    # The capital base and rates decide which limits are breached: each change keeps what was.
+    await _set(db, [{"currency": "USD", "rate": "7.10"}])
+    await _set(db, [{"currency": "USD", "rate": "7.25"}, {"currency": "EUR", "rate": "7.9"}])
+    [second, first] = await _audit(db, "risk-settings")
+    assert second["action"] == first["action"] == "setRiskSettings"
+    assert second["before"] == first["after"] == {
+        "profile": "CN_2018", "tier1Capital": "10000.00", "netCapital": "12000.00",
+        "currency": "CNY", "fxRates": {"USD": "7.10"},
+    }  # fmt: skip
+    assert second["after"]["fxRates"] == {"EUR": "7.9", "USD": "7.25"}
+    assert first["before"]["tier1Capital"] == "40000000000.00"  # the defaults, never set
+    thresholds = """mutation { setKeyAccountThresholds(input: {aPurchases: "2000000.00",
+      aShare: 0.2, bPurchases: "500000.00", bShare: 0.05, cPurchases: "100000.00"}) {
+      __typename } }"""
+    data, errors, _ = await execute(db, thresholds)
+    assert errors == [] and data is not None
+    [record] = await _audit(db, "key-accounts")
+    assert record["action"] == "setKeyAccountThresholds"
+    assert record["after"]["aPurchasesCents"] == 200000000
+    assert record["before"]["aPurchasesCents"] != 200000000

@@ -16,7 +16,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Final, LiteralString
 
-from graph.client_group import CONTROL
+from graph.client_group import CONTROL, root_of
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, run_write
@@ -26,6 +26,25 @@ from graph.input_checks import SHARE_PLACES, require_id, require_text, share_pla
 from graph.models import ClientLinkKind, ControlBasis, GraphModel
 
 CONTROL_CYCLES: Final = "client-control"
+
+# Clients at or below `$fromId` holding a unified limit (统一授信) while something controls them:
+# the limit is read from a group's top controller only, so one held below it would no longer
+# count. Asked before and after a new control link, to refuse a link that moves a limit's
+# holder under another controller (one already off the top, from older data, is not the
+# link's doing).
+LIMITS_OFF_TOP: Final[LiteralString] = (
+    """
+MATCH (:Client {id: $fromId})-[:CONTROLS*0..6]->(h:Client)
+WHERE h.unifiedLimitCents IS NOT NULL
+WITH DISTINCT h
+CALL (h) {
+"""
+    + root_of("h", "top")
+    + """}
+WITH h WHERE top <> h
+RETURN collect(h.id) AS ids
+"""
+)
 
 CLIENTS_STATE: Final[LiteralString] = (
     "UNWIND $ids AS id OPTIONAL MATCH (c:Client {id: id}) RETURN id, c "
@@ -181,6 +200,7 @@ async def relate_clients(
                 f"equity shares in {to_id!r} would add up to {held:g}%",
                 [to_id],
             )
+            off_top = set((await w.one(LIMITS_OFF_TOP, fromId=from_id))["ids"])
             await w.tx.run(
                 CREATE_CONTROL,
                 fromId=from_id,
@@ -196,6 +216,15 @@ async def relate_clients(
                 "with this link, control would run in a cycle: "
                 + " -> ".join([*cycle[0], cycle[0][0]] if cycle else []),
                 cycle[0] if cycle else [],
+            )
+            moved = sorted(set((await w.one(LIMITS_OFF_TOP, fromId=from_id))["ids"]) - off_top)
+            require(
+                not moved,
+                "UNIFIED_LIMIT_ON_TOP",
+                f"with this link, {', '.join(moved)} would be controlled while holding its "
+                "group's unified limit, which is read from the top controller only: remove it "
+                "(setUnifiedLimit, limit null) first, and set the group's on its new top",
+                moved,
             )
         else:
             state = await w.one(RELATED_EXISTS, fromId=from_id, toId=to_id, kind=kind.value)

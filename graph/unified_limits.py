@@ -3,8 +3,10 @@ departments lending to its members lend within it rather than each on its own (å
 
 It is held by the group's top controller: `creditExposure` reads it from the asked client's top
 controller (or the client itself when nothing controls it), so a limit set on any other member
-would never be read, and is refused (`GROUP_TOP`). Set while the client
-is archived, or to what it already is, it is refused too; `limit: null` removes it.
+would never be read, and is refused (`GROUP_TOP`); a control link that would put a holder under
+another controller is refused in turn (`UNIFIED_LIMIT_ON_TOP`, graph.client_link_writes). Set
+while the client is archived, or to what it already is, it is refused too; `limit: null` removes
+it, wherever it is held.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from decimal import Decimal
 from typing import Final, LiteralString
 
 from graph.client_group import root_of
+from graph.client_link_writes import CONTROL_CYCLES
 from graph.client_writes import changeable_client
 from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, run_write
@@ -60,10 +63,12 @@ async def set_unified_limit(
     cents = decimal_to_cents(limit) if limit is not None else None
 
     async def work(w: Write) -> Client:
+        await w.lock(CONTROL_CYCLES)  # no control link moves the client meanwhile
         await changeable_client(w, client_id, expected_version, None)
         state = await w.one(TOP_CONTROLLER, id=client_id)
         require(
-            state["topId"] == client_id,
+            # A limit left below the top (by older data) may always be removed.
+            limit is None or state["topId"] == client_id,
             "GROUP_TOP",
             f"the top controller of {client_id!r}'s group is {state['topId']!r}: a unified limit "
             "is set on it",

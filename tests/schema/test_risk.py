@@ -384,6 +384,52 @@ async def test_a_unified_limit_held_by_the_top_controller(risk_bank: Driver, db:
     ]
 
 
+async def test_a_unified_limit_stays_on_the_top_controller(risk_bank: Driver, db: Db) -> None:
+    """P holds its group's limit: a link putting P under O would leave it unread (O's group
+    has none), so it is refused until P's limit is removed; a stake short of control is not."""
+    set_ = {"clientId": "P", "limit": "2000.00", "currency": "CNY"}
+    assert (await mutate(db, "setUnifiedLimit", set_, CLIENT))["__typename"] == "ClientSuccess"
+    control = {"fromId": "O", "toId": "P", "kind": "CONTROL", "share": 60.0, "basis": "EQUITY"}
+    before = graph_snapshot(risk_bank)
+    refused = await mutate(db, "relateClients", control)
+    assert (refused["invariant"], refused["nodeIds"]) == ("UNIFIED_LIMIT_ON_TOP", ["P"])
+    assert graph_snapshot(risk_bank) == before
+    stake = await mutate(db, "relateClients", {**control, "share": 30.0})
+    assert stake["__typename"] == "ClientLinkSuccess"
+    # O's 30% and a subsidiary's 25% add up to control of P (as groups count it): refused too.
+    await mutate(
+        db, "relateClients",
+        {"fromId": "O", "toId": "Y", "kind": "CONTROL", "share": 70.0, "basis": "EQUITY"},
+    )  # fmt: skip
+    adds_up = await mutate(
+        db, "relateClients",
+        {"fromId": "Y", "toId": "P", "kind": "CONTROL", "share": 25.0, "basis": "EQUITY"},
+    )  # fmt: skip
+    assert (adds_up["invariant"], adds_up["nodeIds"]) == ("UNIFIED_LIMIT_ON_TOP", ["P"])
+    removed = await mutate(db, "setUnifiedLimit", {"clientId": "P", "limit": None}, CLIENT)
+    assert removed["__typename"] == "ClientSuccess"
+    again = await mutate(
+        db, "relateClients",
+        {"fromId": "Y", "toId": "P", "kind": "CONTROL", "share": 25.0, "basis": "EQUITY"},
+    )  # fmt: skip
+    assert again["__typename"] == "ClientLinkSuccess"
+
+
+async def test_a_limit_left_below_the_top_may_be_removed(risk_bank: Driver, db: Db) -> None:
+    # As older data (or an import) may hold one: never read, and in the way of nothing.
+    risk_bank.execute_query(
+        "MATCH (c:Client {id: 'S1'}) SET c.unifiedLimitCents = 100000, "
+        "c.unifiedLimitCurrency = 'CNY'",
+        database_=DATABASE,
+    )
+    removed = await mutate(db, "setUnifiedLimit", {"clientId": "S1", "limit": None}, CLIENT)
+    assert removed["__typename"] == "ClientSuccess"
+    records, _, _ = risk_bank.execute_query(
+        "MATCH (c:Client {id: 'S1'}) RETURN c.unifiedLimitCents AS cents", database_=DATABASE
+    )
+    assert records[0]["cents"] is None
+
+
 async def test_a_cycle_of_control_is_one_group_under_its_smallest_id(
     empty_graph: Driver, db: Db
 ) -> None:

@@ -72,6 +72,13 @@ RETURN collect(f.id) AS facilityIds
 )
 
 # Active holdings a new client kind would not suit (see graph.holding_writes).
+# What the client actively holds, locked before a change of kind reads the products' audiences
+# (client, then products, as recordHolding locks them): an audience narrowed meanwhile by
+# updateProduct, which locks the product, would otherwise pass both checks.
+HELD_PRODUCTS: Final[LiteralString] = """
+MATCH (:Client {id: $id})-[:HOLDS {active: true}]->(p:Product)
+RETURN collect(DISTINCT p.id) AS productIds
+"""
 UNSUITED_PRODUCTS: Final[LiteralString] = """
 MATCH (:Client {id: $id})-[:HOLDS {active: true}]->(p:Product)
 WHERE ($kind = 'INDIVIDUAL' AND p.audience = 'CORPORATE')
@@ -290,6 +297,7 @@ async def update_client(
         if before["status"] != active and clean.get("status") == active:
             await w.require_active_primary(client_id)
         if "kind" in clean:
+            await w.lock_products((await w.one(HELD_PRODUCTS, id=client_id))["productIds"])
             unsuited = await w.one(UNSUITED_PRODUCTS, id=client_id, kind=clean["kind"])
             require(
                 not unsuited["productIds"],

@@ -182,6 +182,36 @@ async def test_a_holding_and_its_products_new_audience(
     ]
 
 
+async def test_a_clients_new_kind_and_its_products_new_audience(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    product = product_writes.NewProduct(
+        id="p-all", name="通用理财", category=ProductCategory.WEALTH,
+        audience=ProductAudience.ALL, risk_level=1, department_id="d-prod",
+    )  # fmt: skip
+    await product_writes.create_product(db, "t", product)
+    await holding_writes.record_holding(db, "t", "c-1", "p-all", Decimal("100.00"), None)
+    bank.execute_query(  # only p-all is held: the kind's check passes on its own
+        "MATCH (:Client {id: 'c-1'})-[h:HOLDS]->(p:Product) WHERE p.id <> 'p-all' DELETE h",
+        database_=DATABASE,
+    )
+    paused, go = pause_after(monkeypatch, data_writes.Write, "one", client_writes.UNSUITED_PRODUCTS)
+    changed, narrowed = await race(
+        client_writes.update_client(
+            db, "t", "c-1", client_writes.ClientChanges(kind=ClientKind.INDIVIDUAL), None
+        ),
+        product_writes.update_product(
+            db, "t", "p-all", product_writes.ProductChanges(audience=ProductAudience.CORPORATE)
+        ),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(changed, BaseException)
+    assert isinstance(narrowed, GraphError)  # an individual now holds it
+    assert rows(bank, "MATCH (p:Product {id: 'p-all'}) RETURN p.audience AS audience") == [
+        {"audience": "ALL"}
+    ]
+
+
 async def test_a_new_member_and_the_departments_archiving(
     bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -278,7 +278,7 @@ async def approve_facility(db: Db, actor: str, facility_id: str, approver_id: st
 
     async def work(w: Write) -> Facility:
         await w.lock(ORG_LOCK)
-        await w.lock_facilities([facility_id])  # not closed meanwhile
+        await _moving(w, facility_id)  # borrower, then facility: not closed meanwhile
         state = await w.one(APPROVAL_STATE, facilityId=facility_id, approverId=approver_id)
         if not state["found"]:
             raise NotFound("Facility", facility_id)
@@ -320,13 +320,12 @@ async def add_guarantee(
     require_amount("amount", amount, positive=True)
 
     async def work(w: Write) -> GuaranteeWritten:
-        await w.lock_clients([guarantor_id])
-        await w.lock_facilities([facility_id])  # not closed meanwhile
+        # Guarantor and borrower, then the facility (not closed meanwhile): the order every
+        # facility write takes them in, the borrower's audit link included.
+        await _moving(w, facility_id, with_clients=[guarantor_id])
         state = await w.one(GUARANTEE_STATE, guarantorId=guarantor_id, facilityId=facility_id)
         if state["guarantor"] is None:
             raise NotFound("Client", guarantor_id)
-        if state["limitCents"] is None:
-            raise NotFound("Facility", facility_id)
         if state["existing"]:
             raise Duplicate("Guarantee", f"{guarantor_id}-GUARANTEES->{facility_id}")
         require_not_archived(state["guarantor"])

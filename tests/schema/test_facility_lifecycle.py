@@ -130,6 +130,19 @@ async def test_money_is_drawn_only_after_an_independent_approval(bank: Driver, d
     assert (await refused(bank, db, "approveFacility", again, "DuplicateError"))["id"] == "f-2"
 
 
+async def test_the_borrowers_audit_log_shows_its_facilitys_approval_and_guarantees(
+    bank: Driver, db: Db
+) -> None:
+    await mutate(db, "createFacility", new_facility(id="f-2"))
+    await mutate(db, "approveFacility", {"facilityId": "f-2", "approvingDepartmentId": "d-risk"})
+    await mutate(db, "addGuarantee", {"guarantorId": "c-1", "facilityId": "f-2", "amount": "5"})
+    # c-3 borrows f-2.
+    audit = await query(db, '{ auditLog(nodeId: "c-3", first: 3) { records { action } } }')
+    assert [r["action"] for r in audit["auditLog"]["records"]] == [
+        "addGuarantee", "approveFacility", "createFacility",
+    ]  # fmt: skip
+
+
 async def test_an_archived_borrower_draws_nothing_but_its_facility_closes(
     bank: Driver, db: Db
 ) -> None:

@@ -1,5 +1,6 @@
 """Managers written one at a time: create (a member of a department, optionally reporting to
-another manager) and update. Department moves stay with the admin's `assignManager`.
+another manager, at a level the grading table allows) and update. Department moves stay with the
+admin's `assignManager`.
 
 Reporting lines form a forest (no manager above themselves); a manager who is still the primary
 manager of active clients stays active until the clients are transferred.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Final, LiteralString
 
+from graph import promotions
 from graph.data_writes import (
     Write,
     require_active_department,
@@ -16,8 +18,9 @@ from graph.data_writes import (
     run_write,
 )
 from graph.db import Db
-from graph.errors import Duplicate, InvalidInput, NotFound, require
-from graph.input_checks import require_id, require_range, require_text
+from graph.errors import Duplicate, InvalidInput, InvariantViolation, NotFound, require
+from graph.grading import BANK, check_requirements, meets_a_row
+from graph.input_checks import optional_text, require_id, require_range, require_text
 from graph.managers import MANAGER_FIELDS
 from graph.models import Education, GraphModel, Manager, ManagerLevel, ProfessionalTitle
 
@@ -90,6 +93,9 @@ class NewManager(GraphModel):
     credit_years: int
     department_id: str
     reports_to_id: str | None = None
+    # Hired above the level the requirements allow (破格), with the reason why.
+    exceptional: bool = False
+    reason: str | None = None
 
 
 class ManagerChanges(GraphModel):
@@ -108,14 +114,44 @@ class ManagerChanges(GraphModel):
 def clean_new_manager(new: NewManager) -> NewManager:
     if new.reports_to_id is not None:
         require_id("reportsToId", new.reports_to_id)
+    reason = optional_text("reason", (new.reason or "").strip() or None, 2000)
+    if new.exceptional and reason is None:
+        raise InvalidInput("reason", "is required for an exceptional (破格) hire")
     return new.model_copy(
         update={
             "id": require_id("id", new.id),
             "name": require_text("name", new.name),
             "credit_years": require_range("creditYears", new.credit_years, 0, 60),
             "department_id": require_id("departmentId", new.department_id),
+            "reason": reason,
         }
     )
+
+
+async def _record_entry_level(w: Write, actor: str, new: NewManager) -> None:
+    """A manager joins at the entry grade, or at one whose requirements (one row of them) they
+    meet, or, exceptionally (破格) and with a reason, above them: the level then changes only by
+    promotion and demotion, so this is where the table is first applied. The hire is recorded as
+    a grade change, as promotions are."""
+    row = await w.one(promotions.STATE, managerId=new.id, scheme=BANK)
+    grades = {g["id"]: g for g in row["grades"]}
+    target = grades[f"{BANK}:{new.level.value}"]
+    entry = min(g["rank"] for g in grades.values() if g["series"] == target["series"])
+    checks = check_requirements(row["manager"], target["requirements"])
+    unmet = [] if target["rank"] == entry or meets_a_row(checks) else [
+        f"row {c.row} ({c.description}): {'; '.join(c.unmet)}" for c in checks
+    ]  # fmt: skip
+    if unmet and not new.exceptional:
+        raise InvariantViolation(
+            "LEVEL_REQUIREMENTS",
+            f"{new.id} does not qualify for {new.level.value}: " + " | ".join(unmet)
+            + " (hire at a lower level, or exceptionally with a reason)",
+            [new.id],
+        )  # fmt: skip
+    await w.one(
+        promotions.RECORD_CHANGE, managerId=new.id, scheme=BANK, kind="HIRE", fromGrade=None,
+        toGrade=new.level.value, exceptional=bool(unmet), reason=new.reason, by=actor,
+    )  # fmt: skip
 
 
 def clean_changes(changes: ManagerChanges) -> dict[str, Any]:
@@ -156,7 +192,9 @@ async def create_manager(db: Db, actor: str, new: NewManager) -> Manager:
         require_active_department(state["departmentArchived"], new.department_id)
         if new.reports_to_id is not None and not state["bossFound"]:
             raise NotFound("Manager", new.reports_to_id)
-        row = await w.one(CREATE_MANAGER, **new.model_dump(by_alias=True, mode="json"))
+        fields = new.model_dump(by_alias=True, mode="json", exclude={"exceptional", "reason"})
+        row = await w.one(CREATE_MANAGER, **fields)
+        await _record_entry_level(w, actor, new)
         w.managers.update(m for m in (new.id, new.reports_to_id) if m)
         w.after = new.model_dump(by_alias=True, mode="json")
         return Manager.model_validate(row["manager"])

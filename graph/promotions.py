@@ -81,7 +81,7 @@ class GradeChange(GraphModel):
     id: str
     manager_id: str
     scheme: str
-    kind: str  # PROMOTION or DEMOTION
+    kind: str  # PROMOTION, DEMOTION or HIRE (graph.manager_writes)
     from_grade: str | None
     to_grade: str
     exceptional: bool

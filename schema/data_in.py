@@ -296,6 +296,13 @@ class CreateManagerInput:
     credit_years: int = strawberry.field(description="Years of credit work, 0 to 60.")
     department_id: strawberry.ID
     reports_to_id: strawberry.ID | None = None
+    exceptional: bool = strawberry.field(
+        default=False,
+        description="Hired above the level the grading table allows (破格); needs a reason.",
+    )
+    reason: str | None = strawberry.field(
+        default=None, description="Why, for an exceptional hire (up to 2,000 characters)."
+    )
 
 
 @strawberry.input(
@@ -516,12 +523,17 @@ class DataInMutation:
             _client,
         )
 
-    @strawberry.mutation(description="Create a manager, a member of a department.")
+    @strawberry.mutation(
+        description="Create a manager, a member of a department, at the entry level or one "
+        "whose requirements they meet (LEVEL_REQUIREMENTS), or exceptionally above; recorded "
+        "in their gradeHistory as a HIRE."
+    )
     async def create_manager(self, info: CtxInfo, input: CreateManagerInput) -> CreateManagerResult:
         new = manager_writes.NewManager(
             id=input.id, name=input.name, level=input.level, education=input.education,
             title=input.title, credit_years=input.credit_years, department_id=input.department_id,
-            reports_to_id=input.reports_to_id,
+            reports_to_id=input.reports_to_id, exceptional=input.exceptional,
+            reason=input.reason,
         )  # fmt: skip
         return await attempt(
             manager_writes.create_manager(info.context.db, actor_of(info), new), _manager

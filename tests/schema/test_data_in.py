@@ -429,6 +429,40 @@ async def test_create_and_update_manager(bank: Driver, db: Db) -> None:
     assert idle["manager"]["active"] is False
 
 
+HISTORY = """query ($id: ID!) { gradeHistory(managerId: $id) {
+  kind fromGrade toGrade exceptional reason } }"""
+
+
+async def test_a_manager_is_hired_at_a_level_the_grading_table_allows(bank: Driver, db: Db) -> None:
+    """四级制: a college graduate with no credit years starts as an assistant; a senior level
+    needs one of its rows (or 破格, with a reason). The level then changes only by promotion,
+    so the hire is where the table is first applied, and it is recorded."""
+    base = {"id": "m-3", "name": "孙七", "level": "SENIOR", "education": "COLLEGE",
+            "title": "NONE", "creditYears": 0, "departmentId": "d-ka-rm"}  # fmt: skip
+    above = await refused(bank, db, "createManager", base, "InvariantViolationError")
+    assert (above["invariant"], above["nodeIds"]) == ("LEVEL_REQUIREMENTS", ["m-3"])
+    unexplained = await refused(
+        bank, db, "createManager", {**base, "exceptional": True}, "ValidationError"
+    )
+    assert unexplained["field"] == "reason"
+    qualified = {**base, "id": "m-4", "education": "MASTER", "creditYears": 1}
+    assert (await mutate(db, "createManager", qualified, MANAGER))["manager"]["level"] == "SENIOR"
+    exceptional = {**base, "exceptional": True, "reason": "引进的资深人才"}
+    assert (await mutate(db, "createManager", exceptional, MANAGER))["manager"]["id"] == "m-3"
+    entry = {**base, "id": "m-5", "level": "ASSISTANT"}  # probation not yet done
+    assert (await mutate(db, "createManager", entry, MANAGER))["manager"]["level"] == "ASSISTANT"
+    for manager, history in (
+        ("m-3", {"kind": "HIRE", "fromGrade": None, "toGrade": "SENIOR", "exceptional": True,
+                 "reason": "引进的资深人才"}),
+        ("m-4", {"kind": "HIRE", "fromGrade": None, "toGrade": "SENIOR", "exceptional": False,
+                 "reason": None}),
+        ("m-5", {"kind": "HIRE", "fromGrade": None, "toGrade": "ASSISTANT",
+                 "exceptional": False, "reason": None}),
+    ):  # fmt: skip
+        data, errors, _ = await execute(db, HISTORY, {"id": manager})
+        assert errors == [] and data == {"gradeHistory": [history]}
+
+
 async def test_manager_refusals(bank: Driver, db: Db) -> None:
     base = {"id": "m-3", "name": "孙七", "level": "ASSISTANT", "education": "COLLEGE",
             "title": "JUNIOR", "creditYears": 0, "departmentId": "d-ka-rm"}  # fmt: skip

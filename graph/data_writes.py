@@ -66,19 +66,20 @@ CREATE (a:AuditRecord {id: randomUUID(), at: datetime(), actor: $actor, action: 
 WITH a
 CALL (a) {
   CALL () {
-    UNWIND $clients AS id MATCH (n:Client {id: id}) RETURN n
+    UNWIND $clients AS id MATCH (n:Client {id: id}) RETURN n, $clientRows[id] AS row
     UNION
-    UNWIND $managers AS id MATCH (n:Manager {id: id}) RETURN n
+    UNWIND $managers AS id MATCH (n:Manager {id: id}) RETURN n, null AS row
     UNION
-    UNWIND $products AS id MATCH (n:Product {id: id}) RETURN n
+    UNWIND $products AS id MATCH (n:Product {id: id}) RETURN n, null AS row
     UNION
-    UNWIND $facilities AS id MATCH (n:Facility {id: id}) RETURN n
+    UNWIND $facilities AS id MATCH (n:Facility {id: id}) RETURN n, null AS row
     UNION
-    UNWIND $settings AS id MATCH (n:RiskSettings {id: id}) RETURN n
+    UNWIND $settings AS id MATCH (n:RiskSettings {id: id}) RETURN n, null AS row
     UNION
-    UNWIND $settings AS id MATCH (n:KeyAccountSettings {id: id}) RETURN n
+    UNWIND $settings AS id MATCH (n:KeyAccountSettings {id: id}) RETURN n, null AS row
   }
-  CREATE (a)-[:CHANGED]->(n)
+  CREATE (a)-[r:CHANGED]->(n)
+  SET r += coalesce(row, {})
 }
 RETURN a.id AS id
 """
@@ -96,6 +97,10 @@ class Write:
     products: set[str] = field(default_factory=set)
     facilities: set[str] = field(default_factory=set)
     settings: set[str] = field(default_factory=set)  # RiskSettings, KeyAccountSettings ids
+    # A write touching many clients each its own way (gradeClients) keeps each client's change
+    # on its link (`input`, `before`, `after` as JSON), as an import does: a client's audit log
+    # shows its own change, not the whole run's.
+    client_rows: dict[str, dict[str, str]] = field(default_factory=dict)
 
     async def rows(self, query: LiteralString, **params: Any) -> list[dict[str, Any]]:
         """Every statement gets `$tz`, the bank's time zone: a write dates what it records by
@@ -207,6 +212,7 @@ async def run_write(
             products=sorted(write.products),
             facilities=sorted(write.facilities),
             settings=sorted(write.settings),
+            clientRows=write.client_rows,
         )
         return done
 

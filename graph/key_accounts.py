@@ -13,6 +13,7 @@ defaults on migration and kept once edited.
 
 from __future__ import annotations
 
+import json
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
@@ -106,10 +107,16 @@ RETURN c.id AS clientId, c.grade AS before, null AS after
 }
 RETURN clientId, before, after ORDER BY clientId
 """
+# Applied once the changed clients are locked, to those still as they were read: a client
+# archived (its grade removed) or regraded meanwhile is left as that write left it.
 APPLY_GRADES: Final[LiteralString] = """
 UNWIND $changes AS change
 MATCH (c:Client {id: change.clientId})
+WHERE (c.status <> 'ARCHIVED' OR change.after IS NULL)
+  AND coalesce(c.grade, '') = coalesce(change.before, '')
 SET c.grade = change.after, c.version = coalesce(c.version, 0) + 1
+RETURN change.clientId AS clientId, change.before AS before, change.after AS after
+ORDER BY clientId
 """
 
 CLIENT_EXISTS: Final[LiteralString] = (
@@ -214,9 +221,17 @@ async def grade_clients(db: Db, actor: str, dry_run: bool = False) -> list[Grade
 
     async def work(w: Write) -> list[GradeChangeRow]:
         rows = await w.rows(GRADES_TO_CHANGE, id=SETTINGS_ID, defaults=DEFAULTS)
-        await w.tx.run(APPLY_GRADES, changes=rows)
-        w.after = {"changed": len(rows)}
-        return [GradeChangeRow.model_validate(r) for r in rows]
+        await w.lock_clients([r["clientId"] for r in rows])
+        applied = await w.rows(APPLY_GRADES, changes=rows)
+        for r in applied:
+            w.clients.add(r["clientId"])
+            w.client_rows[r["clientId"]] = {
+                "input": "{}",
+                "before": json.dumps({"grade": r["before"]}),
+                "after": json.dumps({"grade": r["after"]}),
+            }
+        w.after = {"changed": len(applied)}
+        return [GradeChangeRow.model_validate(r) for r in applied]
 
     if dry_run:
         rows = await db.read(GRADES_TO_CHANGE, {"id": SETTINGS_ID, "defaults": DEFAULTS})

@@ -24,6 +24,7 @@ from graph import (
     data_writes,
     facility_writes,
     holding_writes,
+    key_accounts,
     manager_writes,
     org_operations,
     pipeline,
@@ -210,6 +211,36 @@ async def test_a_clients_new_kind_and_its_products_new_audience(
     assert rows(bank, "MATCH (p:Product {id: 'p-all'}) RETURN p.audience AS audience") == [
         {"audience": "ALL"}
     ]
+
+
+async def test_a_grading_and_a_clients_archiving(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A client the grading would grade, with nothing drawn, so that it may be archived.
+    graded = [c.client_id for c in await key_accounts.grade_clients(db, "t", dry_run=True)]
+    [target], _, _ = bank.execute_query(
+        "UNWIND $ids AS id MATCH (c:Client {id: id}) "
+        "WHERE NOT EXISTS { (c)-[:BORROWS]->(f:Facility) WHERE f.drawnCents > 0 } "
+        "RETURN c.id AS id ORDER BY id LIMIT 1",
+        ids=graded,
+        database_=DATABASE,
+    )
+    paused, go = pause_after(monkeypatch, data_writes.Write, "rows", key_accounts.GRADES_TO_CHANGE)
+    done, archived = await race(
+        key_accounts.grade_clients(db, "t"),
+        client_writes.archive_client(db, "t", target["id"], None),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(archived, BaseException), archived
+    assert not isinstance(done, BaseException), done
+    # The grading read it before the archive and applied after: it leaves it as archived.
+    assert target["id"] not in [c.client_id for c in done]
+    [after], _, _ = bank.execute_query(
+        "MATCH (c:Client {id: $id}) RETURN c.grade AS grade, c.status AS status",
+        id=target["id"],
+        database_=DATABASE,
+    )
+    assert (after["grade"], after["status"]) == (None, "ARCHIVED")
 
 
 async def test_a_new_member_and_the_departments_archiving(

@@ -299,6 +299,13 @@ async def test_key_account_grades_at_their_edges(bank: Driver, db: Db) -> None:
     assert {c["clientId"]: c["after"] for c in dry["changed"]} == expected  # c-e, c-f: none
     done = (await run(db, GRADE, {"dry": False}))["gradeClients"]
     assert done["changed"] == dry["changed"]
+    # Each client's audit log shows its own change.
+    audit = await run(
+        db, '{ auditLog(nodeId: "c-a", first: 1) { records { action before after } } }'
+    )
+    assert audit["auditLog"]["records"] == [
+        {"action": "gradeClients", "before": '{"grade": null}', "after": '{"grade": "B"}'}
+    ]
     again = (await run(db, GRADE, {"dry": False}))["gradeClients"]
     assert again["changed"] == []
     plan = await run(db, '{ client(id: "c-a") { grade managementPlan { visitEveryDays } } }')

@@ -120,7 +120,7 @@ ORDER BY clientId
 """
 
 CLIENT_EXISTS: Final[LiteralString] = (
-    "MATCH (c:Client {id: $id}) RETURN c.id AS id, c.status AS status"
+    "MATCH (c:Client {id: $id}) RETURN c.id AS id, c.status AS status, c.potential AS potential"
 )
 SET_POTENTIAL: Final[LiteralString] = """
 MATCH (c:Client {id: $id})
@@ -251,6 +251,7 @@ async def set_potential(
         require_client_not_archived(client_id, found[0]["status"])
         await w.tx.run(SET_POTENTIAL, id=client_id, potential=potential)
         w.clients.add(client_id)
+        w.before = {"potential": found[0]["potential"]}
         w.after = {"potential": potential}
         return client_id
 

@@ -63,8 +63,24 @@ CALL (m) {
          count(CASE WHEN c.segment = 'NEW' THEN 1 END) AS newClients,
          count(CASE WHEN c.segment = 'EXISTING' THEN 1 END) AS existingClients,
          sum(reduce(total = 0, b IN held | total + coalesce(b, 0))) AS balanceCents,
-         sum(size(held)) AS holdings,
-         sum(CASE WHEN every IS NULL OR every <= 0 THEN 0 ELSE $days / every END) AS visitsPlanned
+         sum(size(held)) AS holdings
+}
+// Visits owed: for each graded active client, the days of the period the manager was its primary
+// manager (now, or before a transfer: `MANAGED`) divided by its plan's interval, so a client
+// transferred mid-period is owed visits by each manager for their own part of it.
+CALL (m) {
+  OPTIONAL MATCH (m)-[r:MANAGES|MANAGED]->(c:Client)
+  WHERE r.role = 'PRIMARY' AND c.status = 'ACTIVE' AND c.grade IS NOT NULL
+  WITH c, COLLECT { MATCH (p:ManagementPlan) WHERE p.grade = c.grade RETURN p.visitEveryDays }[0]
+         AS every,
+       CASE WHEN r.since IS NULL OR r.since < date($from) THEN date($from) ELSE r.since END
+         AS held,
+       CASE WHEN r.until IS NULL OR r.until > date($to) + duration('P1D')
+            THEN date($to) + duration('P1D') ELSE r.until END AS released
+  WITH every, CASE WHEN released > held THEN duration.inDays(held, released).days ELSE 0 END
+         AS days
+  RETURN sum(CASE WHEN every IS NULL OR every <= 0 THEN 0 ELSE days / every END)
+         AS visitsPlanned
 }
 CALL (m) {
   RETURN COUNT { MATCH (move:PipelineMove)-[:WON_BY]->(m)

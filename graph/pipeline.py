@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final, LiteralString
 
-from graph.data_writes import Write, require_client_not_archived, run_write
+from graph.data_writes import PRIMARIES, Write, require_client_not_archived, run_write
 from graph.db import Db
 from graph.errors import InvariantViolation, NotFound, require
 from graph.input_checks import optional_text
@@ -121,8 +121,10 @@ async def move_pipeline(
             raise InvariantViolation(
                 "PIPELINE_ORDER", f"from {where} the next stage is {options}", [client_id]
             )
+        won_by: list[str] = []
         if to is Stage.ACTIVE:
             await w.require_active_primary(client_id)
+            won_by = [p["id"] for p in await w.rows(PRIMARIES, id=client_id)]
         row = await w.one(
             MOVE,
             id=client_id,
@@ -135,6 +137,12 @@ async def move_pipeline(
         w.clients.add(client_id)
         w.before = {"stage": current.value if current else None}
         w.after = {"stage": to.value}
+        if to is Stage.ACTIVE:
+            # Won: the client becomes active and new business, credited to its primary manager,
+            # whose audit log shows the win too.
+            w.managers.update(won_by)
+            w.before |= {"status": state["status"], "segment": state["segment"]}
+            w.after |= {"status": "ACTIVE", "segment": "NEW", "wonBy": won_by}
         return PipelineMove(
             id=row["id"],
             client_id=client_id,

@@ -395,6 +395,22 @@ async def test_a_win_stays_with_the_manager_who_won_the_client(bank: Driver, db:
         'reason: "调岗"}) { __typename } }'
     )
     assert (await run(db, transfer))["transferClient"]["__typename"] == "RestructureSuccess"
+    # The win is in the audit of the client and of the manager credited with it.
+    for node in ("c-a1", "m-a1"):
+        audit = await run(
+            db,
+            "query ($id: ID!) { auditLog(nodeId: $id, first: 5) { records { action before after"
+            " } } }",
+            {"id": node},
+        )
+        [win] = [r for r in audit["auditLog"]["records"] if '"ACTIVE"' in r["after"]]
+        assert win["action"] == "movePipeline"
+        assert json.loads(win["before"]) == {
+            "stage": "VISITED", "status": "PROSPECT", "segment": "NEW",
+        }  # fmt: skip
+        assert json.loads(win["after"]) == {
+            "stage": "ACTIVE", "status": "ACTIVE", "segment": "NEW", "wonBy": ["m-a1"],
+        }  # fmt: skip
     won = {}
     for manager in ("m-a1", "m-b"):
         found = (await run(db, PERFORMANCE, {"m": manager, "d": None}))["performance"]["total"]
@@ -559,6 +575,34 @@ PERFORMANCE = """query ($m: ID, $d: ID) { performance(managerId: $m, departmentI
           visitsPlanned visitsDone complaintsOpened complaintsClosed averageSatisfaction }
   managers { managerId figures { clients balance } }
   children { departmentId name figures { clients newClients balance } } } }"""
+
+
+async def test_visits_owed_follow_who_was_the_primary_manager(bank: Driver, db: Db) -> None:
+    """c-a (grade A: a visit every 30 days) was m-b's until 3 March 2026, then m-a's: in the
+    first quarter m-b owed it 61 days' worth (2 visits), m-a 29 days' (none)."""
+    bank.execute_query(
+        "MATCH (c:Client) SET c.grade = null WITH count(*) AS _ "
+        "MATCH (m:Manager)-[r:MANAGES {role: 'PRIMARY'}]->(c:Client {id: 'c-a'}) "
+        "SET c.grade = 'A', r.since = date('2026-03-03') WITH c "
+        "MATCH (b:Manager {id: 'm-b'}) "
+        "CREATE (b)-[:MANAGED {role: 'PRIMARY', since: date('2025-06-01'), "
+        "until: date('2026-03-03'), reason: '调岗'}]->(c)",
+        database_=DATABASE,
+    )
+    query = """query ($m: ID) { performance(managerId: $m,
+      period: {from: "2026-01-01", to: "2026-03-31"}) { total { visitsPlanned } } }"""
+    owed = {}
+    for manager in ("m-a", "m-b"):
+        data = await run(db, query, {"m": manager})
+        owed[manager] = data["performance"]["total"]["visitsPlanned"]
+    assert owed == {"m-a": 0, "m-b": 2}
+    # A whole year of m-a's: 365 days, 12 visits.
+    data = await run(
+        db,
+        '{ performance(managerId: "m-a", period: {from: "2027-01-01", to: "2027-12-31"}) { '
+        "total { visitsPlanned } } }",
+    )
+    assert data["performance"]["total"]["visitsPlanned"] == 12
 
 
 async def test_a_period_s_days_are_the_bank_s(bank: Driver, db: Db, shanghai: None) -> None:

@@ -26,6 +26,11 @@ from graph.input_checks import SHARE_PLACES, require_id, require_text, share_pla
 from graph.models import ClientLinkKind, ControlBasis, GraphModel
 
 CONTROL_CYCLES: Final = "client-control"
+# The kinds that join clients into one group for credit (graph.exposure): control, economic
+# dependence, and family links between individuals.
+GROUP_FORMING: Final = frozenset(
+    {ClientLinkKind.CONTROL, ClientLinkKind.ECONOMIC_DEPENDENCE, ClientLinkKind.FAMILY}
+)
 
 # Clients at or below `$fromId` holding a unified limit (统一授信) while something controls them:
 # the limit is read from a group's top controller only, so one held below it would no longer
@@ -250,10 +255,19 @@ async def unrelate_clients(
     db: Db, actor: str, from_id: str, to_id: str, kind: ClientLinkKind,
     visible_to: str | None = None,
 ) -> ClientLinkInput:  # fmt: skip
-    """Removes the link `from_id` → `to_id` of this kind; returns what it was."""
+    """Removes the link `from_id` → `to_id` of this kind; returns what it was. A relationship
+    manager (`visible_to`) removes none that joins clients into one credit group: splitting a
+    group lowers the exposure its limit is measured against, which is for the risk side to
+    decide (审贷分离), as the client's kind and rating are."""
     require_id("fromId", from_id)
     require_id("toId", to_id)
     _check_kind(kind)
+    if visible_to is not None and kind in GROUP_FORMING:
+        raise InvalidInput(
+            "kind",
+            f"a {kind.value} link joins the two clients into one credit group: a risk officer "
+            "or an admin removes it",
+        )
 
     async def work(w: Write) -> ClientLinkInput:
         await _both_clients(w, from_id, to_id, visible_to)  # locked, in the book, not archived

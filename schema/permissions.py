@@ -140,8 +140,10 @@ RULES: Final = _rules(
     ("OrgChartNode", ALL, "id name parentId depth"),
     ("OrgChartLink", ALL, "kind fromId toId note"),
     # Data in (issue 10): a MANAGER's changes are bounded by their book inside each mutation.
-    ("Mutation", SELLING, "createClient updateClient relateClients unrelateClients "
-                          "recordHolding closeHolding"),
+    ("Mutation", SELLING, "createClient updateClient recordHolding closeHolding"),
+    # Links between clients form credit groups: risk officers keep them too (a manager removes
+    # none of those, graph.client_link_writes).
+    ("Mutation", CREDIT, "relateClients unrelateClients"),
     ("Mutation", ADMIN, "archiveClient createManager updateManager createProduct updateProduct"),
     ("Mutation", RISK, "createFacility approveFacility withdrawApproval addGuarantee "
                        "changeGuaranteeAmount releaseGuarantee drawFacility repayFacility "
@@ -179,7 +181,7 @@ RULES: Final = _rules(
     ("ClientSuccess", ALL, "client"),
     ("ManagerSuccess", ADMIN, "manager"),
     ("ProductSuccess", ADMIN, "product"),
-    ("ClientLinkSuccess", SELLING, "kind share basis role reciprocalRole from to"),
+    ("ClientLinkSuccess", CREDIT, "kind share basis role reciprocalRole from to"),
     ("HoldingSuccess", SELLING, "client holding"),
     ("FacilitySuccess", RISK, "facility"),
     ("GuaranteeSuccess", RISK, "guarantor facility amount"),

@@ -305,6 +305,35 @@ async def test_update_client_refusals(bank: Driver, db: Db) -> None:
     assert missing["id"] == "c-9"
 
 
+RISK_OFFICER = Principal("risk-1", Role.RISK_OFFICER)
+
+
+async def test_a_manager_adds_group_links_but_does_not_split_a_group(bank: Driver, db: Db) -> None:
+    """Links joining clients into a credit group (control, economic dependence, family) are
+    the risk side's to remove: a manager splitting a group lowers the exposure its limit is
+    measured against. A manager adds them (more information, a larger group) and removes the
+    others; a risk officer does both."""
+    control = {"fromId": "c-1", "toId": "c-4", "kind": "CONTROL", "share": 60.0,
+               "basis": "EQUITY"}  # fmt: skip
+    added = await mutate(db, "relateClients", control, LINK, principal=MANAGER_1)
+    assert added["__typename"] == "ClientLinkSuccess"
+    link = {"fromId": "c-1", "toId": "c-4", "kind": "CONTROL"}
+    split = await refused(bank, db, "unrelateClients", link, "ValidationError", principal=MANAGER_1)
+    assert split["field"] == "kind" and "risk officer" in split["message"]
+    supply = {"fromId": "c-4", "toId": "c-1", "kind": "SUPPLY_CHAIN", "role": "SUPPLIER",
+              "reciprocalRole": "CUSTOMER"}  # fmt: skip
+    await mutate(db, "relateClients", supply, LINK, principal=MANAGER_1)
+    gone = await mutate(
+        db, "unrelateClients", {**{k: supply[k] for k in ("fromId", "toId", "kind")}}, LINK,
+        principal=MANAGER_1,
+    )  # fmt: skip
+    assert gone["__typename"] == "ClientLinkSuccess"
+    removed = await mutate(db, "unrelateClients", link, LINK, principal=RISK_OFFICER)
+    assert (removed["__typename"], removed["share"]) == ("ClientLinkSuccess", 60.0)
+    again = await mutate(db, "relateClients", control, LINK, principal=RISK_OFFICER)
+    assert again["__typename"] == "ClientLinkSuccess"
+
+
 async def test_managers_change_only_clients_in_their_book(bank: Driver, db: Db) -> None:
     outside = await refused(
         bank, db, "updateClient", {"clientId": "c-1", "name": "x"}, "NotFoundError",

@@ -156,7 +156,7 @@ async def test_mutations_do_not_tell_a_manager_what_exists_outside_the_book(
         'role: "A", reciprocalRole: "B"}) ' + NOT_FOUND + " }"
     )
     unrelate = (
-        'mutation ($f: ID!) { unrelateClients(input: {fromId: $f, toId: "zzz", kind: FAMILY}) '
+        'mutation ($f: ID!) { unrelateClients(input: {fromId: $f, toId: "zzz", kind: KEY_PERSON}) '
         + NOT_FOUND + " }"
     )  # fmt: skip
     for mutation in (relate, unrelate):

@@ -18,6 +18,7 @@ from typing import Any, Final, LiteralString
 
 from neo4j import ManagedTransaction, Session
 
+from graph.client_group import root_of
 from graph.csv_reader import Problems, Row, read_rows
 from graph.csv_tables import NodeKind, Table, check_row
 from graph.departments import MAX_DEPTH
@@ -46,6 +47,23 @@ FIND_IDS: Final[dict[NodeKind, LiteralString]] = {
     "RETURN n.id AS id, COLLECT { MATCH (n)<-[:BORROWS]-(c:Client) RETURN c.id }[0] "
     "+ '\x1f' + toString(n.limitCents) AS extra",
 }
+# The top controller of each client the graph holds (itself when nothing controls it).
+TOPS: Final[LiteralString] = (
+    """
+UNWIND $ids AS id
+MATCH (c:Client {id: id})
+CALL (c) {
+"""
+    + root_of("c", "top")
+    + """}
+RETURN c.id AS id, top.id AS topId
+"""
+)
+LIMIT_HOLDERS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (c:Client {id: id}) WHERE c.unifiedLimitCents IS NOT NULL
+RETURN collect(c.id) AS ids
+"""
 CLIENT_HISTORY_IN_GRAPH: Final[LiteralString] = """
 UNWIND $ids AS id
 MATCH (c:Client {id: id})
@@ -186,6 +204,9 @@ class Validator:
     _inactive: set[str] = field(default_factory=set)
     _reports: list[tuple[str, str | None, int]] = field(default_factory=list)
     _capital: CapitalBase | None = None  # the risk settings, read once
+    _limits: list[tuple[str, int]] = field(default_factory=list)  # clients given a unified limit
+    # Direct control rows of controls.csv: controlled -> (controller, line).
+    _controlled: dict[str, tuple[str, int]] = field(default_factory=dict)
 
     def check_file(self, table: Table, path: Path, on_rows: Any = None) -> None:
         read = 0
@@ -273,6 +294,14 @@ class Validator:
                 self._direct.append((values["fromId"], values["toId"], row.line))
             if table.section == "check_links" and row.ok:
                 self._checks.append((values["fromId"], values["toId"], row.line))
+            if table.section == "clients" and row.ok and values.get("unifiedLimitCents"):
+                self._limits.append((values["id"], row.line))
+            if (
+                table.section == "controls"
+                and row.ok
+                and (values["basis"] != "EQUITY" or values["share"] > 50)
+            ):
+                self._controlled[values["toId"]] = (values["fromId"], row.line)
         for kind, ids in wanted.items():
             for id_, extra in self._graph_ids(kind, ids).items():
                 known[(kind, id_)] = extra
@@ -424,12 +453,43 @@ class Validator:
                 )
 
     def finish(self) -> None:
+        self._check_unified_limits()
         self._check_primary_managers()
         self._check_redefined_facilities()
         self._check_closed_facilities()
         self._check_product_departments()
         self._check_department_tree()
         self._check_reporting_lines()
+
+    def _check_unified_limits(self) -> None:
+        """A group's unified limit (统一授信) sits on its top controller, the only client it is
+        read from (as setUnifiedLimit keeps it): not on a client that a row of controls.csv
+        controls directly, nor on one the graph has controlled."""
+        for chunk in chunks(self._limits, BATCH):
+            lines = dict(chunk)
+            records = self.session.execute_read(fetch, TOPS, {"ids": list(lines)})
+            tops = {r["id"]: r["topId"] for r in records}
+            for client, line in chunk:
+                top = self._controlled[client][0] if client in self._controlled else None
+                top = top or tops.get(client, client)
+                if top != client:
+                    self.problems.add(
+                        "clients.csv", line, "unifiedLimit",
+                        f"{client!r} is controlled (by {top!r}): a group's unified limit is set "
+                        "on its top controller",
+                    )  # fmt: skip
+        # A limit the graph keeps (an empty cell keeps it) on a client a row puts under control.
+        given = {client for client, _ in self._limits}
+        for chunk in chunks(sorted(set(self._controlled) - given), BATCH):
+            [held] = self.session.execute_read(fetch, LIMIT_HOLDERS, {"ids": chunk})
+            for client in held["ids"]:
+                controller, line = self._controlled[client]
+                self.problems.add(
+                    "controls.csv", line, "toId",
+                    f"{client!r} holds its group's unified limit, which is read from the top "
+                    f"controller only: remove it (setUnifiedLimit) before {controller!r} "
+                    "controls it",
+                )  # fmt: skip
 
     def _check_reporting_lines(self) -> None:
         """Reporting lines stay a forest: no manager above themselves (the import's rows

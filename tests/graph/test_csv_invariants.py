@@ -346,3 +346,24 @@ def test_a_unified_limit_travels_with_its_client(empty_graph: Driver, tmp_path: 
     exported = (tmp_path / "out" / "clients.csv").read_text(encoding="utf-8").splitlines()
     assert exported[0] == header.rstrip("\n")
     assert exported[1] == c1 + ",9000000.00,CNY"
+
+
+def test_a_unified_limit_sits_on_its_groups_top(empty_graph: Driver, tmp_path: Path) -> None:
+    """As setUnifiedLimit keeps it: c-1 controls c-2 (60.5%), so c-2's group limit would be
+    read from c-1 and never from c-2; and c-1, which holds one, is not put under another."""
+    _small_bank(empty_graph, tmp_path)
+    header = CLIENTS.rstrip("\n") + ",unifiedLimit,unifiedLimitCurrency\n"
+    c2 = "c-2,华东贸易,CORPORATE,NEW,ACTIVE,,2,,"
+    _refused(empty_graph, tmp_path, {"clients.csv": header + c2 + ",100.00,CNY\n"},
+             "clients.csv:2: column unifiedLimit: 'c-2' is controlled (by 'c-1'): a group's "
+             "unified limit is set on its top controller")  # fmt: skip
+    c1 = "c-1,华东钢铁,CORPORATE,EXISTING,ACTIVE,A,3,钢铁,华东"
+    assert run(empty_graph, write_set(tmp_path / "top", {
+        "clients.csv": header + c1 + ",9000000.00,CNY\n",
+    })).accepted  # fmt: skip
+    # c-2 taking control of c-1 (a cycle aside) would leave c-1's limit unread.
+    _refused(empty_graph, tmp_path, {
+        "controls.csv": "fromId,toId,share,basis\nc-3,c-1,51,EQUITY\n",
+        "clients.csv": CLIENTS + "c-3,新股东,CORPORATE,EXISTING,ACTIVE,,2,,\n",
+        "client_managers.csv": "managerId,clientId,role,since\nm-1,c-3,PRIMARY,2024-01-01\n",
+    }, "controls.csv:2: column toId: 'c-1' holds its group's unified limit")  # fmt: skip

@@ -111,10 +111,13 @@ class RmGraphQL(GraphQL[Context, None]):
                 f"Timeout: the request ran past its {self.request_timeout:g} s limit and was "
                 f"cancelled (request id {context.request_id})"
             )
-            if committed:
+            if committed or context.db.writing:
                 message += (
-                    f"; {committed} of its writes had committed and stand (audited), the rest "
-                    "did not run: read back before retrying"
+                    f"; at least {committed} of its writes had committed and stand (audited), "
+                    "and one in flight may have: read back before retrying"
+                    if context.db.writing
+                    else f"; {committed} of its writes had committed and stand (audited), the "
+                    "rest did not run: read back before retrying"
                 )
             extensions = {"code": "TIMEOUT", "requestId": context.request_id}
             error = GraphQLError(message, extensions={**extensions, "committedWrites": committed})

@@ -17,7 +17,13 @@ from api.auth import Role, dev_secret, issue_token, load_keys
 from api.settings import ApiSettings
 from graph.csv_validation import BATCH
 from graph.db import open_driver
-from graph.errors import DatabaseUnavailable, ExportInProgress, InvalidInput, QueryTooLarge
+from graph.errors import (
+    DatabaseUnavailable,
+    ExportInProgress,
+    FxRateMissing,
+    InvalidInput,
+    QueryTooLarge,
+)
 from graph.input_checks import require_text
 from graph.local_server import Connection
 from graph.migrations import migrate
@@ -373,7 +379,13 @@ def main(argv: Sequence[str] | None = None) -> None:
         parser.error("--role MANAGER needs --manager-id (the manager whose book it reads)")
     try:
         args.func(args)
-    except (DatabaseUnavailable, ExportInProgress, FileExistsError, QueryTooLarge) as exc:
+    except (
+        DatabaseUnavailable,
+        ExportInProgress,
+        FileExistsError,
+        FxRateMissing,
+        QueryTooLarge,
+    ) as exc:
         print(f"rmgraph: {exc}", file=sys.stderr)
         raise SystemExit(2) from exc
     except KeyboardInterrupt:

@@ -32,14 +32,15 @@ GROUP_FORMING: Final = frozenset(
     {ClientLinkKind.CONTROL, ClientLinkKind.ECONOMIC_DEPENDENCE, ClientLinkKind.FAMILY}
 )
 
-# Clients at or below `$fromId` holding a unified limit (统一授信) while something controls them:
+# Clients at or below `$ids` holding a unified limit (统一授信) while something controls them:
 # the limit is read from a group's top controller only, so one held below it would no longer
 # count. Asked before and after a new control link, to refuse a link that moves a limit's
-# holder under another controller (one already off the top, from older data, is not the
-# link's doing).
+# holder under another controller (one already off the top, from older data, below either
+# end, is not the link's doing).
 LIMITS_OFF_TOP: Final[LiteralString] = (
     """
-MATCH (:Client {id: $fromId})-[:CONTROLS*0..6]->(h:Client)
+UNWIND $ids AS start
+MATCH (:Client {id: start})-[:CONTROLS*0..6]->(h:Client)
 WHERE h.unifiedLimitCents IS NOT NULL
 WITH DISTINCT h
 CALL (h) {
@@ -205,7 +206,7 @@ async def relate_clients(
                 f"equity shares in {to_id!r} would add up to {held:g}%",
                 [to_id],
             )
-            off_top = set((await w.one(LIMITS_OFF_TOP, fromId=from_id))["ids"])
+            off_top = set((await w.one(LIMITS_OFF_TOP, ids=[from_id, to_id]))["ids"])
             await w.tx.run(
                 CREATE_CONTROL,
                 fromId=from_id,
@@ -222,7 +223,7 @@ async def relate_clients(
                 + " -> ".join([*cycle[0], cycle[0][0]] if cycle else []),
                 cycle[0] if cycle else [],
             )
-            moved = sorted(set((await w.one(LIMITS_OFF_TOP, fromId=from_id))["ids"]) - off_top)
+            moved = sorted(set((await w.one(LIMITS_OFF_TOP, ids=[from_id]))["ids"]) - off_top)
             require(
                 not moved,
                 "UNIFIED_LIMIT_ON_TOP",

@@ -25,6 +25,7 @@ from graph.csv_reader import Problems, read_rows
 from graph.csv_tables import TABLES, TABLES_BY_FILE, NodeKind, Table
 from graph.csv_validation import BATCH, ScratchIndex, Validator, chunks
 from graph.data_writes import (
+    LOCK,
     LOCK_CLIENTS,
     LOCK_DEPARTMENTS,
     LOCK_FACILITIES,
@@ -32,7 +33,7 @@ from graph.data_writes import (
     LOCK_PRODUCTS,
 )
 from graph.db import too_large_is_final
-from graph.errors import QueryTooLarge
+from graph.errors import FxRateMissing, QueryTooLarge
 from graph.import_audit import (
     WRITTEN_LATER,
     AuditedRow,
@@ -41,6 +42,7 @@ from graph.import_audit import (
     row_ends,
     write_import_audit,
 )
+from graph.risk_settings import READ_SETTINGS, SETTINGS_ID, capital_base_from, currency_lock
 
 # section -> the loader statements that write its rows (managers' reporting lines come after
 # every manager of the file exists: see `_write_reporting_lines`).
@@ -202,6 +204,7 @@ def _apply_rows(
     in_changed = {table.identity_of(r) for r in created + updated}
     changed = [r for r in rows if table.identity_of(r) in in_changed]  # in file order
     if actor is not None and changed:
+        _require_rated(tx, table, changed)
         for statement in WRITES[table.section]:
             tx.run(statement, rows=changed).consume()
         bump = BUMP_VERSIONS.get(table.section)
@@ -230,6 +233,29 @@ def _apply_rows(
         write_import_audit(tx, actor, table.file, summary, audited)
     created_ids = frozenset(r["id"] for r in created if "id" in r)
     return BatchCounts(len(created), len(updated), len(rows) - len(changed), changed, created_ids)
+
+
+# The columns bringing money in a currency the risk settings must convert.
+MONEY_CURRENCIES: Final[dict[str, str]] = {
+    "facilities": "currency",
+    "clients": "unifiedLimitCurrency",
+}
+
+
+def _require_rated(tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]) -> None:
+    """As the mutations do (graph.risk_settings.require_rated_currency): the batch holds the
+    locks of the currencies it brings money in, and they still have rates, so a settings change
+    that was dropping one meanwhile is refused, or this batch is."""
+    column = MONEY_CURRENCIES.get(table.section)
+    codes = sorted({r[column] for r in rows if column and r.get(column)}) if column else []
+    if not codes:
+        return
+    for code in codes:
+        tx.run(LOCK, id=currency_lock(code)).consume()
+    base = capital_base_from(tx.run(READ_SETTINGS, settingsId=SETTINGS_ID).single(strict=True))
+    unrated = [c for c in codes if c != base.currency and c not in base.fx_rates]
+    if unrated:
+        raise FxRateMissing(unrated, base.currency)
 
 
 FACILITY_BORROWERS: Final[LiteralString] = """

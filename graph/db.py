@@ -99,6 +99,7 @@ class Db:
     tx_timeout: float = 5.0
     round_trips: int = field(default=0)
     committed: int = field(default=0)  # write transactions committed
+    writing: bool = field(default=False)  # one was cut short: it may have committed
     # Transactions this Db runs at once: a request of many aliases (or a batch of operations)
     # takes turns on these rather than the driver's whole connection pool. None: no cap.
     slots: asyncio.Semaphore | None = None
@@ -124,7 +125,12 @@ class Db:
         self.round_trips += 1
         with self._timeouts():
             async with self._slot(), self._session() as session:
-                result = await session.execute_write(self._unit(work))
+                try:
+                    result = await session.execute_write(self._unit(work))
+                except asyncio.CancelledError:
+                    # Cancelled while waiting for the commit's answer, it may have committed.
+                    self.writing = True
+                    raise
         self.committed += 1
         return result
 

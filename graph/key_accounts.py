@@ -205,6 +205,7 @@ async def set_thresholds(db: Db, actor: str, t: Thresholds) -> Thresholds:
     }
 
     async def work(w: Write) -> Thresholds:
+        await w.lock(SETTINGS_ID)  # two changes one after the other, each with its own before
         before = await w.rows(THRESHOLDS_NOW, id=SETTINGS_ID)
         await w.tx.run(SET_THRESHOLDS, id=SETTINGS_ID, values=values, actor=actor)
         w.settings.add(SETTINGS_ID)

@@ -59,7 +59,8 @@ INWARD_ONLY: Final = "GRANTED|APPROVED|MANAGES"
 # A closed facility's guarantees are released (as releaseGuarantee's are removed): they link
 # nothing, while the facility itself is still drawn, with its status, from its borrower.
 FOLLOWED: Final = (
-    "type(r) IN $types AND NOT (type(r) = 'GUARANTEES' AND endNode(r).status = 'CLOSED')"
+    "type(r) IN $types AND NOT (type(r) = 'GUARANTEES'"
+    " AND coalesce(endNode(r).status, 'ACTIVE') = 'CLOSED')"
 )
 
 

@@ -33,8 +33,16 @@ DEFAULT_BASE: Final = CapitalBase(
     fx_rates=DEFAULT_FX_RATES,
 )
 MAX_RATES: Final = 200
-# The OrgLock a change of the rates and a write bringing money in a currency take turns on.
+# A change of the settings and the writes bringing money in a currency take turns on an OrgLock
+# per currency ("fx:USD"): the settings change holds every currency it had or has, a facility
+# its own, so writes in different currencies do not wait for each other. The settings change
+# also holds SETTINGS_LOCK, so two of them run one after the other.
 SETTINGS_LOCK: Final = "risk-settings"
+
+
+def currency_lock(code: str) -> str:
+    return "fx:" + code
+
 
 # The settings as columns (profile, tier1, net, currency, fxCurrencies, fxRates), for a
 # statement to read them along with its own work in one round trip; `capital_base_from` turns a
@@ -167,7 +175,7 @@ async def require_rated_currency(w: Write, field: str, currency: str) -> None:
     settings convert it to the reporting currency, or every exposure read that meets it would
     fail (FX_RATE_MISSING). Takes the settings' lock, so a concurrent setRiskSettings cannot
     drop the rate before this write commits."""
-    await w.lock(SETTINGS_LOCK)
+    await w.lock(currency_lock(currency))
     base = capital_base_from(await w.one(READ_SETTINGS, settingsId=SETTINGS_ID))
     if currency != base.currency and currency not in base.fx_rates:
         raise InvalidInput(
@@ -192,6 +200,9 @@ async def set_capital_base(
     async def work(w: Write) -> CapitalBase:
         await w.lock(SETTINGS_LOCK)
         before = capital_base_from(await w.one(READ_SETTINGS, settingsId=SETTINGS_ID))
+        codes = {before.currency, *before.fx_rates, *rates, currency or before.currency}
+        for code in sorted(codes):
+            await w.lock(currency_lock(code))
         tx = w.tx
         result = await tx.run(
             WRITE_SETTINGS,

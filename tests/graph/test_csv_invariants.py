@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from neo4j import Driver
 
 from graph.csv_export import export_csv
+from graph.csv_import import _require_rated
+from graph.csv_tables import TABLES_BY_FILE
+from graph.errors import FxRateMissing
 from tests.conftest import DATABASE, WIPE, graph_snapshot
 from tests.graph.test_csv_import import SMALL_BANK, counts, messages, run, write_set
 
@@ -367,3 +371,16 @@ def test_a_unified_limit_sits_on_its_groups_top(empty_graph: Driver, tmp_path: P
         "clients.csv": CLIENTS + "c-3,新股东,CORPORATE,EXISTING,ACTIVE,,2,,\n",
         "client_managers.csv": "managerId,clientId,role,since\nm-1,c-3,PRIMARY,2024-01-01\n",
     }, "controls.csv:2: column toId: 'c-1' holds its group's unified limit")  # fmt: skip
+
+
+def test_a_batch_brings_money_in_only_in_a_currency_with_a_rate(empty_graph: Driver) -> None:
+    """Checked again in each writing batch, under the currency's lock: a rate that a settings
+    change dropped after the import was checked stops it there (FxRateMissing)."""
+    facilities = TABLES_BY_FILE["facilities.csv"]
+    with empty_graph.session(database=DATABASE) as session:
+        session.execute_write(
+            lambda tx: _require_rated(tx, facilities, [{"currency": "USD"}, {"currency": "CNY"}])
+        )
+        with pytest.raises(FxRateMissing) as refused:
+            session.execute_write(lambda tx: _require_rated(tx, facilities, [{"currency": "XYZ"}]))
+    assert (refused.value.currencies, refused.value.reporting) == (["XYZ"], "CNY")

@@ -171,6 +171,12 @@ async def test_graph_leaves_out_the_guarantees_of_a_closed_facility(
     ]
     guarantor = await _graph(db, id="c-3", depth=2, kinds=["GUARANTEES", "BORROWS"])
     assert [n["id"] for n in guarantor["nodes"]] == ["Client:c-3"]  # type: ignore[attr-defined]
+    # A facility from before facilities had a status is open.
+    small_bank.execute_query("MATCH (f:Facility {id: 'f-1'}) REMOVE f.status", database_=DATABASE)
+    guarantor = await _graph(db, id="c-3", depth=2, kinds=["GUARANTEES", "BORROWS"])
+    assert [n["id"] for n in guarantor["nodes"]] == [  # type: ignore[attr-defined]
+        "Client:c-3", "Facility:f-1", "Client:c-2",
+    ]  # fmt: skip
 
 
 async def test_graph_truncation_keeps_the_nearest(small_bank: Driver, db: Db) -> None:

@@ -422,6 +422,9 @@ async def test_a_limit_left_below_the_top_may_be_removed(risk_bank: Driver, db: 
         "c.unifiedLimitCurrency = 'CNY'",
         database_=DATABASE,
     )
+    # A control link above it is not what left it there: O may take control of P.
+    control = {"fromId": "O", "toId": "P", "kind": "CONTROL", "share": 60.0, "basis": "EQUITY"}
+    assert (await mutate(db, "relateClients", control))["__typename"] == "ClientLinkSuccess"
     removed = await mutate(db, "setUnifiedLimit", {"clientId": "S1", "limit": None}, CLIENT)
     assert removed["__typename"] == "ClientSuccess"
     records, _, _ = risk_bank.execute_query(

@@ -16,6 +16,7 @@ class DepartmentRow(TypedDict):
     name: str
     function: str  # DepartmentFunction
     model: str  # OrgModel
+    archived: NotRequired[bool]  # a new department is active unless restored as archived
 
 
 class DepartmentLinkRow(TypedDict):

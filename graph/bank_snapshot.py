@@ -22,7 +22,8 @@ from neo4j import ManagedTransaction, Session
 from graph.client_links import FACILITY_STATUS
 
 DEPARTMENT: Final[LiteralString] = (
-    "RETURN d.id AS id, d.name AS name, d.function AS function, d.model AS model"
+    "RETURN d.id AS id, d.name AS name, d.function AS function, d.model AS model,"
+    " coalesce(d.archived, false) AS archived"
 )
 
 

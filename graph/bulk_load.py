@@ -12,7 +12,7 @@ from graph.bank_rows import BankRows
 LOAD_DEPARTMENTS: Final[LiteralString] = """
 UNWIND $rows AS row
 MERGE (d:Department {id: row.id})
-ON CREATE SET d.version = 0, d.archived = false, d.createdAt = datetime()
+ON CREATE SET d.version = 0, d.archived = coalesce(row.archived, false), d.createdAt = datetime()
 SET d.name = row.name, d.function = row.function, d.model = row.model
 """
 

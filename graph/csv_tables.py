@@ -172,6 +172,10 @@ TABLES: Final[tuple[Table, ...]] = (
             Column("name", Cell.TEXT),
             _choice("function", DepartmentFunction),
             _choice("model", OrgModel),
+            # Restores an archived department as archived; empty, or a file from before the
+            # column, keeps the graph's (active for a new one). Archiving and reviving stay
+            # with the mutations: a department the graph holds is never changed by it.
+            Column("archived", Cell.BOOL, required=False, may_be_absent=True),
         ),
         ("id",),
         defines=DEPT,

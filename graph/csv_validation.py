@@ -231,13 +231,14 @@ class Validator:
         wanted: dict[NodeKind, set[str]] = defaultdict(set)
         known: dict[tuple[NodeKind, str], str | None] = {}
         # A department the graph holds archived stays archived when the file restates it (the
-        # format cannot archive or revive one): members, links and products still may not
-        # point at it.
+        # `archived` column restores a new one as archived, but archives or revives none the
+        # graph holds): members, links and products still may not point at it.
         archived: set[str] = set()
+        in_graph: dict[str, str | None] = {}
         if table.section == "departments":
             ids = {row.values["id"] for row in batch if "id" in row.values}
-            graph = self._graph_ids(NodeKind.DEPARTMENT, ids)
-            archived = {id_ for id_, extra in graph.items() if extra == "ARCHIVED"}
+            in_graph = self._graph_ids(NodeKind.DEPARTMENT, ids)
+            archived = {id_ for id_, extra in in_graph.items() if extra == "ARCHIVED"}
         for row in batch:
             values = row.values
             for header, message in check_row(table, values):
@@ -254,7 +255,13 @@ class Validator:
                 if table.section == "clients":
                     extra = values.get("status")
                 if table.section == "departments":
-                    extra = "ARCHIVED" if values["id"] in archived else values.get("function")
+                    self._check_archived(file, row, in_graph, archived)
+                    restored = values.get("archived") is True and values["id"] not in in_graph
+                    extra = (
+                        "ARCHIVED"
+                        if values["id"] in archived or restored
+                        else values.get("function")
+                    )
                 earlier = self.index.define(table.defines, values["id"], file, row.line, extra)
                 if earlier is not None:
                     self.problems.add(file, row.line, "id", f"repeats the id of line {earlier}")
@@ -350,6 +357,24 @@ class Validator:
             self._check_segments(file, batch)
         if table.section == "related":
             self._check_reverse_links(file, batch)
+
+    def _check_archived(
+        self, file: str, row: Row, in_graph: dict[str, str | None], archived: set[str]
+    ) -> None:
+        """The `archived` column restores a department as it was (an export into an empty
+        graph); archiving one the graph holds, or reviving one, is the mutations' work (an
+        archived department has no member, link or product, which they check)."""
+        given, id_ = row.values.get("archived"), row.values.get("id")
+        if given is True and id_ in in_graph and id_ not in archived:
+            self.problems.add(
+                file, row.line, "archived",
+                "the graph holds this department active: archive it with archiveDepartment",
+            )  # fmt: skip
+        if given is False and id_ in archived:
+            self.problems.add(
+                file, row.line, "archived",
+                "the graph holds this department archived: an import does not revive it",
+            )  # fmt: skip
 
     def _rated(self, currency: str) -> bool:
         """Whether the risk settings convert `currency` (every exposure read meeting money in

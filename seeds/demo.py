@@ -169,7 +169,7 @@ def _date(rng: random.Random, first_year: int = 2015, last_year: int = 2025) -> 
 def _departments(bank: BankRows) -> None:
     for dept_id, name, function, model, parent in DEPARTMENTS:
         bank.departments.append(
-            DepartmentRow(id=dept_id, name=name, function=function, model=model)
+            DepartmentRow(id=dept_id, name=name, function=function, model=model, archived=False)
         )
         if parent is not None:
             bank.direct_links.append(

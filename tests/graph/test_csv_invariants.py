@@ -386,7 +386,7 @@ def test_a_batch_brings_money_in_only_in_a_currency_with_a_rate(empty_graph: Dri
     assert (refused.value.currencies, refused.value.reporting) == (["XYZ"], "CNY")
 
 
-DEPARTMENTS = "id,name,function,model,archived\n"
+DEPARTMENTS_ARCHIVED = "id,name,function,model,archived\n"
 
 
 def _archived(driver: Driver, department: str) -> bool:
@@ -404,13 +404,15 @@ def test_an_archived_department_is_restored_archived(empty_graph: Driver, tmp_pa
     graph holds stays with the mutations."""
     _small_bank(empty_graph, tmp_path)
     old = "d-old,旧部门,CLIENT,CLIENT,true\n"
-    restored = run(empty_graph, write_set(tmp_path / "old", {"departments.csv": DEPARTMENTS + old}))
+    restored = run(
+        empty_graph, write_set(tmp_path / "old", {"departments.csv": DEPARTMENTS_ARCHIVED + old})
+    )
     assert restored.accepted, messages(restored)
     assert _archived(empty_graph, "d-old")
     export_csv(empty_graph, DATABASE, tmp_path / "out")
     exported = (tmp_path / "out" / "departments.csv").read_text(encoding="utf-8")
     assert (
-        exported.startswith(DEPARTMENTS)
+        exported.startswith(DEPARTMENTS_ARCHIVED)
         and old in exported
         and "d-ka,大客户部,CLIENT,CLIENT,false\n" in exported
     )
@@ -420,20 +422,20 @@ def test_an_archived_department_is_restored_archived(empty_graph: Driver, tmp_pa
     assert _archived(empty_graph, "d-old") and not _archived(empty_graph, "d-ka")
     # Nothing may point at it, in the graph or restored with it.
     _refused(empty_graph, tmp_path, {
-        "departments.csv": DEPARTMENTS + "d-gone,撤销部门,CLIENT,CLIENT,true\n",
+        "departments.csv": DEPARTMENTS_ARCHIVED + "d-gone,撤销部门,CLIENT,CLIENT,true\n",
         "direct_reports.csv": "fromId,toId,since\nd-gone,d-hq,2020-01-01\n",
     }, "direct_reports.csv:2: column fromId: department 'd-gone' is archived")  # fmt: skip
     _refused(
         empty_graph,
         tmp_path,
         {
-            "departments.csv": DEPARTMENTS + "d-ka,大客户部,CLIENT,CLIENT,true\n",
+            "departments.csv": DEPARTMENTS_ARCHIVED + "d-ka,大客户部,CLIENT,CLIENT,true\n",
         },
         "departments.csv:2: column archived: the graph holds this department active",
     )
     _refused(
         empty_graph,
         tmp_path,
-        {"departments.csv": DEPARTMENTS + old.replace("true", "false")},
+        {"departments.csv": DEPARTMENTS_ARCHIVED + old.replace("true", "false")},
         "departments.csv:2: column archived: the graph holds this department archived",
     )

@@ -160,14 +160,19 @@ async def test_a_prospect_won_and_its_managers_deactivation(
     ]
 
 
-async def test_a_holding_and_its_products_new_audience(
-    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def _product_for_all(db: Db) -> None:
+    """p-all, a product any client may hold."""
     product = product_writes.NewProduct(
         id="p-all", name="通用理财", category=ProductCategory.WEALTH,
         audience=ProductAudience.ALL, risk_level=1, department_id="d-prod",
     )  # fmt: skip
     await product_writes.create_product(db, "t", product)
+
+
+async def test_a_holding_and_its_products_new_audience(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await _product_for_all(db)
     paused, go = pause_after(monkeypatch, data_writes.Write, "one", holding_writes.STATE)
     held, narrowed = await race(
         holding_writes.record_holding(db, "t", "c-1", "p-all", Decimal("100.00"), None),
@@ -186,11 +191,7 @@ async def test_a_holding_and_its_products_new_audience(
 async def test_a_clients_new_kind_and_its_products_new_audience(
     bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    product = product_writes.NewProduct(
-        id="p-all", name="通用理财", category=ProductCategory.WEALTH,
-        audience=ProductAudience.ALL, risk_level=1, department_id="d-prod",
-    )  # fmt: skip
-    await product_writes.create_product(db, "t", product)
+    await _product_for_all(db)
     await holding_writes.record_holding(db, "t", "c-1", "p-all", Decimal("100.00"), None)
     bank.execute_query(  # only p-all is held: the kind's check passes on its own
         "MATCH (:Client {id: 'c-1'})-[h:HOLDS]->(p:Product) WHERE p.id <> 'p-all' DELETE h",

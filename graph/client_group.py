@@ -122,7 +122,8 @@ CALL (c) {
     + """] END AS counted
   CALL (counted) {
     UNWIND counted AS m
-    OPTIONAL MATCH (m)-[h:HOLDS]->() WHERE h.active
+    // An archived member keeps its holdings as they were: no longer business of the group's.
+    OPTIONAL MATCH (m)-[h:HOLDS]->() WHERE h.active AND m.status <> 'ARCHIVED'
     RETURN coalesce(sum(h.balanceCents), 0) AS balanceCents
   }
   CALL (counted) {

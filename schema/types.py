@@ -556,7 +556,8 @@ class ClientGroup:
     member_ids: strawberry.Private[list[str]]
     member_count: int
     total_balance: Decimal = strawberry.field(
-        description=f"Sum of members' active holdings. {BOOK_TOTALS}"
+        description="Sum of members' active holdings (an archived member's left out). "
+        + BOOK_TOTALS
     )
     # Converted to the reporting currency only when asked for: a missing rate fails these two
     # figures, not the group.

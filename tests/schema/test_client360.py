@@ -86,6 +86,16 @@ async def test_group_rolls_up_members(small_bank: Driver, db: Db) -> None:
         "members": [{"id": "c-1"}, {"id": "c-2"}],
     }
     assert data["alone"]["group"] is None
+    # An archived member keeps its holdings as they were; they are no longer the group's
+    # business. Its open credit still counts, as every exposure figure counts it.
+    small_bank.execute_query(
+        "MATCH (c:Client {id: 'c-1'}) SET c.status = 'ARCHIVED'", database_=DATABASE
+    )
+    data, errors, _ = await execute(db, query)
+    assert errors == [] and data is not None
+    assert (data["sub"]["group"]["totalBalance"], data["sub"]["group"]["totalFacilities"]) == (
+        "0.00", "500000000.00",
+    )  # fmt: skip
 
 
 GRAPH = """query ($id: ID!, $depth: Int!, $kinds: [RelationKind!], $limit: Int!) {

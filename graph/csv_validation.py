@@ -432,8 +432,9 @@ class Validator:
                 )  # fmt: skip
 
     def _check_segments(self, file: str, batch: list[Row]) -> None:
-        """An existing (存量) client never becomes new (增量), and an active client never becomes
-        a prospect again: either would credit a manager with business the bank already had."""
+        """An existing (存量) client never becomes new (增量), an active client never becomes a
+        prospect again, and a prospect becomes an active new client only through the pipeline
+        (movePipeline, which credits the manager who won it): each as the mutations keep it."""
         asked = {
             r.values["id"]: (r.line, r.values.get("segment"), r.values.get("status"))
             for r in batch
@@ -449,6 +450,12 @@ class Validator:
                 self.problems.add(
                     file, line, "segment",
                     "the client is existing (存量) in the graph and can never become new (增量)",
+                )  # fmt: skip
+            if record["status"] == "PROSPECT" and status == "ACTIVE" and segment == "NEW":
+                self.problems.add(
+                    file, line, "status",
+                    "the client is a prospect in the graph: it becomes an active new (增量) "
+                    "client only through the development pipeline (movePipeline to ACTIVE)",
                 )  # fmt: skip
             if record["status"] == "ACTIVE" and status == "PROSPECT":
                 self.problems.add(

@@ -439,3 +439,21 @@ def test_an_archived_department_is_restored_archived(empty_graph: Driver, tmp_pa
         {"departments.csv": DEPARTMENTS_ARCHIVED + old.replace("true", "false")},
         "departments.csv:2: column archived: the graph holds this department archived",
     )
+
+
+def test_a_prospect_becomes_active_only_through_the_pipeline(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    """As updateClient refuses it (PIPELINE_ONLY): the pipeline credits the manager who won the
+    client; an import restating the prospect as an active new client would credit nobody."""
+    _small_bank(empty_graph, tmp_path)
+    prospect = "c-9,新客户,CORPORATE,NEW,PROSPECT,,2,,\n"
+    managed = {"client_managers.csv": "managerId,clientId,role,since\nm-1,c-9,PRIMARY,2024-01-01\n"}
+    first = run(
+        empty_graph, write_set(tmp_path / "p", {"clients.csv": CLIENTS + prospect, **managed})
+    )
+    assert first.accepted, messages(first)
+    _refused(empty_graph, tmp_path, {
+        "clients.csv": CLIENTS + prospect.replace("PROSPECT", "ACTIVE"), **managed,
+    }, "clients.csv:2: column status: the client is a prospect in the graph: it becomes an active "
+       "new (增量) client only through the development pipeline")  # fmt: skip

@@ -30,7 +30,7 @@ from strawberry.types import ExecutionResult
 from api.auth import AuthMiddleware, BodyLimitMiddleware, Principal, load_keys
 from api.context import Context
 from api.settings import ApiSettings
-from graph.db import Db, open_async_driver
+from graph.db import WRITES, Db, WriteTally, open_async_driver
 from graph.plan_warmup import warm_key_plans
 from graph.settings import Neo4jSettings
 from schema.build import build_schema
@@ -95,14 +95,15 @@ class RmGraphQL(GraphQL[Context, None]):
         A mutation's fields run one after another, each its own transaction: those committed
         before the limit stand, and the answer says how many, so that a client reads back
         rather than repeating them (a drawing repeated is drawn twice)."""
-        committed_before = context.db.committed
+        tally = WriteTally()
+        token = WRITES.set(tally)
         try:
             async with asyncio.timeout(self.request_timeout):
                 return await super().execute_single(
                     request, request_adapter, sub_response, context, root_value, request_data
                 )
         except TimeoutError:
-            committed = context.db.committed - committed_before
+            committed = tally.committed
             log.warning(
                 "request %s ran past %s s (%d writes committed)",
                 context.request_id, self.request_timeout, committed,
@@ -111,17 +112,19 @@ class RmGraphQL(GraphQL[Context, None]):
                 f"Timeout: the request ran past its {self.request_timeout:g} s limit and was "
                 f"cancelled (request id {context.request_id})"
             )
-            if committed or context.db.writing:
+            if committed or tally.cut_short:
                 message += (
                     f"; at least {committed} of its writes had committed and stand (audited), "
                     "and one in flight may have: read back before retrying"
-                    if context.db.writing
+                    if tally.cut_short
                     else f"; {committed} of its writes had committed and stand (audited), the "
                     "rest did not run: read back before retrying"
                 )
             extensions = {"code": "TIMEOUT", "requestId": context.request_id}
             error = GraphQLError(message, extensions={**extensions, "committedWrites": committed})
             return ExecutionResult(data=None, errors=[error])
+        finally:
+            WRITES.reset(token)
 
     def decode_json(self, data: str | bytes) -> object:
         """A body that is not UTF-8, nests too deep to decode, or is JSON but not a request

@@ -204,9 +204,10 @@ def _apply_rows(
     in_changed = {table.identity_of(r) for r in created + updated}
     changed = [r for r in rows if table.identity_of(r) in in_changed]  # in file order
     if actor is not None and changed:
-        _require_rated(tx, table, changed)
         for statement in WRITES[table.section]:
             tx.run(statement, rows=changed).consume()
+        # Last, as the mutations take it last (after the departments a facility's links lock).
+        _require_rated(tx, table, changed)
         bump = BUMP_VERSIONS.get(table.section)
         # A change this batch writes moves the version on; a manager's new boss moves it when
         # the reporting line is written (_write_lines).
@@ -243,11 +244,17 @@ MONEY_CURRENCIES: Final[dict[str, str]] = {
 
 
 def _require_rated(tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]) -> None:
-    """As the mutations do (graph.risk_settings.require_rated_currency): the batch holds the
-    locks of the currencies it brings money in, and they still have rates, so a settings change
-    that was dropping one meanwhile is refused, or this batch is."""
+    """As the mutations do (graph.risk_settings.require_rated_currency): once written, the batch
+    holds the locks of the currencies it brings money in, and they still have rates, so a
+    settings change that was dropping one meanwhile is refused, or this batch is (rolled back)."""
     column = MONEY_CURRENCIES.get(table.section)
-    codes = sorted({r[column] for r in rows if column and r.get(column)}) if column else []
+    # A closed facility is in no exposure: the rates need not cover it (setRiskSettings's
+    # check counts open facilities only).
+    codes = (
+        sorted({r[column] for r in rows if r.get(column) and r.get("status") != "CLOSED"})
+        if column
+        else []
+    )
     if not codes:
         return
     for code in codes:

@@ -347,7 +347,8 @@ class Validator:
                 self._check_guarantee(file, row, known)
             for money in ("currency", "unifiedLimitCurrency"):
                 code = row.values.get(money) if table.section in ("facilities", "clients") else None
-                if code is not None and not self._rated(code):
+                closed = row.values.get("status") == "CLOSED"  # in no exposure
+                if code is not None and not closed and not self._rated(code):
                     self.problems.add(
                         file, row.line, money,
                         f"{code} has no exchange rate to the reporting currency in the risk "

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Final, LiteralString, TypeVar
 
@@ -93,13 +94,25 @@ def open_driver(uri: str, user: str, password: str, **options: Any) -> Driver:
 
 
 @dataclass
+class WriteTally:
+    """The write transactions of one GraphQL operation: those committed, and whether one was
+    cancelled before its answer came (it may have committed)."""
+
+    committed: int = 0
+    cut_short: bool = False
+
+
+# Set by the API for each operation (a batch's operations run at once and share one Db): the
+# operation's resolvers, and the tasks they start, count their writes into it.
+WRITES: ContextVar[WriteTally | None] = ContextVar("rmgraph_writes", default=None)
+
+
+@dataclass
 class Db:
     driver: AsyncDriver
     database: str
     tx_timeout: float = 5.0
     round_trips: int = field(default=0)
-    committed: int = field(default=0)  # write transactions committed
-    writing: bool = field(default=False)  # one was cut short: it may have committed
     # Transactions this Db runs at once: a request of many aliases (or a batch of operations)
     # takes turns on these rather than the driver's whole connection pool. None: no cap.
     slots: asyncio.Semaphore | None = None
@@ -125,13 +138,16 @@ class Db:
         self.round_trips += 1
         with self._timeouts():
             async with self._slot(), self._session() as session:
+                tally = WRITES.get()
                 try:
                     result = await session.execute_write(self._unit(work))
                 except asyncio.CancelledError:
                     # Cancelled while waiting for the commit's answer, it may have committed.
-                    self.writing = True
+                    if tally is not None:
+                        tally.cut_short = True
                     raise
-        self.committed += 1
+        if tally is not None:
+            tally.committed += 1
         return result
 
     def _session(self) -> AsyncSession:

@@ -173,7 +173,7 @@ def _settings_record(base: CapitalBase) -> dict[str, Any]:
 async def require_rated_currency(w: Write, field: str, currency: str) -> None:
     """Inside a write that brings money in `currency` (a facility, a unified limit): the risk
     settings convert it to the reporting currency, or every exposure read that meets it would
-    fail (FX_RATE_MISSING). Takes the settings' lock, so a concurrent setRiskSettings cannot
+    fail (FX_RATE_MISSING). Takes the currency's lock, so a concurrent setRiskSettings cannot
     drop the rate before this write commits."""
     await w.lock(currency_lock(currency))
     base = capital_base_from(await w.one(READ_SETTINGS, settingsId=SETTINGS_ID))

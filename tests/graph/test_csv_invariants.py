@@ -457,3 +457,16 @@ def test_a_prospect_becomes_active_only_through_the_pipeline(
         "clients.csv": CLIENTS + prospect.replace("PROSPECT", "ACTIVE"), **managed,
     }, "clients.csv:2: column status: the client is a prospect in the graph: it becomes an active "
        "new (增量) client only through the development pipeline")  # fmt: skip
+
+
+def test_a_closed_facility_needs_no_rate(empty_graph: Driver, tmp_path: Path) -> None:
+    """A closed facility is in no exposure, and setRiskSettings may drop its currency's rate:
+    the export of such a graph still imports, while an open one in that currency is refused."""
+    _small_bank(empty_graph, tmp_path)
+    header = FACILITIES.rstrip("\n") + ",status,closedOn,closeReason\n"
+    closed = "f-9,c-1,LOAN,100.00,0,XYZ,d-ka-east,d-risk,2023-01-01,CLOSED,2024-01-01,结清\n"
+    done = run(empty_graph, write_set(tmp_path / "closed", {"facilities.csv": header + closed}))
+    assert done.accepted, messages(done)
+    _refused(empty_graph, tmp_path, {
+        "facilities.csv": header + closed.replace("f-9", "f-10").replace(",CLOSED,2024-01-01,结清", ",ACTIVE,,"),
+    }, "facilities.csv:2: column currency: XYZ has no exchange rate")  # fmt: skip

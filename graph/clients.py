@@ -20,18 +20,25 @@ GET_CLIENTS: Final[LiteralString] = (
     "UNWIND $ids AS id MATCH (c:Client {id: id}) RETURN c " + CLIENT_FIELDS + " AS client"
 )
 
-# Each filter is off when its parameter is null. The department filter takes the department's
-# whole direct subtree, since team figures roll up along it.
-CLIENT_FILTER: Final[LiteralString] = """
+# The Client `c`'s primary manager works in department `$departmentId` or any below it: team
+# figures roll up along the direct hierarchy.
+IN_DEPARTMENT: Final[LiteralString] = """EXISTS {
+    MATCH (c)<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->(:Department)
+          -[:DIRECT_REPORT*0..]->(:Department {id: $departmentId}) }"""
+
+# Each filter is off when its parameter is null.
+CLIENT_FILTER: Final[LiteralString] = (
+    """
       ($nameContains IS NULL OR c.name CONTAINS $nameContains)
   AND ($kind IS NULL OR c.kind = $kind)
   AND ($grade IS NULL OR c.grade = $grade)
   AND ($managerId IS NULL OR EXISTS {
     MATCH (:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->(c) })
-  AND ($departmentId IS NULL OR EXISTS {
-    MATCH (c)<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->(:Department)
-          -[:DIRECT_REPORT*0..]->(:Department {id: $departmentId}) })
+  AND ($departmentId IS NULL OR """
+    + IN_DEPARTMENT
+    + """)
 """
+)
 
 # Every client may be listed: the page comes from the id index in order, the count apart.
 LIST_CLIENTS: Final[LiteralString] = (

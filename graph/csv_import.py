@@ -23,7 +23,7 @@ from graph import bulk_load as load
 from graph.bank_snapshot import read_keyed
 from graph.csv_reader import Problems, read_rows
 from graph.csv_tables import TABLES, TABLES_BY_FILE, NodeKind, Table
-from graph.csv_validation import BATCH, ScratchIndex, Validator, chunks
+from graph.csv_validation import BATCH, MONEY_CURRENCIES, ScratchIndex, Validator, chunks
 from graph.data_writes import (
     LOCK,
     LOCK_CLIENTS,
@@ -33,7 +33,7 @@ from graph.data_writes import (
     LOCK_PRODUCTS,
 )
 from graph.db import too_large_is_final
-from graph.errors import FxRateMissing, QueryTooLarge
+from graph.errors import QueryTooLarge
 from graph.import_audit import (
     WRITTEN_LATER,
     AuditedRow,
@@ -236,13 +236,6 @@ def _apply_rows(
     return BatchCounts(len(created), len(updated), len(rows) - len(changed), changed, created_ids)
 
 
-# The columns bringing money in a currency the risk settings must convert.
-MONEY_CURRENCIES: Final[dict[str, str]] = {
-    "facilities": "currency",
-    "clients": "unifiedLimitCurrency",
-}
-
-
 def _require_rated(tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]) -> None:
     """As the mutations do (graph.risk_settings.require_rated_currency): once written, the batch
     holds the locks of the currencies it brings money in, and they still have rates, so a
@@ -260,9 +253,7 @@ def _require_rated(tx: ManagedTransaction, table: Table, rows: list[dict[str, An
     for code in codes:
         tx.run(LOCK, id=currency_lock(code)).consume()
     base = capital_base_from(tx.run(READ_SETTINGS, settingsId=SETTINGS_ID).single(strict=True))
-    unrated = [c for c in codes if c != base.currency and c not in base.fx_rates]
-    if unrated:
-        raise FxRateMissing(unrated, base.currency)
+    base.require_rates(codes)
 
 
 FACILITY_BORROWERS: Final[LiteralString] = """

@@ -26,6 +26,11 @@ from graph.limits import CapitalBase
 from graph.risk_settings import READ_SETTINGS, SETTINGS_ID, capital_base_from
 
 BATCH: Final = 5000
+# The column of each file bringing money in a currency the risk settings must convert.
+MONEY_CURRENCIES: Final[dict[str, str]] = {
+    "facilities": "currency",
+    "clients": "unifiedLimitCurrency",
+}
 # Files whose rows may not point at an archived department, as the mutations refuse: archiving
 # needs a department without members and ends its links, so an export holds none of these.
 # (Facilities keep the departments that granted and approved them, archived or not.)
@@ -345,15 +350,15 @@ class Validator:
                         )  # fmt: skip
             if table.section == "guarantees":
                 self._check_guarantee(file, row, known)
-            for money in ("currency", "unifiedLimitCurrency"):
-                code = row.values.get(money) if table.section in ("facilities", "clients") else None
-                closed = row.values.get("status") == "CLOSED"  # in no exposure
-                if code is not None and not closed and not self._rated(code):
-                    self.problems.add(
-                        file, row.line, money,
-                        f"{code} has no exchange rate to the reporting currency in the risk "
-                        "settings: an admin sets one first (setRiskSettings fxRates)",
-                    )  # fmt: skip
+            money = MONEY_CURRENCIES.get(table.section)
+            code = row.values.get(money) if money else None
+            closed = row.values.get("status") == "CLOSED"  # in no exposure
+            if money and code is not None and not closed and not self._rated(code):
+                self.problems.add(
+                    file, row.line, money,
+                    f"{code} has no exchange rate to the reporting currency in the risk "
+                    "settings: an admin sets one first (setRiskSettings fxRates)",
+                )  # fmt: skip
         if table.section == "clients":
             self._check_segments(file, batch)
         if table.section == "related":
@@ -383,7 +388,7 @@ class Validator:
         if self._capital is None:
             [row] = self.session.execute_read(fetch, READ_SETTINGS, {"settingsId": SETTINGS_ID})
             self._capital = capital_base_from(row)
-        return currency == self._capital.currency or currency in self._capital.fx_rates
+        return not self._capital.unrated([currency])
 
     def _check_guarantee(
         self, file: str, row: Row, known: dict[tuple[NodeKind, str], str | None]
@@ -503,8 +508,8 @@ class Validator:
             records = self.session.execute_read(fetch, TOPS, {"ids": list(lines)})
             tops = {r["id"]: r["topId"] for r in records}
             for client, line in chunk:
-                top = self._controlled[client][0] if client in self._controlled else None
-                top = top or tops.get(client, client)
+                direct = self._controlled.get(client)
+                top = direct[0] if direct else tops.get(client, client)
                 if top != client:
                     self.problems.add(
                         "clients.csv", line, "unifiedLimit",

@@ -144,9 +144,10 @@ class Write:
             if client_id not in row["ids"]:
                 raise NotFound("Client", client_id)
 
-    async def require_active_primary(self, client_id: str) -> None:
+    async def require_active_primary(self, client_id: str) -> list[str]:
         """Before a client becomes active: its primary manager is active, and held so (locked)
-        until this transaction ends, since deactivating a manager checks their active clients."""
+        until this transaction ends, since deactivating a manager checks their active clients.
+        The primary manager's id (none, for a client without one)."""
         primaries = await self.rows(PRIMARIES, id=client_id)
         await self.lock_managers([p["id"] for p in primaries])
         primaries = await self.rows(PRIMARIES, id=client_id)
@@ -157,6 +158,7 @@ class Write:
             f"client {client_id!r} has an inactive primary manager: transfer it first",
             [client_id, *inactive],
         )
+        return [p["id"] for p in primaries]
 
 
 def require_active_manager(manager_id: str, active: bool | None) -> None:

@@ -171,6 +171,11 @@ def describe(req: dict[str, Any]) -> str:
     return ", ".join(parts)
 
 
+def unmet_rows(checks: list[RequirementCheck]) -> list[str]:
+    """Each row of a grade with what it misses, as refusals and grade changes name them."""
+    return [f"row {c.row} ({c.description}): {'; '.join(c.unmet)}" for c in checks]
+
+
 def meets_a_row(checks: list[RequirementCheck]) -> bool:
     """A grade's rows are alternatives: one met is enough, and a grade with none asks for
     nothing."""

@@ -67,8 +67,12 @@ class FxTable(GraphModel):
     currency: str = "CNY"
     fx_rates: dict[str, Decimal] = Field(default_factory=dict)
 
+    def unrated(self, currencies: Iterable[str]) -> list[str]:
+        """The currencies among these that neither are the reporting one nor have a rate."""
+        return sorted({c for c in currencies if c != self.currency and c not in self.fx_rates})
+
     def require_rates(self, currencies: Iterable[str]) -> None:
-        missing = sorted({c for c in currencies if c != self.currency and c not in self.fx_rates})
+        missing = self.unrated(currencies)
         if missing:
             raise FxRateMissing(missing, self.currency)
 

@@ -19,7 +19,7 @@ from graph.data_writes import (
 )
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, InvariantViolation, NotFound, require
-from graph.grading import BANK, check_requirements, meets_a_row
+from graph.grading import BANK, check_requirements, meets_a_row, unmet_rows
 from graph.input_checks import optional_text, require_id, require_range, require_text
 from graph.managers import MANAGER_FIELDS
 from graph.models import Education, GraphModel, Manager, ManagerLevel, ProfessionalTitle
@@ -138,9 +138,7 @@ async def _record_entry_level(w: Write, actor: str, new: NewManager) -> None:
     target = grades[f"{BANK}:{new.level.value}"]
     entry = min(g["rank"] for g in grades.values() if g["series"] == target["series"])
     checks = check_requirements(row["manager"], target["requirements"])
-    unmet = [] if target["rank"] == entry or meets_a_row(checks) else [
-        f"row {c.row} ({c.description}): {'; '.join(c.unmet)}" for c in checks
-    ]  # fmt: skip
+    unmet = [] if target["rank"] == entry or meets_a_row(checks) else unmet_rows(checks)
     if unmet and not new.exceptional:
         raise InvariantViolation(
             "LEVEL_REQUIREMENTS",

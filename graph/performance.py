@@ -6,7 +6,8 @@ won in the period (clients that reached ACTIVE through the pipeline while the ma
 primary manager, whoever manages them now), balances and products per client from
 active holdings, complaints opened and closed in the period with the average satisfaction of
 those closed, and visits done in the period against those planned: for each graded client, the
-period's days divided by its plan's visit interval, rounded down. A department sums every
+days of the period the manager was its primary manager divided by its plan's visit interval,
+rounded down. A department sums every
 manager who is a member of it or of a department below it (`DIRECT_REPORT`, any depth), and
 gives the same figures for each of its direct children, summed down each child's subtree.
 """
@@ -193,7 +194,7 @@ def check_period(start: dt.date, end: dt.date) -> int:
 async def get_performance(
     db: Db, scope: Scope, node_id: str, start: dt.date, end: dt.date
 ) -> Performance | None:
-    days = check_period(start, end)
+    check_period(start, end)
     records = await db.read(
         scope.value,
         {
@@ -203,7 +204,6 @@ async def get_performance(
             # The period's days are the bank's (graph.bank_calendar), given as UTC instants.
             "start": day_start(start).astimezone(dt.UTC).isoformat(),
             "end": day_start(end + dt.timedelta(days=1)).astimezone(dt.UTC).isoformat(),
-            "days": days,
         },
     )
     rows = [r.data() for r in records]

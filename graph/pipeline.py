@@ -12,7 +12,7 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Final, LiteralString
 
-from graph.data_writes import PRIMARIES, Write, require_client_not_archived, run_write
+from graph.data_writes import Write, require_client_not_archived, run_write
 from graph.db import Db
 from graph.errors import InvariantViolation, NotFound, require
 from graph.input_checks import optional_text
@@ -123,8 +123,7 @@ async def move_pipeline(
             )
         won_by: list[str] = []
         if to is Stage.ACTIVE:
-            await w.require_active_primary(client_id)
-            won_by = [p["id"] for p in await w.rows(PRIMARIES, id=client_id)]
+            won_by = await w.require_active_primary(client_id)
         row = await w.one(
             MOVE,
             id=client_id,

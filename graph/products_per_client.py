@@ -15,6 +15,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Final, LiteralString
 
+from graph.clients import IN_DEPARTMENT
 from graph.db import Db
 from graph.models import GraphModel
 from graph.visibility import BOOK, VISIBLE_TO_MANAGER
@@ -32,10 +33,14 @@ WITH count(c) AS clients, sum(CASE WHEN products > 0 THEN 1 ELSE 0 END) AS holdi
      sum(products) AS holdings, max(products) AS most
 RETURN clients, holding, holdings, coalesce(most, 0) AS most
 """
+# One manager's active clients, as their primary manager.
+_MANAGERS_CLIENTS: Final[LiteralString] = (
+    "MATCH (:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->"
+    "(c:Client {status: 'ACTIVE'}) WITH DISTINCT c"
+)
 STATS: Final[dict[Scope, LiteralString]] = {
     Scope.BANK: "MATCH (c:Client {status: 'ACTIVE'})" + _COUNT,
-    Scope.MANAGER: "MATCH (:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->"
-    "(c:Client {status: 'ACTIVE'}) WITH DISTINCT c" + _COUNT,
+    Scope.MANAGER: _MANAGERS_CLIENTS + _COUNT,
     Scope.DEPARTMENT: "MATCH (:Department {id: $departmentId})<-[:DIRECT_REPORT*0..]-(:Department)"
     "<-[:MEMBER_OF]-(:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c:Client {status: 'ACTIVE'})"
     " WITH DISTINCT c" + _COUNT,
@@ -45,16 +50,14 @@ STATS: Final[dict[Scope, LiteralString]] = {
 # from the asking manager's end (testing every client of a large subtree took a second).
 _IN_BOOK: Final[LiteralString] = (
     BOOK
-    + """WITH c WHERE c.status = 'ACTIVE'
-  AND ($departmentId IS NULL OR EXISTS {
-        MATCH (c)<-[:MANAGES {role: 'PRIMARY'}]-(:Manager)-[:MEMBER_OF]->(:Department)
-              -[:DIRECT_REPORT*0..]->(:Department {id: $departmentId}) })"""
+    + "WITH c WHERE c.status = 'ACTIVE' AND ($departmentId IS NULL OR "
+    + IN_DEPARTMENT
+    + ")"
     + _COUNT
 )
 STATS_IN_BOOK: Final[dict[Scope, LiteralString]] = {
     Scope.BANK: _IN_BOOK,
-    Scope.MANAGER: "MATCH (:Manager {id: $managerId})-[:MANAGES {role: 'PRIMARY'}]->"
-    "(c:Client {status: 'ACTIVE'}) WITH DISTINCT c WHERE " + VISIBLE_TO_MANAGER + _COUNT,
+    Scope.MANAGER: _MANAGERS_CLIENTS + " WHERE " + VISIBLE_TO_MANAGER + _COUNT,
     Scope.DEPARTMENT: _IN_BOOK,
 }
 

@@ -14,7 +14,7 @@ from typing import Any, Final, LiteralString
 from graph.data_writes import Write, require_active_manager, run_write
 from graph.db import Db
 from graph.errors import GraphError, InvalidInput, NotFound
-from graph.grading import BANK, RequirementCheck, check_requirements, meets_a_row
+from graph.grading import BANK, RequirementCheck, check_requirements, meets_a_row, unmet_rows
 from graph.input_checks import optional_text
 from graph.models import GraphModel
 
@@ -190,7 +190,7 @@ async def change_grade(
             checks = check_requirements(row["manager"], target["requirements"])
             unmet = [] if step == 1 else [f"skips {step - 1} grade(s)"]
             if not meets_a_row(checks):
-                unmet += [f"row {c.row} ({c.description}): {'; '.join(c.unmet)}" for c in checks]
+                unmet += unmet_rows(checks)
             if unmet and not exceptional:
                 raise PromotionRefused(
                     f"{manager_id} does not qualify for {to_code}: " + " | ".join(unmet),

@@ -177,7 +177,7 @@ async def require_rated_currency(w: Write, field: str, currency: str) -> None:
     drop the rate before this write commits."""
     await w.lock(currency_lock(currency))
     base = capital_base_from(await w.one(READ_SETTINGS, settingsId=SETTINGS_ID))
-    if currency != base.currency and currency not in base.fx_rates:
+    if base.unrated([currency]):
         raise InvalidInput(
             field,
             f"{currency} has no exchange rate to {base.currency}, the reporting currency: an "
@@ -224,7 +224,7 @@ async def set_capital_base(
         if saved.currency in rates:
             raise InvalidInput("fxRates", f"{saved.currency} is the reporting currency itself")
         in_use = (await w.one(CURRENCIES_IN_USE))["currencies"]
-        unrated = sorted(c for c in in_use if c != saved.currency and c not in saved.fx_rates)
+        unrated = saved.unrated(in_use)
         if unrated:
             raise InvalidInput(
                 "fxRates",

@@ -304,6 +304,23 @@ async def test_stakes_adding_up_to_exactly_half_are_not_control(
     assert data["t"]["group"] == {"root": {"id": "P"}}
 
 
+async def _tops_and_largest(db: Db, a: str, b: str) -> tuple[str, str, list[Any]]:
+    """The top controller each of two clients' groups names, and the largest exposures."""
+    data, errors, _ = await execute(
+        db,
+        "query ($a: ID!, $b: ID!) { a: client(id: $a) { group { root { id } } } "
+        "b: client(id: $b) { group { root { id } } } "
+        "largestExposures { root { id } memberIds total } }",
+        {"a": a, "b": b},
+    )
+    assert errors == [] and data is not None
+    return (
+        data["a"]["group"]["root"]["id"],
+        data["b"]["group"]["root"]["id"],
+        data["largestExposures"],
+    )
+
+
 async def test_members_two_controllers_share_count_under_one(empty_graph: Driver, db: Db) -> None:
     """T1 holds 60% of X, X 60% of C, C 60% of D, and T1 controls D by board; T2 controls C by
     board. C and D are both under T1 and T2: nearest or farthest, they named different tops and
@@ -322,16 +339,9 @@ async def test_members_two_controllers_share_count_under_one(empty_graph: Driver
         )
     ]  # fmt: skip
     load(empty_graph, DATABASE, bank, quiet=True)
-    data, errors, _ = await execute(
-        db,
-        '{ c: client(id: "C") { group { root { id } } } d: client(id: "D") { group { root { id } } } '
-        "largestExposures { root { id } memberIds total } }",
-    )
-    assert errors == [] and data is not None
-    assert data["c"]["group"] == data["d"]["group"] == {"root": {"id": "T1"}}
-    assert data["largestExposures"] == [
-        {"root": {"id": "T1"}, "memberIds": ["C", "D", "T1", "X"], "total": "20.00"}
-    ]
+    assert await _tops_and_largest(db, "C", "D") == (
+        "T1", "T1", [{"root": {"id": "T1"}, "memberIds": ["C", "D", "T1", "X"], "total": "20.00"}],
+    )  # fmt: skip
 
 
 async def test_a_unified_limit_held_by_the_top_controller(risk_bank: Driver, db: Db) -> None:
@@ -448,16 +458,9 @@ async def test_a_cycle_of_control_is_one_group_under_its_smallest_id(
         for a, b in (("A", "B"), ("B", "A"))
     ]
     load(empty_graph, DATABASE, bank, quiet=True)
-    data, errors, _ = await execute(
-        db,
-        '{ a: client(id: "A") { group { root { id } } } b: client(id: "B") { group { root { id } } } '
-        "largestExposures { root { id } memberIds total } }",
-    )
-    assert errors == [] and data is not None
-    assert data["a"]["group"] == data["b"]["group"] == {"root": {"id": "A"}}
-    assert data["largestExposures"] == [
-        {"root": {"id": "A"}, "memberIds": ["A", "B"], "total": "20.00"}
-    ]
+    assert await _tops_and_largest(db, "A", "B") == (
+        "A", "A", [{"root": {"id": "A"}, "memberIds": ["A", "B"], "total": "20.00"}],
+    )  # fmt: skip
     limit = {"limit": "15.00", "currency": "CNY"}
     refused = await mutate(db, "setUnifiedLimit", {"clientId": "B", **limit}, CLIENT)
     assert (refused["invariant"], refused["nodeIds"]) == ("GROUP_TOP", ["B", "A"])

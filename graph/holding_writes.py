@@ -144,12 +144,13 @@ async def record_holding(
 async def close_holding(
     db: Db, actor: str, client_id: str, product_id: str, visible_to: str | None = None
 ) -> HoldingWritten:
+    """Also for an archived client: winding down what the client held, as repaying and closing
+    its facilities are. Its holdings would otherwise stay active for good."""
     require_id("clientId", client_id)
     require_id("productId", product_id)
 
     async def work(w: Write) -> HoldingWritten:
         state = await _state(w, client_id, product_id, visible_to)
-        require_not_archived(state["client"])
         if state["holding"] is None:
             raise NotFound("Holding", holding_id(client_id, product_id))
         require(

@@ -13,7 +13,7 @@ from graph.db import Db
 from seeds.loader import load
 from tests.conftest import DATABASE, graph_snapshot
 from tests.gql import execute
-from tests.schema.test_data_in import CLIENT, LINK, data_in_bank, mutate, new_client
+from tests.schema.test_data_in import CLIENT, HOLDING, LINK, data_in_bank, mutate, new_client
 
 
 @pytest.fixture
@@ -42,13 +42,27 @@ async def _refused(driver: Driver, db: Db, document: str, invariant: str) -> Non
 async def test_an_archived_client_does_not_change(bank: Driver, db: Db) -> None:
     await _archive(db, "c-1")
     for mutation in (
-        'closeHolding(input: {clientId: "c-1", productId: "p-dep"})',
+        'recordHolding(input: {clientId: "c-1", productId: "p-dep", balance: "5"})',
         'unrelateClients(input: {fromId: "c-1", toId: "c-2", kind: CONTROL})',
         'setClientPotential(input: {clientId: "c-1", potential: "HIGH"})',
     ):
         await _refused(
             bank, db, f"mutation {{ {mutation} {{ __typename {REFUSED} }} }}", "NOT_ARCHIVED"
         )
+
+
+async def test_an_archived_clients_holdings_wind_down(bank: Driver, db: Db) -> None:
+    await _archive(db, "c-1")
+    closed = await mutate(db, "closeHolding", {"clientId": "c-1", "productId": "p-dep"}, HOLDING)
+    assert closed["client"] == {"id": "c-1"}
+    assert closed["holding"]["active"] is False
+    rows, _, _ = bank.execute_query(
+        "MATCH (:Client {id: 'c-1'})-[h:HOLDS]->(:Product {id: 'p-dep'}) "
+        "OPTIONAL MATCH (a:AuditRecord {action: 'closeHolding'})-[:CHANGED]->(:Client {id: 'c-1'}) "
+        "RETURN h.active AS active, count(a) AS audited",
+        database_=DATABASE,
+    )
+    assert [dict(r) for r in rows] == [{"active": False, "audited": 1}]
 
 
 async def test_an_archived_client_is_not_visited_but_may_still_complain(

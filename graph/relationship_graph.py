@@ -64,8 +64,9 @@ FOLLOWED: Final = (
 )
 
 
-def _level(hidden_f: LiteralString) -> LiteralString:
-    """One breadth-first level; a frontier node `f` for which `hidden_f` holds is not expanded."""
+def _level(hidden_f: LiteralString, hidden_n: LiteralString) -> LiteralString:
+    """One breadth-first level; a frontier node `f` for which `hidden_f` holds is not expanded,
+    and a node `n` for which `hidden_n` holds is taken only from a client: see `_neighbourhood`."""
     return (
         """
 CALL (frontier, seen) {
@@ -89,7 +90,9 @@ CALL (frontier, seen) {
         + INWARD_ONLY
         + """]-(n) WHERE type(r) IN $types RETURN n
   }
-  WITH n, seen WHERE NOT n IN seen
+  WITH f, n, seen WHERE NOT n IN seen AND """
+        + _taken(hidden_n)
+        + """
   WITH DISTINCT n ORDER BY n.id
   RETURN collect(n) AS next
 }
@@ -100,20 +103,33 @@ WITH start, seen + next[..($limit + 1 - size(seen))] AS seen,
     )
 
 
+def _taken(hidden_n: LiteralString) -> LiteralString:
+    if hidden_n == "false":
+        return "true"
+    # CASE, so that the book is looked up only for a client or facility reached from a non-client.
+    return (
+        "CASE WHEN f:Client OR NOT (n:Client OR n:Facility) THEN true ELSE NOT " + hidden_n + " END"
+    )
+
+
 def _neighbourhood(hidden_f: LiteralString, hidden_n: LiteralString) -> LiteralString:
+    """For a manager, a node outside the book is a leaf hanging off a client in the book (that
+    client's relation, or a facility it guarantees): reached from anything else (another
+    guarantor of a facility the manager sees), it would be dropped from the answer as none of the
+    manager's business, after taking a place under `$limit`, so it is not taken at all."""
     return (
         """
 MATCH (start:Client {id: $clientId})
 WITH start, [start] AS seen, [start] AS frontier, [[start]] AS levels
 WITH start, seen, CASE WHEN $depth >= 1 THEN frontier ELSE [] END AS frontier, levels
 """
-        + _level(hidden_f)
+        + _level(hidden_f, hidden_n)
         + "WITH start, seen, CASE WHEN $depth >= 2 THEN frontier ELSE [] END AS frontier, levels"
-        + _level(hidden_f)
+        + _level(hidden_f, hidden_n)
         + "WITH start, seen, CASE WHEN $depth >= 3 THEN frontier ELSE [] END AS frontier, levels"
-        + _level(hidden_f)
+        + _level(hidden_f, hidden_n)
         + "WITH start, seen, CASE WHEN $depth >= 4 THEN frontier ELSE [] END AS frontier, levels"
-        + _level(hidden_f)
+        + _level(hidden_f, hidden_n)
         + """
 WITH seen[..$limit] AS kept, size(seen) > $limit AS truncated, levels
 CALL (kept) {

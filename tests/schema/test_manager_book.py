@@ -299,3 +299,44 @@ async def test_a_managers_client_page_is_one_query_that_knows_the_book(
     data, errors, ctx = await execute(db, query, {"id": "c-5"}, principal=her)
     assert errors == [] and data == {"client": None}
     assert ctx.db.round_trips == 1
+
+
+async def test_a_guarantor_outside_the_book_takes_no_place_in_the_graph(
+    bank: Driver, db: Db
+) -> None:
+    # 王强 (m-1) sees c-2, its facility f-1 and f-1's guarantor c-3; not c-5 (m-3's client), which
+    # supplies c-3 and guarantees f-1, nor c-6 (m-3's too), which only guarantees f-1. Another
+    # client's guarantee of a facility is none of his business: reached from f-1, neither is
+    # taken (c-6 used to take a place under `limit` and then be dropped from the answer); c-5
+    # appears as c-3's relation, one level further.
+    bank.execute_query(
+        "MATCH (m:Manager {id: 'm-3'}), (f:Facility {id: 'f-1'}) "
+        "CREATE (m)-[:MANAGES {role: 'PRIMARY', since: date('2024-02-01')}]->"
+        "(c:Client {id: 'c-6', name: '孙七', kind: 'INDIVIDUAL', segment: 'NEW', status: 'ACTIVE'})"
+        "-[:GUARANTEES {amountCents: 100}]->(f)",
+        database_=DATABASE,
+    )
+    him = Principal("m-1", Role.MANAGER, "m-1")
+    query = GRAPH.replace("depth: 4, limit: 50", "depth: $depth, limit: $limit").replace(
+        "($id: ID!)", "($id: ID!, $depth: Int!, $limit: Int!)"
+    )
+    drawn = [
+        ("Client:c-2", "甲子公司", 0),
+        ("Client:c-1", "甲集团", 1),
+        ("Facility:f-1", "f-1", 1),
+        ("Client:c-3", "乙公司", 2),
+        ("Product:p-cash", "现金管理", 2),
+        ("Product:p-dep", "单位活期存款", 2),
+    ]
+    for depth, limit, nodes in ((2, 6, drawn), (4, 50, [*drawn, ("Client:c-5", "c-5", 3)])):
+        variables = {"id": "c-2", "depth": depth, "limit": limit}
+        data, errors, _ = await execute(db, query, variables, principal=him)
+        assert errors == [] and data is not None
+        assert (_nodes(data), data["relationshipGraph"]["truncated"]) == (nodes, False)
+    # An admin sees both guarantors, from f-1.
+    data, errors, _ = await execute(db, query, {"id": "c-2", "depth": 2, "limit": 50})
+    assert errors == [] and data is not None
+    assert {n for n in _nodes(data) if n[0] in ("Client:c-5", "Client:c-6")} == {
+        ("Client:c-5", "赵六", 2),
+        ("Client:c-6", "孙七", 2),
+    }

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Final, LiteralString
 
+from graph.client_links import OPEN_FACILITY
 from graph.data_writes import (
     LOCK_CLIENTS,
     LOCK_MANAGERS,
@@ -28,14 +29,21 @@ RENAME: Final[LiteralString] = """
 MATCH (d:Department {id: $id}) WITH d, d.name AS before SET d.name = $name RETURN before
 """
 
-REMAINS: Final[LiteralString] = """
+# An open facility granted or approved by an archived department could never be moved on: a
+# merge takes no archived source.
+REMAINS: Final[LiteralString] = (
+    """
 MATCH (d:Department {id: $id})
 RETURN [(m:Manager)-[:MEMBER_OF]->(d) | m.id] AS members,
        [(c:Department)-[:DIRECT_REPORT]->(d) | c.id] AS children,
        [(d)<-[:MEMBER_OF]-(:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c:Client)
          WHERE c.status = 'ACTIVE' | c.id] AS clients,
-       [(d)-[:OFFERS]->(p:Product) | p.id] AS products
+       [(d)-[:OFFERS]->(p:Product) | p.id] AS products,
+       [(d)-[:GRANTED|APPROVED]->(f:Facility) WHERE """
+    + OPEN_FACILITY
+    + """ | f.id] AS facilities
 """
+)
 
 LINKS_OF: Final[LiteralString] = """
 MATCH (d:Department {id: $id})
@@ -156,12 +164,20 @@ async def create_department(
             CREATE_DEPARTMENT, id=dept_id, name=name, function=function.value, model=model.value
         )
         ch.departments.add(dept_id)
-        ch.after = {"id": dept_id, "name": name, "parentId": parent_id}
+        ch.after = {
+            "id": dept_id, "name": name, "function": function.value, "model": model.value,
+            "parentId": parent_id,
+        }  # fmt: skip
         if parent_id is not None:
             await ch.add_link(LinkKind.DIRECT, dept_id, parent_id, None)
 
-    inputs = {"id": dept_id, "name": name, "parentId": parent_id}
-    return await _run(db, "createDepartment", actor, dry_run, inputs, work)
+    inputs = {
+        "id": dept_id, "name": name, "function": function.value, "model": model.value,
+        "parentId": parent_id,
+    }  # fmt: skip
+    return await _run(
+        db, "createDepartment", actor, dry_run, inputs, work, creates=("Department", dept_id)
+    )
 
 
 async def rename_department(
@@ -190,14 +206,16 @@ async def archive_department(
         _check_active(await ch.departments_state([dept_id], {dept_id: expected}), dept_id)
         [left] = await ch.rows(REMAINS, id=dept_id)
         # A product offered only by an archived department could never be moved on again.
-        remaining = left["members"] + left["children"] + left["clients"] + left["products"]
+        remaining = [*left["members"], *left["children"], *left["clients"], *left["products"]]
+        remaining += sorted(set(left["facilities"]))  # granted and approved by it, listed once
         require(
             not remaining,
             "ARCHIVE_EMPTY",
             f"department {dept_id!r} still has members {left['members']}, children "
-            f"{left['children']}, clients {left['clients']} and products {left['products']} "
-            "(merge it into another product department to move its products)",
-            sorted(remaining),
+            f"{left['children']}, clients {left['clients']}, products {left['products']} and "
+            f"open facilities {sorted(set(left['facilities']))} (merge it into another "
+            "department to move its products and facilities)",
+            sorted(set(remaining)),
         )
         [links] = await ch.rows(LINKS_OF, id=dept_id)
         for link in links["links"]:

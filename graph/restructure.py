@@ -26,6 +26,7 @@ from enum import StrEnum
 from typing import Any, Final, LiteralString
 
 from neo4j import AsyncManagedTransaction
+from neo4j.exceptions import ConstraintError
 from pydantic import Field
 
 from graph.bank_calendar import zone_name
@@ -33,7 +34,14 @@ from graph.client_links import OPEN_FACILITY
 from graph.data_writes import LOCK_DEPARTMENTS
 from graph.db import Db
 from graph.departments import dependent
-from graph.errors import GraphError, InvariantViolation, NotFound, VersionConflict, require
+from graph.errors import (
+    Duplicate,
+    GraphError,
+    InvariantViolation,
+    NotFound,
+    VersionConflict,
+    require,
+)
 from graph.input_checks import require_text
 from graph.models import GraphModel
 
@@ -363,8 +371,11 @@ async def run_change(
     dry_run: bool,
     inputs: dict[str, Any],
     work: Callable[[Change], Awaitable[None]],
+    creates: tuple[str, str] | None = None,
 ) -> ChangeResult:
-    """Lock, change, check every invariant, version, audit; roll back on error or dry run."""
+    """Lock, change, check every invariant, version, audit; roll back on error or dry run.
+    `creates` names the (kind, id) of a node the change creates: an import writes without the
+    org lock, so the id may still be taken between the check and the write."""
 
     async def transaction(tx: AsyncManagedTransaction) -> ChangeResult:
         await tx.run(LOCK_ORG)  # structural changes take turns: no two can race into a cycle
@@ -414,6 +425,10 @@ async def run_change(
         return await db.write(transaction)
     except _DryRun as done:
         return ChangeResult(dry_run=True, impact=done.impact, audit_record_id=None)
+    except ConstraintError as exc:
+        if creates is None:
+            raise
+        raise Duplicate(*creates) from exc
 
 
 async def _require_independent_approvals(change: Change) -> None:

@@ -545,6 +545,25 @@ async def test_a_closed_facility_does_not_hold_restructuring_back(
     assert moved["__typename"] == "RestructureSuccess", moved
 
 
+async def test_a_department_with_open_facilities_is_not_archived(
+    credit_org: Driver, db: Db
+) -> None:
+    """K2 has no members, children, clients or products, but approved f1, still open: archived,
+    it could never hand f1 on (a merge takes no archived source). Once f1 is closed, it may go."""
+    before = graph_snapshot(credit_org)
+    for dry_run in (True, False):
+        refused = await mutate(db, "archiveDepartment", 'departmentId: "K2"', dry_run)
+        assert (refused["invariant"], refused["nodeIds"]) == ("ARCHIVE_EMPTY", ["f1"])
+        assert "open facilities ['f1']" in refused["message"]
+    assert graph_snapshot(credit_org) == before
+    data, errors, _ = await execute(
+        db, 'mutation { closeFacility(input: {facilityId: "f1"}) { __typename } }'
+    )
+    assert errors == [] and data == {"closeFacility": {"__typename": "FacilitySuccess"}}
+    archived = await mutate(db, "archiveDepartment", 'departmentId: "K2"')
+    assert archived["__typename"] == "RestructureSuccess", archived
+
+
 @pytest.mark.parametrize(
     ("name", "input_", "field"),
     [

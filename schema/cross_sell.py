@@ -8,7 +8,6 @@ from typing import Annotated
 
 import strawberry
 
-from api.auth import Role
 from graph.cross_sell_paths import (
     MAX_HOPS,
     CrossSellPath,
@@ -23,6 +22,7 @@ from graph.products_per_client import get_products_per_client
 from schema.eager import eager
 from schema.errors import BadInput, check_id, check_range
 from schema.mutation_errors import ValidationError, to_error_type
+from schema.principal import require_self
 from schema.types import Client, CtxInfo, Product
 
 FIRST_CAP = 100
@@ -119,17 +119,6 @@ class ProductsPerClient:
     most: int
 
 
-def _own_manager(info: CtxInfo, manager_id: str) -> None:
-    """A manager asks for their own portfolio only."""
-    principal = info.context.principal
-    if (
-        principal is not None
-        and principal.role is Role.MANAGER
-        and principal.manager_id != manager_id
-    ):
-        raise BadInput("managerId", "must be your own manager id")
-
-
 @strawberry.type
 class CrossSellQuery:
     @strawberry.field(
@@ -157,7 +146,7 @@ class CrossSellQuery:
     ) -> list[CrossSellSuggestion] | None:
         check_id(manager_id, "managerId")
         check_range(first, 1, FIRST_CAP, "first")
-        _own_manager(info, manager_id)
+        require_self(info, manager_id, "managerId")
         found = await get_cross_sell_opportunities(info.context.db, manager_id, 3, first)
         return _suggestions(info, found)
 
@@ -176,7 +165,7 @@ class CrossSellQuery:
         check_id(manager_id, "managerId")
         check_id(prospect_id, "prospectId")
         check_range(max_hops, 1, MAX_INTRO_HOPS, "maxHops")
-        _own_manager(info, manager_id)
+        require_self(info, manager_id, "managerId")
         found = await find_introductions(
             info.context.db, manager_id, prospect_id, max_hops, info.context.loaders.visible_to
         )

@@ -29,21 +29,11 @@ from schema.mutation_errors import (
     attempt,
     to_error_type,
 )
-from schema.principal import actor_of, book_of
+from schema.principal import actor_of, book_of, require_self
 from schema.types import LIST_CAP, LIST_DEFAULT, CtxInfo
 
 T = TypeVar("T")
 R = TypeVar("R")
-
-
-def _own_only(info: CtxInfo, manager_id: str, argument: str) -> None:
-    """A MANAGER reads and acts for themselves only; other roles for anyone."""
-    book = book_of(info)
-    if book is not None and book != manager_id:
-        raise GraphQLError(
-            f"Argument '{argument}': a manager may only ask about themselves",
-            extensions={"code": "FORBIDDEN"},
-        )
 
 
 # Types ---------------------------------------------------------------------------------------
@@ -374,7 +364,7 @@ class ManagersQuery:
         self, info: CtxInfo, manager_id: strawberry.ID, scheme: str = BANK
     ) -> PromotionEligibility | None:
         check_id(manager_id, "managerId")
-        _own_only(info, str(manager_id), "managerId")
+        require_self(info, str(manager_id), "managerId")
         try:
             found = await promotions.get_promotion_eligibility(
                 info.context.db, str(manager_id), scheme
@@ -399,7 +389,7 @@ class ManagersQuery:
     ) -> list[GradeChange] | None:  # fmt: skip
         check_id(manager_id, "managerId")
         check_range(first, 1, LIST_CAP, "first")
-        _own_only(info, str(manager_id), "managerId")
+        require_self(info, str(manager_id), "managerId")
         found = await grade_history.get_grade_history(
             info.context.db, str(manager_id), scheme, first
         )
@@ -421,7 +411,7 @@ class ManagersQuery:
         self, info: CtxInfo, manager_id: strawberry.ID, today: dt.date | None = None
     ) -> list[OverdueVisit]:
         check_id(manager_id, "managerId")
-        _own_only(info, str(manager_id), "managerId")
+        require_self(info, str(manager_id), "managerId")
         rows = await inter.get_overdue_visits(
             info.context.db, str(manager_id), today or bank_calendar.today()
         )
@@ -453,7 +443,7 @@ class ManagersQuery:
             raise BadInput("managerId", "give exactly one of managerId and departmentId")
         if manager_id is not None:
             check_id(manager_id, "managerId")
-            _own_only(info, str(manager_id), "managerId")
+            require_self(info, str(manager_id), "managerId")
             scope, node_id = Scope.MANAGER, str(manager_id)
         else:
             check_id(str(department_id), "departmentId")
@@ -609,7 +599,7 @@ async def _record(
 ) -> InteractionResult:  # fmt: skip
     check_id(client_id, "clientId")
     check_id(manager_id, "managerId")
-    _own_only(info, str(manager_id), "managerId")
+    require_self(info, str(manager_id), "managerId")
     return await attempt(
         inter.record_interaction(info.context.db, actor_of(info), str(client_id),
                                  str(manager_id), kind, method, at, notes, book_of(info)),

@@ -323,7 +323,11 @@ async def test_unknown_client_is_null_and_managers_ask_for_themselves(
     _, errors, _ = await execute(
         db, '{ crossSellOpportunities(managerId: "mA") { score } }', principal=other
     )
-    assert errors[0].extensions == {"code": "BAD_USER_INPUT", "argument": "managerId"}
+    assert errors[0].extensions == {"code": "FORBIDDEN"}
+    _, errors, _ = await execute(
+        db, '{ introductionPaths(managerId: "mA", prospectId: "k1") { reason } }', principal=other
+    )
+    assert errors[0].extensions == {"code": "FORBIDDEN"}
     data, errors, _ = await execute(
         db, '{ crossSellPaths(clientId: "k1") { score } }', principal=other
     )

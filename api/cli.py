@@ -170,6 +170,16 @@ def cmd_neo4j(args: argparse.Namespace) -> None:
                 signal.pause()
 
 
+def cmd_migrate(args: argparse.Namespace) -> None:
+    """What a deployment runs before starting (or upgrading) the API on its own database: the API
+    itself changes no schema. Idempotent."""
+    with provide_neo4j() as conn:
+        _prepare(conn, seed=False)
+    print(
+        "rmgraph: constraints, indexes, settings and reference data are in place", file=sys.stderr
+    )
+
+
 def cmd_refresh_cross_sell(args: argparse.Namespace) -> None:
     import asyncio
 
@@ -331,6 +341,9 @@ def build_parser() -> argparse.ArgumentParser:
     neo = sub.add_parser("neo4j", help="start the database (and demo bank) and wait")
     neo.add_argument("--no-seed", action="store_true")
     neo.set_defaults(func=cmd_neo4j)
+    mig = sub.add_parser("migrate", help="constraints, indexes, settings, reference data; exit")
+    mig.set_defaults(func=cmd_migrate)
+
     token = sub.add_parser("token", help="issue a signed token for local use (HS256)")
     token.add_argument("--role", required=True, choices=[r.value for r in Role])
     token.add_argument("--subject", default="local-user")

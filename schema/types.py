@@ -307,8 +307,8 @@ class Facility:
     )
     granted_at: dt.date | None
     closed_on: dt.date | None = strawberry.field(
-        description="The day closeFacility closed it; null while open (and for facilities "
-        "imported closed)."
+        description="The day it was closed (by closeFacility, or as imported from "
+        "`facilities.csv`); null while open."
     )
     borrower_id: strawberry.Private[str]
     granting_department_id: strawberry.Private[str | None]

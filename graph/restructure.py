@@ -30,7 +30,7 @@ from neo4j.exceptions import ConstraintError
 from pydantic import Field
 
 from graph.bank_calendar import zone_name
-from graph.client_links import OPEN_FACILITY
+from graph.client_links import INDEPENDENTLY_APPROVED, OPEN_FACILITY
 from graph.data_writes import LOCK_DEPARTMENTS
 from graph.db import Db
 from graph.departments import dependent
@@ -216,6 +216,19 @@ RETURN g.id AS grantingId, a.id AS approvingId,
 """
 )
 
+# Of the facilities given, those with an independent approval (审贷分离) now.
+INDEPENDENT_NOW: Final[LiteralString] = (
+    "UNWIND $ids AS id MATCH (f:Facility {id: id}) WHERE "
+    + INDEPENDENTLY_APPROVED
+    + " RETURN collect(f.id) AS ids"
+)
+
+WITHDRAW_APPROVALS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Department)-[approval:APPROVED]->(:Facility {id: id})
+DELETE approval
+"""
+
 AUDIT: Final[LiteralString] = (
     """
 CREATE (a:AuditRecord {id: randomUUID(), at: datetime(), actor: $actor, action: $action,
@@ -243,6 +256,9 @@ class Impact(GraphModel):
     managers: list[str] = Field(default_factory=list)
     clients: list[str] = Field(default_factory=list)
     facilities: list[str] = Field(default_factory=list)  # merge: granted or approved by the source
+    # Approvals made while the approver was not independent, which the change would have made
+    # count: withdrawn, to be approved again (see `_keep_approvals_independent`).
+    approvals_withdrawn: list[str] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list)  # merge: offered by the source
     links_added: list[LinkChange] = Field(default_factory=list)
     links_removed: list[LinkChange] = Field(default_factory=list)
@@ -270,6 +286,9 @@ class Change:
     # Facilities whose approval was already not independent before this change touched them
     # (imported as the credit system recorded them): the change is not refused for those.
     dependent_before: set[str] = field(default_factory=set)
+    # Of those, the facilities with no independent approval at all before the change.
+    unapproved_before: set[str] = field(default_factory=set)
+    approvals_withdrawn: list[str] = field(default_factory=list)
     # Set once a change has noted its whole scope up front: a note taken later would see the
     # change half done and take an approval it made dependent for one that always was.
     notes_taken: bool = False
@@ -313,8 +332,15 @@ class Change:
         """Remember the dependent approvals in this scope as they are before a change to it."""
         if self.notes_taken:
             return
-        for row in await self.dependent_approvals(roots, list(departments)):
-            self.dependent_before.update(row["facilityIds"])
+        noted = {f for row in await self.dependent_approvals(roots, list(departments))
+                 for f in row["facilityIds"]}  # fmt: skip
+        # Only those first seen here: a later note (a move adds its new parent link after
+        # removing the old one) may see the change half done.
+        new = noted - self.dependent_before
+        self.dependent_before |= new
+        if new:
+            [now] = await self.rows(INDEPENDENT_NOW, ids=sorted(new))
+            self.unapproved_before |= new - set(now["ids"])
 
     async def add_link(self, kind: LinkKind, from_id: str, to_id: str, note: str | None) -> None:
         if kind is LinkKind.DIRECT:
@@ -349,6 +375,7 @@ class Change:
             managers=sorted(self.managers),
             clients=sorted(self.clients),
             facilities=sorted(self.facilities),
+            approvals_withdrawn=self.approvals_withdrawn,
             products=sorted(self.products),
             links_added=self.added,
             links_removed=self.removed,
@@ -394,7 +421,7 @@ async def run_change(
                 f"the change would break {first['invariant']}",
                 sorted({i for v in violations for i in v["ids"]}),
             )
-        await _require_independent_approvals(change)
+        await _keep_approvals_independent(change)
         impact = change.impact()
         if dry_run:
             raise _DryRun(impact)
@@ -416,7 +443,7 @@ async def run_change(
                 sort_keys=True,
             ),
             **touched,
-            facilities=sorted(change.facilities),
+            facilities=sorted(change.facilities | set(change.approvals_withdrawn)),
             products=sorted(change.products),
         )
         return ChangeResult(dry_run=False, impact=impact, audit_record_id=audit["id"])
@@ -431,8 +458,17 @@ async def run_change(
         raise Duplicate(*creates) from exc
 
 
-async def _require_independent_approvals(change: Change) -> None:
-    """No facility whose approval was independent before the change is dependent after it."""
+async def _keep_approvals_independent(change: Change) -> None:
+    """No facility whose approval was independent before the change is dependent after it (the
+    change is refused), and none approved only by a department that was not independent becomes
+    approved by the change: a decision taken by the grantor's own parent does not start to count
+    (and let money be drawn) because the organisation moved round it. Such approvals are
+    withdrawn and listed; the facility waits for an independent approval, as a new one does."""
+    if change.unapproved_before:
+        [now] = await change.rows(INDEPENDENT_NOW, ids=sorted(change.unapproved_before))
+        if now["ids"]:
+            change.approvals_withdrawn = sorted(now["ids"])
+            await change.tx.run(WITHDRAW_APPROVALS, ids=change.approvals_withdrawn)
     roots = sorted({c.from_id for c in change.added + change.removed if c.kind is LinkKind.DIRECT})
     if not roots and not change.credit_moved:
         return

@@ -48,6 +48,11 @@ class Impact:
     facilities: list[strawberry.ID] = strawberry.field(
         description="Merge: facilities granted or approved by the source, now by the target."
     )
+    approvals_withdrawn: list[strawberry.ID] = strawberry.field(
+        description="Facilities approved only by a department that was not independent of the "
+        "granting one, which the change would have made independent: their approval is "
+        "withdrawn (approve them again with approveFacility)."
+    )
     products: list[strawberry.ID] = strawberry.field(
         description="Merge: products the source offered, now the target's."
     )
@@ -96,6 +101,7 @@ async def _result(run: Awaitable[ChangeResult]) -> RestructureResult:
             managers=[strawberry.ID(x) for x in i.managers],
             clients=[strawberry.ID(x) for x in i.clients],
             facilities=[strawberry.ID(x) for x in i.facilities],
+            approvals_withdrawn=[strawberry.ID(x) for x in i.approvals_withdrawn],
             products=[strawberry.ID(x) for x in i.products],
             links_added=_links(i.links_added),
             links_removed=_links(i.links_removed),

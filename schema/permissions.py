@@ -128,7 +128,8 @@ RULES: Final = _rules(
     ("CrossSellRefresh", ADMIN, "clients links removed pinnedKept"),
     ("RestructureSuccess", ADMIN, "dryRun impact auditRecordId"),
     ("Impact", ADMIN,
-     "departments managers clients facilities products linksAdded linksRemoved dropped"),
+     "departments managers clients facilities approvalsWithdrawn products linksAdded "
+     "linksRemoved dropped"),
     ("LinkChange", ADMIN, "kind fromId toId"),
     ("NotFoundError", ALL, "message kind id"),
     ("InvariantViolationError", ALL, "message invariant nodeIds"),

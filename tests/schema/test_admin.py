@@ -510,6 +510,79 @@ async def test_restructuring_keeps_approvers_independent(credit_org: Driver, db:
     assert moved["__typename"] == "RestructureSuccess", moved
 
 
+async def test_a_dependent_approval_made_independent_by_a_move_is_withdrawn(
+    credit_org: Driver, db: Db
+) -> None:
+    """A approved f2, granted by its own child A1: not independent, so nothing may be drawn.
+    Moved under B, A1 is no longer A's: A's old decision would start to count. The move
+    withdraws it instead (listed in the impact, the dry run's too) and f2 waits for an
+    independent approval, as a new facility does."""
+    move = (
+        'mutation ($dry: Boolean!) { moveDepartment(dryRun: $dry, input: {departmentId: "A1", '
+        'newParentId: "B"}) { ... on RestructureSuccess { impact { approvalsWithdrawn } } } }'
+    )
+    approval = "MATCH (a:Department)-[:APPROVED]->(:Facility {id: 'f2'}) RETURN collect(a.id) AS a"
+    before = graph_snapshot(credit_org)
+    for dry_run in (True, False):
+        data, errors, _ = await execute(db, move, {"dry": dry_run})
+        assert errors == [] and data is not None
+        assert data["moveDepartment"]["impact"] == {"approvalsWithdrawn": ["f2"]}
+        if dry_run:
+            assert graph_snapshot(credit_org) == before
+    records, _, _ = credit_org.execute_query(approval, database_=DATABASE)
+    assert records[0]["a"] == []
+    draw = 'mutation { drawFacility(input: {facilityId: "f2", amount: "1"}) { __typename %s } }'
+    data, errors, _ = await execute(db, draw % "... on InvariantViolationError { invariant }")
+    assert errors == [] and data is not None
+    assert data["drawFacility"] == {
+        "__typename": "InvariantViolationError", "invariant": "FACILITY_APPROVED",
+    }  # fmt: skip
+    data, errors, _ = await execute(
+        db, '{ auditLog(nodeId: "f2") { records { action } } }'
+    )  # fmt: skip
+    assert errors == [] and data is not None
+    assert [r["action"] for r in data["auditLog"]["records"]] == ["moveDepartment"]
+    # K2 (risk, under R) is independent of A1: its approval counts, and money may be drawn.
+    data, errors, _ = await execute(
+        db,
+        'mutation { approveFacility(input: {facilityId: "f2", approvingDepartmentId: "K2"}) '
+        "{ __typename } }",
+    )
+    assert errors == [] and data == {"approveFacility": {"__typename": "FacilitySuccess"}}
+    data, errors, _ = await execute(db, draw % "")
+    assert errors == [] and data == {"drawFacility": {"__typename": "FacilitySuccess"}}
+
+
+async def test_a_merge_withdraws_a_dependent_approval_it_would_make_count(
+    credit_org: Driver, db: Db
+) -> None:
+    # A1 merged into B: B grants f1 and f2; A, f2's approver, is not B's ancestor.
+    merged = await mutate(db, "mergeDepartments", 'sourceId: "A1", targetId: "B"')
+    assert merged["__typename"] == "RestructureSuccess", merged
+    records, _, _ = credit_org.execute_query(
+        "MATCH (f:Facility) RETURN f.id AS id, COLLECT { MATCH (a)-[:APPROVED]->(f) "
+        "RETURN a.id } AS approvers ORDER BY id",
+        database_=DATABASE,
+    )
+    assert [(r["id"], r["approvers"]) for r in records] == [("f1", ["K2"]), ("f2", [])]
+
+
+async def test_a_move_that_leaves_a_dependent_approval_dependent_keeps_it(
+    credit_org: Driver, db: Db
+) -> None:
+    moved = (
+        'mutation { moveDepartment(input: {departmentId: "A1", newParentId: "A2"}) '
+        "{ ... on RestructureSuccess { impact { approvalsWithdrawn } } } }"
+    )
+    data, errors, _ = await execute(db, moved)
+    assert errors == [] and data == {"moveDepartment": {"impact": {"approvalsWithdrawn": []}}}
+    records, _, _ = credit_org.execute_query(
+        "MATCH (a:Department)-[:APPROVED]->(:Facility {id: 'f2'}) RETURN collect(a.id) AS a",
+        database_=DATABASE,
+    )
+    assert records[0]["a"] == ["A"]
+
+
 async def test_a_merge_names_and_audits_the_facilities_it_hands_over(
     credit_org: Driver, db: Db
 ) -> None:

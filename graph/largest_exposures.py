@@ -2,10 +2,13 @@
 
 A group here is a top controller and what it controls (more than 50% or stated control, directly
 or added up through direct subsidiaries, up to 6 links): the same grouping as a client's
-`group`; it is interbank when its top controller is a bank. Its exposure is its members'
+`group`; it is interbank when its top controller is a bank. Top controllers who are close family
+(individuals joined by family links, each controlling a client, as `creditExposure` joins them)
+are one group with everything they control: key persons or their close family controlling both
+(DOMAIN §6); the group is named after the smallest id among them. Its exposure is its members'
 facility limits plus what members guarantee for borrowers outside it (each outside facility up
-to its limit); closed facilities count nowhere. Economic dependence and family, which
-`creditExposure` also follows, are left to that per-client question.
+to its limit); closed facilities count nowhere. Economic dependence, which `creditExposure` also
+follows, is left to that per-client question: it joins two clients, not a tree of them.
 """
 
 from __future__ import annotations
@@ -49,6 +52,22 @@ CALL (c) {"""
     + root_of("c", "root")
     + """}
 WITH reporting, rated, rates, root, collect(c) AS members
+CALL (root) {
+  // A controlling individual's close family who control clients too: the heads of one group.
+  OPTIONAL MATCH (root)-[fs:RELATED_TO*1..6]-(kin:Client)
+  WHERE root.kind = 'INDIVIDUAL'
+    AND all(r IN fs WHERE r.kind = 'FAMILY')
+    AND all(r IN fs WHERE all(e IN [startNode(r), endNode(r)]
+            WHERE e.kind = 'INDIVIDUAL' AND EXISTS { MATCH (e)-[u:CONTROLS]->(:Client) WHERE """
+    + CONTROL
+    + """ }))
+  WITH root, [k IN collect(DISTINCT kin) WHERE k <> root] AS kin
+  RETURN reduce(key = root, k IN kin | CASE WHEN k.id < key.id THEN k ELSE key END) AS key,
+         [root] + kin AS heads
+}
+WITH reporting, rated, rates, key, collect(heads)[0] AS heads,
+     reduce(acc = [], ms IN collect(members) | acc + ms) AS members
+WITH reporting, rated, rates, key AS root, heads, members
 CALL (members) {
   UNWIND members AS m
   MATCH (m)-[:BORROWS]->(f:Facility) WHERE """
@@ -69,7 +88,7 @@ CALL (members) {
        sum(CASE WHEN guaranteed > f.limitCents THEN f.limitCents ELSE guaranteed END) AS cents
   RETURN collect({currency: currency, cents: cents}) AS indirect
 }
-WITH root, members, direct, indirect,
+WITH root, heads, members, direct, indirect,
      reduce(total = 0.0, s IN direct + indirect | total + s.cents * CASE
        WHEN s.currency = reporting THEN 1.0
        ELSE coalesce(toFloat([i IN range(0, size(rated) - 1) WHERE rated[i] = s.currency
@@ -79,7 +98,8 @@ LIMIT $first
 // The whole group, members without credit (often the top controller itself) included.
 RETURN root.id AS rootId, root.name AS rootName,
        COLLECT {
-         MATCH (root)-[us:CONTROLS*0..6]->(x:Client) WHERE all(u IN us WHERE """
+         UNWIND heads AS head
+         MATCH (head)-[us:CONTROLS*0..6]->(x:Client) WHERE all(u IN us WHERE """
     + CONTROL
     + """)
          // a member with credit only where its credit is counted (under two controllers it

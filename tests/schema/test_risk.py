@@ -515,6 +515,15 @@ async def test_firms_controlled_by_a_family_are_one_group(empty_graph: Driver, d
     assert sorted(m["client"]["id"] for m in near["members"]) == ["B", "P", "Q"]
     alone = await _exposure(db, "R", 6)
     assert [m["client"]["id"] for m in alone["members"]] == ["R"]
+    # The bank's largest exposures group them alike: P's and Q's firms are one group, named
+    # after P (the smallest id of the two), not two groups each under the limit.
+    data, errors, _ = await execute(db, "{ largestExposures { root { id } memberIds total } }")
+    assert errors == [] and data is not None
+    assert data["largestExposures"] == [
+        {"root": {"id": "G"}, "memberIds": ["F", "G"], "total": "700.00"},
+        {"root": {"id": "P"}, "memberIds": ["A", "B", "P", "Q"], "total": "300.00"},
+        {"root": {"id": "R"}, "memberIds": ["R"], "total": "5.00"},
+    ]
 
 
 async def test_a_bank_in_a_corporate_s_group_does_not_lift_its_limits(

@@ -21,6 +21,7 @@ from graph.errors import (
     DatabaseUnavailable,
     ExportInProgress,
     FxRateMissing,
+    ImportConflict,
     InvalidInput,
     QueryTooLarge,
 )
@@ -397,6 +398,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         ExportInProgress,
         FileExistsError,
         FxRateMissing,
+        ImportConflict,
         QueryTooLarge,
     ) as exc:
         print(f"rmgraph: {exc}", file=sys.stderr)

@@ -33,7 +33,7 @@ from graph.data_writes import (
     LOCK_PRODUCTS,
 )
 from graph.db import too_large_is_final
-from graph.errors import QueryTooLarge
+from graph.errors import ImportConflict, QueryTooLarge
 from graph.import_audit import (
     WRITTEN_LATER,
     AuditedRow,
@@ -42,6 +42,7 @@ from graph.import_audit import (
     row_ends,
     write_import_audit,
 )
+from graph.restructure import LOCK_ORG, VIOLATIONS
 from graph.risk_settings import READ_SETTINGS, SETTINGS_ID, capital_base_from, currency_lock
 
 # section -> the loader statements that write its rows (managers' reporting lines come after
@@ -70,6 +71,22 @@ BUMP_VERSIONS: Final[dict[str, LiteralString]] = {
     "SET n.version = coalesce(n.version, 0) + 1",
     "clients": "UNWIND $ids AS id MATCH (n:Client {id: id}) SET n.version = n.version + 1",
 }
+
+
+# Files whose rows restructurings also change: their writing batches take the organisation's
+# lock first, as a restructuring does, and check again what a restructuring committed since the
+# import was checked may have made them break (`_require_org_intact`).
+ORG_SECTIONS: Final = frozenset({
+    "departments", "direct_links", "linear_links", "check_links", "managers", "manages",
+    "products", "facilities",
+})  # fmt: skip
+# ... of which these may not point at an archived department (as the check has it).
+NOT_TO_ARCHIVED: Final = frozenset(
+    {"direct_links", "linear_links", "check_links", "managers", "products"}
+)
+ARCHIVED_AMONG: Final[LiteralString] = (
+    "MATCH (d:Department) WHERE d.id IN $ids AND d.archived RETURN collect(d.id) AS ids"
+)
 
 
 @dataclass
@@ -190,6 +207,8 @@ def _apply_rows(
     # mutation creates meanwhile is merged, and recorded as created), unless they lend: credit
     # is locked borrower first, as the mutations lock it.
     borrowers: dict[tuple[Any, ...], Ends] = {}
+    if actor is not None and (created or updated) and table.section in ORG_SECTIONS:
+        tx.run(LOCK_ORG).consume()  # first, as restructurings take it
     if actor is not None and (updated or (created and table.section in LOCKED_WHEN_CREATED)):
         touched = created + updated
         borrowers = _guaranteed_borrowers(tx, table, touched)
@@ -206,6 +225,7 @@ def _apply_rows(
     if actor is not None and changed:
         for statement in WRITES[table.section]:
             tx.run(statement, rows=changed).consume()
+        _require_org_intact(tx, table, changed)
         # Last, as the mutations take it last (after the departments a facility's links lock).
         _require_rated(tx, table, changed)
         bump = BUMP_VERSIONS.get(table.section)
@@ -234,6 +254,33 @@ def _apply_rows(
         write_import_audit(tx, actor, table.file, summary, audited)
     created_ids = frozenset(r["id"] for r in created if "id" in r)
     return BatchCounts(len(created), len(updated), len(rows) - len(changed), changed, created_ids)
+
+
+def _require_org_intact(tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]) -> None:
+    """Written, the batch's rows keep what restructurings keep (graph.restructure.VIOLATIONS:
+    the department forest, independent check-and-balance links, one primary manager per active
+    client, products offered by active product departments) and point at no department archived
+    since the check; ImportConflict otherwise, which rolls the batch back."""
+    if table.section not in ORG_SECTIONS:
+        return
+    if table.section in NOT_TO_ARCHIVED:
+        keys = [c.row_key for c in table.columns if c.refers_to is NodeKind.DEPARTMENT]
+        departments = sorted({row[k] for row in rows for k in keys if row.get(k) is not None})
+        archived = tx.run(ARCHIVED_AMONG, ids=departments).single(strict=True)["ids"]
+        if archived:
+            raise ImportConflict(table.file, "NOT_ARCHIVED", sorted(archived))
+    records = tx.run(
+        VIOLATIONS,
+        clientIds=[r["clientId"] for r in rows] if table.section == "manages" else [],
+        productIds=[r["id"] for r in rows] if table.section == "products" else [],
+        linkedIds=[r["fromId"] for r in rows] if table.section == "direct_links" else [],
+    )
+    violations = list(records)
+    if violations:
+        first = violations[0]
+        raise ImportConflict(
+            table.file, first["invariant"], sorted({i for v in violations for i in v["ids"]})
+        )
 
 
 def _require_rated(tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]) -> None:

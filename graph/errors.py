@@ -95,3 +95,19 @@ class FxRateMissing(GraphError):
         )
         self.currencies = currencies
         self.reporting = reporting
+
+
+class ImportConflict(GraphError):
+    """A change committed after the import was checked makes a batch break what the check held
+    (a department restated under a parent it has left, a manager for a department archived
+    meanwhile): the batch is rolled back and the import stops there."""
+
+    def __init__(self, file: str, invariant: str, ids: list[str]) -> None:
+        super().__init__(
+            f"{file}: the batch would break {invariant} ({', '.join(ids[:20])}), after a change "
+            "committed since the import was checked: nothing of this batch was written; check "
+            "the import again"
+        )
+        self.file = file
+        self.invariant = invariant
+        self.ids = ids

@@ -9,9 +9,9 @@ import pytest
 from neo4j import Driver
 
 from graph.csv_export import export_csv
-from graph.csv_import import _require_rated
+from graph.csv_import import _apply_batch, _require_rated
 from graph.csv_tables import TABLES_BY_FILE
-from graph.errors import FxRateMissing
+from graph.errors import FxRateMissing, ImportConflict
 from tests.conftest import DATABASE, WIPE, graph_snapshot
 from tests.graph.test_csv_import import SMALL_BANK, counts, messages, run, write_set
 
@@ -470,3 +470,65 @@ def test_a_closed_facility_needs_no_rate(empty_graph: Driver, tmp_path: Path) ->
     _refused(empty_graph, tmp_path, {
         "facilities.csv": header + closed.replace("f-9", "f-10").replace(",CLOSED,2024-01-01,结清", ",ACTIVE,,"),
     }, "facilities.csv:2: column currency: XYZ has no exchange rate")  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("change", "file", "row", "invariant", "ids"),
+    [
+        # d-ka-east moved under d-risk after the check; the file restates it under d-ka.
+        (
+            "MATCH (e:Department {id: 'd-ka-east'})-[r:DIRECT_REPORT]->() DELETE r WITH e "
+            "MATCH (k:Department {id: 'd-risk'}) CREATE (e)-[:DIRECT_REPORT]->(k)",
+            "direct_reports.csv",
+            {"fromId": "d-ka-east", "toId": "d-ka", "since": "2020-01-01"},
+            "SINGLE_PARENT",
+            ["d-ka-east"],
+        ),
+        # d-new archived after the check; the file gives it a new manager.
+        (
+            "CREATE (:Department {id: 'd-new', name: '新部门', function: 'CLIENT', "
+            "model: 'CLIENT', archived: true, version: 0})",
+            "managers.csv",
+            {"id": "m-3", "name": "赵敏", "level": "ASSISTANT", "education": "BACHELOR",
+             "title": "NONE", "creditYears": 0, "departmentId": "d-new", "reportsToId": None,
+             "since": "2024-01-01"},
+            "NOT_ARCHIVED",
+            ["d-new"],
+        ),
+        # c-2 given another primary manager (a transfer) after the check; the file restates m-2.
+        (
+            "MATCH (c:Client {id: 'c-2'})<-[r:MANAGES]-() DELETE r WITH c "
+            "MATCH (m:Manager {id: 'm-1'}) CREATE (m)-[:MANAGES {role: 'PRIMARY'}]->(c)",
+            "client_managers.csv",
+            {"managerId": "m-2", "clientId": "c-2", "role": "PRIMARY", "since": "2021-01-01"},
+            "ONE_PRIMARY_MANAGER",
+            ["c-2"],
+        ),
+    ],
+)  # fmt: skip
+def test_a_batch_checks_again_what_a_restructuring_changed_since_the_check(
+    empty_graph: Driver, tmp_path: Path, change: str, file: str, row: dict[str, object],
+    invariant: str, ids: list[str],
+) -> None:  # fmt: skip
+    """Batches of the files restructurings also change take the organisation's lock and check
+    the organisation's invariants again: a change committed between the import's check and its
+    batch stops the import there, with nothing of the batch written."""
+    _small_bank(empty_graph, tmp_path)
+    empty_graph.execute_query(change, database_=DATABASE)
+    before = graph_snapshot(empty_graph)
+    with (
+        empty_graph.session(database=DATABASE) as session,
+        pytest.raises(ImportConflict) as refused,
+    ):
+        session.execute_write(_apply_batch, TABLES_BY_FILE[file], [row], "importer")
+    assert (refused.value.file, refused.value.invariant, refused.value.ids) == (
+        file, invariant, ids,
+    )  # fmt: skip
+    assert graph_snapshot(empty_graph) == before
+    # Restating what the graph holds is still a no-op.
+    with empty_graph.session(database=DATABASE) as session:
+        counts_ = session.execute_write(
+            _apply_batch, TABLES_BY_FILE["direct_reports.csv"],
+            [{"fromId": "d-ka", "toId": "d-hq", "since": "2020-01-01"}], "importer",
+        )  # fmt: skip
+    assert (counts_.created, counts_.updated) == (0, 0)

@@ -351,13 +351,16 @@ async def assign_manager(
     db: Db, actor: str, dry_run: bool, manager_id: str, dept_id: str, expected: int | None
 ) -> ChangeResult:
     async def work(ch: Change) -> None:
+        # The department before the manager, as createManager and the import lock them: taken
+        # the other way round, an assignment and a hire reporting to this manager deadlocked.
+        departments = await ch.departments_state([dept_id])
         await ch.tx.run(LOCK_MANAGERS, ids=[manager_id])  # its version holds while checked
         [m] = await ch.rows(MANAGER_STATE, id=manager_id)
         if not m["found"]:
             raise NotFound("Manager", manager_id)
         if expected is not None and expected != (m["version"] or 0):
             raise VersionConflict(manager_id, expected, m["version"] or 0)
-        _check_active(await ch.departments_state([dept_id]), dept_id)
+        _check_active(departments, dept_id)
         require(
             m["departmentId"] != dept_id,
             "NO_OP",

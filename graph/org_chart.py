@@ -1,7 +1,8 @@
 """The department tree with its linear and check-and-balance links, now or at a past moment.
 
 Links changed through the restructuring operations have `:OrgLinkPeriod` records; links from
-before (seeded, imported) count from their `since` until a period record closes them.
+before (seeded, imported) count from their `since` until a period record closes them, and a link
+an import restates after its last period ended counts again from then.
 """
 
 from __future__ import annotations
@@ -18,14 +19,15 @@ CALL () {
   WHERE p.validFrom <= $asOf AND (p.validTo IS NULL OR p.validTo > $asOf)
   RETURN p.kind AS kind, p.fromId AS fromId, p.toId AS toId, p.note AS note
   UNION
+  // A link with no period still open, nor one ending after $asOf: from before history was kept
+  // (seeded), or restated by an import after its last period ended (an import keeps no periods).
   MATCH (a:Department)-[r:DIRECT_REPORT|LINEAR|CHECKS]->(b:Department)
+  WITH a, b, r, CASE type(r) WHEN 'DIRECT_REPORT' THEN 'DIRECT' WHEN 'LINEAR' THEN 'LINEAR'
+                ELSE 'CHECK_AND_BALANCE' END AS kind
   WHERE coalesce(r.since, date('1900-01-01')) <= date($asOf)
-    AND NOT EXISTS { MATCH (p:OrgLinkPeriod {fromId: a.id, toId: b.id})
-                     WHERE p.kind = CASE type(r) WHEN 'DIRECT_REPORT' THEN 'DIRECT'
-                                      WHEN 'LINEAR' THEN 'LINEAR' ELSE 'CHECK_AND_BALANCE' END }
-  RETURN CASE type(r) WHEN 'DIRECT_REPORT' THEN 'DIRECT' WHEN 'LINEAR' THEN 'LINEAR'
-              ELSE 'CHECK_AND_BALANCE' END AS kind,
-         a.id AS fromId, b.id AS toId, coalesce(r.purpose, r.scope) AS note
+    AND NOT EXISTS { MATCH (p:OrgLinkPeriod {fromId: a.id, toId: b.id, kind: kind})
+                     WHERE p.validTo IS NULL OR p.validTo > $asOf }
+  RETURN kind, a.id AS fromId, b.id AS toId, coalesce(r.purpose, r.scope) AS note
 }
 RETURN kind, fromId, toId, note ORDER BY kind, fromId, toId
 """

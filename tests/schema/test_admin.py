@@ -124,6 +124,34 @@ async def test_move_applies_audits_and_keeps_history(org: Driver, db: Db) -> Non
     assert then["orgChart"]["links"] == [{"kind": "CHECK_AND_BALANCE", "fromId": "K", "toId": "A"}]
 
 
+async def test_a_link_restated_by_an_import_after_an_unlink_is_on_the_chart(
+    org: Driver, db: Db
+) -> None:
+    """K's check of A is unlinked (its period closed), then restated by an import, which keeps
+    no periods: it is on today's chart again, not hidden for good by the closed period."""
+    unlinked = await mutate(
+        db, "unlinkDepartments", 'fromId: "K", toId: "A", kind: CHECK_AND_BALANCE'
+    )
+    assert unlinked["__typename"] == "RestructureSuccess", unlinked
+    between = dt.datetime.now(dt.UTC)
+    org.execute_query(
+        "MATCH (k:Department {id: 'K'}), (a:Department {id: 'A'}) "
+        "MERGE (k)-[r:CHECKS]->(a) SET r.since = date('2020-01-01'), r.scope = '审贷分离'",
+        database_=DATABASE,
+    )  # what LOAD_CHECK_LINKS writes for the restated row
+    chart = """query ($at: DateTime) { orgChart(rootId: "R", asOf: $at) {
+      links { kind fromId toId } } }"""
+    now, errors, _ = await execute(db, chart, {"at": None})
+    assert errors == [] and now is not None
+    assert now["orgChart"]["links"] == [{"kind": "CHECK_AND_BALANCE", "fromId": "K", "toId": "A"}]
+    # While unlinked, the closed period still tells: the link is not counted twice, nor early.
+    then, errors, _ = await execute(
+        db, chart, {"at": (between - dt.timedelta(days=800)).isoformat()}
+    )
+    assert errors == [] and then is not None
+    assert then["orgChart"]["links"] == [{"kind": "CHECK_AND_BALANCE", "fromId": "K", "toId": "A"}]
+
+
 async def test_dry_run_returns_the_impact_and_writes_nothing(org: Driver, db: Db) -> None:
     before = graph_snapshot(org)
     dry = await mutate(db, "moveDepartment", 'departmentId: "A2", newParentId: "B"', dry_run=True)

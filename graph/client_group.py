@@ -98,6 +98,30 @@ def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
     )
 
 
+def tops_of(client: LiteralString, alias: LiteralString) -> LiteralString:
+    """Every top controller of `client` (each controller in reach no other one controls; the
+    smallest id in a cycle where every one is controlled), or itself: the groups a client's credit
+    counts in for `largestExposures`. Under joint control that is more than one: each group is
+    whole, rather than one controller's counted without what it controls."""
+    controlled: LiteralString = "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE " + CONTROL + " }"
+    return (
+        "WITH " + client + " WHERE NOT " + controlled + "\n"
+        "RETURN " + client + " AS " + alias + "\n"
+        "UNION\n"
+        "WITH " + client + " WHERE " + controlled + "\n"
+        "MATCH (top:Client)-[us:CONTROLS*0..6]->(" + client + ")\n"
+        "WHERE all(u IN us WHERE " + CONTROL + ")\n"
+        "WITH DISTINCT " + client + ", top\n"
+        "WITH " + client + ", collect(top) AS tops\n"
+        "UNWIND tops AS top\n"
+        "WITH top, " + CONTROLLED_AMONG + " AS controlled\n"
+        "ORDER BY top.id\n"
+        "WITH collect(CASE WHEN controlled THEN null ELSE top END) AS free, collect(top) AS every\n"
+        "UNWIND CASE WHEN size(free) > 0 THEN free ELSE every[..1] END AS top\n"
+        "RETURN top AS " + alias + "\n"
+    )
+
+
 # Expects `c` in scope; yields `group` (null when `c` is in no group). Path bounds cannot be
 # parameters in Cypher: the 6 here and in root_of is MAX_CONTROL_DEPTH. Both walks (up to the top
 # controller, down to the members) ask only for the distinct clients in reach, which Neo4j finds

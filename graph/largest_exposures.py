@@ -1,8 +1,11 @@
 """The largest exposures across the bank: control groups (or ungrouped clients) by total.
 
 A group here is a top controller and what it controls (more than 50% or stated control, directly
-or added up through direct subsidiaries, up to 6 links): the same grouping as a client's
-`group`; it is interbank when its top controller is a bank. Top controllers who are close family
+or added up through direct subsidiaries, up to 6 links): the grouping of a client's `group`,
+except that a client under joint control (two controllers, neither controlling the other) counts
+in the group of each, where `group` names one (the smallest id, which holds the unified limit):
+no controller's group is reported without what it controls. A group is interbank when its top
+controller is a bank. Top controllers who are close family
 (individuals joined by family links, each controlling a client, as `creditExposure` joins them)
 are one group with everything they control: key persons or their close family controlling both
 (DOMAIN §6); the group is named after the smallest id among them. Its exposure is its members'
@@ -16,7 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from graph.client_group import CONTROL, root_of
+from graph.client_group import CONTROL, tops_of
 from graph.client_links import OPEN_FACILITY
 from graph.db import Db
 from graph.limits import CapitalBase, LimitUsage, assess_total
@@ -49,7 +52,7 @@ MATCH (c:Client) WHERE EXISTS { (c)-[:BORROWS|GUARANTEES]->(f:Facility) WHERE ""
     + OPEN_FACILITY
     + """ }
 CALL (c) {"""
-    + root_of("c", "root")
+    + tops_of("c", "root")
     + """}
 WITH reporting, rated, rates, root, collect(c) AS members
 CALL (root) {
@@ -65,8 +68,13 @@ CALL (root) {
   RETURN reduce(key = root, k IN kin | CASE WHEN k.id < key.id THEN k ELSE key END) AS key,
          [root] + kin AS heads
 }
-WITH reporting, rated, rates, key, collect(heads)[0] AS heads,
-     reduce(acc = [], ms IN collect(members) | acc + ms) AS members
+WITH reporting, rated, rates, key, collect(heads)[0] AS heads, collect(members) AS lists
+// A client two of the family control is one member of their group.
+CALL (lists) {
+  UNWIND lists AS ms
+  UNWIND ms AS m
+  RETURN collect(DISTINCT m) AS members
+}
 WITH reporting, rated, rates, key AS root, heads, members
 CALL (members) {
   UNWIND members AS m
@@ -102,8 +110,8 @@ RETURN root.id AS rootId, root.name AS rootName,
          MATCH (head)-[us:CONTROLS*0..6]->(x:Client) WHERE all(u IN us WHERE """
     + CONTROL
     + """)
-         // a member with credit only where its credit is counted (under two controllers it
-         // is counted under one)
+         // a member with credit where its credit is counted (a controller it is reached through
+         // need not be its top: under joint control, only its tops count it)
          WITH DISTINCT x, members
          WHERE x IN members
             OR NOT EXISTS { (x)-[:BORROWS|GUARANTEES]->(f:Facility) WHERE """

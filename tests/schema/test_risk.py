@@ -321,10 +321,13 @@ async def _tops_and_largest(db: Db, a: str, b: str) -> tuple[str, str, list[Any]
     )
 
 
-async def test_members_two_controllers_share_count_under_one(empty_graph: Driver, db: Db) -> None:
+async def test_members_two_controllers_share_count_whole_in_each(
+    empty_graph: Driver, db: Db
+) -> None:
     """T1 holds 60% of X, X 60% of C, C 60% of D, and T1 controls D by board; T2 controls C by
     board. C and D are both under T1 and T2: nearest or farthest, they named different tops and
-    their credit was split between two groups. Both count under T1 (the smaller id)."""
+    their credit was split between two groups. Both count in each group; their own `group`
+    names T1 (the smaller id) for both."""
     firms = ["T1", "T2", "X", "C", "D"]
     bank = _small_bank(
         [_client(c) for c in firms],
@@ -340,7 +343,10 @@ async def test_members_two_controllers_share_count_under_one(empty_graph: Driver
     ]  # fmt: skip
     load(empty_graph, DATABASE, bank, quiet=True)
     assert await _tops_and_largest(db, "C", "D") == (
-        "T1", "T1", [{"root": {"id": "T1"}, "memberIds": ["C", "D", "T1", "X"], "total": "20.00"}],
+        "T1", "T1", [
+            {"root": {"id": "T1"}, "memberIds": ["C", "D", "T1", "X"], "total": "20.00"},
+            {"root": {"id": "T2"}, "memberIds": ["C", "D", "T2"], "total": "20.00"},
+        ],
     )  # fmt: skip
 
 
@@ -516,12 +522,14 @@ async def test_firms_controlled_by_a_family_are_one_group(empty_graph: Driver, d
     alone = await _exposure(db, "R", 6)
     assert [m["client"]["id"] for m in alone["members"]] == ["R"]
     # The bank's largest exposures group them alike: P's and Q's firms are one group, named
-    # after P (the smallest id of the two), not two groups each under the limit.
+    # after P (the smallest id of the two), not two groups each under the limit. (F, under G's
+    # shares and T's board, counts in both of theirs.)
     data, errors, _ = await execute(db, "{ largestExposures { root { id } memberIds total } }")
     assert errors == [] and data is not None
     assert data["largestExposures"] == [
         {"root": {"id": "G"}, "memberIds": ["F", "G"], "total": "700.00"},
         {"root": {"id": "P"}, "memberIds": ["A", "B", "P", "Q"], "total": "300.00"},
+        {"root": {"id": "T"}, "memberIds": ["F", "T"], "total": "300.00"},
         {"root": {"id": "R"}, "memberIds": ["R"], "total": "5.00"},
     ]
 
@@ -649,10 +657,12 @@ async def test_largest_exposures_list_the_whole_control_group(empty_graph: Drive
     ]  # fmt: skip
 
 
-async def test_a_client_under_two_controllers_is_listed_where_its_credit_counts(
+async def test_a_client_under_two_controllers_counts_in_both_groups(
     empty_graph: Driver, db: Db
 ) -> None:
-    """C is controlled by A (60% of shares) and by B (the board): A, the smaller id, takes it."""
+    """C is controlled by A (60% of shares) and by B (the board): each controller's group is
+    reported whole, with C in it (B's used to be reported alone, without what it controls);
+    C's own `group` names one of them, A, the smaller id, which holds the unified limit."""
     bank = _small_bank(
         [_client(c) for c in ("A", "B", "C")],
         [_facility(f"f{c}", c, "LOAN", limit, 0, "d-ka", "d-appr")
@@ -668,8 +678,10 @@ async def test_a_client_under_two_controllers_is_listed_where_its_credit_counts(
     assert errors == [] and data is not None
     assert data["largestExposures"] == [
         {"root": {"id": "A"}, "memberIds": ["A", "C"], "total": "1100.00"},
-        {"root": {"id": "B"}, "memberIds": ["B"], "total": "100.00"},
+        {"root": {"id": "B"}, "memberIds": ["B", "C"], "total": "200.00"},
     ]
+    data, errors, _ = await execute(db, '{ client(id: "C") { group { root { id } } } }')
+    assert errors == [] and data == {"client": {"group": {"root": {"id": "A"}}}}
 
 
 async def test_demo_bank_circles_and_group(demo_bank: Driver, db: Db) -> None:

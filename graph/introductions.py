@@ -26,30 +26,33 @@ CHAIN_CAP: Final = 20
 
 # The manager's active clients: a prospect the manager is developing (every prospect has a
 # primary manager) is whom they want introduced, and neither prospects nor archived clients can
-# introduce anyone.
+# introduce anyone. A manager no longer active has none (as graph.visibility has it).
 BOOK: Final[LiteralString] = """
 OPTIONAL MATCH (m:Manager {id: $managerId})
 OPTIONAL MATCH (p:Client {id: $prospectId})
 RETURN m IS NOT NULL AS managerFound, p IS NOT NULL AS prospectFound,
-       COLLECT { MATCH (m)-[:MANAGES]->(c:Client {status: 'ACTIVE'}) RETURN c.id } AS clientIds
+       COLLECT { MATCH (m)-[:MANAGES]->(c:Client {status: 'ACTIVE'})
+                 WHERE coalesce(m.active, true) RETURN c.id } AS clientIds
 """
 
-# A guarantee of a closed facility is released: it no longer links the two clients.
+# A guarantee of a closed facility is released: it no longer links the two clients. Everyone on a
+# chain but the prospect is an active client: the bank asks clients for introductions, not former
+# clients (whose links are no longer kept up) nor other prospects.
 NEIGHBOURS: Final[LiteralString] = (
     """
 UNWIND $ids AS id
 MATCH (c:Client {id: id})
 CALL (c) {
-  MATCH (c)-[:CONTROLS]-(o:Client) RETURN o.id AS otherId, 'CONTROL' AS kind
+  MATCH (c)-[:CONTROLS]-(o:Client {status: 'ACTIVE'}) RETURN o.id AS otherId, 'CONTROL' AS kind
   UNION
-  MATCH (c)-[r:RELATED_TO]-(o:Client) RETURN o.id AS otherId, r.kind AS kind
+  MATCH (c)-[r:RELATED_TO]-(o:Client {status: 'ACTIVE'}) RETURN o.id AS otherId, r.kind AS kind
   UNION
-  MATCH (c)-[:GUARANTEES]->(f:Facility)<-[:BORROWS]-(o:Client) WHERE """
+  MATCH (c)-[:GUARANTEES]->(f:Facility)<-[:BORROWS]-(o:Client {status: 'ACTIVE'}) WHERE """
     + OPEN_FACILITY
     + """
   RETURN o.id AS otherId, 'GUARANTEE' AS kind
   UNION
-  MATCH (c)-[:BORROWS]->(f:Facility)<-[:GUARANTEES]-(o:Client) WHERE """
+  MATCH (c)-[:BORROWS]->(f:Facility)<-[:GUARANTEES]-(o:Client {status: 'ACTIVE'}) WHERE """
     + OPEN_FACILITY
     + """
   RETURN o.id AS otherId, 'GUARANTEE' AS kind

@@ -257,7 +257,9 @@ async def test_introductions(sell_bank: Driver, db: Db) -> None:
 
 async def test_introductions_to_the_managers_own_prospect(sell_bank: Driver, db: Db) -> None:
     """The manager developing a prospect (its primary manager) is who asks; chains start only
-    from the manager's active clients, not from their other prospects or archived clients."""
+    from the manager's active clients, not from their other prospects or archived clients, and
+    pass only through active clients: y, archived (though in the manager's book), introduces
+    nobody, nor does a prospect."""
     sell_bank.execute_query(
         "MATCH (m:Manager {id: 'mA'}), (z:Client {id: 'z'}), (y:Client {id: 'y'}) "
         "CREATE (m)-[:MANAGES {role: 'PRIMARY', since: date('2024-01-01')}]->(z) "
@@ -266,7 +268,30 @@ async def test_introductions_to_the_managers_own_prospect(sell_bank: Driver, db:
     )
     data, errors, _ = await execute(db, INTRO, {"m": "mA", "p": "z", "hops": 4})
     assert errors == [] and data is not None
-    assert data["introductionPaths"] == TO_Z
+    assert data["introductionPaths"] == {**TO_Z, "chains": TO_Z["chains"][1:]}
+    sell_bank.execute_query(
+        "MATCH (y:Client {id: 'y'}) SET y.status = 'PROSPECT'", database_=DATABASE
+    )
+    data, errors, _ = await execute(db, INTRO, {"m": "mA", "p": "z", "hops": 4})
+    assert errors == [] and data is not None
+    assert data["introductionPaths"] == {**TO_Z, "chains": TO_Z["chains"][1:]}
+
+
+async def test_a_manager_no_longer_active_has_no_one_to_sell_to_or_introduce_from(
+    sell_bank: Driver, db: Db
+) -> None:
+    """mA's token may outlive mA's deactivation; mA's clients (k1 primary, k2 secondary) do not
+    stay theirs to read through cross-sell or introductions."""
+    sell_bank.execute_query("MATCH (m:Manager {id: 'mA'}) SET m.active = false", database_=DATABASE)
+    me = Principal("mA", Role.MANAGER, "mA")
+    data, errors, _ = await execute(
+        db, '{ crossSellOpportunities(managerId: "mA") { score } }', principal=me
+    )
+    assert errors == [] and data == {"crossSellOpportunities": []}
+    data, errors, _ = await execute(db, INTRO, {"m": "mA", "p": "k2", "hops": 4}, principal=me)
+    assert errors == [] and data is not None
+    assert data["introductionPaths"]["chains"] == []
+    assert data["introductionPaths"]["reason"] != "ALREADY_CLIENT"
 
 
 async def test_products_per_client(sell_bank: Driver, db: Db) -> None:

@@ -18,21 +18,26 @@ from graph.db import Db
 from graph.errors import InvalidInput
 from graph.models import GraphModel
 
-ACTIVE_CLIENTS: Final[LiteralString] = """
-MATCH (c:Client {status: 'ACTIVE'}) WHERE EXISTS { (c)-[h:HOLDS]->(:Product) WHERE h.active }
-RETURN count(c) AS clients
-"""
-
-HOLDERS: Final[LiteralString] = """
-MATCH (p:Product)
-RETURN p.id AS productId,
-       COUNT { (p)<-[h:HOLDS]-(:Client {status: 'ACTIVE'}) WHERE h.active } AS holders
-"""
-
-PAIRS: Final[LiteralString] = """
-MATCH (a:Product)<-[ha:HOLDS]-(c:Client {status: 'ACTIVE'})-[hb:HOLDS]->(b:Product)
-WHERE ha.active AND hb.active AND a <> b
-RETURN a.id AS fromId, b.id AS toId, count(DISTINCT c) AS both
+# The three counts in one statement, so that holdings written while the refresh reads them (it
+# locks nothing: a whole-bank read) can make them disagree by those few only.
+COUNTS: Final[LiteralString] = """
+CALL () {
+  MATCH (c:Client {status: 'ACTIVE'}) WHERE EXISTS { (c)-[h:HOLDS]->(:Product) WHERE h.active }
+  RETURN count(c) AS clients
+}
+CALL () {
+  MATCH (p:Product)
+  RETURN collect({productId: p.id,
+                  holders: COUNT { (p)<-[h:HOLDS]-(:Client {status: 'ACTIVE'}) WHERE h.active }})
+         AS holders
+}
+CALL () {
+  MATCH (a:Product)<-[ha:HOLDS]-(c:Client {status: 'ACTIVE'})-[hb:HOLDS]->(b:Product)
+  WHERE ha.active AND hb.active AND a <> b
+  WITH a.id AS fromId, b.id AS toId, count(DISTINCT c) AS both
+  RETURN collect({fromId: fromId, toId: toId, both: both}) AS pairs
+}
+RETURN clients, holders, pairs
 """
 
 REMOVE_UNPINNED: Final[LiteralString] = """
@@ -67,12 +72,17 @@ class RefreshResult(GraphModel):
 def compute_measures(
     clients: int, holders: dict[str, int], pairs: dict[tuple[str, str], int]
 ) -> dict[tuple[str, str], tuple[float, float, float]]:
-    """(support, confidence, lift) for every ordered pair with co-holders."""
+    """(support, confidence, lift) for every ordered pair with co-holders. Counts read while
+    holdings change may disagree by the holdings written meanwhile: each is held within what the
+    others allow (co-holders at most either product's holders, holders at most the clients), so
+    no support or confidence leaves [0, 1], which the path search's pruning relies on."""
     out = {}
     for (a, b), both in pairs.items():
-        if clients and holders.get(a) and holders.get(b):
-            confidence = both / holders[a]
-            out[(a, b)] = (both / clients, confidence, confidence / (holders[b] / clients))
+        held_a, held_b = min(holders.get(a, 0), clients), min(holders.get(b, 0), clients)
+        if clients and held_a and held_b:
+            confidence = min(both, held_a, held_b) / held_a
+            support = min(both, held_a, held_b) / clients
+            out[(a, b)] = (support, confidence, confidence / (held_b / clients))
     return out
 
 
@@ -86,9 +96,10 @@ async def refresh_cross_sell(db: Db, min_support: float, min_confidence: float) 
     _check_threshold("minConfidence", min_confidence)
 
     async def work(tx: AsyncManagedTransaction) -> RefreshResult:
-        clients = (await (await tx.run(ACTIVE_CLIENTS)).single(strict=True))["clients"]
-        holders = {r["productId"]: r["holders"] async for r in await tx.run(HOLDERS)}
-        pairs = {(r["fromId"], r["toId"]): r["both"] async for r in await tx.run(PAIRS)}
+        counts = await (await tx.run(COUNTS)).single(strict=True)
+        clients = counts["clients"]
+        holders = {h["productId"]: h["holders"] for h in counts["holders"]}
+        pairs = {(p["fromId"], p["toId"]): p["both"] for p in counts["pairs"]}
         pinned = {(r["fromId"], r["toId"]) async for r in await tx.run(PINNED)}
         measures = compute_measures(clients, holders, pairs)
         rows: list[dict[str, Any]] = [

@@ -106,6 +106,16 @@ def test_measures_by_hand() -> None:
     assert m[("A", "B")] == pytest.approx((2 / 6, 0.5, 1.0))
 
 
+def test_measures_from_counts_that_disagree_stay_in_range() -> None:
+    # One client, holding A and B when the clients and holders were counted; a second took both
+    # before the pairs were: 2 co-holders of products held by 1.
+    m = compute_measures(1, {"A": 1, "B": 1}, {("A", "B"): 2})
+    assert m[("A", "B")] == pytest.approx((1.0, 1.0, 1.0))
+    m = compute_measures(2, {"A": 3, "B": 1}, {("A", "B"): 1, ("B", "A"): 1})
+    assert m[("A", "B")] == pytest.approx((0.5, 0.5, 1.0))
+    assert m[("B", "A")] == pytest.approx((0.5, 1.0, 1.0))
+
+
 async def _refresh(db: Db) -> dict[str, Any]:
     data, errors, _ = await execute(
         db,

@@ -37,6 +37,7 @@ class GraphState:
     """What the shared database holds now, so fixtures reload only when needed."""
 
     demo_loaded = False
+    demo_counts: tuple[int, int, int] = (0, 0, 0)
 
 
 TEST_SECRET = "test-secret-for-the-rmgraph-suite-only-" + "0123456789abcdef" * 3
@@ -91,16 +92,36 @@ def _wipe(driver: Driver) -> None:
     GraphState.demo_loaded = False
 
 
+# Every write leaves an audit record, and most add or remove nodes or links: counts the store
+# keeps, read at no cost.
+COUNTS = """
+CALL () { MATCH (n) RETURN count(n) AS nodes }
+CALL () { MATCH ()-[r]->() RETURN count(r) AS links }
+CALL () { MATCH (a:AuditRecord) RETURN count(a) AS audits }
+RETURN nodes, links, audits
+"""
+
+
+def _counts(driver: Driver) -> tuple[int, int, int]:
+    records, _, _ = driver.execute_query(COUNTS, database_=DATABASE)
+    return records[0]["nodes"], records[0]["links"], records[0]["audits"]
+
+
 @pytest.fixture
-def demo_bank(driver: Driver) -> Driver:
-    """The demo bank, exactly as seeded. Tests using it must not write."""
+def demo_bank(driver: Driver) -> Iterator[Driver]:
+    """The demo bank, exactly as seeded. Tests using it must not write: one that does fails
+    here (and the bank is reloaded for the next), rather than leaving its writes to others."""
     if not GraphState.demo_loaded:
         from seeds.loader import load_demo
 
         _wipe(driver)
         load_demo(driver, DATABASE, quiet=True)
         GraphState.demo_loaded = True
-    return driver
+        GraphState.demo_counts = _counts(driver)
+    yield driver
+    if GraphState.demo_loaded and _counts(driver) != GraphState.demo_counts:
+        GraphState.demo_loaded = False
+        pytest.fail("the test wrote to the shared demo bank: use writable_demo_bank")
 
 
 @pytest.fixture

@@ -22,11 +22,12 @@ async def test_both_sides_are_timed_in_alternating_slices() -> None:
 
     graphql, raw = await drive_both(side("gql", 0.004), side("raw", 0.001), 2, 0.4, rounds=2)
     assert order == ["gql", "raw", "gql", "raw"]
-    # Two clients for 0.2 s in each slice (plus warm-ups): the slower side does fewer requests.
-    assert 0 < graphql["requests"] < raw["requests"]
-    # Each side's latencies are its own (a sleep lasts at least its time; on a loaded machine,
-    # longer, so only the lower bounds and the order are fixed).
-    assert graphql["p50_ms"] >= 4 and raw["p50_ms"] >= 1
-    assert raw["p50_ms"] < graphql["p50_ms"]
-    assert graphql["p50_ms"] <= graphql["p95_ms"] <= graphql["p99_ms"]
-    assert raw["rps"] > graphql["rps"] > 0
+    # Each side's latencies are its own: a sleep lasts at least its time, so every request of
+    # the GraphQL side took 4 ms or more (on a loaded machine, longer: no upper bound, nor any
+    # comparison of the two sides' speed, is fixed here).
+    assert graphql["requests"] > 0 and raw["requests"] > 0
+    assert min(graphql["p50_ms"], graphql["p95_ms"], graphql["p99_ms"]) >= 4
+    assert min(raw["p50_ms"], raw["p95_ms"], raw["p99_ms"]) >= 1
+    for side_ in (graphql, raw):
+        assert side_["p50_ms"] <= side_["p95_ms"] <= side_["p99_ms"]
+        assert side_["rps"] > 0

@@ -34,8 +34,8 @@ from graph import (
 )
 from graph.csv_export import export_csv
 from graph.csv_import import import_csv
-from graph.db import Db
-from graph.errors import GraphError, InvariantViolation
+from graph.db import Db, open_driver
+from graph.errors import GraphError, InvalidInput, InvariantViolation
 from graph.models import (
     ClientKind,
     ClientSegment,
@@ -49,6 +49,7 @@ from graph.models import (
     ProfessionalTitle,
 )
 from graph.pipeline import Stage
+from graph.settings import Neo4jSettings
 from seeds.loader import load
 from tests.conftest import DATABASE
 from tests.schema.test_data_in import data_in_bank
@@ -84,15 +85,32 @@ def pause_after(
 
 async def race(
     a: Coroutine[Any, Any, Any], b: Coroutine[Any, Any, Any], paused: asyncio.Event,
-    go: asyncio.Event,
+    go: asyncio.Event, b_waits: bool = True,
 ) -> tuple[Any, Any]:  # fmt: skip
+    """A runs to its pause; B runs up to A's lock and waits there: that it waits is what the
+    test is about (had it finished first, A's lock would have kept nothing from it). With
+    `b_waits` false, A holds no lock yet where it pauses, and B commits first, as the test
+    means it to."""
     first = asyncio.create_task(a)
     await paused.wait()
     second = asyncio.create_task(b)
-    await asyncio.sleep(0.5)  # B runs up to A's lock (or, were there none, to its commit)
+    if not b_waits:
+        finished = await asyncio.gather(asyncio.wait_for(second, 30), return_exceptions=True)
+        go.set()
+        result = await asyncio.gather(first, return_exceptions=True)
+        return result[0], finished[0]
+    settings = Neo4jSettings()
+    assert settings.uri and settings.password is not None
+    with open_driver(settings.uri, settings.user, settings.password) as watcher:
+        for _ in range(600):
+            if _blocked_transactions(watcher) or second.done():
+                break
+            await asyncio.sleep(0.02)
+        blocked = _blocked_transactions(watcher)
     go.set()
-    results = await asyncio.gather(first, second, return_exceptions=True)
-    return results[0], results[1]
+    both = await asyncio.gather(first, second, return_exceptions=True)
+    assert blocked == 1, ("B did not wait for A's lock", both)
+    return both[0], both[1]
 
 
 def _refused(result: Any, invariant: str) -> bool:
@@ -230,7 +248,7 @@ async def test_a_grading_and_a_clients_archiving(
     done, archived = await race(
         key_accounts.grade_clients(db, "t"),
         client_writes.archive_client(db, "t", target["id"], None),
-        paused, go,
+        paused, go, b_waits=False,
     )  # fmt: skip
     assert not isinstance(archived, BaseException), archived
     assert not isinstance(done, BaseException), done
@@ -299,14 +317,10 @@ async def test_a_promotion_and_a_demotion_of_one_manager(
         "RETURN g.fromGrade AS from, g.toGrade AS to ORDER BY g.at",
     )
     level = rows(bank, "MATCH (m:Manager {id: 'm-1'}) RETURN m.level AS level")[0]["level"]
-    if isinstance(demoted, BaseException):
-        assert history == [{"from": "SENIOR", "to": "PRINCIPAL"}] and level == "PRINCIPAL"
-    else:
-        assert history == [
-            {"from": "SENIOR", "to": "PRINCIPAL"},
-            {"from": "PRINCIPAL", "to": "MANAGER"},
-        ]
-        assert level == "MANAGER"
+    # From PRINCIPAL, MANAGER is two grades down: refused, where from SENIOR it was one.
+    assert isinstance(demoted, InvalidInput), demoted
+    assert (demoted.field, demoted.message) == ("toLevel", "a demotion goes one grade down")
+    assert history == [{"from": "SENIOR", "to": "PRINCIPAL"}] and level == "PRINCIPAL"
 
 
 async def test_a_facility_closed_while_money_is_drawn_on_it(

@@ -21,6 +21,8 @@ from neo4j import Driver, ManagedTransaction, Session
 
 from graph import bulk_load as load
 from graph.bank_snapshot import read_keyed
+from graph.client_group import root_of
+from graph.client_link_writes import CONTROL_CYCLES
 from graph.csv_reader import Problems, read_rows
 from graph.csv_tables import TABLES, TABLES_BY_FILE, NodeKind, Table
 from graph.csv_validation import BATCH, MONEY_CURRENCIES, ScratchIndex, Validator, chunks
@@ -42,6 +44,7 @@ from graph.import_audit import (
     row_ends,
     write_import_audit,
 )
+from graph.manager_writes import REPORTING_LINES
 from graph.restructure import LOCK_ORG, VIOLATIONS
 from graph.risk_settings import READ_SETTINGS, SETTINGS_ID, capital_base_from, currency_lock
 
@@ -87,6 +90,42 @@ NOT_TO_ARCHIVED: Final = frozenset(
 ARCHIVED_AMONG: Final[LiteralString] = (
     "MATCH (d:Department) WHERE d.id IN $ids AND d.archived RETURN collect(d.id) AS ids"
 )
+# Active clients given a primary manager who is not active (deactivated since the check).
+INACTIVE_PRIMARIES: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (m:Manager {id: row.managerId})-[:MANAGES {role: 'PRIMARY'}]->
+      (c:Client {id: row.clientId, status: 'ACTIVE'})
+WHERE NOT coalesce(m.active, true)
+RETURN collect(c.id) AS ids
+"""
+
+CYCLIC_MANAGERS: Final[LiteralString] = (
+    "MATCH (m:Manager) WHERE m.id IN $ids AND EXISTS { (m)-[:REPORTS_TO*1..64]->(m) } "
+    "RETURN collect(m.id) AS ids"
+)
+
+# Files whose rows the control links' lock guards in the mutations (relateClients' CONTROL,
+# setUnifiedLimit): a unified limit stays on its group's top controller.
+CONTROL_SECTIONS: Final = frozenset({"clients", "controls"})
+# Of the given clients, those holding a unified limit below another controller.
+LIMITS_BELOW_TOP: Final[LiteralString] = (
+    """
+UNWIND $ids AS id
+MATCH (c:Client {id: id}) WHERE c.unifiedLimitCents IS NOT NULL
+CALL (c) {
+"""
+    + root_of("c", "top")
+    + """}
+WITH c WHERE top <> c
+RETURN collect(c.id) AS ids
+"""
+)
+# Guarantees above their facility's limit, on the given facilities.
+GUARANTEES_ABOVE_LIMIT: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (:Client)-[r:GUARANTEES]->(f:Facility {id: id}) WHERE r.amountCents > f.limitCents
+RETURN collect(DISTINCT f.id) AS ids
+"""
 
 
 @dataclass
@@ -209,6 +248,8 @@ def _apply_rows(
     borrowers: dict[tuple[Any, ...], Ends] = {}
     if actor is not None and (created or updated) and table.section in ORG_SECTIONS:
         tx.run(LOCK_ORG).consume()  # first, as restructurings take it
+    if actor is not None and (created or updated) and table.section in CONTROL_SECTIONS:
+        tx.run(LOCK, id=CONTROL_CYCLES).consume()  # first, as relateClients takes it
     if actor is not None and (updated or (created and table.section in LOCKED_WHEN_CREATED)):
         touched = created + updated
         borrowers = _guaranteed_borrowers(tx, table, touched)
@@ -226,6 +267,7 @@ def _apply_rows(
         for statement in WRITES[table.section]:
             tx.run(statement, rows=changed).consume()
         _require_org_intact(tx, table, changed)
+        _require_credit_intact(tx, table, changed)
         # Last, as the mutations take it last (after the departments a facility's links lock).
         _require_rated(tx, table, changed)
         bump = BUMP_VERSIONS.get(table.section)
@@ -269,6 +311,8 @@ def _require_org_intact(tx: ManagedTransaction, table: Table, rows: list[dict[st
         archived = tx.run(ARCHIVED_AMONG, ids=departments).single(strict=True)["ids"]
         if archived:
             raise ImportConflict(table.file, "NOT_ARCHIVED", sorted(archived))
+    # (A department's function is not checked against its products here: products.csv, written
+    # later, may move them, as the check allows.)
     records = tx.run(
         VIOLATIONS,
         clientIds=[r["clientId"] for r in rows] if table.section == "manages" else [],
@@ -281,6 +325,36 @@ def _require_org_intact(tx: ManagedTransaction, table: Table, rows: list[dict[st
         raise ImportConflict(
             table.file, first["invariant"], sorted({i for v in violations for i in v["ids"]})
         )
+    if table.section == "manages":
+        # Linking the manager took its lock: a deactivation that committed first shows here.
+        inactive = tx.run(INACTIVE_PRIMARIES, rows=rows).single(strict=True)["ids"]
+        if inactive:
+            raise ImportConflict(table.file, "PRIMARY_MANAGER_ACTIVE", sorted(inactive))
+
+
+def _require_credit_intact(
+    tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]
+) -> None:
+    """Written, the batch's rows keep what the credit mutations keep, in case one committed
+    since the check: a unified limit on its group's top controller (under the control links'
+    lock, which the batch took first) and guarantees within their facility's limit (under the
+    facility locks a guarantees batch holds). ImportConflict otherwise."""
+    conflict: tuple[str, list[str]] | None = None
+    if table.section == "clients":
+        given = [r["id"] for r in rows if r.get("unifiedLimitCents") is not None]
+        below = tx.run(LIMITS_BELOW_TOP, ids=given).single(strict=True)["ids"] if given else []
+        conflict = ("GROUP_TOP", below) if below else None
+    elif table.section == "controls":
+        below = tx.run(LIMITS_BELOW_TOP, ids=[r["toId"] for r in rows]).single(strict=True)["ids"]
+        conflict = ("UNIFIED_LIMIT_ON_TOP", below) if below else None
+    elif table.section == "guarantees":
+        # (A facilities batch may lower a limit below guarantees guarantees.csv, written later,
+        # lowers too, as the check allows: the guarantees' batch checks them.)
+        ids = sorted({r["facilityId"] for r in rows})
+        above = tx.run(GUARANTEES_ABOVE_LIMIT, ids=ids).single(strict=True)["ids"]
+        conflict = ("GUARANTEE_WITHIN_LIMIT", above) if above else None
+    if conflict is not None:
+        raise ImportConflict(table.file, conflict[0], sorted(conflict[1]))
 
 
 def _require_rated(tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]) -> None:
@@ -348,6 +422,7 @@ def _write_lines(
 ) -> None:  # fmt: skip
     """Managers' reporting lines, audited here, where they change: on the manager and on its old
     and new boss, as updateManager's record is, and its version moved on with it."""
+    tx.run(LOCK, id=REPORTING_LINES).consume()  # first, as updateManager takes it
     managers = [r["id"] for r in rows]
     new = {r["id"]: r.get("reportsToId") for r in rows}
     seen = {r["id"]: r["bossId"] for r in tx.run(REPORTING_LINES_OF, ids=managers)}
@@ -357,6 +432,10 @@ def _write_lines(
     old = {r["id"]: r["bossId"] for r in tx.run(REPORTING_LINES_OF, ids=managers)}
     moved = [m for m in managers if old.get(m) != new[m]]
     tx.run(load.LOAD_REPORTING_LINES, rows=rows).consume()
+    # A line updateManager drew since the check may close a cycle with one of these.
+    cyclic = tx.run(CYCLIC_MANAGERS, ids=moved).single(strict=True)["ids"] if moved else []
+    if cyclic:
+        raise ImportConflict("managers.csv", "REPORTING_FOREST", sorted(cyclic))
     # In the same transaction as the new boss; a manager this import created and nobody has
     # given a boss since starts at 0.
     first_boss = {m for m in moved if m in created and old.get(m) is None}

@@ -24,6 +24,9 @@ from graph.input_checks import optional_text, require_id, require_range, require
 from graph.managers import MANAGER_FIELDS
 from graph.models import Education, GraphModel, Manager, ManagerLevel, ProfessionalTitle
 
+# The lock new reporting lines take turns on: two must not close one cycle together.
+REPORTING_LINES: Final = "reporting-lines"
+
 CREATE_STATE: Final[LiteralString] = """
 OPTIONAL MATCH (m:Manager {id: $id})
 OPTIONAL MATCH (d:Department {id: $departmentId})
@@ -211,7 +214,7 @@ async def update_manager(
 
     async def work(w: Write) -> Manager:
         if new_boss:
-            await w.lock("reporting-lines")  # two new lines must not close one cycle together
+            await w.lock(REPORTING_LINES)
         await w.lock_managers([manager_id])  # no new client of theirs while we check
         state = await w.one(MANAGER_STATE, id=manager_id)
         if state["manager"] is None:

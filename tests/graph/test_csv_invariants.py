@@ -9,7 +9,7 @@ import pytest
 from neo4j import Driver
 
 from graph.csv_export import export_csv
-from graph.csv_import import _apply_batch, _require_rated
+from graph.csv_import import _apply_batch, _require_rated, _write_reporting_lines
 from graph.csv_tables import TABLES_BY_FILE
 from graph.errors import FxRateMissing, ImportConflict
 from tests.conftest import DATABASE, WIPE, graph_snapshot
@@ -504,15 +504,53 @@ def test_a_closed_facility_needs_no_rate(empty_graph: Driver, tmp_path: Path) ->
             "ONE_PRIMARY_MANAGER",
             ["c-2"],
         ),
+        # m-4 deactivated after the check; the file makes it the primary manager of c-4.
+        (
+            "CREATE (:Manager {id: 'm-4', name: '离职', active: false, version: 0}), "
+            "(:Client {id: 'c-4', name: '新客户', kind: 'CORPORATE', segment: 'NEW', "
+            "status: 'ACTIVE', version: 0})",
+            "client_managers.csv",
+            {"managerId": "m-4", "clientId": "c-4", "role": "PRIMARY", "since": "2024-01-01"},
+            "PRIMARY_MANAGER_ACTIVE",
+            ["c-4"],
+        ),
+        # A unified limit set on c-3 after the check; the file puts c-3 under c-1.
+        (
+            "CREATE (:Client {id: 'c-3', name: '丙公司', kind: 'CORPORATE', segment: 'NEW', "
+            "status: 'ACTIVE', version: 0, unifiedLimitCents: 100, unifiedLimitCurrency: 'CNY'})",
+            "controls.csv",
+            {"fromId": "c-1", "toId": "c-3", "share": 60.0, "basis": "EQUITY"},
+            "UNIFIED_LIMIT_ON_TOP",
+            ["c-3"],
+        ),
+        # c-1's control of c-2 stands (it was drawn after the check, say); the file sets c-2 a
+        # unified limit.
+        (
+            "MATCH (c:Client {id: 'c-2'}) SET c.version = c.version",
+            "clients.csv",
+            {"id": "c-2", "name": "华东贸易", "kind": "CORPORATE", "segment": "NEW",
+             "status": "ACTIVE", "grade": None, "riskRating": 2, "industry": None, "region": None,
+             "unifiedLimitCents": 100, "unifiedLimitCurrency": "CNY"},
+            "GROUP_TOP",
+            ["c-2"],
+        ),
+        # f-1's limit lowered to 3,000,000.00 after the check; the file raises c-2's guarantee.
+        (
+            "MATCH (f:Facility {id: 'f-1'}) SET f.limitCents = 300000000",
+            "guarantees.csv",
+            {"guarantorId": "c-2", "facilityId": "f-1", "amountCents": 400000000},
+            "GUARANTEE_WITHIN_LIMIT",
+            ["f-1"],
+        ),
     ],
 )  # fmt: skip
-def test_a_batch_checks_again_what_a_restructuring_changed_since_the_check(
+def test_a_batch_checks_again_what_a_mutation_changed_since_the_check(
     empty_graph: Driver, tmp_path: Path, change: str, file: str, row: dict[str, object],
     invariant: str, ids: list[str],
 ) -> None:  # fmt: skip
-    """Batches of the files restructurings also change take the organisation's lock and check
-    the organisation's invariants again: a change committed between the import's check and its
-    batch stops the import there, with nothing of the batch written."""
+    """Batches of the files restructurings, control links and credit mutations also change take
+    their locks and check those invariants again: a change committed between the import's check
+    and its batch stops the import there, with nothing of the batch written."""
     _small_bank(empty_graph, tmp_path)
     empty_graph.execute_query(change, database_=DATABASE)
     before = graph_snapshot(empty_graph)
@@ -532,3 +570,26 @@ def test_a_batch_checks_again_what_a_restructuring_changed_since_the_check(
             [{"fromId": "d-ka", "toId": "d-hq", "since": "2020-01-01"}], "importer",
         )  # fmt: skip
     assert (counts_.created, counts_.updated) == (0, 0)
+
+
+def test_reporting_lines_check_again_what_a_mutation_changed_since_the_check(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    """m-2 reports to m-1. After the check, updateManager has m-1 report to m-3, a manager the
+    file has report to m-2: a cycle, which the lines' batch refuses, writing nothing."""
+    _small_bank(empty_graph, tmp_path)
+    empty_graph.execute_query(
+        "MATCH (m1:Manager {id: 'm-1'}) CREATE (m1)-[:REPORTS_TO]->(:Manager {id: 'm-3', "
+        "name: '张三', active: true, version: 0})",
+        database_=DATABASE,
+    )
+    before = graph_snapshot(empty_graph)
+    with (
+        empty_graph.session(database=DATABASE) as session,
+        pytest.raises(ImportConflict) as refused,
+    ):
+        session.execute_write(
+            _write_reporting_lines, [{"id": "m-3", "reportsToId": "m-2"}], "importer", 1
+        )
+    assert (refused.value.invariant, refused.value.ids) == ("REPORTING_FOREST", ["m-3"])
+    assert graph_snapshot(empty_graph) == before

@@ -351,9 +351,12 @@ async def assign_manager(
     db: Db, actor: str, dry_run: bool, manager_id: str, dept_id: str, expected: int | None
 ) -> ChangeResult:
     async def work(ch: Change) -> None:
-        # The department before the manager, as createManager and the import lock them: taken
-        # the other way round, an assignment and a hire reporting to this manager deadlocked.
-        departments = await ch.departments_state([dept_id])
+        # Departments (the new one and, read first, the one it leaves) before the manager, as
+        # createManager and the import lock them: taken the other way round, an assignment and
+        # a hire reporting to this manager deadlocked.
+        [seen] = await ch.rows(MANAGER_STATE, id=manager_id)
+        leaving = [seen["departmentId"]] if seen["departmentId"] else []
+        departments = await ch.departments_state(sorted({dept_id, *leaving}))
         await ch.tx.run(LOCK_MANAGERS, ids=[manager_id])  # its version holds while checked
         [m] = await ch.rows(MANAGER_STATE, id=manager_id)
         if not m["found"]:

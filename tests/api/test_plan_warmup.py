@@ -45,6 +45,13 @@ async def test_the_key_reads_are_planned_by_the_warm_up(
     neo4j_conn: Connection, driver: Driver, db: Db
 ) -> None:
     _cached_plans(driver)
+    try:
+        await _warm_up_plans_each_key_read(driver, db)
+    finally:
+        await warm_plans(neo4j_conn)  # as found: the tests after this one expect the plans ready
+
+
+async def _warm_up_plans_each_key_read(driver: Driver, db: Db) -> None:
     recording = Recording(db.driver, DATABASE, 60.0)
     recording.statements = []
     await warm_key_plans(recording)
@@ -61,13 +68,14 @@ async def test_the_key_reads_are_planned_by_the_warm_up(
         "MATCH (n) WHERE n.id = 'rmgraph-plan-warm-up' RETURN count(n) AS n", database_=DATABASE
     )
     assert records[0]["n"] == 0
-    await warm_plans(neo4j_conn)  # as found: the tests after this one expect the plans ready
 
 
 async def test_the_api_warms_the_plans_as_it_starts(neo4j_conn: Connection, driver: Driver) -> None:
     _cached_plans(driver)
-    with TestClient(create_app(api_settings=ApiSettings(warm_plans=False))):
-        assert _cached_plans(driver) == 0
-    with TestClient(create_app()):
-        assert _cached_plans(driver) >= 6
-    await warm_plans(neo4j_conn)
+    try:
+        with TestClient(create_app(api_settings=ApiSettings(warm_plans=False))):
+            assert _cached_plans(driver) == 0
+        with TestClient(create_app()):
+            assert _cached_plans(driver) >= 6
+    finally:
+        await warm_plans(neo4j_conn)

@@ -67,6 +67,7 @@ def test_qualification_table_row_by_row(
     grade: str, who: dict[str, Any], met_rows: list[int]
 ) -> None:
     checks = check_requirements(who, rows_of(grade))
+    assert len(checks) == len(rows_of(grade)) > 0  # one check per row of the table, some rows
     assert [c.row for c in checks if c.met] == met_rows
     for c in checks:
         assert c.met == (c.unmet == [])  # every unmet row says why

@@ -554,7 +554,7 @@ async def test_a_manager_records_only_for_their_own_book(bank: Driver, db: Db) -
     assert [e.extensions.get("code") for e in errors] == ["FORBIDDEN"]
 
 
-async def test_overdue_visits_follow_the_grade_plan(bank: Driver, db: Db) -> None:
+async def test_overdue_visits_follow_the_grade_plan(bank: Driver, db: Db, shanghai: None) -> None:
     bank.execute_query(
         "MATCH (c:Client) WHERE c.id IN ['c-a', 'c-b', 'c-c'] SET c.grade = 'A'",
         database_=DATABASE,

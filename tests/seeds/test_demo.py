@@ -77,6 +77,7 @@ def test_links_have_no_self_links_or_duplicates(bank: BankRows) -> None:
 
 def test_checkers_are_independent(bank: BankRows) -> None:
     parents = _parents(bank)
+    assert bank.check_links
     for link in bank.check_links:
         checker, checked = link["fromId"], link["toId"]
         assert checker not in _ancestors(parents, checked)

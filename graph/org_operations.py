@@ -292,6 +292,7 @@ async def move_department(
             [dept_id, new_parent_id],
         )
         ch.before, ch.after = {"parentId": old}, {"parentId": new_parent_id}
+        await ch.note_moving(roots=[dept_id])
         if old is not None:
             await ch.remove_link(LinkKind.DIRECT, dept_id, old)
         await ch.add_link(LinkKind.DIRECT, dept_id, new_parent_id, None)
@@ -315,6 +316,7 @@ async def merge_departments(
         # A department merged into one of its direct children leaves that child in its place.
         [parent] = await ch.rows(PARENT_OF, id=target_id)
         takes_place = parent["parentId"] == source_id
+        await ch.note_moving(roots=[source_id])
         [moved] = await ch.rows(MOVE_MEMBERS, sourceId=source_id, targetId=target_id)
         ch.managers.update(moved["managers"])
         [offers] = await ch.rows(MOVE_OFFERS, sourceId=source_id, targetId=target_id)
@@ -370,6 +372,7 @@ async def assign_manager(
             f"{manager_id!r} is already in {dept_id!r}",
             [dept_id, manager_id],
         )
+        await ch.note_moving(manager_ids=[manager_id])
         await ch.rows(ASSIGN, managerId=manager_id, departmentId=dept_id)
         ch.before, ch.after = {"departmentId": m["departmentId"]}, {"departmentId": dept_id}
         ch.managers.add(manager_id)

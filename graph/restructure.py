@@ -251,6 +251,38 @@ class LinkChange(GraphModel):
     to_id: str
 
 
+class Moving(GraphModel):
+    """What goes with a change to its new place: what a preview shows an admin."""
+
+    departments: list[str]  # the department moved (a merge's source) and those under it
+    managers: int  # their members, or the manager assigned
+    clients: int  # active clients whose primary manager is among those managers
+
+
+# The subtrees of `$roots` and the managers in them, plus `$managerIds`: what moves along.
+MOVING_WITH: Final[LiteralString] = """
+CALL () {
+  UNWIND $roots AS id
+  MATCH (x:Department)-[:DIRECT_REPORT*0..32]->(:Department {id: id})
+  RETURN collect(DISTINCT x) AS departments
+}
+CALL (departments) {
+  CALL (departments) {
+    UNWIND departments AS x
+    MATCH (m:Manager)-[:MEMBER_OF]->(x)
+    RETURN m
+    UNION
+    UNWIND $managerIds AS id
+    MATCH (m:Manager {id: id})
+    RETURN m
+  }
+  RETURN count(m) AS managers,
+         sum(COUNT { (m)-[:MANAGES {role: 'PRIMARY'}]->(:Client {status: 'ACTIVE'}) }) AS clients
+}
+RETURN [x IN departments | x.id] AS departments, managers, clients
+"""
+
+
 class Impact(GraphModel):
     departments: list[str] = Field(default_factory=list)
     managers: list[str] = Field(default_factory=list)
@@ -260,6 +292,7 @@ class Impact(GraphModel):
     # count: withdrawn, to be approved again (see `_keep_approvals_independent`).
     approvals_withdrawn: list[str] = Field(default_factory=list)
     products: list[str] = Field(default_factory=list)  # merge: offered by the source
+    moving: Moving | None = None  # move, merge and assignment: what goes with the change
     links_added: list[LinkChange] = Field(default_factory=list)
     links_removed: list[LinkChange] = Field(default_factory=list)
     dropped: list[LinkChange] = Field(
@@ -289,6 +322,7 @@ class Change:
     # Of those, the facilities with no independent approval at all before the change.
     unapproved_before: set[str] = field(default_factory=set)
     approvals_withdrawn: list[str] = field(default_factory=list)
+    moving: Moving | None = None
     # Set once a change has noted its whole scope up front: a note taken later would see the
     # change half done and take an approval it made dependent for one that always was.
     notes_taken: bool = False
@@ -342,6 +376,14 @@ class Change:
             [now] = await self.rows(INDEPENDENT_NOW, ids=sorted(new))
             self.unapproved_before |= new - set(now["ids"])
 
+    async def note_moving(self, roots: Sequence[str] = (), manager_ids: Sequence[str] = ()) -> None:
+        """Before the change: the subtrees of `roots` and their members, or `manager_ids`."""
+        [row] = await self.rows(MOVING_WITH, roots=list(roots), managerIds=list(manager_ids))
+        self.moving = Moving(
+            departments=sorted(row["departments"]), managers=row["managers"],
+            clients=row["clients"],
+        )  # fmt: skip
+
     async def add_link(self, kind: LinkKind, from_id: str, to_id: str, note: str | None) -> None:
         if kind is LinkKind.DIRECT:
             await self.note_dependent_approvals([from_id])
@@ -377,6 +419,7 @@ class Change:
             facilities=sorted(self.facilities),
             approvals_withdrawn=self.approvals_withdrawn,
             products=sorted(self.products),
+            moving=self.moving,
             links_added=self.added,
             links_removed=self.removed,
             dropped=self.dropped,

@@ -40,6 +40,21 @@ class LinkChange:
     to_id: strawberry.ID
 
 
+@strawberry.type(description="What goes with a move, merge or assignment to its new place.")
+class Moving:
+    departments: list[strawberry.ID] = strawberry.field(
+        description="The department moved (a merge's source) and every department under it."
+    )
+    managers: int = strawberry.field(
+        description="Their members (a merge's source's move to the target), or the manager "
+        "assigned."
+    )
+    clients: int = strawberry.field(
+        description="Active clients whose primary manager is one of those managers: they go "
+        "with their manager."
+    )
+
+
 @strawberry.type(description="What a change touches: nodes affected, links added and removed.")
 class Impact:
     departments: list[strawberry.ID]
@@ -60,6 +75,9 @@ class Impact:
     links_removed: list[LinkChange]
     dropped: list[LinkChange] = strawberry.field(
         description="Merge: links dropped as self-links or duplicates."
+    )
+    moving: Moving | None = strawberry.field(
+        description="Move, merge and assignment: what goes with the change (null otherwise)."
     )
 
 
@@ -106,6 +124,13 @@ async def _result(run: Awaitable[ChangeResult]) -> RestructureResult:
             links_added=_links(i.links_added),
             links_removed=_links(i.links_removed),
             dropped=_links(i.dropped),
+            moving=None
+            if i.moving is None
+            else Moving(
+                departments=[strawberry.ID(x) for x in i.moving.departments],
+                managers=i.moving.managers,
+                clients=i.moving.clients,
+            ),
         ),
         audit_record_id=strawberry.ID(done.audit_record_id) if done.audit_record_id else None,
     )

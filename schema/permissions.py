@@ -129,7 +129,8 @@ RULES: Final = _rules(
     ("RestructureSuccess", ADMIN, "dryRun impact auditRecordId"),
     ("Impact", ADMIN,
      "departments managers clients facilities approvalsWithdrawn products linksAdded "
-     "linksRemoved dropped"),
+     "linksRemoved dropped moving"),
+    ("Moving", ADMIN, "departments managers clients"),
     ("LinkChange", ADMIN, "kind fromId toId"),
     ("NotFoundError", ALL, "message kind id"),
     ("InvariantViolationError", ALL, "message invariant nodeIds"),

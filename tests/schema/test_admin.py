@@ -152,6 +152,29 @@ async def test_a_link_restated_by_an_import_after_an_unlink_is_on_the_chart(
     assert then["orgChart"]["links"] == [{"kind": "CHECK_AND_BALANCE", "fromId": "K", "toId": "A"}]
 
 
+async def test_a_preview_shows_what_goes_with_the_change(org: Driver, db: Db) -> None:
+    """A moves with A1 and A2 below it, A1's member mA1 and mA1's client c1; an assignment takes
+    the manager's clients along; a merge, the source's subtree and members; a rename, nothing."""
+    preview = (
+        "mutation { %s(dryRun: true, input: {%s}) { ... on RestructureSuccess { impact { "
+        "moving { departments managers clients } } } } }"
+    )
+    before = graph_snapshot(org)
+    for name, input_, moving in (
+        ("moveDepartment", 'departmentId: "A", newParentId: "B"',
+         {"departments": ["A", "A1", "A2"], "managers": 1, "clients": 1}),
+        ("assignManager", 'managerId: "mA1", departmentId: "B"',
+         {"departments": [], "managers": 1, "clients": 1}),
+        ("mergeDepartments", 'sourceId: "A1", targetId: "A2"',
+         {"departments": ["A1"], "managers": 1, "clients": 1}),
+        ("renameDepartment", 'departmentId: "A", name: "新名"', None),
+    ):  # fmt: skip
+        data, errors, _ = await execute(db, preview % (name, input_))
+        assert errors == [] and data is not None
+        assert data[name]["impact"]["moving"] == moving, name
+    assert graph_snapshot(org) == before
+
+
 async def test_dry_run_returns_the_impact_and_writes_nothing(org: Driver, db: Db) -> None:
     before = graph_snapshot(org)
     dry = await mutate(db, "moveDepartment", 'departmentId: "A2", newParentId: "B"', dry_run=True)

@@ -75,6 +75,10 @@ UPDATE_MANAGER: Final[LiteralString] = (
     "RETURN m " + MANAGER_FIELDS + " AS manager"
 )
 
+BOSS_OF: Final[LiteralString] = """
+OPTIONAL MATCH (:Manager {id: $id})-[:REPORTS_TO]->(b:Manager) RETURN collect(b.id) AS bossIds
+"""
+
 SET_BOSS: Final[LiteralString] = """
 MATCH (m:Manager {id: $id})
 OPTIONAL MATCH (m)-[old:REPORTS_TO]->(:Manager)
@@ -213,9 +217,14 @@ async def update_manager(
     boss_id = changes.reports_to_id
 
     async def work(w: Write) -> Manager:
+        held = [manager_id]  # no new client of theirs while we check
         if new_boss:
             await w.lock(REPORTING_LINES)
-        await w.lock_managers([manager_id])  # no new client of theirs while we check
+            # The bosses, old and new, with the manager in one sorted batch (the new line locks
+            # them anyway), as a transfer takes its managers: one by one, they deadlocked.
+            line = await w.one(BOSS_OF, id=manager_id)
+            held += [*line["bossIds"], *([boss_id] if boss_id is not None else [])]
+        await w.lock_managers(held)
         state = await w.one(MANAGER_STATE, id=manager_id)
         if state["manager"] is None:
             raise NotFound("Manager", manager_id)

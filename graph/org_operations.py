@@ -391,9 +391,14 @@ async def transfer_client(
     reason = require_text("reason", reason, 500)
 
     async def work(ch: Change) -> None:
-        # Both held still while checked: no archiving, version change or deactivation between.
+        # All held still while checked: no archiving, version change or deactivation between.
+        # The client first (its primaries cannot change while it is held), then the new and the
+        # old primary managers together, in id order, as updateManager takes a manager and its
+        # bosses: one by one, a transfer from A to B and B made A's boss deadlocked.
         await ch.tx.run(LOCK_CLIENTS, ids=[client_id])
-        await ch.tx.run(LOCK_MANAGERS, ids=[to_manager_id])
+        [seen] = await ch.rows(CLIENT_STATE, clientId=client_id, toManagerId=to_manager_id)
+        managers = sorted({to_manager_id, *seen["primaries"]})
+        await ch.tx.run(LOCK_MANAGERS, ids=managers)
         [c] = await ch.rows(CLIENT_STATE, clientId=client_id, toManagerId=to_manager_id)
         if not c["found"]:
             raise NotFound("Client", client_id)

@@ -299,6 +299,33 @@ async def test_a_transfer_and_the_clients_archiving(
     ]
 
 
+async def test_a_transfer_and_a_new_boss_for_the_old_manager_take_turns_without_deadlock(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """c-3 moves from m-2 to m-x while m-2 is made to report to m-x: both lock the two managers
+    in id order (taken one by one, each held one and waited for the other: a deadlock, which
+    Neo4j broke by failing one, retried)."""
+    caplog.set_level(logging.WARNING, logger="neo4j")
+    paused, go = pause_after(
+        monkeypatch, restructure.Change, "rows", org_operations.CLIENT_STATE, nth=2
+    )
+    transferred, reported = await race(
+        org_operations.transfer_client(db, "t", False, "c-3", "m-x", "调岗", None),
+        manager_writes.update_manager(
+            db, "t", "m-2", manager_writes.ManagerChanges(reports_to_id="m-x"), None
+        ),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(transferred, BaseException), transferred
+    assert not isinstance(reported, BaseException), reported
+    assert not [r for r in caplog.records if "Deadlock" in r.getMessage()]
+    assert rows(
+        bank, "MATCH (m:Manager)-[:MANAGES {role: 'PRIMARY'}]->(:Client {id: 'c-3'}) "
+        "OPTIONAL MATCH (:Manager {id: 'm-2'})-[:REPORTS_TO]->(b:Manager) "
+        "RETURN m.id AS primary, b.id AS boss"
+    ) == [{"primary": "m-x", "boss": "m-x"}]  # fmt: skip
+
+
 async def test_a_promotion_and_a_demotion_of_one_manager(
     bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
 ) -> None:

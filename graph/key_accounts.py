@@ -221,6 +221,9 @@ async def grade_clients(db: Db, actor: str, dry_run: bool = False) -> list[Grade
     `dry_run`, would change: nothing is written)."""
 
     async def work(w: Write) -> list[GradeChangeRow]:
+        # The thresholds hold still until the grades they give are written: graded while a
+        # change of them committed, the grades (and their audit) followed the replaced ones.
+        await w.lock(SETTINGS_ID)
         rows = await w.rows(GRADES_TO_CHANGE, id=SETTINGS_ID, defaults=DEFAULTS)
         await w.lock_clients([r["clientId"] for r in rows])
         applied = await w.rows(APPLY_GRADES, changes=rows)

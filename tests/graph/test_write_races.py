@@ -262,6 +262,26 @@ async def test_a_grading_and_a_clients_archiving(
     assert (after["grade"], after["status"]) == (None, "ARCHIVED")
 
 
+async def test_a_grading_waits_for_new_thresholds(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """New thresholds (no grade by purchases or share) are being set when the grading starts: it
+    waits for them and grades by them, so nothing is left graded by the ones replaced."""
+    out_of_reach = Decimal("1000000000000")
+    paused, go = pause_after(monkeypatch, data_writes.Write, "rows", key_accounts.THRESHOLDS_NOW)
+    _, graded = await race(
+        key_accounts.set_thresholds(db, "t", key_accounts.Thresholds(
+            a_purchases=out_of_reach, a_share=1.0, b_purchases=out_of_reach, b_share=1.0,
+            c_purchases=out_of_reach,
+        )),
+        key_accounts.grade_clients(db, "t"),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(graded, BaseException), graded
+    assert graded  # the small bank's A and B clients lose their grades
+    assert await key_accounts.grade_clients(db, "t", dry_run=True) == []
+
+
 async def test_a_new_member_and_the_departments_archiving(
     bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -124,6 +124,14 @@ def demo_bank(driver: Driver) -> Iterator[Driver]:
         pytest.fail("the test wrote to the shared demo bank: use writable_demo_bank")
 
 
+def reload_demo(driver: Driver) -> None:
+    """The demo bank again, for the next example of a property test whose last one wrote."""
+    from seeds.loader import load_demo
+
+    _wipe(driver)
+    load_demo(driver, DATABASE, quiet=True)
+
+
 @pytest.fixture
 def writable_demo_bank(demo_bank: Driver) -> Iterator[Driver]:
     """The demo bank for a test that changes it; reloaded for whoever comes next."""

@@ -76,8 +76,8 @@ CONTROLLED_AMONG: Final[LiteralString] = (
 
 def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
     """The top controller of `client` (one no other controller in reach controls, the smallest
-    id among several), or itself: what a client's `group`, `largestExposures` and the unified
-    limit's holder all start from."""
+    id among several), or itself: what a client's `group` and the unified limit's holder start
+    from (`largestExposures` counts a client under each of its tops: `tops_of`)."""
     controlled: LiteralString = "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE " + CONTROL + " }"
     # Most clients have no controller: they skip the search.
     return (

@@ -100,7 +100,7 @@ def _for_manager(hops: int) -> LiteralString:
         # Start from the manager's id, not from every active client's status index. A manager
         # no longer active has no clients to sell to (as graph.visibility has it).
         "MATCH (m:Manager {id: $managerId})-[:MANAGES]->(c:Client) USING INDEX m:Manager(id) "
-        "WHERE c.status = 'ACTIVE' AND coalesce(m.active, true) "
+        "WHERE c.status = 'ACTIVE' AND m.active = true "
         + _SEARCH[hops]
         + "ORDER BY best.score DESC, best.lift DESC, size(best.ids), c.id, target.id "
         "LIMIT $first" + _RETURN

@@ -26,6 +26,7 @@ from graph.client_link_writes import CONTROL_CYCLES
 from graph.csv_reader import Problems, read_rows
 from graph.csv_tables import TABLES, TABLES_BY_FILE, NodeKind, Table
 from graph.csv_validation import BATCH, MONEY_CURRENCIES, ScratchIndex, Validator, chunks
+from graph.csv_validation import NOT_TO_ARCHIVED as CHECKED_NOT_TO_ARCHIVED
 from graph.data_writes import (
     LOCK,
     LOCK_CLIENTS,
@@ -84,9 +85,7 @@ ORG_SECTIONS: Final = frozenset({
     "products", "facilities",
 })  # fmt: skip
 # ... of which these may not point at an archived department (as the check has it).
-NOT_TO_ARCHIVED: Final = frozenset(
-    {"direct_links", "linear_links", "check_links", "managers", "products"}
-)
+NOT_TO_ARCHIVED: Final = CHECKED_NOT_TO_ARCHIVED | {"products"}
 ARCHIVED_AMONG: Final[LiteralString] = (
     "MATCH (d:Department) WHERE d.id IN $ids AND d.archived RETURN collect(d.id) AS ids"
 )
@@ -120,10 +119,12 @@ WITH c WHERE top <> c
 RETURN collect(c.id) AS ids
 """
 )
-# Guarantees above their facility's limit, on the given facilities.
+# The batch's guarantees above their facility's limit (each row alone: another guarantee of the
+# facility may be lowered by a later batch, as the check allows).
 GUARANTEES_ABOVE_LIMIT: Final[LiteralString] = """
-UNWIND $ids AS id
-MATCH (:Client)-[r:GUARANTEES]->(f:Facility {id: id}) WHERE r.amountCents > f.limitCents
+UNWIND $rows AS row
+MATCH (:Client {id: row.guarantorId})-[r:GUARANTEES]->(f:Facility {id: row.facilityId})
+WHERE r.amountCents > f.limitCents
 RETURN collect(DISTINCT f.id) AS ids
 """
 
@@ -266,7 +267,7 @@ def _apply_rows(
     if actor is not None and changed:
         for statement in WRITES[table.section]:
             tx.run(statement, rows=changed).consume()
-        _require_org_intact(tx, table, changed)
+        _require_org_intact(tx, table, changed, current)
         _require_credit_intact(tx, table, changed)
         # Last, as the mutations take it last (after the departments a facility's links lock).
         _require_rated(tx, table, changed)
@@ -298,24 +299,41 @@ def _apply_rows(
     return BatchCounts(len(created), len(updated), len(rows) - len(changed), changed, created_ids)
 
 
-def _require_org_intact(tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]) -> None:
+def _require_org_intact(
+    tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]],
+    current: dict[tuple[Any, ...], dict[str, Any]],
+) -> None:  # fmt: skip
     """Written, the batch's rows keep what restructurings keep (graph.restructure.VIOLATIONS:
-    the department forest, independent check-and-balance links, one primary manager per active
-    client, products offered by active product departments) and point at no department archived
-    since the check; ImportConflict otherwise, which rolls the batch back."""
+    the department forest, independent check-and-balance links, products offered by active
+    product departments) and point at no department archived since the check (nor, for an open
+    facility, move it to one: a merge may have moved it on); ImportConflict otherwise, which
+    rolls the batch back. `current`: the rows as the graph held them before the batch."""
     if table.section not in ORG_SECTIONS:
         return
+    keys = [c.row_key for c in table.columns if c.refers_to is NodeKind.DEPARTMENT]
+    departments: set[str] = set()
     if table.section in NOT_TO_ARCHIVED:
-        keys = [c.row_key for c in table.columns if c.refers_to is NodeKind.DEPARTMENT]
-        departments = sorted({row[k] for row in rows for k in keys if row.get(k) is not None})
-        archived = tx.run(ARCHIVED_AMONG, ids=departments).single(strict=True)["ids"]
+        departments = {row[k] for row in rows for k in keys if row.get(k) is not None}
+    elif table.section == "facilities":
+        # A closed facility, a new one (an export restoring history) or one left where it was
+        # may name an archived department; an open one the graph holds is not moved back to one.
+        for row in rows:
+            before = current.get(table.identity_of(row))
+            if before is not None and row.get("status") != "CLOSED":
+                departments |= {
+                    row[k] for k in keys if row.get(k) is not None and row[k] != before.get(k)
+                }
+    if departments:
+        archived = tx.run(ARCHIVED_AMONG, ids=sorted(departments)).single(strict=True)["ids"]
         if archived:
             raise ImportConflict(table.file, "NOT_ARCHIVED", sorted(archived))
-    # (A department's function is not checked against its products here: products.csv, written
-    # later, may move them, as the check allows.)
+    # Not checked per batch, where a later batch of the same file, or a later file, may still set
+    # them right as the check allows: a client's one primary manager (a transfer's two rows may
+    # fall in two batches), a department's function against its products (products.csv may move
+    # them).
     records = tx.run(
         VIOLATIONS,
-        clientIds=[r["clientId"] for r in rows] if table.section == "manages" else [],
+        clientIds=[],
         productIds=[r["id"] for r in rows] if table.section == "products" else [],
         linkedIds=[r["fromId"] for r in rows] if table.section == "direct_links" else [],
     )
@@ -350,8 +368,7 @@ def _require_credit_intact(
     elif table.section == "guarantees":
         # (A facilities batch may lower a limit below guarantees guarantees.csv, written later,
         # lowers too, as the check allows: the guarantees' batch checks them.)
-        ids = sorted({r["facilityId"] for r in rows})
-        above = tx.run(GUARANTEES_ABOVE_LIMIT, ids=ids).single(strict=True)["ids"]
+        above = tx.run(GUARANTEES_ABOVE_LIMIT, rows=rows).single(strict=True)["ids"]
         conflict = ("GUARANTEE_WITHIN_LIMIT", above) if above else None
     if conflict is not None:
         raise ImportConflict(table.file, conflict[0], sorted(conflict[1]))
@@ -560,13 +577,12 @@ def _write_file(
         if on_progress is not None:
             on_progress(table.file, len(batch))
     if reporting and actor is not None:
-        for number, batch in enumerate(chunks(reporting, batch_size), start=1):
-            with _naming_batch(
-                f"{table.file} (reporting lines)", number, batch_size, len(batch), False
-            ):
-                session.execute_write(
-                    _write_reporting_lines, batch, actor, number, frozenset(created)
-                )
+        # All in one transaction (a line per manager: few), so that the cycle check sees the
+        # file's lines as the validator did, not half of a swap split between two batches.
+        with _naming_batch(
+            f"{table.file} (reporting lines)", 1, len(reporting), len(reporting), False
+        ):
+            session.execute_write(_write_reporting_lines, reporting, actor, 1, frozenset(created))
 
 
 @contextlib.contextmanager

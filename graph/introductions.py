@@ -31,8 +31,8 @@ BOOK: Final[LiteralString] = """
 OPTIONAL MATCH (m:Manager {id: $managerId})
 OPTIONAL MATCH (p:Client {id: $prospectId})
 RETURN m IS NOT NULL AS managerFound, p IS NOT NULL AS prospectFound,
-       COLLECT { MATCH (m)-[:MANAGES]->(c:Client {status: 'ACTIVE'})
-                 WHERE coalesce(m.active, true) RETURN c.id } AS clientIds
+       COLLECT { MATCH (m {active: true})-[:MANAGES]->(c:Client {status: 'ACTIVE'})
+                 RETURN c.id } AS clientIds
 """
 
 # A guarantee of a closed facility is released: it no longer links the two clients. Everyone on a
@@ -87,6 +87,8 @@ async def find_introductions(
     mine = set(book["clientIds"])
     if prospect_id in mine:
         return IntroductionSearch(chains=[], reason="ALREADY_CLIENT")
+    if not mine:  # no one to start from (a manager no longer active has no clients)
+        return IntroductionSearch(chains=[], reason="NO_PATH_WITHIN_MAX_HOPS")
     # parents[node] = {(previous node nearer the prospect, kinds)}
     kinds: dict[tuple[str, str], set[str]] = defaultdict(set)
     parents: dict[str, set[str]] = {prospect_id: set()}

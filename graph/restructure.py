@@ -225,8 +225,10 @@ INDEPENDENT_NOW: Final[LiteralString] = (
 
 WITHDRAW_APPROVALS: Final[LiteralString] = """
 UNWIND $ids AS id
-MATCH (:Department)-[approval:APPROVED]->(:Facility {id: id})
+MATCH (a:Department)-[approval:APPROVED]->(:Facility {id: id})
 DELETE approval
+WITH id, collect(a.id) AS approvers
+RETURN collect({facilityId: id, approverIds: approvers}) AS withdrawn
 """
 
 AUDIT: Final[LiteralString] = (
@@ -444,8 +446,8 @@ async def run_change(
     creates: tuple[str, str] | None = None,
 ) -> ChangeResult:
     """Lock, change, check every invariant, version, audit; roll back on error or dry run.
-    `creates` names the (kind, id) of a node the change creates: an import writes without the
-    org lock, so the id may still be taken between the check and the write."""
+    `creates` names the (kind, id) of a node the change creates, for the `Duplicate` a node made
+    meanwhile turns into (by a write that takes no org lock, as a direct Cypher load)."""
 
     async def transaction(tx: AsyncManagedTransaction) -> ChangeResult:
         await tx.run(LOCK_ORG)  # structural changes take turns: no two can race into a cycle
@@ -502,22 +504,35 @@ async def run_change(
 
 
 async def _keep_approvals_independent(change: Change) -> None:
-    """No facility whose approval was independent before the change is dependent after it (the
-    change is refused), and none approved only by a department that was not independent becomes
-    approved by the change: a decision taken by the grantor's own parent does not start to count
-    (and let money be drawn) because the organisation moved round it. Such approvals are
-    withdrawn and listed; the facility waits for an independent approval, as a new one does."""
+    """No facility independently approved before the change is left without an independent
+    approval after it (the change is refused), and none approved only by a department that was
+    not independent becomes approved by the change: a decision taken by the grantor's own parent
+    does not start to count (and let money be drawn) because the organisation moved round it.
+    Such approvals are withdrawn and listed; the facility waits for an independent approval, as
+    a new one does."""
     if change.unapproved_before:
         [now] = await change.rows(INDEPENDENT_NOW, ids=sorted(change.unapproved_before))
         if now["ids"]:
             change.approvals_withdrawn = sorted(now["ids"])
-            await change.tx.run(WITHDRAW_APPROVALS, ids=change.approvals_withdrawn)
+            [done] = await change.rows(WITHDRAW_APPROVALS, ids=change.approvals_withdrawn)
+            change.before["approvalsWithdrawn"] = {
+                w["facilityId"]: sorted(w["approverIds"]) for w in done["withdrawn"]
+            }
     roots = sorted({c.from_id for c in change.added + change.removed if c.kind is LinkKind.DIRECT})
     if not roots and not change.credit_moved:
         return
+    dependent = await change.dependent_approvals(roots, sorted(change.credit_moved))
+    # A facility with a dependent approval before may still have had an independent one, which
+    # the change must not take away either.
+    had_one = change.dependent_before - change.unapproved_before
+    maybe_lost = sorted({f for row in dependent for f in row["facilityIds"]} & had_one)
+    lost: set[str] = set()
+    if maybe_lost:
+        [now] = await change.rows(INDEPENDENT_NOW, ids=maybe_lost)
+        lost = set(maybe_lost) - set(now["ids"])
     broken = [
-        (row, sorted(set(row["facilityIds"]) - change.dependent_before))
-        for row in await change.dependent_approvals(roots, sorted(change.credit_moved))
+        (row, sorted(set(row["facilityIds"]) - (change.dependent_before - lost)))
+        for row in dependent
     ]
     broken = [(row, ids) for row, ids in broken if ids]
     if broken:

@@ -46,7 +46,8 @@ class Moving:
         description="The department moved (a merge's source) and every department under it."
     )
     managers: int = strawberry.field(
-        description="Their members (a merge's source's move to the target), or the manager "
+        description="Their members (a merge's source's join the target; merged into its own "
+        "child, the child's are counted too, as it takes the source's place), or the manager "
         "assigned."
     )
     clients: int = strawberry.field(

@@ -9,7 +9,7 @@ import pytest
 from neo4j import Driver
 
 from graph.csv_export import export_csv
-from graph.csv_import import _apply_batch, _require_rated, _write_reporting_lines
+from graph.csv_import import _apply_batch, _require_rated, _write_reporting_lines, import_csv
 from graph.csv_tables import TABLES_BY_FILE
 from graph.errors import FxRateMissing, ImportConflict
 from tests.conftest import DATABASE, WIPE, graph_snapshot
@@ -20,6 +20,11 @@ FACILITIES = (
 )
 MANAGERS = "id,name,level,education,title,creditYears,departmentId,reportsToId,since\n"
 CLIENTS = "id,name,kind,segment,status,grade,riskRating,industry,region\n"
+
+
+def rows_of(driver: Driver, query: str) -> list[dict[str, object]]:
+    records, _, _ = driver.execute_query(query, database_=DATABASE)
+    return [dict(r) for r in records]
 
 
 def _small_bank(driver: Driver, tmp_path: Path) -> None:
@@ -495,14 +500,18 @@ def test_a_closed_facility_needs_no_rate(empty_graph: Driver, tmp_path: Path) ->
             "NOT_ARCHIVED",
             ["d-new"],
         ),
-        # c-2 given another primary manager (a transfer) after the check; the file restates m-2.
+        # f-1 handed from d-ka-east to d-ka by a merge after the check (d-ka-east archived);
+        # the file restates d-ka-east as its granting department.
         (
-            "MATCH (c:Client {id: 'c-2'})<-[r:MANAGES]-() DELETE r WITH c "
-            "MATCH (m:Manager {id: 'm-1'}) CREATE (m)-[:MANAGES {role: 'PRIMARY'}]->(c)",
-            "client_managers.csv",
-            {"managerId": "m-2", "clientId": "c-2", "role": "PRIMARY", "since": "2021-01-01"},
-            "ONE_PRIMARY_MANAGER",
-            ["c-2"],
+            "MATCH (e:Department {id: 'd-ka-east'})-[g:GRANTED]->(f:Facility {id: 'f-1'}), "
+            "(k:Department {id: 'd-ka'}) CREATE (k)-[:GRANTED {at: g.at}]->(f) DELETE g "
+            "SET e.archived = true",
+            "facilities.csv",
+            {"id": "f-1", "borrowerId": "c-1", "type": "LOAN", "limitCents": 500000000,
+             "drawnCents": 100000000, "currency": "CNY", "grantingDepartmentId": "d-ka-east",
+             "approvingDepartmentId": "d-risk", "grantedAt": "2023-01-01"},
+            "NOT_ARCHIVED",
+            ["d-ka-east"],
         ),
         # m-4 deactivated after the check; the file makes it the primary manager of c-4.
         (
@@ -550,7 +559,7 @@ def test_a_batch_checks_again_what_a_mutation_changed_since_the_check(
 ) -> None:  # fmt: skip
     """Batches of the files restructurings, control links and credit mutations also change take
     their locks and check those invariants again: a change committed between the import's check
-    and its batch stops the import there, with nothing of the batch written."""
+    and its batch (here, before the batch) stops the import there, with nothing of it written."""
     _small_bank(empty_graph, tmp_path)
     empty_graph.execute_query(change, database_=DATABASE)
     before = graph_snapshot(empty_graph)
@@ -593,3 +602,32 @@ def test_reporting_lines_check_again_what_a_mutation_changed_since_the_check(
         )
     assert (refused.value.invariant, refused.value.ids) == ("REPORTING_FOREST", ["m-3"])
     assert graph_snapshot(empty_graph) == before
+
+
+def test_rows_that_agree_only_together_may_fall_in_different_batches(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    """What the check accepted for the whole file is not refused half way: a transfer whose two
+    rows fall in two batches (between them c-1 has no primary manager), a guarantee lowered in
+    the batch after the limit, and two reporting lines swapped (m-1 under m-2, m-2 under none:
+    between the rows, a cycle)."""
+    _small_bank(empty_graph, tmp_path)
+    folder = write_set(tmp_path / "together", {
+        "client_managers.csv": "managerId,clientId,role,since\n"
+        "m-1,c-1,SECONDARY,2020-01-01\nm-2,c-1,PRIMARY,2022-01-01\n",
+        "facilities.csv": FACILITIES
+        + "f-1,c-1,LOAN,2000000.00,1000000.00,CNY,d-ka-east,d-risk,2023-01-01\n",
+        "guarantees.csv": "guarantorId,facilityId,amount\nc-2,f-1,2000000.00\n",
+        "managers.csv": MANAGERS + "m-1,李军,SENIOR,MASTER,MIDDLE,6,d-ka,m-2,2019-01-01\n"
+        "m-2,王芳,MANAGER,BACHELOR,NONE,2,d-ka-east,,2021-03-01\n",
+    })  # fmt: skip
+    report = import_csv(empty_graph, DATABASE, folder, batch_size=1)
+    assert report.accepted, messages(report)
+    assert rows_of(empty_graph, "MATCH (m:Manager)-[r:MANAGES]->(:Client {id: 'c-1'}) "
+                   "RETURN m.id AS m, r.role AS role ORDER BY m") == [
+        {"m": "m-1", "role": "SECONDARY"}, {"m": "m-2", "role": "PRIMARY"},
+    ]  # fmt: skip
+    assert rows_of(empty_graph, "MATCH (m:Manager) OPTIONAL MATCH (m)-[:REPORTS_TO]->(b) "
+                   "RETURN m.id AS m, b.id AS boss ORDER BY m") == [
+        {"m": "m-1", "boss": "m-2"}, {"m": "m-2", "boss": None},
+    ]  # fmt: skip

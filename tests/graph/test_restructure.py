@@ -23,8 +23,8 @@ def bank(empty_graph: Driver) -> Iterator[Driver]:
 
 
 async def _create_root_again(change: Change) -> None:
-    # What createDepartment meets when an import (which takes no org lock) created the id
-    # between its check and its write.
+    # What createDepartment meets when a write that takes no org lock (a direct load) created
+    # the id between its check and its write.
     await change.tx.run("CREATE (:Department {id: 'd-root', name: '又一个'})")
 
 

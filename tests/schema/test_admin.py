@@ -561,6 +561,23 @@ async def test_restructuring_keeps_approvers_independent(credit_org: Driver, db:
     assert moved["__typename"] == "RestructureSuccess", moved
 
 
+async def test_a_second_dependent_approval_does_not_let_the_independent_one_go(
+    credit_org: Driver, db: Db
+) -> None:
+    """f1 is approved by K2 (independent) and also by A, A1's parent (not): under A1, K2 would
+    be dependent too, leaving f1 no approval that counts. Refused, as without A's approval."""
+    credit_org.execute_query(
+        "MATCH (a:Department {id: 'A'}), (f:Facility {id: 'f1'}) "
+        "CREATE (a)-[:APPROVED {at: date('2022-01-11')}]->(f)",
+        database_=DATABASE,
+    )
+    before = graph_snapshot(credit_org)
+    refused = await mutate(db, "moveDepartment", 'departmentId: "K2", newParentId: "A1"')
+    assert refused["__typename"] == "InvariantViolationError", refused
+    assert refused["invariant"] == "APPROVAL_INDEPENDENCE" and "f1" in refused["nodeIds"]
+    assert graph_snapshot(credit_org) == before
+
+
 async def test_a_dependent_approval_made_independent_by_a_move_is_withdrawn(
     credit_org: Driver, db: Db
 ) -> None:
@@ -589,10 +606,12 @@ async def test_a_dependent_approval_made_independent_by_a_move_is_withdrawn(
         "__typename": "InvariantViolationError", "invariant": "FACILITY_APPROVED",
     }  # fmt: skip
     data, errors, _ = await execute(
-        db, '{ auditLog(nodeId: "f2") { records { action } } }'
+        db, '{ auditLog(nodeId: "f2") { records { action before } } }'
     )  # fmt: skip
     assert errors == [] and data is not None
-    assert [r["action"] for r in data["auditLog"]["records"]] == ["moveDepartment"]
+    [record] = data["auditLog"]["records"]
+    assert record["action"] == "moveDepartment"
+    assert '"approvalsWithdrawn": {"f2": ["A"]}' in record["before"]
     # K2 (risk, under R) is independent of A1: its approval counts, and money may be drawn.
     data, errors, _ = await execute(
         db,

@@ -74,10 +74,9 @@ CONTROLLED_AMONG: Final[LiteralString] = (
 )
 
 
-def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
-    """The top controller of `client` (one no other controller in reach controls, the smallest
-    id among several), or itself: what a client's `group` and the unified limit's holder start
-    from (`largestExposures` counts a client under each of its tops: `tops_of`)."""
+def _controllers_in_reach(client: LiteralString, alias: LiteralString) -> LiteralString:
+    """`client` itself when nothing controls it; else every controller in reach of it (itself
+    included), each as `top` with whether another of them `controlled` it. The callers pick."""
     controlled: LiteralString = "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE " + CONTROL + " }"
     # Most clients have no controller: they skip the search.
     return (
@@ -93,8 +92,19 @@ def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
         "WITH " + client + ", collect(top) AS tops\n"
         "UNWIND tops AS top\n"
         "WITH top, " + CONTROLLED_AMONG + " AS controlled\n"
-        "ORDER BY controlled, top.id LIMIT 1\n"
-        "RETURN top AS " + alias + "\n"
+    )
+
+
+def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
+    """The top controller of `client` (one no other controller in reach controls, the smallest
+    id among several), or itself: what a client's `group` and the unified limit's holder start
+    from (`largestExposures` counts a client under each of its tops: `tops_of`)."""
+    return (
+        _controllers_in_reach(client, alias)
+        + "ORDER BY controlled, top.id LIMIT 1\n"
+        + "RETURN top AS "
+        + alias
+        + "\n"
     )
 
 
@@ -103,22 +113,15 @@ def tops_of(client: LiteralString, alias: LiteralString) -> LiteralString:
     smallest id in a cycle where every one is controlled), or itself: the groups a client's credit
     counts in for `largestExposures`. Under joint control that is more than one: each group is
     whole, rather than one controller's counted without what it controls."""
-    controlled: LiteralString = "EXISTS { (" + client + ")<-[u:CONTROLS]-() WHERE " + CONTROL + " }"
     return (
-        "WITH " + client + " WHERE NOT " + controlled + "\n"
-        "RETURN " + client + " AS " + alias + "\n"
-        "UNION\n"
-        "WITH " + client + " WHERE " + controlled + "\n"
-        "MATCH (top:Client)-[us:CONTROLS*0..6]->(" + client + ")\n"
-        "WHERE all(u IN us WHERE " + CONTROL + ")\n"
-        "WITH DISTINCT " + client + ", top\n"
-        "WITH " + client + ", collect(top) AS tops\n"
-        "UNWIND tops AS top\n"
-        "WITH top, " + CONTROLLED_AMONG + " AS controlled\n"
-        "ORDER BY top.id\n"
-        "WITH collect(CASE WHEN controlled THEN null ELSE top END) AS free, collect(top) AS every\n"
-        "UNWIND CASE WHEN size(free) > 0 THEN free ELSE every[..1] END AS top\n"
-        "RETURN top AS " + alias + "\n"
+        _controllers_in_reach(client, alias)
+        + "ORDER BY top.id\n"
+        + "WITH collect(CASE WHEN controlled THEN null ELSE top END) AS free, "
+        + "collect(top) AS every\n"
+        + "UNWIND CASE WHEN size(free) > 0 THEN free ELSE every[..1] END AS top\n"
+        + "RETURN top AS "
+        + alias
+        + "\n"
     )
 
 

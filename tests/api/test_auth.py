@@ -9,7 +9,10 @@ import pytest
 from neo4j import Driver
 from starlette.testclient import TestClient
 
+from api.app import create_app
 from api.auth import Role
+from api.settings import ApiSettings
+from graph.local_server import Connection
 from tests.conftest import TEST_SECRET, bearer
 
 QUERY = {"query": "{ clients(first: 1) { totalCount } }"}
@@ -79,3 +82,16 @@ def test_batches_are_capped_at_five(api: TestClient, demo_bank: Driver) -> None:
     response = api.post("/graphql", json=[QUERY] * 6, headers=bearer())
     assert response.status_code == 400
     assert "Too many operations" in response.text
+
+
+@pytest.mark.parametrize(
+    ("secret", "says"),
+    [(None, "Set RMGRAPH_JWT_SECRET"), ("x" * 31, "at least 32 bytes")],
+)
+def test_the_api_does_not_start_without_a_strong_key(
+    neo4j_conn: Connection, secret: str | None, says: str
+) -> None:
+    """No secret, or one an offline guess could find from a single token: the app is not built."""
+    with pytest.raises(RuntimeError, match=says):
+        create_app(api_settings=ApiSettings(jwt_secret=secret, jwt_public_key=None))
+    assert create_app(api_settings=ApiSettings(jwt_secret="x" * 32)) is not None

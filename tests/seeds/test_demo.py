@@ -6,10 +6,13 @@ from collections import Counter, defaultdict
 from pathlib import Path
 
 import pytest
+from neo4j import Driver
 
 from graph.bank_rows import BankRows
 from seeds import demo
 from seeds.demo import build_demo_bank, compute_cross_sells
+from seeds.loader import load_demo
+from tests.conftest import DATABASE
 
 
 @pytest.fixture(scope="module")
@@ -185,3 +188,17 @@ def test_shipped_csv_set_is_what_the_demo_builder_writes(tmp_path: Path) -> None
     assert shipped == sorted(p.name for p in tmp_path.glob("*.csv"))
     for name in shipped:
         assert (tmp_path / name).read_bytes() == (DEMO_CSV / name).read_bytes(), name
+
+
+def test_the_demo_is_not_loaded_over_a_bank(empty_graph: Driver) -> None:
+    """`make run` loads the demo only into a database without clients: what the API changed
+    since the last start stays (a client renamed here is not renamed back)."""
+    assert load_demo(empty_graph, DATABASE, quiet=True) is True
+    empty_graph.execute_query(
+        "MATCH (c:Client {id: 'cli-0001'}) SET c.name = '改名'", database_=DATABASE
+    )
+    assert load_demo(empty_graph, DATABASE, quiet=True) is False
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (c:Client {id: 'cli-0001'}) RETURN c.name AS name", database_=DATABASE
+    )
+    assert records[0]["name"] == "改名"

@@ -84,7 +84,9 @@ ORG_SECTIONS: Final = frozenset({
     "departments", "direct_links", "linear_links", "check_links", "managers", "manages",
     "products", "facilities",
 })  # fmt: skip
-# ... of which these may not point at an archived department (as the check has it).
+# ... of which these can break what graph.restructure.VIOLATIONS checks.
+VIOLATING_SECTIONS: Final = frozenset({"direct_links", "linear_links", "check_links", "products"})
+# ... and these may not point at an archived department (as the check has it).
 NOT_TO_ARCHIVED: Final = CHECKED_NOT_TO_ARCHIVED | {"products"}
 ARCHIVED_AMONG: Final[LiteralString] = (
     "MATCH (d:Department) WHERE d.id IN $ids AND d.archived RETURN collect(d.id) AS ids"
@@ -327,17 +329,20 @@ def _require_org_intact(
         archived = tx.run(ARCHIVED_AMONG, ids=sorted(departments)).single(strict=True)["ids"]
         if archived:
             raise ImportConflict(table.file, "NOT_ARCHIVED", sorted(archived))
-    # Not checked per batch, where a later batch of the same file, or a later file, may still set
-    # them right as the check allows: a client's one primary manager (a transfer's two rows may
-    # fall in two batches), a department's function against its products (products.csv may move
-    # them).
-    records = tx.run(
-        VIOLATIONS,
-        clientIds=[],
-        productIds=[r["id"] for r in rows] if table.section == "products" else [],
-        linkedIds=[r["fromId"] for r in rows] if table.section == "direct_links" else [],
-    )
-    violations = list(records)
+    # Only department links and products can break what VIOLATIONS checks. Not checked per
+    # batch, where a later batch of the same file, or a later file, may still set them right as
+    # the check allows: a client's one primary manager (a transfer's two rows may fall in two
+    # batches), a department's function against its products (products.csv may move them).
+    violations: list[Any] = []
+    if table.section in VIOLATING_SECTIONS:
+        violations = list(
+            tx.run(
+                VIOLATIONS,
+                clientIds=[],
+                productIds=[r["id"] for r in rows] if table.section == "products" else [],
+                linkedIds=[r["fromId"] for r in rows] if table.section == "direct_links" else [],
+            )
+        )
     if violations:
         first = violations[0]
         raise ImportConflict(

@@ -157,10 +157,28 @@ GUARANTEES_ABOVE: Final[LiteralString] = (
     "WHERE r.amountCents > $limitCents RETURN collect(g.id) AS guarantorIds"
 )
 
-WITHDRAW_APPROVALS: Final[LiteralString] = (
-    "MATCH (a:Department)-[approval:APPROVED]->(:Facility {id: $facilityId}) "
-    "DELETE approval RETURN collect(a.id) AS approverIds"
-)
+# The approvals of the facilities `$ids` removed, as (facility, approver) pairs (none: []). Used
+# here one facility at a time, and by restructurings for those they would make count.
+WITHDRAW_APPROVALS: Final[LiteralString] = """
+UNWIND $ids AS id
+MATCH (a:Department)-[approval:APPROVED]->(:Facility {id: id})
+DELETE approval
+RETURN collect({facilityId: id, approverId: a.id}) AS withdrawn
+"""
+
+
+def approvers_by_facility(withdrawn: list[dict[str, str]]) -> dict[str, list[str]]:
+    """WITHDRAW_APPROVALS' pairs as each facility's approvers, in id order."""
+    out: dict[str, list[str]] = {}
+    for pair in withdrawn:
+        out.setdefault(pair["facilityId"], []).append(pair["approverId"])
+    return {f: sorted(a) for f, a in sorted(out.items())}
+
+
+async def _withdraw(w: Write, facility_id: str) -> list[str]:
+    row = await w.one(WITHDRAW_APPROVALS, ids=[facility_id])
+    return approvers_by_facility(row["withdrawn"]).get(facility_id, [])
+
 
 SET_LIMIT: Final[LiteralString] = (
     "MATCH (f:Facility {id: $facilityId}) SET f.limitCents = $limitCents RETURN f "
@@ -299,7 +317,7 @@ async def approve_facility(db: Db, actor: str, facility_id: str, approver_id: st
         # An approval that is not independent (imported as recorded) is replaced, not kept
         # beside the one that counts.
         if state["approvers"]:
-            await w.one(WITHDRAW_APPROVALS, facilityId=facility_id)
+            await _withdraw(w, facility_id)
         row = await w.one(APPROVE, facilityId=facility_id, approverId=approver_id)
         w.facilities.add(facility_id)
         w.before = {"approvingDepartmentIds": state["approvers"]}
@@ -580,8 +598,7 @@ async def change_facility_limit(
         if cents > before:
             if state["borrower"] is not None:
                 require_not_archived(state["borrower"])
-            withdrawn = await w.one(WITHDRAW_APPROVALS, facilityId=facility_id)
-            w.before["approvingDepartmentIds"] = withdrawn["approverIds"]
+            w.before["approvingDepartmentIds"] = await _withdraw(w, facility_id)
             w.after["approvingDepartmentIds"] = []
         row = await w.one(SET_LIMIT, facilityId=facility_id, limitCents=cents)
         w.facilities.add(facility_id)
@@ -602,12 +619,12 @@ async def withdraw_approval(db: Db, actor: str, facility_id: str, reason: str | 
         # organisation's lock first, as approving takes it.
         await w.lock(ORG_LOCK)
         await _moving(w, facility_id)
-        withdrawn = await w.one(WITHDRAW_APPROVALS, facilityId=facility_id)
-        if not withdrawn["approverIds"]:
+        withdrawn = await _withdraw(w, facility_id)
+        if not withdrawn:
             raise NotFound("Approval", facility_id)
         row = await w.one(GET_FACILITY, id=facility_id)
         w.facilities.add(facility_id)
-        w.before = {"approvingDepartmentIds": sorted(withdrawn["approverIds"])}
+        w.before = {"approvingDepartmentIds": withdrawn}
         w.after = {"approvingDepartmentIds": [], "reason": reason}
         return facility_from_map(row["facility"])
 

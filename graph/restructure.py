@@ -42,6 +42,7 @@ from graph.errors import (
     VersionConflict,
     require,
 )
+from graph.facility_writes import WITHDRAW_APPROVALS, approvers_by_facility
 from graph.input_checks import require_text
 from graph.models import GraphModel
 
@@ -223,13 +224,6 @@ INDEPENDENT_NOW: Final[LiteralString] = (
     + " RETURN collect(f.id) AS ids"
 )
 
-WITHDRAW_APPROVALS: Final[LiteralString] = """
-UNWIND $ids AS id
-MATCH (a:Department)-[approval:APPROVED]->(:Facility {id: id})
-DELETE approval
-WITH id, collect(a.id) AS approvers
-RETURN collect({facilityId: id, approverIds: approvers}) AS withdrawn
-"""
 
 AUDIT: Final[LiteralString] = (
     """
@@ -515,9 +509,7 @@ async def _keep_approvals_independent(change: Change) -> None:
         if now["ids"]:
             change.approvals_withdrawn = sorted(now["ids"])
             [done] = await change.rows(WITHDRAW_APPROVALS, ids=change.approvals_withdrawn)
-            change.before["approvalsWithdrawn"] = {
-                w["facilityId"]: sorted(w["approverIds"]) for w in done["withdrawn"]
-            }
+            change.before["approvalsWithdrawn"] = approvers_by_facility(done["withdrawn"])
     roots = sorted({c.from_id for c in change.added + change.removed if c.kind is LinkKind.DIRECT})
     if not roots and not change.credit_moved:
         return

@@ -20,6 +20,8 @@ FACILITIES = (
 )
 MANAGERS = "id,name,level,education,title,creditYears,departmentId,reportsToId,since\n"
 CLIENTS = "id,name,kind,segment,status,grade,riskRating,industry,region\n"
+# clients.csv with its unified-limit columns.
+LIMITED_CLIENTS = CLIENTS.rstrip("\n") + ",unifiedLimit,unifiedLimitCurrency\n"
 
 
 def rows_of(driver: Driver, query: str) -> list[dict[str, object]]:
@@ -333,7 +335,7 @@ def test_no_department_is_more_than_32_links_below_its_root(
 def test_a_unified_limit_travels_with_its_client(empty_graph: Driver, tmp_path: Path) -> None:
     """Both columns or neither; empty keeps the graph's; the export writes it back."""
     _small_bank(empty_graph, tmp_path)
-    header = CLIENTS.rstrip("\n") + ",unifiedLimit,unifiedLimitCurrency\n"
+    header = LIMITED_CLIENTS
     c1 = "c-1,华东钢铁,CORPORATE,EXISTING,ACTIVE,A,3,钢铁,华东"
     _refused(empty_graph, tmp_path, {"clients.csv": header + c1 + ",9000000.00,\n"},
              "clients.csv:2: column unifiedLimitCurrency: is given with unifiedLimit, and only "
@@ -361,7 +363,7 @@ def test_a_unified_limit_sits_on_its_groups_top(empty_graph: Driver, tmp_path: P
     """As setUnifiedLimit keeps it: c-1 controls c-2 (60.5%), so c-2's group limit would be
     read from c-1 and never from c-2; and c-1, which holds one, is not put under another."""
     _small_bank(empty_graph, tmp_path)
-    header = CLIENTS.rstrip("\n") + ",unifiedLimit,unifiedLimitCurrency\n"
+    header = LIMITED_CLIENTS
     c2 = "c-2,华东贸易,CORPORATE,NEW,ACTIVE,,2,,"
     _refused(empty_graph, tmp_path, {"clients.csv": header + c2 + ",100.00,CNY\n"},
              "clients.csv:2: column unifiedLimit: 'c-2' is controlled (by 'c-1'): a group's "

@@ -108,7 +108,8 @@ async def find_introductions(
         found = set(reached_from)
         reached = sorted(found & mine)
         if reached:
-            return IntroductionSearch(chains=_chains(reached, parents, kinds), truncated=truncated)
+            chains, more = _chains(reached, parents, kinds)
+            return IntroductionSearch(chains=chains, truncated=truncated or more)
         frontier = sorted(found)
         if level == max_hops - 1:
             break  # the last level is not expanded: no cap cuts anything here
@@ -121,12 +122,13 @@ async def find_introductions(
 
 def _chains(
     starts: list[str], parents: dict[str, set[str]], kinds: dict[tuple[str, str], set[str]]
-) -> list[list[IntroductionHop]]:
-    """Every shortest chain from the reached clients back to the prospect, capped, in order."""
+) -> tuple[list[list[IntroductionHop]], bool]:
+    """The shortest chains from the reached clients back to the prospect, in order, at most
+    `CHAIN_CAP` of them, and whether the cap left any out."""
     out: list[list[IntroductionHop]] = []
 
     def walk(node: str, hops: list[IntroductionHop]) -> None:
-        if len(out) >= CHAIN_CAP:
+        if len(out) > CHAIN_CAP:  # one past the cap is enough to know there are more
             return
         if not parents[node]:
             out.append(hops)
@@ -137,4 +139,4 @@ def _chains(
 
     for start in starts:
         walk(start, [])
-    return out
+    return out[:CHAIN_CAP], len(out) > CHAIN_CAP

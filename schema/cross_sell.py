@@ -105,7 +105,10 @@ class IntroductionPaths:
     reason: str | None = strawberry.field(
         description="Why there is none: ALREADY_CLIENT or NO_PATH_WITHIN_MAX_HOPS."
     )
-    truncated: bool
+    truncated: bool = strawberry.field(
+        description="True when a cap left something out: more than 20 shortest chains, or a "
+        "level of more than 5,000 clients that the search went beyond."
+    )
 
 
 @strawberry.type(description="Distinct products in active holdings per active client.")

@@ -116,3 +116,29 @@ async def test_truncated_only_when_the_cap_cut_the_search(
         assert data["introductionPaths"] == {
             "chains": [], "reason": "NO_PATH_WITHIN_MAX_HOPS", "truncated": truncated,
         }, hops  # fmt: skip
+
+
+async def test_truncated_when_the_chain_cap_left_chains_out(
+    empty_graph: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Three of mA's clients are each one link from the prospect z: three shortest chains. A
+    cap of three returns them all; a cap of two returns the first two and says so."""
+    bank = _bank([_client("k"), _client("z", status="PROSPECT")] + [
+        _client(f"n{i}") for i in range(3)
+    ], [], {}, [])  # fmt: skip
+    bank.related = [
+        {"fromId": f"n{i}", "toId": "z", "kind": "FAMILY", "role": "R", "reciprocalRole": "R"}
+        for i in range(3)
+    ]
+    load(empty_graph, DATABASE, bank, quiet=True)
+    query = """{ introductionPaths(managerId: "mA", prospectId: "z", maxHops: 2) {
+      chains { fromId toId } reason truncated } }"""
+    for cap, starts, truncated in ((3, ["n0", "n1", "n2"], False), (2, ["n0", "n1"], True)):
+        monkeypatch.setattr(graph.introductions, "CHAIN_CAP", cap)
+        data, errors, _ = await execute(db, query)
+        assert errors == [] and data is not None
+        assert data["introductionPaths"] == {
+            "chains": [[{"fromId": s, "toId": "z"}] for s in starts],
+            "reason": None,
+            "truncated": truncated,
+        }, cap

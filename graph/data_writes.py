@@ -145,12 +145,21 @@ class Write:
                 raise NotFound("Client", client_id)
 
     async def require_active_primary(self, client_id: str) -> list[str]:
-        """Before a client becomes active: its primary manager is active, and held so (locked)
-        until this transaction ends, since deactivating a manager checks their active clients.
-        The primary manager's id (none, for a client without one)."""
+        """Before a client becomes active: it has exactly one primary manager, who is active and
+        held so (locked) until this transaction ends, since deactivating a manager checks their
+        active clients. The primary manager's id, in a list."""
         primaries = await self.rows(PRIMARIES, id=client_id)
         await self.lock_managers([p["id"] for p in primaries])
         primaries = await self.rows(PRIMARIES, id=client_id)
+        # A prospect left without one (by an older import, or a since-removed manager) would
+        # otherwise become an active client whom no one owns.
+        require(
+            len(primaries) == 1,
+            "ONE_PRIMARY_MANAGER",
+            f"client {client_id!r} has {len(primaries)} primary managers: an active client has "
+            "exactly one (transferClient gives it one)",
+            [client_id, *(p["id"] for p in primaries)],
+        )
         inactive = [p["id"] for p in primaries if not p["active"]]
         require(
             not inactive,

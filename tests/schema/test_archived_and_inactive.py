@@ -178,6 +178,41 @@ async def test_a_client_of_an_inactive_manager_does_not_become_active(bank: Driv
     assert errors == [] and data == {"updateClient": {"__typename": "ClientSuccess"}}
 
 
+async def test_a_prospect_without_a_primary_manager_does_not_become_active(
+    bank: Driver, db: Db
+) -> None:
+    """Every active client has exactly one primary manager: a prospect an older import left with
+    none stays a prospect, by either way in, until transferClient gives it one."""
+    for client_id, segment in (("c-new", "NEW"), ("c-old", "EXISTING")):
+        made = await mutate(
+            db, "createClient", new_client(id=client_id, segment=segment, primaryManagerId="m-1"),
+            CLIENT,
+        )  # fmt: skip
+        assert made["__typename"] == "ClientSuccess"
+    for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED"):
+        data, errors, _ = await execute(
+            db, f'mutation {{ movePipeline(input: {{clientId: "c-new", toStage: {stage}}}) '
+            "{ __typename } }",
+        )  # fmt: skip
+        assert errors == [] and data == {"movePipeline": {"__typename": "PipelineMove"}}
+    summary = bank.execute_query(
+        "MATCH (:Manager)-[r:MANAGES]->(c:Client) WHERE c.id IN ['c-new', 'c-old'] DELETE r",
+        database_=DATABASE,
+    ).summary
+    assert summary.counters.relationships_deleted == 2
+    activate = 'updateClient(input: {clientId: "c-old", status: ACTIVE})'
+    for mutation in ('movePipeline(input: {clientId: "c-new", toStage: ACTIVE})', activate):
+        await _refused(
+            bank, db, f"mutation {{ {mutation} {{ __typename {REFUSED} }} }}", "ONE_PRIMARY_MANAGER"
+        )
+    moved = await mutate(
+        db, "transferClient", {"clientId": "c-old", "toManagerId": "m-1", "reason": "接手"}
+    )
+    assert moved["__typename"] == "RestructureSuccess", moved
+    data, errors, _ = await execute(db, f"mutation {{ {activate} {{ __typename }} }}")
+    assert errors == [] and data == {"updateClient": {"__typename": "ClientSuccess"}}
+
+
 async def test_an_inactive_manager_is_not_graded_and_records_nothing(bank: Driver, db: Db) -> None:
     await _new_manager(db, "m-9")
     eligibility = '{ promotionEligibility(managerId: "m-9") { eligible next { code } } }'

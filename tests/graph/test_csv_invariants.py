@@ -3,15 +3,27 @@ holds: each file here is refused, names the line and column, and changes nothing
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from neo4j import Driver
+from neo4j import Driver, Session
 
+from graph.client_link_writes import CONTROL_CYCLES
 from graph.csv_export import export_csv
-from graph.csv_import import _apply_batch, _require_rated, _write_reporting_lines, import_csv
+from graph.csv_import import (
+    BatchCounts,
+    _apply_batch,
+    _require_rated,
+    _write_reporting_lines,
+    import_csv,
+)
 from graph.csv_tables import TABLES_BY_FILE
+from graph.data_writes import LOCK
 from graph.errors import FxRateMissing, ImportConflict
+from graph.manager_writes import REPORTING_LINES
 from tests.conftest import DATABASE, WIPE, graph_snapshot
 from tests.graph.test_csv_import import SMALL_BANK, counts, messages, run, write_set
 
@@ -581,6 +593,94 @@ def test_a_batch_checks_again_what_a_mutation_changed_since_the_check(
             [{"fromId": "d-ka", "toId": "d-hq", "since": "2020-01-01"}], "importer",
         )  # fmt: skip
     assert (counts_.created, counts_.updated) == (0, 0)
+
+
+def _blocked(driver: Driver) -> int:
+    return len(rows_of(driver, "SHOW TRANSACTIONS YIELD status "
+                       "WHERE status STARTS WITH 'Blocked' RETURN status"))  # fmt: skip
+
+
+def _waits_for_lock(driver: Driver, lock_id: str, write: Callable[[Session], object]) -> object:
+    """`write` runs in its own session while another transaction holds the lock `lock_id`, as
+    a competing mutation would: it must be seen waiting for that lock (and for nothing else the
+    holder touched: it touched nothing else), then run once the holder lets go."""
+    done: list[object] = []
+
+    def run_write() -> None:
+        with driver.session(database=DATABASE) as session:
+            try:
+                done.append(write(session))
+            except Exception as error:  # reported below, in the test's thread
+                done.append(error)
+
+    with driver.session(database=DATABASE) as holder_session:
+        holder = holder_session.begin_transaction()
+        holder.run(LOCK, id=lock_id).consume()
+        thread = threading.Thread(target=run_write)
+        thread.start()
+        blocked = 0
+        for _ in range(500):
+            if (blocked := _blocked(driver)) or done:
+                break
+            time.sleep(0.02)
+        holder.rollback()
+    thread.join(60)
+    assert not thread.is_alive()
+    assert blocked == 1, ("the batch did not wait for the lock", done)
+    [result] = done
+    assert not isinstance(result, BaseException), result
+    return result
+
+
+@pytest.mark.parametrize(
+    ("file", "row", "lock_id"),
+    [
+        ("direct_reports.csv", {"fromId": "d-ka-east", "toId": "d-ka", "since": "2021-01-01"},
+         "org"),
+        ("managers.csv",
+         {"id": "m-2", "name": "王芳", "level": "MANAGER", "education": "BACHELOR",
+          "title": "NONE", "creditYears": 3, "departmentId": "d-ka-east", "reportsToId": "m-1",
+          "since": "2021-03-01"},
+         "org"),
+        ("client_managers.csv",
+         {"managerId": "m-1", "clientId": "c-2", "role": "SECONDARY", "since": "2024-01-01"},
+         "org"),
+        ("facilities.csv",
+         {"id": "f-2", "borrowerId": "c-2", "type": "ACCEPTANCE", "limitCents": 20000,
+          "drawnCents": 0, "currency": "CNY", "grantingDepartmentId": "d-ka",
+          "approvingDepartmentId": None, "grantedAt": "2023-02-01"},
+         "org"),
+        ("clients.csv",
+         {"id": "c-2", "name": "华东贸易", "kind": "CORPORATE", "segment": "NEW",
+          "status": "ACTIVE", "grade": None, "riskRating": 3, "industry": None, "region": None,
+          "unifiedLimitCents": None, "unifiedLimitCurrency": None},
+         CONTROL_CYCLES),
+        ("controls.csv", {"fromId": "c-1", "toId": "c-2", "share": 70.0, "basis": "EQUITY"},
+         CONTROL_CYCLES),
+    ],
+)  # fmt: skip
+def test_a_batch_waits_for_the_lock_its_competing_mutations_take(
+    empty_graph: Driver, tmp_path: Path, file: str, row: dict[str, object], lock_id: str
+) -> None:
+    """A batch changing what restructurings change waits for the organisation's lock, and one
+    changing what relateClients and setUnifiedLimit change waits for the control links' lock:
+    without it, its re-checks would read the graph while such a mutation is half done."""
+    _small_bank(empty_graph, tmp_path)
+    written = _waits_for_lock(empty_graph, lock_id, lambda session: session.execute_write(
+        _apply_batch, TABLES_BY_FILE[file], [row], "importer",
+    ))  # fmt: skip
+    assert isinstance(written, BatchCounts)
+    assert written.created + written.updated == 1
+
+
+def test_reporting_lines_wait_for_the_lock_update_manager_takes(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    _small_bank(empty_graph, tmp_path)
+    _waits_for_lock(empty_graph, REPORTING_LINES, lambda session: session.execute_write(
+        _write_reporting_lines, [{"id": "m-2", "reportsToId": None}], "importer", 1,
+    ))  # fmt: skip
+    assert rows_of(empty_graph, "MATCH (:Manager {id: 'm-2'})-[r:REPORTS_TO]->() RETURN r") == []
 
 
 def test_reporting_lines_check_again_what_a_mutation_changed_since_the_check(

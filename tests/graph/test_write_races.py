@@ -441,6 +441,32 @@ async def test_a_limit_lowered_while_a_guarantee_is_added_or_raised(
     ) == [{"g": "c-3", "amount": 1000000000}]
 
 
+async def test_a_hire_and_an_assignment_of_the_hires_boss_take_turns_without_deadlock(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """m-9 is hired into d-ka-rm reporting to m-1 while m-1 is assigned from d-ka-rm to d-ka.
+    Both take the department before the manager (the hire holds d-ka-rm, then links to m-1):
+    taken the other way round, the assignment held m-1 and waited for d-ka-rm, the hire held
+    d-ka-rm and waited for m-1, and Neo4j broke the deadlock by failing one."""
+    caplog.set_level(logging.WARNING, logger="neo4j")
+    paused, go = pause_after(monkeypatch, data_writes.Write, "one", manager_writes.CREATE_STATE)
+    hired, assigned = await race(
+        manager_writes.create_manager(
+            db, "t", NEW_MANAGER.model_copy(update={"reports_to_id": "m-1"})
+        ),
+        org_operations.assign_manager(db, "t", False, "m-1", "d-ka", None),
+        paused, go,
+    )  # fmt: skip
+    assert not isinstance(hired, BaseException), hired
+    assert not isinstance(assigned, BaseException), assigned
+    assert not [r for r in caplog.records if "Deadlock" in r.getMessage()]
+    assert rows(
+        bank, "MATCH (n:Manager {id: 'm-9'})-[:MEMBER_OF]->(nd:Department), "
+        "(n)-[:REPORTS_TO]->(b:Manager)-[:MEMBER_OF]->(bd:Department) "
+        "RETURN nd.id AS hiredInto, b.id AS boss, bd.id AS bossIn"
+    ) == [{"hiredInto": "d-ka-rm", "boss": "m-1", "bossIn": "d-ka"}]  # fmt: skip
+
+
 @pytest.mark.parametrize("other", ["draw", "repay"])
 async def test_a_guarantee_released_while_money_moves_takes_turns_without_deadlock(
     bank: Driver,

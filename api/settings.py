@@ -12,6 +12,9 @@ DEVELOPMENT_ONLY = ("graphiql", "introspection")
 
 
 class ApiSettings(BaseSettings):
+    """Each limit within a range: a typo (0, -1, nan, inf) stops the API at start-up rather than
+    quietly removing a bound or refusing every request."""
+
     model_config = SettingsConfigDict(env_prefix="RMGRAPH_", extra="ignore")
 
     env: Literal["development", "production"] = Field(
@@ -22,27 +25,28 @@ class ApiSettings(BaseSettings):
     jwt_public_key: str | None = Field(default=None, description="PEM text or a path (RS256)")
     graphiql: bool = False
     introspection: bool = False
-    max_query_depth: int = 10
-    max_aliases: int = 30
+    max_query_depth: int = Field(default=10, ge=1, le=100)
+    max_aliases: int = Field(default=30, ge=1, le=1000)
     # Estimated fields an operation may answer, lists counted at their page sizes
     # (schema.document_limits): the client page is about 1,400, a page of 100 clients with
     # their links about 98,000.
-    max_fields: int = 100_000
-    max_tokens: int = 3000
-    max_body_bytes: int = 256 * 1024
-    max_batch: int = 5
+    max_fields: int = Field(default=100_000, ge=1, le=10_000_000)
+    max_tokens: int = Field(default=3000, ge=10, le=100_000)
+    max_body_bytes: int = Field(default=256 * 1024, ge=1024, le=64 * 1024 * 1024)
+    max_batch: int = Field(default=5, ge=1, le=100)
     # Whole-bank searches (guarantee circles, largest exposures) at once per worker; more wait
     # for a slot (up to the transaction timeout), so a burst cannot exhaust memory or CPU.
-    max_whole_bank_searches: int = 2
+    max_whole_bank_searches: int = Field(default=2, ge=1, le=64)
     # Transactions one HTTP request (all its aliases, all operations of a batch) runs at once;
     # the rest wait their turn, within the request's time limit, so that one request cannot take
     # the driver's whole connection pool (100) from the others.
-    max_request_transactions: int = Field(default=8, ge=1)
+    max_request_transactions: int = Field(default=8, ge=1, le=100)  # the driver's pool: 100
     # A whole operation's time limit (each transaction also has NEO4J_TX_TIMEOUT's).
-    request_timeout: float = 30.0
+    request_timeout: float = Field(default=30.0, gt=0, le=3600, allow_inf_nan=False)
     # Plan the key reads at start-up (graph.plan_warmup), so first requests do not pay for it.
     warm_plans: bool = True
-    warm_plans_timeout: float = 60.0  # seconds each warm-up read may take, planning included
+    # Seconds each warm-up read may take, planning included.
+    warm_plans_timeout: float = Field(default=60.0, gt=0, le=3600, allow_inf_nan=False)
 
     @model_validator(mode="before")
     @classmethod

@@ -9,6 +9,7 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from neo4j import Driver
+from pydantic import ValidationError
 from starlette.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
@@ -116,3 +117,29 @@ def test_websockets_need_a_token_too(neo4j_conn: Connection, demo_bank: Driver) 
     ):
         pass
     assert refused.value.code == 1008
+
+
+@pytest.mark.parametrize(
+    ("name", "value"),
+    [
+        ("RMGRAPH_REQUEST_TIMEOUT", "nan"),  # every request would time out at once
+        ("RMGRAPH_REQUEST_TIMEOUT", "inf"),  # no time limit at all
+        ("RMGRAPH_REQUEST_TIMEOUT", "0"),
+        ("RMGRAPH_WARM_PLANS_TIMEOUT", "-1"),
+        ("RMGRAPH_MAX_QUERY_DEPTH", "-1"),
+        ("RMGRAPH_MAX_ALIASES", "0"),
+        ("RMGRAPH_MAX_FIELDS", "0"),
+        ("RMGRAPH_MAX_TOKENS", "0"),
+        ("RMGRAPH_MAX_BODY_BYTES", "-1"),
+        ("RMGRAPH_MAX_BATCH", "0"),
+        ("RMGRAPH_MAX_WHOLE_BANK_SEARCHES", "0"),
+        ("RMGRAPH_MAX_REQUEST_TRANSACTIONS", "1000"),  # more than the driver's pool
+    ],
+)
+def test_a_limit_out_of_range_stops_the_settings_loading(
+    monkeypatch: pytest.MonkeyPatch, name: str, value: str
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(ValidationError) as refused:
+        ApiSettings()
+    assert refused.value.errors()[0]["loc"] == (name.removeprefix("RMGRAPH_").lower(),)

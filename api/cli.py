@@ -133,14 +133,24 @@ def _share(value: str) -> float:
     return share
 
 
+def local_admin_token() -> str | None:
+    """`rmgraph run` with no key configured is development: GraphiQL and introspection on, and
+    an admin token (12 h) to paste into GraphiQL, signed with the generated local secret. With a
+    secret or public key configured it is a deployment: its settings hold (production unless
+    RMGRAPH_ENV says otherwise) and no token is minted, which the real secret would sign and the
+    logs keep."""
+    settings = ApiSettings()
+    if settings.jwt_secret or settings.jwt_public_key:
+        return None
+    os.environ.setdefault("RMGRAPH_ENV", "development")
+    return issue_token(_signing_secret(), Role.ADMIN, "make-run-admin", ttl=12 * 3600)
+
+
 def cmd_run(args: argparse.Namespace) -> None:
     import uvicorn
 
     _exit_on_sigterm()
-    os.environ.setdefault("RMGRAPH_ENV", "development")  # GraphiQL and introspection on
-    admin_token = None
-    if not ApiSettings().jwt_public_key:
-        admin_token = issue_token(_signing_secret(), Role.ADMIN, "make-run-admin", ttl=12 * 3600)
+    admin_token = local_admin_token()
     with provide_neo4j() as conn:
         _export_env(conn)
         _prepare(conn, seed=not args.no_seed)

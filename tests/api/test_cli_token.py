@@ -3,11 +3,14 @@ before anything is issued or started, never a traceback."""
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import jwt
 import pytest
 
 from api.auth import Principal, Role, TokenKeys, decode_token
-from api.cli import main
+from api.cli import local_admin_token, main
 
 SECRET = "a-test-secret-of-at-least-thirty-two-bytes"
 
@@ -73,3 +76,23 @@ def test_a_short_secret_is_refused(
         main(["token", "--role", "ADMIN"])
     assert "at least 32 bytes" in str(exit_.value.code)
     assert capsys.readouterr().out == ""
+
+
+def test_run_mints_a_development_token_only_without_a_configured_key(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """With the deployment's own secret set, `rmgraph run` keeps production's settings and
+    prints no admin token (the real secret would sign it, the logs would keep it)."""
+    monkeypatch.setenv("RMGRAPH_STATE_DIR", str(tmp_path))
+    monkeypatch.setenv("RMGRAPH_ENV", "")  # so that the delenv below is undone after the test
+    monkeypatch.delenv("RMGRAPH_ENV")
+    assert local_admin_token() is None
+    assert "RMGRAPH_ENV" not in os.environ
+    monkeypatch.delenv("RMGRAPH_JWT_SECRET")
+    token = local_admin_token()
+    assert token is not None
+    assert os.environ["RMGRAPH_ENV"] == "development"
+    generated = os.environ["RMGRAPH_JWT_SECRET"]  # the local secret, kept in the state folder
+    assert (tmp_path / "jwt-secret").read_text().strip() == generated
+    keys = TokenKeys("HS256", generated, generated)
+    assert decode_token(token, keys) == Principal("make-run-admin", Role.ADMIN, None)

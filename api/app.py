@@ -76,6 +76,20 @@ async def _warm_plans(db: Db) -> None:
         log.info("key read plans ready in %.1f s", seconds)
 
 
+def _wrongly_typed(item: dict[str, Any]) -> str | None:
+    """What is wrong with a request object's members, if anything."""
+    if not isinstance(item.get("query"), str):
+        return "query must be a string"
+    for member, kind, name in (
+        ("variables", dict, "an object"),
+        ("extensions", dict, "an object"),
+        ("operationName", str, "a string"),
+    ):
+        if item.get(member) is not None and not isinstance(item[member], kind):
+            return f"{member} must be {name} or null"
+    return None
+
+
 class RmGraphQL(GraphQL[Context, None]):
     def __init__(
         self, settings: Neo4jSettings, request_timeout: float = 30.0,
@@ -136,6 +150,13 @@ class RmGraphQL(GraphQL[Context, None]):
         items = parsed if isinstance(parsed, list) else [parsed]
         if not all(isinstance(item, dict) for item in items):
             raise json.JSONDecodeError("not a request object or a list of them", "", 0)
+        # Strawberry checks these members' types in a single request only: in a batch, a
+        # `variables` of "x" or a `query` of 5 failed inside it, and its message reached the
+        # client unmasked.
+        for item in items:
+            wrong = _wrongly_typed(item)
+            if wrong:
+                raise json.JSONDecodeError(f"a request's {wrong}", "", 0)
         return parsed
 
     async def get_context(
@@ -161,10 +182,16 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+READY_TIMEOUT_SECONDS: Final = 2.0
+
+
 async def readyz(request: Request) -> JSONResponse:
     driver: AsyncDriver = request.app.state.driver
     try:
-        await driver.verify_connectivity()
+        # A server that accepts connections and never answers would hold each probe for the
+        # driver's own timeouts (30 s and more): a probe that slow means not ready.
+        async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+            await driver.verify_connectivity()
     except Exception as exc:
         log.warning("readiness check failed: %s", exc)
         return JSONResponse({"status": "unavailable"}, status_code=503)

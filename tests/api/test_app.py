@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from neo4j import Driver
@@ -41,6 +43,25 @@ def test_readyz_is_503_when_neo4j_is_unreachable(api: TestClient) -> None:
     response = client.get("/readyz")
     assert response.status_code == 503
     assert response.json() == {"status": "unavailable"}
+
+
+def test_readyz_is_503_soon_when_neo4j_accepts_but_never_answers(api: TestClient) -> None:
+    """A port that takes the connection and says nothing (a hung server): the probe gives up
+    after its own 2 s, not the driver's 30 s connection timeout."""
+    from neo4j import AsyncGraphDatabase
+
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        app = create_app(Neo4jSettings(uri=f"bolt://127.0.0.1:{port}", password="x"))
+        app.state.driver = AsyncGraphDatabase.driver(
+            f"bolt://127.0.0.1:{port}", auth=("neo4j", "x")
+        )
+        started = time.monotonic()
+        response = TestClient(app).get("/readyz")
+        waited = time.monotonic() - started
+    assert response.status_code == 503
+    assert response.json() == {"status": "unavailable"}
+    assert waited < 25, waited  # not the driver's 30 s: the probe's own limit cut it
 
 
 # In a process of its own: the suite's session app has frozen its own heap, which would pass the

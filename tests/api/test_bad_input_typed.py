@@ -130,12 +130,23 @@ def test_lone_surrogates_are_refused_as_bad_input(
     "body",
     [b"5", b"null", b"true", b'"x"', b"[1]", b'{"query": "\xff"}',
      b'{"query": "{ __typename }", "variables": {"a": ' + b"[" * 100_000 + b"]" * 100_000
-     + b"}}"],
-    ids=["number", "null", "boolean", "string", "list of numbers", "not UTF-8", "too deep"],
+     + b"}}",
+     b'[{"query": "query ($id: ID!) { client(id: $id) { id } }", "variables": "x"}]',
+     b'[{"query": 5}]', b'[{"query": {"a": 1}}]', b'[{"query": "{ __typename }"}, {}]',
+     b'[{"query": "{ __typename }", "operationName": 1}]',
+     b'[{"query": "{ __typename }", "extensions": []}]',
+     b'{"query": "{ __typename }", "variables": [1]}'],
+    ids=["number", "null", "boolean", "string", "list of numbers", "not UTF-8", "too deep",
+         "batch variables a string", "batch query a number", "batch query an object",
+         "batch item without a query", "batch operation name a number",
+         "batch extensions a list", "variables a list"],
 )  # fmt: skip
 def test_a_body_that_is_no_request_is_400(client: TestClient, body: bytes) -> None:
+    """Never an internal error's message: a request's members are checked in a batch as in a
+    single request."""
     response = client.post("/graphql", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 400, response.text[:200]
+    assert "attribute" not in response.text and "object of type" not in response.text
 
 
 def test_ids_and_texts_are_checked_to_their_end(client: TestClient, demo_bank: Driver) -> None:

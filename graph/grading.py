@@ -209,7 +209,9 @@ def check_requirements(
         years = int(req.get("minCreditYears") or 0)
         if int(manager.get("creditYears") or 0) < years:
             unmet.append(f"has {manager.get('creditYears') or 0} of {years} years of credit work")
-        if req.get("probationDone") and not manager.get("probationDone", True):
+        # Managers carry no probation flag unless one was recorded: none means served (probation
+        # is served at the entry grade), so a row asking for it holds back only those marked not.
+        if req.get("probationDone") and manager.get("probationDone") is False:
             unmet.append("has not finished probation")
         checks.append(
             RequirementCheck(

@@ -29,7 +29,8 @@ WITH m, s,
           ELSE COLLECT { MATCH (m)-[:HAS_GRADE]->(g:Grade {scheme: $scheme}) RETURN g.id }[0]
      END AS currentId
 RETURN m IS NOT NULL AS found, s IS NOT NULL AS schemeFound,
-       m {.id, .name, .education, .title, .creditYears, .probationDone,
+       m {.id, .name, .education, .title, .creditYears,
+          probationDone: coalesce(m.probationDone, true),
           active: coalesce(m.active, true)} AS manager, currentId,
        COLLECT { MATCH (g:Grade)-[:IN_SCHEME]->(s)
                  RETURN g {.id, .code, .name, .series, .rank, .certificate,

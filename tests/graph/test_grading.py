@@ -24,7 +24,9 @@ def rows_of(code: str) -> list[dict[str, Any]]:
     ]
 
 
-def manager(education: str, title: str, years: int, probation: bool = True) -> dict[str, Any]:
+def manager(
+    education: str, title: str, years: int, probation: bool | None = True
+) -> dict[str, Any]:
     return {
         "education": education,
         "title": title,
@@ -61,6 +63,8 @@ def manager(education: str, title: str, years: int, probation: bool = True) -> d
         # 客户经理助理: probation finished.
         ("ASSISTANT", manager("COLLEGE", "NONE", 0, probation=True), [1]),
         ("ASSISTANT", manager("COLLEGE", "NONE", 0, probation=False), []),
+        # No flag recorded (none of the bank's managers has one): served, not held back.
+        ("ASSISTANT", manager("COLLEGE", "NONE", 0, probation=None), [1]),
     ],
 )
 def test_qualification_table_row_by_row(

@@ -70,10 +70,12 @@ WRITES: Final[dict[str, tuple[LiteralString, ...]]] = {
 # Nodes that carry an optimistic-concurrency version: an imported change moves it on, as an
 # API change would, so a client holding the old version sees the conflict.
 BUMP_VERSIONS: Final[dict[str, LiteralString]] = {
-    "departments": "UNWIND $ids AS id MATCH (n:Department {id: id}) SET n.version = n.version + 1",
+    "departments": "UNWIND $ids AS id MATCH (n:Department {id: id}) "
+    "SET n.version = coalesce(n.version, 0) + 1",
     "managers": "UNWIND $ids AS id MATCH (n:Manager {id: id}) "
     "SET n.version = coalesce(n.version, 0) + 1",
-    "clients": "UNWIND $ids AS id MATCH (n:Client {id: id}) SET n.version = n.version + 1",
+    "clients": "UNWIND $ids AS id MATCH (n:Client {id: id}) "
+    "SET n.version = coalesce(n.version, 0) + 1",
 }
 
 

@@ -48,6 +48,7 @@ from graph.models import (
 MAX_TEXT: Final = 200  # as createClient takes names
 MAX_NOTE: Final = 2000
 MAX_MONEY: Final = LARGEST_AMOUNT
+MONEY_TEXT: Final = re.compile(r"[0-9]+(\.[0-9]{1,2})?")
 CONTROL_CHARACTERS: Final = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -365,7 +366,7 @@ def parse_cell(column: Column, text: str) -> Any:
                 raise CellError(f"is longer than {limit} characters")
             if column.cell is Cell.TEXT and CONTROL_CHARACTERS.search(value):
                 raise CellError("must be one line without control characters")
-            return value
+            return value if column.cell is Cell.TEXT else one_kind_of_line_break(value)
         case Cell.CHOICE:
             assert column.choices is not None
             allowed = [c.value for c in column.choices]
@@ -439,15 +440,20 @@ def _parse_money(value: str) -> int:
         raise CellError(f"{value!r} is not a finite amount")
     if amount < 0:
         raise CellError(f"{value} is negative")
-    if amount > MAX_MONEY:
-        raise CellError(f"{value} is above the largest amount taken ({MAX_MONEY})")
+    if amount >= MAX_MONEY:  # as the API refuses it
+        raise CellError(f"{value} is at or above the largest amount taken ({MAX_MONEY:f})")
     if amount != amount.quantize(Decimal("0.01")):
         raise CellError(f"{value} has more than two decimals")
+    # Decimal also reads 1e3, 1_000 and full-width digits, which no export writes and a
+    # spreadsheet may have made of something else.
+    if not MONEY_TEXT.fullmatch(value):
+        raise CellError(f"{value!r} is not written as digits, an optional point and cents")
     return decimal_to_cents(amount)
 
 
 def render_cell(column: Column, value: Any) -> str:
-    """The CSV text of a row value; parse_cell(render_cell(v)) == v."""
+    """The CSV text of a row value; parse_cell(render_cell(v)) == v (a note's line breaks
+    written `\n`)."""
     if value is None:
         return ""
     match column.cell:
@@ -461,7 +467,15 @@ def render_cell(column: Column, value: Any) -> str:
             return repr(float(value))
         case Cell.INT:
             return str(int(value))
+        case Cell.NOTE:
+            return one_kind_of_line_break(str(value))
     return str(value)
+
+
+def one_kind_of_line_break(note: str) -> str:
+    """A note's line breaks as `\n`: the export's writer quotes a cell holding one, but not a
+    cell holding a bare `\r`, which its reader then takes for the end of the row."""
+    return note.replace("\r\n", "\n").replace("\r", "\n")
 
 
 def check_row(table: Table, row: dict[str, Any]) -> list[tuple[str, str]]:

@@ -125,6 +125,13 @@ def test_changed_rows_are_updated_in_place_and_versions_move_on(
     assert run(empty_graph, folder).accepted
     changed = dict(SMALL_BANK)
     changed["clients.csv"] = SMALL_BANK["clients.csv"].replace("华东贸易", "华东贸易集团")
+    changed["departments.csv"] = SMALL_BANK["departments.csv"].replace("华东团队", "华东一队")
+    # Written by code that kept no version: the import's change still moves it on, from 0.
+    empty_graph.execute_query(
+        "MATCH (n) WHERE n:Client AND n.id = 'c-2' OR n:Department AND n.id = 'd-ka-east' "
+        "REMOVE n.version",
+        database_=DATABASE,
+    )
     # The approval moves from d-risk to nobody; the manager m-2 moves to d-ka and loses a boss.
     changed["facilities.csv"] = SMALL_BANK["facilities.csv"].replace(",d-risk,", ",,")
     changed["managers.csv"] = SMALL_BANK["managers.csv"].replace(
@@ -136,8 +143,9 @@ def test_changed_rows_are_updated_in_place_and_versions_move_on(
     assert counts(report)["facilities.csv"] == (2, 0, 1, 1, 0)
     assert counts(report)["managers.csv"] == (2, 0, 1, 1, 0)
     records, _, _ = empty_graph.execute_query(
-        "MATCH (c:Client {id: 'c-2'}), (f:Facility {id: 'f-1'}), (m:Manager {id: 'm-2'}) "
-        "RETURN c.name AS name, c.version AS version, "
+        "MATCH (c:Client {id: 'c-2'}), (f:Facility {id: 'f-1'}), (m:Manager {id: 'm-2'}), "
+        "(e:Department {id: 'd-ka-east'}) "
+        "RETURN c.name AS name, c.version AS version, e.version AS departmentVersion, "
         "COUNT { (f)<-[:APPROVED]-() } AS approvals, "
         "[(m)-[:MEMBER_OF]->(d) | d.id] AS departments, COUNT { (m)-[:REPORTS_TO]->() } AS bosses",
         database_=DATABASE,
@@ -145,6 +153,7 @@ def test_changed_rows_are_updated_in_place_and_versions_move_on(
     assert records[0].data() == {
         "name": "华东贸易集团",
         "version": 1,
+        "departmentVersion": 1,
         "approvals": 0,
         "departments": ["d-ka"],
         "bosses": 0,

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+from graph.csv_export import write_table
+from graph.csv_reader import Problems, read_rows
 from graph.csv_tables import (
     TABLES,
     TABLES_BY_FILE,
@@ -50,6 +53,10 @@ def test_cells_taken(file: str, header: str, text: str, value: Any) -> None:
         ("holdings.csv", "balance", "1e400", "above the largest amount"),
         ("holdings.csv", "balance", "NaN", "not a finite amount"),
         ("holdings.csv", "balance", "12,00", "not an amount"),
+        ("holdings.csv", "balance", "1e3", "not written as digits"),
+        ("holdings.csv", "balance", "1_000", "not written as digits"),
+        ("holdings.csv", "balance", "１２３", "not written as digits"),
+        ("holdings.csv", "balance", "10000000000000000", "at or above the largest amount"),
         ("holdings.csv", "active", "yes", "not true or false"),
         ("holdings.csv", "since", "2023-02-29", "not a date"),
         ("holdings.csv", "since", "20240101", "not a date"),
@@ -120,3 +127,22 @@ def test_tables_refer_only_to_earlier_or_own_ids() -> None:
         for column in table.columns:
             if column.refers_to is not None:
                 assert column.refers_to in defined, (table.file, column.name)
+
+
+def test_a_note_with_a_bare_carriage_return_survives_its_export(tmp_path: Path) -> None:
+    """The writer quotes a cell holding `\\n` but not one holding a bare `\\r`, which the reader
+    then took for the end of the row: a note's line breaks are written, and read, as `\\n`."""
+    table = TABLES_BY_FILE["linear_links.csv"]
+    row = {"fromId": "d-a", "toId": "d-b", "since": "2020-01-01",
+           "note": "第一行\r第二行\r\n第三行"}  # fmt: skip
+    assert write_table(tmp_path, table, [row]) == 1
+    problems = Problems()
+    [read] = list(read_rows(tmp_path / table.file, table, problems))
+    assert list(problems.kept) == []
+    assert read.values["note"] == "第一行\n第二行\n第三行"
+    # A file written elsewhere, with the `\r` inside quotes, is read the same way.
+    (tmp_path / table.file).write_bytes(
+        'fromId,toId,since,purpose\nd-a,d-b,2020-01-01,"第一行\r第二行"\n'.encode()
+    )
+    [read] = list(read_rows(tmp_path / table.file, table, problems))
+    assert read.values["note"] == "第一行\n第二行"

@@ -127,6 +127,7 @@ RETURN c.id AS clientId, c.name AS name, c.grade AS grade, p.visitEveryDays AS v
        CASE WHEN due IS NULL THEN null ELSE duration.inDays(due, date($today)).days END
          AS daysOverdue
 ORDER BY daysOverdue IS NULL DESC, daysOverdue DESC, clientId
+LIMIT $first
 """
 
 
@@ -308,8 +309,12 @@ async def get_interactions(
     return pages
 
 
-async def get_overdue_visits(db: Db, manager_id: str, today: dt.date) -> list[OverdueVisit]:
+async def get_overdue_visits(
+    db: Db, manager_id: str, today: dt.date, first: int
+) -> list[OverdueVisit]:
+    """The most overdue first, at most `first` of them."""
     rows = await db.read(
-        OVERDUE, {"managerId": manager_id, "today": today.isoformat(), "tz": zone_name()}
+        OVERDUE,
+        {"managerId": manager_id, "today": today.isoformat(), "tz": zone_name(), "first": first},
     )
     return [OverdueVisit.model_validate(r.data()) for r in rows]

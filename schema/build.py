@@ -8,6 +8,7 @@ from typing import Final
 
 import strawberry
 from graphql import GraphQLError, OperationDefinitionNode
+from graphql.validation.rules import overlapping_fields_can_be_merged
 from strawberry.extensions import (
     AddValidationRules,
     DisableIntrospection,
@@ -36,6 +37,13 @@ from schema.risk import RiskMutation, RiskQuery
 
 SDL_PATH = Path(__file__).with_name("schema.graphql")
 DOCUMENT_CACHE: Final = 256  # distinct query documents kept parsed and validated
+# Work graphql-core's check that same-named fields can be merged may do on one document before
+# it gives up ("Validation aborted."). Its default, 500,000, let one document of 400 repeats
+# of a field hold a worker for about a second of CPU that no time limit can cut (validation
+# does not yield); this lets about a twentieth of that. Documents that name each field once,
+# as clients write them, spend almost none of it (the README's and the benchmark's: under 10).
+VALIDATION_BUDGET: Final = 20_000
+overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET = VALIDATION_BUDGET
 
 Query = merge_types(
     "Query", (CoreQuery, Client360Query, RiskQuery, CrossSellQuery, AdminQuery, ManagersQuery)

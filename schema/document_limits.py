@@ -44,6 +44,7 @@ from graphql import (
 
 from graph.client_group import MEMBER_CAP
 from graph.guarantee_circles import MAX_FIRST as CIRCLES_MAX
+from graph.org_chart import MAX_NODES as ORG_CHART_MAX
 from graph.relationship_graph import MAX_LIMIT as RELATIONSHIP_GRAPH_MAX
 
 UNSIZED_LIST: Final = 10  # a link list without a page size: a client's managers, a path
@@ -57,6 +58,7 @@ SIZE_CAPS: Final[dict[tuple[str, str], int]] = {
 # Unsized lists that can hold more than UNSIZED_LIST, at the most they return.
 UNSIZED_CAPS: Final[dict[tuple[str, str], int]] = {
     ("ClientGroup", "members"): MEMBER_CAP,
+    ("OrgChart", "departments"): ORG_CHART_MAX,
 }
 
 

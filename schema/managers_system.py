@@ -405,15 +405,17 @@ class ManagersQuery:
 
     @strawberry.field(
         description="A manager's graded clients not visited within their plan's interval "
-        "(never visited first, then most overdue)."
+        f"(never visited first, then most overdue); at most `first` (1 to {LIST_CAP})."
     )
     async def overdue_visits(
-        self, info: CtxInfo, manager_id: strawberry.ID, today: dt.date | None = None
-    ) -> list[OverdueVisit]:
+        self, info: CtxInfo, manager_id: strawberry.ID, today: dt.date | None = None,
+        first: int = LIST_CAP,
+    ) -> list[OverdueVisit]:  # fmt: skip
         check_id(manager_id, "managerId")
+        check_range(first, 1, LIST_CAP, "first")
         require_self(info, str(manager_id), "managerId")
         rows = await inter.get_overdue_visits(
-            info.context.db, str(manager_id), today or bank_calendar.today()
+            info.context.db, str(manager_id), today or bank_calendar.today(), first
         )
         return [
             OverdueVisit(

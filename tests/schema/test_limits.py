@@ -9,12 +9,13 @@ from typing import Any, LiteralString
 
 import pytest
 from graphql import parse, validate
+from graphql.validation.rules import overlapping_fields_can_be_merged
 from neo4j import Driver, Record
 
 from api.context import Context
 from graph.db import Db
 from graph.errors import QueryTimeout
-from schema.build import schema
+from schema.build import VALIDATION_BUDGET, schema
 from schema.document_limits import document_limits
 from tests.gql import ADMIN, execute
 
@@ -121,6 +122,8 @@ def test_page_sizes_count_within_each_fields_range() -> None:
     assert _estimate(graph % "-2000000000") == _estimate(graph % "1") == 3
     clients = "query ($n: Int = 3) { clients(first: %s) { edges { node { id } } } }"
     assert _estimate(clients % "$n") == _estimate(clients % "100") == 301
+    # The org chart's departments count at the most it draws (2,000), not as a short list.
+    assert _estimate('{ orgChart(rootId: "d") { departments { id name } } }') == 6001
 
 
 async def test_a_groups_members_count_at_their_cap(demo_bank: Driver, db: Db) -> None:
@@ -251,3 +254,21 @@ async def test_a_query_out_of_memory_is_answered_with_a_typed_error(
     assert ("rmgraph.errors", logging.WARNING, "memory limit in request test at ['client']") in (
         _logged(caplog)
     )
+
+
+async def test_a_field_repeated_hundreds_of_times_is_given_up_early(
+    demo_bank: Driver, db: Db
+) -> None:
+    """Within the token limit, 400 repeats of one field made graphql-core compare every pair
+    (a second of CPU per document, which no time limit can cut): it gives up once its budget is
+    spent, and nothing runs. A field repeated a few times, as clients do, is still merged."""
+    assert overlapping_fields_can_be_merged.MAX_COMPLEXITY_BUDGET == VALIDATION_BUDGET
+    repeated = " ".join(["keyAccountSettings { thresholds { aShare } }"] * 400)
+    data, errors, ctx = await execute(db, "{ " + repeated + " }")
+    assert data is None
+    assert [e.message for e in errors] == ["Validation aborted."]
+    assert ctx.db.round_trips == 0
+    few = " ".join(["keyAccountSettings { thresholds { aShare } }"] * 3)
+    data, errors, _ = await execute(db, "{ " + few + " }")
+    assert errors == [] and data is not None
+    assert data["keyAccountSettings"]["thresholds"]["aShare"] > 0

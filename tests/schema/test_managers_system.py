@@ -567,6 +567,14 @@ async def test_overdue_visits_follow_the_grade_plan(bank: Driver, db: Db, shangh
     rows = data["overdueVisits"]
     # c-c never visited comes first; c-a was due 30 days after its visit 40 days ago.
     assert [(r["clientId"], r["daysOverdue"]) for r in rows] == [("c-c", None), ("c-a", 10)]
+    # A book of thousands answers in pages of at most 100: the most overdue first.
+    data = await run(db, '{ overdueVisits(managerId: "m-a", first: 1) { clientId } }')
+    assert data["overdueVisits"] == [{"clientId": "c-c"}]
+    for first in (0, 101):
+        _, errors, _ = await execute(
+            db, f'{{ overdueVisits(managerId: "m-a", first: {first}) {{ clientId }} }}'
+        )
+        assert [e.extensions.get("code") for e in errors] == ["BAD_USER_INPUT"], first
 
 
 PERFORMANCE = """query ($m: ID, $d: ID) { performance(managerId: $m, departmentId: $d,

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import jwt
+from jwt.algorithms import RSAAlgorithm
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from api.settings import ApiSettings
@@ -43,17 +44,26 @@ class TokenKeys:
     algorithm: str
     verify_key: str
     signing_key: str | None  # only HS256 can also issue
+    # When set, a token must name them (`aud`, `iss`): an identity provider that signs tokens
+    # for other services too cannot have theirs taken here.
+    audience: str | None = None
+    issuer: str | None = None
 
 
 MIN_SECRET_BYTES: Final = 32
 
 
 def load_keys(settings: ApiSettings) -> TokenKeys:
+    named = {"audience": settings.jwt_audience, "issuer": settings.jwt_issuer}
     if settings.jwt_public_key:
         key = settings.jwt_public_key
         if not key.lstrip().startswith("-----BEGIN"):
             key = Path(key).read_text()
-        return TokenKeys("RS256", key, None)
+        try:  # at start-up, not as a 401 on every request
+            RSAAlgorithm(RSAAlgorithm.SHA256).prepare_key(key)
+        except (jwt.PyJWTError, ValueError, TypeError) as exc:
+            raise RuntimeError(f"RMGRAPH_JWT_PUBLIC_KEY is not an RSA public key: {exc}") from exc
+        return TokenKeys("RS256", key, None, **named)
     if not settings.jwt_secret:
         raise RuntimeError("Set RMGRAPH_JWT_SECRET (HS256) or RMGRAPH_JWT_PUBLIC_KEY (RS256).")
     if len(settings.jwt_secret.encode()) < MIN_SECRET_BYTES:
@@ -62,7 +72,7 @@ def load_keys(settings: ApiSettings) -> TokenKeys:
             f"RMGRAPH_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes "
             "(e.g. python -c 'import secrets; print(secrets.token_urlsafe(48))')."
         )
-    return TokenKeys("HS256", settings.jwt_secret, settings.jwt_secret)
+    return TokenKeys("HS256", settings.jwt_secret, settings.jwt_secret, **named)
 
 
 def dev_secret(state_dir: Path) -> str:
@@ -79,24 +89,34 @@ def dev_secret(state_dir: Path) -> str:
 
 
 def issue_token(
-    secret: str, role: Role, subject: str, manager_id: str | None = None, ttl: int = 3600
-) -> str:
+    secret: str, role: Role, subject: str, manager_id: str | None = None, ttl: int = 3600,
+    audience: str | None = None, issuer: str | None = None,
+) -> str:  # fmt: skip
     if role is Role.MANAGER and not manager_id:
         raise ValueError("a MANAGER token needs a manager id")
     now = int(time.time())
     claims: dict[str, Any] = {"sub": subject, "role": role.value, "iat": now, "exp": now + ttl}
     if manager_id:
         claims["managerId"] = manager_id
+    if audience:
+        claims["aud"] = audience
+    if issuer:
+        claims["iss"] = issuer
     return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def decode_token(token: str, keys: TokenKeys) -> Principal:
     try:
+        required = ["exp", "sub"]
+        required += ["aud"] if keys.audience else []
+        required += ["iss"] if keys.issuer else []
         claims = jwt.decode(
             token,
             keys.verify_key,
             algorithms=[keys.algorithm],
-            options={"require": ["exp", "sub"]},
+            options={"require": required},
+            audience=keys.audience,
+            issuer=keys.issuer,
             leeway=LEEWAY_SECONDS,
         )
     except jwt.ExpiredSignatureError as exc:

@@ -107,7 +107,11 @@ def _signing_secret() -> str:
 
 def cmd_token(args: argparse.Namespace) -> None:
     role = Role(args.role)
-    print(issue_token(_signing_secret(), role, args.subject, args.manager_id, args.ttl))
+    settings = ApiSettings()
+    print(issue_token(
+        _signing_secret(), role, args.subject, args.manager_id, args.ttl,
+        audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+    ))  # fmt: skip
 
 
 # A token cannot be revoked before it expires: local tokens live a week at most.

@@ -23,6 +23,9 @@ class ApiSettings(BaseSettings):
     )
     jwt_secret: str | None = None
     jwt_public_key: str | None = Field(default=None, description="PEM text or a path (RS256)")
+    # A token's `aud` and `iss` must be these, when set (`rmgraph token` writes them in).
+    jwt_audience: str | None = None
+    jwt_issuer: str | None = None
     graphiql: bool = False
     introspection: bool = False
     max_query_depth: int = Field(default=10, ge=1, le=100)

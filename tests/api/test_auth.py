@@ -10,7 +10,7 @@ from neo4j import Driver
 from starlette.testclient import TestClient
 
 from api.app import create_app
-from api.auth import Role
+from api.auth import InvalidToken, Principal, Role, decode_token, issue_token, load_keys
 from api.settings import ApiSettings
 from graph.local_server import Connection
 from tests.conftest import TEST_SECRET, bearer
@@ -95,3 +95,26 @@ def test_the_api_does_not_start_without_a_strong_key(
     with pytest.raises(RuntimeError, match=says):
         create_app(api_settings=ApiSettings(jwt_secret=secret, jwt_public_key=None))
     assert create_app(api_settings=ApiSettings(jwt_secret="x" * 32)) is not None
+
+
+def test_audience_and_issuer_when_configured_must_match() -> None:
+    """With RMGRAPH_JWT_AUDIENCE / _ISSUER set, a token the same identity provider signed for
+    another service (or with neither claim) is refused; `issue_token` writes both in."""
+    keys = load_keys(ApiSettings(jwt_secret=TEST_SECRET, jwt_audience="rmgraph",
+                                 jwt_issuer="https://sso.bank"))  # fmt: skip
+    good = issue_token(TEST_SECRET, Role.VIEWER, "u", audience="rmgraph", issuer="https://sso.bank")
+    assert decode_token(good, keys) == Principal("u", Role.VIEWER)
+    for audience, issuer in (("payments", "https://sso.bank"), ("rmgraph", "https://other"),
+                             (None, "https://sso.bank"), ("rmgraph", None)):  # fmt: skip
+        token = issue_token(TEST_SECRET, Role.VIEWER, "u", audience=audience, issuer=issuer)
+        with pytest.raises(InvalidToken):
+            decode_token(token, keys)
+    # Not configured: a token without them is taken, as before.
+    plain = load_keys(ApiSettings(jwt_secret=TEST_SECRET))
+    assert decode_token(issue_token(TEST_SECRET, Role.VIEWER, "u"), plain).subject == "u"
+
+
+def test_a_public_key_that_is_no_key_stops_the_start() -> None:
+    with pytest.raises(RuntimeError, match="not an RSA public key"):
+        load_keys(ApiSettings(jwt_public_key="-----BEGIN PUBLIC KEY-----\nnot a key\n"
+                                             "-----END PUBLIC KEY-----\n"))  # fmt: skip

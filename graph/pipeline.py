@@ -75,8 +75,10 @@ class PipelineMove(GraphModel):
 
 
 def next_stages(current: Stage | None) -> list[Stage]:
-    """Where a client at `current` may go (None: not in the pipeline yet)."""
-    if current is None:
+    """Where a client at `current` may go (None: not in the pipeline yet). A prospect lost
+    may be targeted again (a firm that said no last year may say yes this year); a client
+    won leaves the pipeline for good."""
+    if current is None or current is Stage.LOST:
         return [Stage.TARGET]
     if current in CLOSED:
         return []

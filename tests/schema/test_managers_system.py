@@ -454,6 +454,22 @@ async def test_a_prospect_may_be_lost_from_any_open_stage(bank: Driver, db: Db) 
     assert client["client"] == {
         "status": "PROSPECT", "pipelineStage": "LOST", "primaryManager": {"id": "m-a1"},
     }  # fmt: skip
+    # Lost is not for ever: the prospect is targeted again, and may still be won.
+    data = await run(db, MOVE, {"id": "c-a1", "to": "VISITED"})
+    assert "from LOST the next stage is TARGET" in data["movePipeline"]["message"]
+    for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED", "ACTIVE"):
+        assert (await run(db, MOVE, {"id": "c-a1", "to": stage}))["movePipeline"][
+            "toStage"
+        ] == stage
+    history = await run(
+        db, '{ client(id: "c-a1") { status pipelineHistory { fromStage toStage } } }'
+    )
+    assert history["client"]["status"] == "ACTIVE"
+    assert history["client"]["pipelineHistory"][-3:] == [
+        {"fromStage": "LOST", "toStage": "TARGET"},
+        {"fromStage": "TARGET", "toStage": "LOST"},
+        {"fromStage": None, "toStage": "TARGET"},
+    ]
 
 
 INTERACT = (

@@ -15,7 +15,7 @@ gives the same figures for each of its direct children, summed down each child's
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import Enum
 from typing import Any, Final, LiteralString
 
@@ -68,7 +68,9 @@ CALL (m) {
 }
 // Visits owed: for each graded active client, the days of the period the manager was its primary
 // manager (now, or before a transfer: `MANAGED`) divided by its plan's interval, so a client
-// transferred mid-period is owed visits by each manager for their own part of it.
+// transferred mid-period is owed visits by each manager for their own part of it. Fractions, added
+// up before rounding (in Python, per manager and per roll-up): rounded client by client, a month
+// of February or a client shared mid-month owed nothing.
 CALL (m) {
   OPTIONAL MATCH (m)-[r:MANAGES|MANAGED]->(c:Client)
   WHERE r.role = 'PRIMARY' AND c.status = 'ACTIVE' AND c.grade IS NOT NULL
@@ -80,8 +82,8 @@ CALL (m) {
             THEN date($to) + duration('P1D') ELSE r.until END AS released
   WITH every, CASE WHEN released > held THEN duration.inDays(held, released).days ELSE 0 END
          AS days
-  RETURN sum(CASE WHEN every IS NULL OR every <= 0 THEN 0 ELSE days / every END)
-         AS visitsPlanned
+  RETURN sum(CASE WHEN every IS NULL OR every <= 0 THEN 0.0 ELSE toFloat(days) / every END)
+         AS visitsOwed
 }
 CALL (m) {
   RETURN COUNT { MATCH (move:PipelineMove)-[:WON_BY]->(m)
@@ -100,7 +102,7 @@ CALL (m) {
            AS satisfactionSum
 }
 RETURN m.id AS managerId, m.name AS name, under, children, clients, newClients,
-       existingClients, won, balanceCents, holdings, visitsPlanned, visitsDone,
+       existingClients, won, balanceCents, holdings, visitsOwed, visitsDone,
        complaintsOpened, complaintsClosed, satisfactionSum
 ORDER BY managerId
 """
@@ -152,10 +154,10 @@ class Performance(GraphModel):
 
 def _figures(rows: list[dict[str, Any]]) -> Figures:
     """Sums of the rows; ratios from the sums, so a roll-up is never an average of averages."""
-    keys = ("clients", "newClients", "existingClients", "won", "holdings", "visitsPlanned",
-            "visitsDone", "complaintsOpened", "complaintsClosed", "satisfactionSum",
-            "balanceCents")  # fmt: skip
+    keys = ("clients", "newClients", "existingClients", "won", "holdings", "visitsDone",
+            "complaintsOpened", "complaintsClosed", "satisfactionSum", "balanceCents")  # fmt: skip
     total = {k: sum(int(r[k] or 0) for r in rows) for k in keys}
+    owed = sum(float(r["visitsOwed"] or 0.0) for r in rows)
     return Figures(
         clients=total["clients"],
         new_clients=total["newClients"],
@@ -166,7 +168,7 @@ def _figures(rows: list[dict[str, Any]]) -> Figures:
         products_per_client=round(total["holdings"] / total["clients"], 2)
         if total["clients"]
         else 0.0,
-        visits_planned=total["visitsPlanned"],
+        visits_planned=visits_from(owed),
         visits_done=total["visitsDone"],
         complaints_opened=total["complaintsOpened"],
         complaints_closed=total["complaintsClosed"],
@@ -174,6 +176,12 @@ def _figures(rows: list[dict[str, Any]]) -> Figures:
         if total["complaintsClosed"]
         else None,
     )
+
+
+def visits_from(owed: float) -> int:
+    """Visits owed, to the nearest whole visit (a half up). The fractions come from days over
+    whole intervals, so a sum a hair off a half is float error, not a real half."""
+    return int(Decimal(repr(owed)).quantize(Decimal("0.000001")).to_integral_value(ROUND_HALF_UP))
 
 
 EARLIEST: Final = dt.date(1900, 1, 1)

@@ -603,7 +603,9 @@ PERFORMANCE = """query ($m: ID, $d: ID) { performance(managerId: $m, departmentI
 
 async def test_visits_owed_follow_who_was_the_primary_manager(bank: Driver, db: Db) -> None:
     """c-a (grade A: a visit every 30 days) was m-b's until 3 March 2026, then m-a's: in the
-    first quarter m-b owed it 61 days' worth (2 visits), m-a 29 days' (none)."""
+    first quarter m-b owed it 61 days' worth (2.03 visits: 2), m-a 29 days' (0.97: 1), and
+    the two together the quarter's 90 days (3). Rounded client by client and stint by stint, m-a
+    owed none and February none at all."""
     bank.execute_query(
         "MATCH (c:Client) SET c.grade = null WITH count(*) AS _ "
         "MATCH (m:Manager)-[r:MANAGES {role: 'PRIMARY'}]->(c:Client {id: 'c-a'}) "
@@ -619,7 +621,19 @@ async def test_visits_owed_follow_who_was_the_primary_manager(bank: Driver, db: 
     for manager in ("m-a", "m-b"):
         data = await run(db, query, {"m": manager})
         owed[manager] = data["performance"]["total"]["visitsPlanned"]
-    assert owed == {"m-a": 0, "m-b": 2}
+    assert owed == {"m-a": 1, "m-b": 2}
+    both = await run(
+        db,
+        """{ performance(departmentId: "d-root", period: {from: "2026-01-01", to: "2026-03-31"})
+        { total { visitsPlanned } } }""",
+    )
+    assert both["performance"]["total"]["visitsPlanned"] == 3
+    february = await run(
+        db,
+        '{ performance(managerId: "m-a", period: {from: "2027-02-01", to: "2027-02-28"}) { '
+        "total { visitsPlanned } } }",
+    )
+    assert february["performance"]["total"]["visitsPlanned"] == 1
     # A whole year of m-a's: 365 days, 12 visits.
     data = await run(
         db,

@@ -22,7 +22,7 @@ from graph.data_writes import (
     run_write,
 )
 from graph.db import Db
-from graph.errors import InvalidInput, InvariantViolation, NotFound
+from graph.errors import InvalidInput, InvariantViolation, NotFound, require
 from graph.input_checks import optional_text
 from graph.models import GraphModel
 from graph.pagination import check_page_size
@@ -275,11 +275,23 @@ async def move_complaint(
                 f"(OPENED → HANDLED → CLOSED)",
                 [complaint_id],
             )
+        # Check and balance: the client's satisfaction goes into the performance of the
+        # manager the complaint is recorded against, so that manager does not record it.
+        require(
+            not (to is ComplaintStatus.CLOSED and visible_to is not None
+                 and visible_to == current["managerId"]),
+            "OWN_COMPLAINT",
+            "a complaint is not closed by the manager it is recorded against: the client's "
+            "satisfaction rates them (another manager of the book, or client service, closes it)",
+            [complaint_id],
+        )  # fmt: skip
         if to is ComplaintStatus.HANDLED:
             done = await w.one(HANDLE, id=complaint_id, notes=notes)
         else:
             done = await w.one(CLOSE, id=complaint_id, satisfaction=satisfaction)
         w.clients.add(current["clientId"])
+        if current["managerId"]:  # in the manager's audit log, as the complaint's opening is
+            w.managers.add(current["managerId"])
         w.before = {"status": current["status"]}
         w.after = {"status": to.value}
         return Interaction.model_validate(done["interaction"])

@@ -498,6 +498,26 @@ def days_ago(n: int) -> str:
     return (dt.datetime.now(dt.UTC) - dt.timedelta(days=n)).isoformat()
 
 
+async def test_a_manager_does_not_close_a_complaint_against_them(bank: Driver, db: Db) -> None:
+    """The client's satisfaction rates the manager the complaint is recorded against (their
+    averageSatisfaction): m-a may open and handle it, not close it; m-root, over m-a's
+    department, may, and the closing is in m-a's audit log."""
+    m_a, m_root = Principal("m", Role.MANAGER, "m-a"), Principal("r", Role.MANAGER, "m-root")
+    opened = await run(db, OPEN, {"input": {"clientId": "c-a", "managerId": "m-a",
+                                            "notes": "fee charged twice"}}, m_a)  # fmt: skip
+    complaint = opened["openComplaint"]["id"]
+    assert (await run(db, HANDLE, {"id": complaint}, m_a))["handleComplaint"]["status"] == "HANDLED"
+    before = graph_snapshot(bank)
+    own = await run(db, CLOSE, {"id": complaint, "s": 5}, m_a)
+    assert own["closeComplaint"]["invariant"] == "OWN_COMPLAINT"
+    assert graph_snapshot(bank) == before
+    closed = await run(db, CLOSE, {"id": complaint, "s": 2}, m_root)
+    assert closed["closeComplaint"] == {"__typename": "Interaction", "status": "CLOSED",
+                                        "satisfaction": 2}  # fmt: skip
+    log = await run(db, '{ auditLog(nodeId: "m-a", first: 5) { records { action } } }')
+    assert log["auditLog"]["records"][0]["action"] == "complaintClosed"
+
+
 async def test_interactions_newest_first_and_complaints_in_order(bank: Driver, db: Db) -> None:
     base = {"clientId": "c-a", "managerId": "m-a"}
     for n, method in ((3, "EMOTIONAL"), (2, "KNOWLEDGE"), (1, "CROSS_SELLING")):

@@ -11,6 +11,7 @@ writes nothing, and `dry_run` reports the same counts without writing.
 from __future__ import annotations
 
 import contextlib
+import shutil
 import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -482,8 +483,14 @@ def find_files(folder: Path, problems: Problems) -> list[tuple[Table, Path]]:
     if not folder.is_dir():
         problems.add(str(folder), 0, None, "is not a folder")
         return []
-    for path in sorted(folder.glob("*.csv")):
-        if path.name not in TABLES_BY_FILE:
+    # Any case of ".csv": a Clients.CSV is not skipped without a word either.
+    for path in sorted(p for p in folder.iterdir() if p.suffix.lower() == ".csv"):
+        if path.name in TABLES_BY_FILE:
+            if not path.is_file():
+                problems.add(path.name, 1, None, "is not a file")
+        elif path.name.lower() in TABLES_BY_FILE:
+            problems.add(path.name, 1, None, f"is named {path.name.lower()} in the import format")
+        else:
             problems.add(
                 path.name,
                 1,
@@ -492,6 +499,14 @@ def find_files(folder: Path, problems: Problems) -> list[tuple[Table, Path]]:
                 + ", ".join(t.file for t in TABLES),
             )
     return [(t, folder / t.file) for t in TABLES if (folder / t.file).is_file()]
+
+
+def _freeze(files: list[tuple[Table, Path]], scratch: Path) -> list[tuple[Table, Path]]:
+    """Copies of the files, which the import checks and then writes: a file replaced in the
+    folder meanwhile (a sync job, an export into the same folder) cannot be written unchecked."""
+    frozen = scratch / "files"
+    frozen.mkdir()
+    return [(table, Path(shutil.copyfile(path, frozen / table.file))) for table, path in files]
 
 
 def count_lines(path: Path) -> int:
@@ -527,13 +542,14 @@ def import_csv(
     files = find_files(folder, problems)
     summaries = {t.file: FileSummary(t.file) for t, _ in files}
     report.files = list(summaries.values())
-    if on_phase is not None:
-        on_phase("checking", sum(count_lines(p) for _, p in files))
     # Warnings about labels not yet in the database are expected on a first import.
     with (
         driver.session(database=database, notifications_min_severity="OFF") as session,
         tempfile.TemporaryDirectory(prefix="rmgraph-import-") as scratch,
     ):
+        files = _freeze(files, Path(scratch))
+        if on_phase is not None:
+            on_phase("checking", sum(count_lines(p) for _, p in files))
         index = ScratchIndex(Path(scratch))
         try:
             validator = Validator(session, index, problems)
@@ -567,7 +583,7 @@ def _write_file(
     batch_size: int,
 ) -> None:
     """`actor` None: a dry run."""
-    ignored = Problems()  # the file passed its check; nothing new can come up
+    ignored = Problems()  # this copy passed its check; nothing new can come up
     rows = (row.values for row in read_rows(path, table, ignored))
     reporting: list[dict[str, Any]] = []
     created: set[str] = set()

@@ -423,6 +423,11 @@ RELATIONS_HEADER = "fromId,toId,kind,role,reciprocalRole\n"
             {"client": CLIENTS_HEADER},
             "client.csv:1: is not a file of the import format",
         ),
+        # On a case-sensitive disk these were skipped without a word.
+        (
+            {"Holdings": HOLDINGS_HEADER},
+            "Holdings.csv:1: is named holdings.csv in the import format",
+        ),
     ],
     ids=lambda v: next(iter(v)) if isinstance(v, dict) else None,
 )
@@ -545,3 +550,38 @@ def test_a_batch_past_the_memory_limit_stops_the_import_at_once(
         "db.memory.transaction.max"
     )
     assert graph_snapshot(empty_graph) == before
+
+
+def test_a_file_named_in_another_case_or_a_folder_named_as_a_file_is_refused(
+    seeded: Driver, tmp_path: Path
+) -> None:
+    folder = variant(tmp_path)
+    (folder / "clients.csv").rename(folder / "clients.CSV")
+    (folder / "holdings.csv").unlink()
+    (folder / "holdings.csv").mkdir()
+    assert rejected(seeded, folder) == [
+        "clients.CSV:1: is named clients.csv in the import format",
+        "holdings.csv:1: is not a file",
+    ]
+
+
+def test_what_is_written_is_what_was_checked(seeded: Driver, tmp_path: Path) -> None:
+    """clients.csv is replaced in the folder once the check has passed (a sync job, an export
+    into the same folder): the import writes the copy it checked, not the new file, whose
+    nameless row would have been written unchecked."""
+    folder = variant(
+        tmp_path, clients=SMALL_BANK["clients.csv"].replace("华东贸易", "华东贸易集团")
+    )
+
+    def replace_after_check(phase: str, _rows: int) -> None:
+        if phase == "writing":
+            (folder / "clients.csv").write_text(CLIENTS_HEADER + "c-2,,CORPORATE,NEW,ACTIVE,,2,,\n")
+
+    report = import_csv(seeded, DATABASE, folder, on_phase=replace_after_check)
+    assert report.accepted, messages(report)
+    records, _, _ = seeded.execute_query(
+        "MATCH (c:Client) RETURN c.id AS id, c.name AS name ORDER BY id", database_=DATABASE
+    )
+    assert [r.data() for r in records] == [
+        {"id": "c-1", "name": "华东钢铁"}, {"id": "c-2", "name": "华东贸易集团"},
+    ]  # fmt: skip

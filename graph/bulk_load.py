@@ -148,9 +148,11 @@ MERGE (granter)-[g:GRANTED]->(f)
 SET g.at = date(row.grantedAt)
 WITH f, row
 OPTIONAL MATCH (approver:Department {id: row.approvingDepartmentId})
+// The file has no approval date: a new approval is dated as the grant, and one the graph holds
+// keeps the date approveFacility gave it.
 FOREACH (_ IN CASE WHEN approver IS NULL THEN [] ELSE [1] END |
   MERGE (approver)-[a:APPROVED]->(f)
-  SET a.at = date(row.grantedAt))
+  ON CREATE SET a.at = date(row.grantedAt))
 """
 
 LOAD_GUARANTEES: Final[LiteralString] = """

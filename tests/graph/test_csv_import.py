@@ -585,3 +585,29 @@ def test_what_is_written_is_what_was_checked(seeded: Driver, tmp_path: Path) -> 
     assert [r.data() for r in records] == [
         {"id": "c-1", "name": "华东钢铁"}, {"id": "c-2", "name": "华东贸易集团"},
     ]  # fmt: skip
+
+
+def test_an_approval_keeps_its_date_when_its_facility_row_changes(
+    seeded: Driver, tmp_path: Path
+) -> None:
+    """facilities.csv has no approval date: approveFacility's stays when a row restating the
+    approver changes something else (here what is drawn)."""
+    seeded.execute_query(
+        "MATCH (:Department {id: 'd-risk'})-[a:APPROVED]->(:Facility {id: 'f-1'}) "
+        "SET a.at = date('2023-01-05')",
+        database_=DATABASE,
+    )
+    folder = variant(tmp_path, facilities=SMALL_BANK["facilities.csv"].replace(
+        "5000000.00,1000000.00", "5000000.00,1500000.00"
+    ))  # fmt: skip
+    report = run(seeded, folder)
+    assert report.accepted, messages(report)
+    assert counts(report)["facilities.csv"] == (2, 0, 1, 1, 0)
+    records, _, _ = seeded.execute_query(
+        "MATCH (d:Department)-[a:APPROVED]->(f:Facility {id: 'f-1'}) "
+        "RETURN d.id AS approver, toString(a.at) AS at, f.drawnCents AS drawn",
+        database_=DATABASE,
+    )
+    assert [r.data() for r in records] == [
+        {"approver": "d-risk", "at": "2023-01-05", "drawn": 150000000}
+    ]

@@ -20,6 +20,17 @@ from graph.csv_tables import CellError, Table, parse_cell
 
 MAX_PROBLEMS_KEPT: Final = 1000
 MAX_CELL: Final = 100_000  # characters; csv's own guard against a runaway quoted cell
+# Bytes of one physical line read at once: a file with no `\n` (Excel's "CSV (Macintosh)" ends
+# lines with `\r` alone) would otherwise be read whole into memory as one line.
+MAX_LINE_BYTES: Final = 4 * 1024 * 1024
+
+
+class LineTooLong(Exception):
+    def __init__(self, line: int, bare_cr: bool) -> None:
+        super().__init__(line)
+        self.line, self.bare_cr = line, bare_cr
+
+
 UTF16_32_BOMS: Final = (
     (codecs.BOM_UTF32_LE, "UTF-32"),
     (codecs.BOM_UTF32_BE, "UTF-32"),
@@ -83,8 +94,10 @@ class _Lines:
         self.count = 0  # lines handed out, the one being decoded included
 
     def __iter__(self) -> Iterator[str]:
-        for chunk in self.raw:
+        while chunk := self.raw.readline(MAX_LINE_BYTES + 1):
             self.count += 1
+            if len(chunk) > MAX_LINE_BYTES:
+                raise LineTooLong(self.count, b"\r" in chunk)
             text = chunk.decode("utf-8")
             yield text[1:] if self.count == 1 and text.startswith("\ufeff") else text
 
@@ -148,6 +161,17 @@ def read_rows(path: Path, table: Table, problems: Problems) -> Iterator[Row]:
             )
         except csv.Error as exc:
             problems.add(name, line + 1, None, f"is not well-formed CSV: {exc}; reading stopped")
+        except LineTooLong as exc:
+            hint = (
+                ' (its lines seem to end in a bare \\r, as Excel\'s "CSV (Macintosh)" writes '
+                'them: save it as "CSV UTF-8")'
+                if exc.bare_cr
+                else ""
+            )
+            problems.add(
+                name, exc.line, None,
+                f"has a line longer than {MAX_LINE_BYTES:,} bytes{hint}; reading stopped",
+            )  # fmt: skip
 
 
 def _column_order(

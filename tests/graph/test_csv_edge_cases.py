@@ -6,6 +6,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
+
+from graph import csv_reader
 from graph.csv_reader import Problems, read_rows
 from graph.csv_tables import TABLES_BY_FILE
 from graph.csv_validation import Validator, _on_cycles
@@ -87,3 +90,25 @@ def test_a_byte_that_is_not_utf8_is_reported_on_its_own_line(tmp_path: Path) -> 
     assert [(p.line, p.message[:36]) for p in problems.kept] == [
         (7, "is not UTF-8 (byte 0xbf cannot be de")
     ]
+
+
+def test_a_file_with_bare_carriage_returns_is_not_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Excel's "CSV (Macintosh)" ends lines with \\r alone: with no \\n the whole file is one
+    line, which is read no further than the line limit (here cut to 1,000 bytes) and named."""
+    monkeypatch.setattr(csv_reader, "MAX_LINE_BYTES", 1000)
+    cells = {"id": "mgr-x", "name": "A", "level": "MANAGER", "education": "BACHELOR",
+             "title": "NONE", "creditYears": "1", "departmentId": "d-1", "since": "2020-01-01"}  # fmt: skip
+    row = ",".join(cells.get(h, "") for h in MANAGERS.headers)
+    path = tmp_path / "managers.csv"
+    path.write_bytes(("\r".join([",".join(MANAGERS.headers)] + [row] * 100) + "\r").encode())
+    problems = Problems()
+    assert list(read_rows(path, MANAGERS, problems)) == []
+    assert [(p.line, p.message) for p in problems.kept] == [(1, (
+        "has a line longer than 1,000 bytes (its lines seem to end in a bare \\r, as Excel's "
+        '"CSV (Macintosh)" writes them: save it as "CSV UTF-8"); reading stopped'
+    ))]  # fmt: skip
+    # The same rows ended with \n are read, each on its line.
+    path.write_text("\n".join([",".join(MANAGERS.headers)] + [row] * 100) + "\n")
+    assert [r.line for r in read_rows(path, MANAGERS, Problems())] == list(range(2, 102))

@@ -53,7 +53,7 @@ class ComplaintStatus(StrEnum):
 
 FIELDS: Final[LiteralString] = """
 i {.id, .kind, .method, .notes, .status, .satisfaction, at: toString(i.at),
-   seq: coalesce(i.seq, 0),
+   seq: coalesce(i.seq, 0), recordedAt: toString(i.recordedAt),
    handledAt: toString(i.handledAt), closedAt: toString(i.closedAt),
    clientId: COLLECT { MATCH (i)-[:WITH]->(c:Client) RETURN c.id }[0],
    managerId: COLLECT { MATCH (i)-[:BY]->(m:Manager) RETURN m.id }[0]}
@@ -69,8 +69,11 @@ RECORD: Final[LiteralString] = (
     """
 MATCH (c:Client {id: $clientId}), (m:Manager {id: $managerId})
 SET c.interactionSeq = coalesce(c.interactionSeq, 0) + 1
+// `at` is when it happened, as the manager says; `recordedAt` when it was entered (the server's
+// clock), so that a visit entered after its month was reported shows as entered late.
 CREATE (i:Interaction {id: randomUUID(), kind: $kind, method: $method, at: datetime($at),
-                       notes: $notes, status: $status, seq: c.interactionSeq})
+                       notes: $notes, status: $status, seq: c.interactionSeq,
+                       recordedAt: datetime()})
 CREATE (i)-[:WITH]->(c), (i)-[:BY]->(m)
 RETURN """
     + FIELDS
@@ -142,6 +145,7 @@ class Interaction(GraphModel):
     satisfaction: int | None = None
     handled_at: str | None = None
     closed_at: str | None = None
+    recorded_at: str | None = None  # none for records loaded as data (the demo's, say)
     client_id: str
     manager_id: str | None = None
 

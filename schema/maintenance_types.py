@@ -56,6 +56,11 @@ class Interaction:
     satisfaction: int | None
     handled_at: str | None
     closed_at: str | None
+    recorded_at: str | None = strawberry.field(
+        description="When it was entered, by the server's clock (`at` is when it happened, as "
+        "given): a visit entered after its period was reported shows here. Null for records "
+        "loaded as data."
+    )
     client_id: strawberry.ID
     manager_id: strawberry.ID | None
 
@@ -64,7 +69,7 @@ class Interaction:
         return cls(
             id=strawberry.ID(i.id), kind=i.kind, method=i.method, at=i.at, notes=i.notes,
             status=i.status, satisfaction=i.satisfaction, handled_at=i.handled_at,
-            closed_at=i.closed_at, client_id=strawberry.ID(i.client_id),
+            closed_at=i.closed_at, recorded_at=i.recorded_at, client_id=strawberry.ID(i.client_id),
             manager_id=strawberry.ID(i.manager_id) if i.manager_id else None,
         )  # fmt: skip
 

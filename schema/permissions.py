@@ -171,7 +171,7 @@ RULES: Final = _rules(
     ("ClientGradeChange", SELLING, "clientId before after"),
     ("PipelineMove", SELLING, "id clientId fromStage toStage at by note"),
     ("Interaction", SELLING, "id kind method at notes status satisfaction handledAt closedAt "
-                             "clientId managerId"),
+                             "recordedAt clientId managerId"),
     ("InteractionPage", SELLING, "items totalCount hasNextPage endCursor"),
     ("OverdueVisit", SELLING, "clientId name grade visitEveryDays lastVisitAt dueOn daysOverdue"),
     ("Performance", SELLING, "scope id periodFrom periodTo total managers children"),

@@ -548,6 +548,18 @@ async def test_interactions_newest_first_and_complaints_in_order(bank: Driver, d
     rest = (await run(db, page, {"after": first["endCursor"]}))["client"]["interactions"]
     assert [i["method"] for i in rest["items"]] == ["KNOWLEDGE", "EMOTIONAL"]
     assert rest["hasNextPage"] is False
+    # A visit entered three days after it happened says so: `recordedAt` is the server's.
+    late = await run(
+        db,
+        """mutation ($input: RecordInteractionInput!) { recordInteraction(input: $input) {
+          ... on Interaction { at recordedAt } } }""",
+        {"input": {**base, "kind": "VISIT", "at": days_ago(3)}},
+    )
+    entered = late["recordInteraction"]
+    lag = dt.datetime.fromisoformat(entered["recordedAt"]) - dt.datetime.fromisoformat(
+        entered["at"]
+    )
+    assert dt.timedelta(days=3) <= lag < dt.timedelta(days=3, hours=1), entered
 
 
 async def test_interactions_at_the_same_moment_list_in_the_order_recorded(

@@ -52,12 +52,23 @@ from graph.risk_settings import READ_SETTINGS, SETTINGS_ID, capital_base_from, c
 
 # section -> the loader statements that write its rows (managers' reporting lines come after
 # every manager of the file exists: see `_write_reporting_lines`).
+# A level the file changes goes into the grade history (run before the managers are written, so
+# that it reads the level they leave): promoteManager and demoteManager record theirs, and the
+# history would otherwise go on naming a level the manager no longer has.
+RECORD_IMPORTED_LEVELS: Final[LiteralString] = """
+UNWIND $rows AS row
+MATCH (m:Manager {id: row.id}) WHERE m.level <> row.level
+CREATE (:GradeChange {id: randomUUID(), scheme: 'BANK', kind: 'IMPORT', fromGrade: m.level,
+                      toGrade: row.level, exceptional: false, reason: 'set by an import',
+                      by: $actor, at: datetime()})-[:OF]->(m)
+"""
+
 WRITES: Final[dict[str, tuple[LiteralString, ...]]] = {
     "departments": (load.LOAD_DEPARTMENTS,),
     "direct_links": (load.LOAD_DIRECT_LINKS,),
     "linear_links": (load.LOAD_LINEAR_LINKS,),
     "check_links": (load.LOAD_CHECK_LINKS,),
-    "managers": (load.LOAD_MANAGERS,),
+    "managers": (RECORD_IMPORTED_LEVELS, load.LOAD_MANAGERS),
     "clients": (load.LOAD_CLIENTS,),
     "manages": (load.LOAD_MANAGES,),
     "products": (load.LOAD_PRODUCTS,),
@@ -271,7 +282,7 @@ def _apply_rows(
     changed = [r for r in rows if table.identity_of(r) in in_changed]  # in file order
     if actor is not None and changed:
         for statement in WRITES[table.section]:
-            tx.run(statement, rows=changed).consume()
+            tx.run(statement, rows=changed, actor=actor).consume()
         _require_org_intact(tx, table, changed, current)
         _require_credit_intact(tx, table, changed)
         # Last, as the mutations take it last (after the departments a facility's links lock).

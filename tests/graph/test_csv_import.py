@@ -611,3 +611,40 @@ def test_an_approval_keeps_its_date_when_its_facility_row_changes(
     assert [r.data() for r in records] == [
         {"approver": "d-risk", "at": "2023-01-05", "drawn": 150000000}
     ]
+
+
+def test_a_level_the_file_changes_goes_into_the_grade_history(
+    seeded: Driver, tmp_path: Path
+) -> None:
+    """m-2 was promoted to SENIOR through the API; last week's export, re-imported, has
+    MANAGER: the level goes back, and the history says so rather than still naming SENIOR."""
+    seeded.execute_query(
+        "MATCH (m:Manager {id: 'm-2'}) SET m.level = 'SENIOR' "
+        "CREATE (:GradeChange {id: 'g-1', scheme: 'BANK', kind: 'PROMOTION', fromGrade: "
+        "'MANAGER', toGrade: 'SENIOR', exceptional: false, by: 'admin', "
+        "at: datetime() - duration('P1D')})-[:OF]->(m)",
+        database_=DATABASE,
+    )
+    report = run(seeded, variant(tmp_path))
+    assert report.accepted, messages(report)
+    assert counts(report)["managers.csv"] == (2, 0, 1, 1, 0)
+    records, _, _ = seeded.execute_query(
+        "MATCH (g:GradeChange)-[:OF]->(m:Manager {id: 'm-2'}) "
+        "RETURN m.level AS level, g.kind AS kind, g.fromGrade AS fromGrade, "
+        "g.toGrade AS toGrade, g.by AS by ORDER BY g.at DESC",
+        database_=DATABASE,
+    )
+    assert [r.data() for r in records] == [
+        {"level": "MANAGER", "kind": "IMPORT", "fromGrade": "SENIOR", "toGrade": "MANAGER",
+         "by": "rmgraph import"},
+        {"level": "MANAGER", "kind": "PROMOTION", "fromGrade": "MANAGER", "toGrade": "SENIOR",
+         "by": "admin"},
+    ]  # fmt: skip
+    # Imported again, nothing changes and nothing more is recorded.
+    again = run(seeded, variant(tmp_path / "again"))
+    assert counts(again)["managers.csv"] == (2, 0, 0, 2, 0)
+    records, _, _ = seeded.execute_query(
+        "MATCH (g:GradeChange)-[:OF]->(:Manager {id: 'm-2'}) RETURN count(g) AS n",
+        database_=DATABASE,
+    )
+    assert records[0]["n"] == 2

@@ -14,6 +14,7 @@ defaults on migration and kept once edited.
 from __future__ import annotations
 
 import json
+from collections.abc import Awaitable, Callable
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
@@ -72,26 +73,19 @@ MERGE (s:KeyAccountSettings {id: $id})
 SET s += $values, s.updatedAt = datetime(), s.updatedBy = $actor
 """
 
-# Every client not archived, graded against its primary manager's book, in one statement;
-# the clients whose grade would change. "Above" a threshold, as the rules say (超过一定限额):
-# a client exactly at it does not qualify.
-GRADES_TO_CHANGE: Final[LiteralString] = """
-CALL () {
+# The thresholds as saved, or the defaults: `s` for the grading below.
+_THRESHOLDS: Final[LiteralString] = """
 OPTIONAL MATCH (saved:KeyAccountSettings {id: $id})
 WITH {aPurchasesCents: coalesce(saved.aPurchasesCents, $defaults.aPurchasesCents),
       aShare: coalesce(saved.aShare, $defaults.aShare),
       bPurchasesCents: coalesce(saved.bPurchasesCents, $defaults.bPurchasesCents),
       bShare: coalesce(saved.bShare, $defaults.bShare),
       cPurchasesCents: coalesce(saved.cPurchasesCents, $defaults.cPurchasesCents)} AS s
-MATCH (c:Client) WHERE c.status <> 'ARCHIVED'
-WITH s, c, COLLECT { MATCH (c)-[h:HOLDS]->() WHERE h.active RETURN sum(h.balanceCents) }[0]
-       AS purchases,
-     COLLECT { MATCH (m:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c) RETURN m.id }[0] AS managerId
-WITH s, managerId, collect({c: c, purchases: coalesce(purchases, 0)}) AS book
-WITH s, book, reduce(total = 0, e IN book | total + e.purchases) AS bookTotal
-UNWIND book AS e
-WITH s, e.c AS c, e.purchases AS purchases,
-     CASE WHEN bookTotal > 0 THEN toFloat(e.purchases) / bookTotal ELSE 0.0 END AS share
+"""
+# From `s`, each client `c`, its `purchases` and its `share`: the clients whose grade would
+# change. "Above" a threshold, as the rules say (超过一定限额): a client exactly at it does not
+# qualify.
+_GRADE: Final[LiteralString] = """
 WITH c, c.grade AS before,
      CASE WHEN purchases > s.aPurchasesCents OR share > s.aShare THEN 'A'
           WHEN purchases > s.bPurchasesCents OR share > s.bShare OR c.potential = 'HIGH'
@@ -100,13 +94,80 @@ WITH c, c.grade AS before,
           ELSE null END AS after
 WHERE coalesce(before, '-') <> coalesce(after, '-')
 RETURN c.id AS clientId, before, after
+"""
+_PURCHASES: Final[LiteralString] = (
+    "COLLECT { MATCH (c)-[h:HOLDS]->() WHERE h.active RETURN sum(h.balanceCents) }[0]"
+)
+
+# The books to grade: each primary manager's clients not archived, how many.
+BOOKS: Final[LiteralString] = """
+MATCH (m:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c:Client) WHERE c.status <> 'ARCHIVED'
+RETURN m.id AS managerId, count(c) AS clients ORDER BY managerId
+"""
+# The clients of some managers' books, each graded against its own book; those whose grade would
+# change.
+GRADES_TO_CHANGE: Final[LiteralString] = (
+    "CALL () {\n"
+    + _THRESHOLDS
+    + """
+UNWIND $managerIds AS managerId
+MATCH (:Manager {id: managerId})-[:MANAGES {role: 'PRIMARY'}]->(c:Client)
+WHERE c.status <> 'ARCHIVED'
+WITH s, managerId, c, """
+    + _PURCHASES
+    + """ AS purchases
+WITH s, managerId, collect({c: c, purchases: coalesce(purchases, 0)}) AS book
+WITH s, book, reduce(total = 0, e IN book | total + e.purchases) AS bookTotal
+UNWIND book AS e
+WITH s, e.c AS c, e.purchases AS purchases,
+     CASE WHEN bookTotal > 0 THEN toFloat(e.purchases) / bookTotal ELSE 0.0 END AS share
+"""
+    + _GRADE
+    + "}\nRETURN clientId, before, after ORDER BY clientId\n"
+)
+# Clients in no book (no primary manager: an import may leave a prospect so), graded by their
+# purchases and potential alone; and archived clients, who keep no grade (archiveClient clears
+# it; imported ones may still carry one).
+UNBOOKED_GRADES_TO_CHANGE: Final[LiteralString] = (
+    "CALL () {\n"
+    + _THRESHOLDS
+    + """
+MATCH (c:Client) WHERE c.status <> 'ARCHIVED'
+  AND NOT EXISTS { (:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c) }
+WITH s, c, coalesce("""
+    + _PURCHASES
+    + """, 0) AS purchases, 0.0 AS share
+"""
+    + _GRADE
+    + """
 UNION
-// Archived clients keep no grade (archiveClient clears it; imported ones may still carry one).
 MATCH (c:Client {status: 'ARCHIVED'}) WHERE c.grade IS NOT NULL
 RETURN c.id AS clientId, c.grade AS before, null AS after
 }
 RETURN clientId, before, after ORDER BY clientId
 """
+)
+# Clients graded per transaction, about: whole books, so that each share is of a book read at one
+# moment. The bank's 100,000 clients in one transaction ran past its time limit.
+GRADING_BATCH: Final = 5000
+# Changes a GraphQL answer lists (all are in the audit log): a first grading of a large bank
+# changes most of its clients.
+CHANGES_LISTED: Final = 1000
+
+
+def grading_batches(books: list[tuple[str, int]], size: int = GRADING_BATCH) -> list[list[str]]:
+    """Managers' ids in batches of whole books of about `size` clients (a larger book alone)."""
+    batches: list[list[str]] = []
+    clients = 0
+    for manager_id, count in books:
+        if not batches or clients + count > size:
+            batches.append([])
+            clients = 0
+        batches[-1].append(manager_id)
+        clients += count
+    return batches
+
+
 # Applied once the changed clients are locked, to those still as they were read: a client
 # archived (its grade removed) or regraded meanwhile is left as that write left it.
 APPLY_GRADES: Final[LiteralString] = """
@@ -217,14 +278,38 @@ async def set_thresholds(db: Db, actor: str, t: Thresholds) -> Thresholds:
 
 
 async def grade_clients(db: Db, actor: str, dry_run: bool = False) -> list[GradeChangeRow]:
-    """Recompute every grade in one transaction; the clients whose grade changed (or, with
-    `dry_run`, would change: nothing is written)."""
+    """Recompute every grade, book by book in transactions of about `GRADING_BATCH` clients,
+    then the clients in no book and the archived; the clients whose grade changed (or, with
+    `dry_run`, would change: nothing is written), in id order. Each batch grades under the
+    thresholds as they are when it runs, and is audited on its own; a run cut short leaves the
+    batches before as graded, and the next run grades the rest."""
+    books = [(r["managerId"], int(r["clients"])) for r in await db.read(BOOKS)]
+    steps: list[tuple[LiteralString, dict[str, Any]]] = [
+        (GRADES_TO_CHANGE, {"managerIds": batch}) for batch in grading_batches(books, GRADING_BATCH)
+    ]
+    steps.append((UNBOOKED_GRADES_TO_CHANGE, {}))
+    changed: list[GradeChangeRow] = []
+    for number, (query, params) in enumerate(steps, start=1):
+        params = {**params, "id": SETTINGS_ID, "defaults": DEFAULTS}
+        if dry_run:
+            rows = [r.data() for r in await db.read(query, params)]
+        else:
+            rows = await run_write(
+                db, "gradeClients", actor, {"batch": number, "of": len(steps)},
+                _grading(query, params),
+            )  # fmt: skip
+        changed.extend(GradeChangeRow.model_validate(r) for r in rows)
+    return sorted(changed, key=lambda r: r.client_id)
 
-    async def work(w: Write) -> list[GradeChangeRow]:
+
+def _grading(
+    query: LiteralString, params: dict[str, Any]
+) -> Callable[[Write], Awaitable[list[dict[str, Any]]]]:
+    async def work(w: Write) -> list[dict[str, Any]]:
         # The thresholds hold still until the grades they give are written: graded while a
         # change of them committed, the grades (and their audit) followed the replaced ones.
         await w.lock(SETTINGS_ID)
-        rows = await w.rows(GRADES_TO_CHANGE, id=SETTINGS_ID, defaults=DEFAULTS)
+        rows = await w.rows(query, **params)
         await w.lock_clients([r["clientId"] for r in rows])
         applied = await w.rows(APPLY_GRADES, changes=rows)
         for r in applied:
@@ -235,12 +320,9 @@ async def grade_clients(db: Db, actor: str, dry_run: bool = False) -> list[Grade
                 "after": json.dumps({"grade": r["after"]}),
             }
         w.after = {"changed": len(applied)}
-        return [GradeChangeRow.model_validate(r) for r in applied]
+        return applied
 
-    if dry_run:
-        rows = await db.read(GRADES_TO_CHANGE, {"id": SETTINGS_ID, "defaults": DEFAULTS})
-        return [GradeChangeRow.model_validate(r.data()) for r in rows]
-    return await run_write(db, "gradeClients", actor, {}, work)
+    return work
 
 
 async def set_potential(

@@ -44,6 +44,7 @@ from graphql import (
 
 from graph.client_group import MEMBER_CAP
 from graph.guarantee_circles import MAX_FIRST as CIRCLES_MAX
+from graph.key_accounts import CHANGES_LISTED as GRADE_CHANGES_LISTED
 from graph.org_chart import MAX_NODES as ORG_CHART_MAX
 from graph.relationship_graph import MAX_LIMIT as RELATIONSHIP_GRAPH_MAX
 
@@ -59,6 +60,7 @@ SIZE_CAPS: Final[dict[tuple[str, str], int]] = {
 UNSIZED_CAPS: Final[dict[tuple[str, str], int]] = {
     ("ClientGroup", "members"): MEMBER_CAP,
     ("OrgChart", "departments"): ORG_CHART_MAX,
+    ("GradeClientsSuccess", "changed"): GRADE_CHANGES_LISTED,
 }
 
 

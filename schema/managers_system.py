@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Awaitable
 from decimal import Decimal
-from typing import Annotated, TypeVar
+from typing import Annotated, Final, TypeVar
 
 import strawberry
 from graphql import GraphQLError
@@ -134,10 +134,17 @@ class ClientGradeChange:
     after: str | None
 
 
+GRADE_CHANGES_LISTED: Final = key_accounts.CHANGES_LISTED
+
+
 @strawberry.type(description="Clients whose grade changed (dry run: would change).")
 class GradeClientsSuccess:
     dry_run: bool
-    changed: list[ClientGradeChange]
+    changed_count: int = strawberry.field(description="How many clients' grades changed.")
+    changed: list[ClientGradeChange] = strawberry.field(
+        description=f"The first {GRADE_CHANGES_LISTED:,} of them by client id (each client's "
+        "`auditLog` has its own change)."
+    )
 
 
 @strawberry.type
@@ -514,17 +521,21 @@ class ManagersMutation:
             lambda done: ThresholdsSuccess(thresholds=_thresholds(done)),
         )
 
-    @strawberry.mutation(description="Regrade every client in one transaction; who changed.")
+    @strawberry.mutation(
+        description="Regrade every client, book by book in transactions of about 5,000 "
+        "clients; who changed."
+    )
     async def grade_clients(self, info: CtxInfo, dry_run: bool = False) -> GradeClientsResult:
         return await attempt(
             key_accounts.grade_clients(info.context.db, actor_of(info), dry_run),
             lambda rows: GradeClientsSuccess(
                 dry_run=dry_run,
+                changed_count=len(rows),
                 changed=[
                     ClientGradeChange(
                         client_id=strawberry.ID(r.client_id), before=r.before, after=r.after
                     )
-                    for r in rows
+                    for r in rows[:GRADE_CHANGES_LISTED]
                 ],
             ),
         )

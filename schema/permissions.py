@@ -167,7 +167,7 @@ RULES: Final = _rules(
     ("KeyAccountThresholds", ALL, "aPurchases aShare bPurchases bShare cPurchases"),
     ("ManagementPlan", ALL, "grade goals serviceLevel strategy visitEveryDays"),
     ("ThresholdsSuccess", ADMIN, "thresholds"),
-    ("GradeClientsSuccess", ADMIN, "dryRun changed"),
+    ("GradeClientsSuccess", ADMIN, "dryRun changedCount changed"),
     ("ClientGradeChange", SELLING, "clientId before after"),
     ("PipelineMove", SELLING, "id clientId fromStage toStage at by note"),
     ("Interaction", SELLING, "id kind method at notes status satisfaction handledAt closedAt "

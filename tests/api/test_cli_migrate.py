@@ -39,3 +39,27 @@ def test_migrate_writes_the_reference_data_once_and_no_bank(
     before = graph_snapshot(empty_graph)
     main(["migrate"])
     assert graph_snapshot(empty_graph) == before
+
+
+def test_grade_clients_from_the_command_line(
+    writable_demo_bank: Driver, neo4j_conn: Connection, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """For a bank whose grading outlasts an HTTP request: the same grading, without a request's
+    time limit. The demo's grades were set by hand, and many differ from the thresholds'."""
+    before = graph_snapshot(writable_demo_bank)
+    main(["grade-clients", "--dry-run"])
+    counted = capsys.readouterr().out
+    assert graph_snapshot(writable_demo_bank) == before
+    first, *moves = counted.splitlines()
+    assert first.startswith("grades would change: ") and moves
+    would = int(first.rsplit(" ", 1)[1].replace(",", ""))
+    assert would == sum(int(m.rsplit(" ", 1)[1].replace(",", "")) for m in moves) > 0
+    main(["grade-clients", "--actor", "ops"])
+    assert capsys.readouterr().out == counted.replace("would change", "changed")
+    main(["grade-clients", "--dry-run"])
+    assert capsys.readouterr().out == "grades would change: 0\n"
+    records, _, _ = writable_demo_bank.execute_query(
+        "MATCH (a:AuditRecord {action: 'gradeClients', actor: 'ops'}) RETURN count(a) AS n",
+        database_=DATABASE,
+    )
+    assert records[0]["n"] >= 1

@@ -14,9 +14,11 @@ import pytest
 from neo4j import Driver
 
 from api.auth import Principal, Role
+from graph import key_accounts
 from graph.bank_rows import BankRows
 from graph.db import Db
 from graph.migrations import migrate
+from schema import managers_system
 from seeds.loader import load
 from tests.conftest import DATABASE, graph_snapshot
 from tests.gql import execute
@@ -315,6 +317,49 @@ async def test_key_account_grades_at_their_edges(bank: Driver, db: Db) -> None:
     assert (await run(db, THRESHOLDS, {"input": lower}))["setKeyAccountThresholds"]
     regraded = (await run(db, GRADE, {"dry": True}))["gradeClients"]["changed"]
     assert {c["clientId"]: c["after"] for c in regraded} == {"c-a": "A", "c-c": "B", "c-e": "C"}
+
+
+COUNTED = """mutation ($dry: Boolean!) { gradeClients(dryRun: $dry) {
+  ... on GradeClientsSuccess { changedCount changed { clientId before after } } } }"""
+
+
+async def test_grading_goes_book_by_book(
+    bank: Driver, db: Db, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each book in a transaction of its own grades as all in one do (a bank's 100,000 clients
+    in one ran past the time limit); a client in no book is graded by its purchases alone, not as
+    a share of a pool of such clients; and the answer lists the first changes, counting all."""
+    everything = (await run(db, COUNTED, {"dry": True}))["gradeClients"]
+    assert everything["changedCount"] == len(everything["changed"]) > 0
+    monkeypatch.setattr(key_accounts, "GRADING_BATCH", 1)
+    assert (await run(db, COUNTED, {"dry": True}))["gradeClients"] == everything
+    assert (await run(db, COUNTED, {"dry": False}))["gradeClients"] == everything
+    records, _, _ = bank.execute_query(
+        "MATCH (a:AuditRecord {action: 'gradeClients'}) RETURN a.input AS input ORDER BY input",
+        database_=DATABASE,
+    )
+    # m-a, m-a1, m-b, m-root and m-x's books, then the clients in none and the archived.
+    assert [json.loads(r["input"]) for r in records] == [{"batch": n, "of": 6} for n in range(1, 7)]
+    # c-b1 and c-x, 10.00 each, were all of their managers' books (A); in none, they are not a
+    # half each of a pool of two (A again), but 10.00 of purchases: no grade.
+    bank.execute_query(
+        "MATCH (:Manager)-[r:MANAGES]->(c:Client) WHERE c.id IN ['c-b1', 'c-x'] DELETE r",
+        database_=DATABASE,
+    )
+    unbooked = (await run(db, COUNTED, {"dry": True}))["gradeClients"]
+    assert unbooked == {"changedCount": 2, "changed": [
+        {"clientId": "c-b1", "before": "A", "after": None},
+        {"clientId": "c-x", "before": "A", "after": None},
+    ]}  # fmt: skip
+    monkeypatch.setattr(managers_system, "GRADE_CHANGES_LISTED", 1)
+    listed = (await run(db, COUNTED, {"dry": True}))["gradeClients"]
+    assert listed == {"changedCount": 2, "changed": unbooked["changed"][:1]}
+
+
+def test_books_are_batched_whole() -> None:
+    books = [("m-1", 3), ("m-2", 2), ("m-3", 9), ("m-4", 1), ("m-5", 4)]
+    assert key_accounts.grading_batches(books, 5) == [["m-1", "m-2"], ["m-3"], ["m-4", "m-5"]]
+    assert key_accounts.grading_batches([], 5) == []
 
 
 async def test_an_archived_client_keeps_no_grade(bank: Driver, db: Db) -> None:

@@ -35,6 +35,19 @@ STATE: Final[LiteralString] = """
 OPTIONAL MATCH (c:Client {id: $id})
 RETURN c IS NOT NULL AS found, c.segment AS segment, c.status AS status, c.stage AS stage
 """
+# A prospect is VISITED once a visit is on record: one made (by the bank's day) since it was last
+# targeted, or any, for a prospect whose targeting predates the pipeline's records.
+VISITED_SINCE_TARGETED: Final[LiteralString] = """
+MATCH (c:Client {id: $id})
+WITH c, COLLECT { MATCH (t:PipelineMove {toStage: 'TARGET'})-[:OF]->(c) RETURN max(t.at) }[0]
+          AS targeted
+RETURN EXISTS {
+  MATCH (i:Interaction {kind: 'VISIT'})-[:WITH]->(c)
+  WHERE targeted IS NULL
+     OR date(datetime({datetime: i.at, timezone: $tz}))
+        >= date(datetime({datetime: targeted, timezone: $tz}))
+} AS visited
+"""
 MOVE: Final[LiteralString] = """
 MATCH (c:Client {id: $id})
 SET c.stage = $to, c.version = coalesce(c.version, 0) + 1
@@ -122,6 +135,16 @@ async def move_pipeline(
             options = ", ".join(s.value for s in allowed) or "nothing: the pipeline is closed"
             raise InvariantViolation(
                 "PIPELINE_ORDER", f"from {where} the next stage is {options}", [client_id]
+            )
+        if to is Stage.VISITED:
+            # The stage credits a visit (and leads to a win, credited to a manager): it needs
+            # the visit recorded, not only said.
+            require(
+                (await w.one(VISITED_SINCE_TARGETED, id=client_id))["visited"],
+                "VISIT_RECORDED",
+                "a prospect is VISITED once a visit to it is recorded (recordInteraction, kind "
+                "VISIT) since it was targeted",
+                [client_id],
             )
         won_by: list[str] = []
         if to is Stage.ACTIVE:

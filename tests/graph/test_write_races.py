@@ -24,6 +24,7 @@ from graph import (
     data_writes,
     facility_writes,
     holding_writes,
+    interactions,
     key_accounts,
     manager_writes,
     org_operations,
@@ -36,6 +37,7 @@ from graph.csv_export import export_csv
 from graph.csv_import import import_csv
 from graph.db import Db, open_driver
 from graph.errors import GraphError, InvalidInput, InvariantViolation
+from graph.interactions import InteractionKind
 from graph.models import (
     ClientKind,
     ClientSegment,
@@ -160,6 +162,9 @@ async def test_a_prospect_won_and_its_managers_deactivation(
         risk_rating=2,
     )  # fmt: skip
     await client_writes.create_client(db, "t", new, "m-9")
+    await interactions.record_interaction(
+        db, "t", "c-race", "m-9", InteractionKind.VISIT, None, None, None, None
+    )
     for stage in (Stage.TARGET, Stage.VISIT_PLANNED, Stage.APPOINTMENT, Stage.VISITED):
         await pipeline.move_pipeline(db, "t", "c-race", stage, None, None, None)
     # The deactivation has found no active client of m-9's; the prospect is won meanwhile.

@@ -30,6 +30,12 @@ async def _archive(db: Db, client_id: str) -> None:
     assert archived["client"]["status"] == "ARCHIVED"
 
 
+async def _visit(db: Db, client_id: str, manager_id: str) -> None:
+    """A visit on record, which a prospect needs before it is VISITED."""
+    visit = {"clientId": client_id, "managerId": manager_id, "kind": "VISIT"}
+    assert (await mutate(db, "recordInteraction", visit))["__typename"] == "Interaction"
+
+
 async def _refused(driver: Driver, db: Db, document: str, invariant: str) -> None:
     before = graph_snapshot(driver)
     data, errors, _ = await execute(db, document)
@@ -113,6 +119,7 @@ async def test_an_archived_prospect_does_not_come_back_through_the_pipeline(
         'mutation ($to: Stage!) { movePipeline(input: {clientId: "c-new", toStage: $to}) '
         "{ __typename } }"
     )
+    await _visit(db, "c-new", "m-1")
     for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED"):
         data, errors, _ = await execute(db, move, {"to": stage})
         assert errors == [] and data == {"movePipeline": {"__typename": "PipelineMove"}}
@@ -158,6 +165,7 @@ async def test_a_client_of_an_inactive_manager_does_not_become_active(bank: Driv
     move = (
         'mutation {{ movePipeline(input: {{clientId: "c-new", toStage: {} }}) {{ __typename }} }}'
     )
+    await _visit(db, "c-new", "m-9")
     for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED"):
         data, errors, _ = await execute(db, move.format(stage))
         assert errors == [] and data == {"movePipeline": {"__typename": "PipelineMove"}}
@@ -189,6 +197,7 @@ async def test_a_prospect_without_a_primary_manager_does_not_become_active(
             CLIENT,
         )  # fmt: skip
         assert made["__typename"] == "ClientSuccess"
+    await _visit(db, "c-new", "m-1")
     for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED"):
         data, errors, _ = await execute(
             db, f'mutation {{ movePipeline(input: {{clientId: "c-new", toStage: {stage}}}) '

@@ -387,6 +387,12 @@ MOVE = (
 )
 
 
+async def _visit(db: Db, client_id: str, manager_id: str) -> None:
+    """A visit on record, which a prospect needs before it is VISITED."""
+    visit = {"clientId": client_id, "managerId": manager_id, "kind": "VISIT"}
+    assert (await run(db, INTERACT, {"input": visit}))["recordInteraction"]["id"]
+
+
 async def test_pipeline_moves_in_order_and_only_prospects_enter(bank: Driver, db: Db) -> None:
     for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT"):
         data = await run(db, MOVE, {"id": "c-a1", "to": stage})
@@ -404,6 +410,12 @@ async def test_pipeline_moves_in_order_and_only_prospects_enter(bank: Driver, db
       __typename ... on InvariantViolationError { invariant } } }"""
     assert (await run(db, update))["updateClient"]["invariant"] == "PIPELINE_ONLY"
     assert graph_snapshot(bank) == before
+    # A visit on record is needed, and one from before the prospect was targeted is not it.
+    old = {"clientId": "c-a1", "managerId": "m-a1", "kind": "VISIT", "at": days_ago(10)}
+    assert (await run(db, INTERACT, {"input": old}))["recordInteraction"]["id"]
+    refused = await run(db, MOVE, {"id": "c-a1", "to": "VISITED"})
+    assert refused["movePipeline"]["invariant"] == "VISIT_RECORDED"
+    await _visit(db, "c-a1", "m-a1")
     for stage in ("VISITED", "ACTIVE"):
         await run(db, MOVE, {"id": "c-a1", "to": stage})
     client = await run(db, '{ client(id: "c-a1") { status segment pipelineStage '
@@ -433,6 +445,7 @@ async def test_pipeline_moves_in_order_and_only_prospects_enter(bank: Driver, db
 async def test_a_win_stays_with_the_manager_who_won_the_client(bank: Driver, db: Db) -> None:
     """c-a1, m-a1's prospect, goes through the pipeline to ACTIVE (moved by an admin): m-a1 won
     it, and keeps the win when the client is transferred to m-b."""
+    await _visit(db, "c-a1", "m-a1")
     for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED", "ACTIVE"):
         assert (await run(db, MOVE, {"id": "c-a1", "to": stage}))["movePipeline"]["toStage"]
     transfer = (
@@ -502,6 +515,7 @@ async def test_a_prospect_may_be_lost_from_any_open_stage(bank: Driver, db: Db) 
     # Lost is not for ever: the prospect is targeted again, and may still be won.
     data = await run(db, MOVE, {"id": "c-a1", "to": "VISITED"})
     assert "from LOST the next stage is TARGET" in data["movePipeline"]["message"]
+    await _visit(db, "c-a1", "m-a1")
     for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED", "ACTIVE"):
         assert (await run(db, MOVE, {"id": "c-a1", "to": stage}))["movePipeline"][
             "toStage"

@@ -16,6 +16,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from typing import Any, Final
 
+from cross_web import HTTPException
 from graphql import GraphQLError
 from neo4j import AsyncDriver
 from starlette.applications import Starlette
@@ -25,6 +26,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
+from strawberry.http import GraphQLRequestData
 from strawberry.types import ExecutionResult
 
 from api.auth import AuthMiddleware, BodyLimitMiddleware, Principal, load_keys
@@ -76,16 +78,16 @@ async def _warm_plans(db: Db) -> None:
         log.info("key read plans ready in %.1f s", seconds)
 
 
-def _wrongly_typed(item: dict[str, Any]) -> str | None:
-    """What is wrong with a request object's members, if anything."""
-    if not isinstance(item.get("query"), str):
+def _wrongly_typed(item: GraphQLRequestData) -> str | None:
+    """What is wrong with a batched request's members, if anything."""
+    if not isinstance(item.query, str):
         return "query must be a string"
-    for member, kind, name in (
-        ("variables", dict, "an object"),
-        ("extensions", dict, "an object"),
-        ("operationName", str, "a string"),
+    for member, value, kind, name in (
+        ("variables", item.variables, dict, "an object"),
+        ("extensions", item.extensions, dict, "an object"),
+        ("operationName", item.operation_name, str, "a string"),
     ):
-        if item.get(member) is not None and not isinstance(item[member], kind):
+        if value is not None and not isinstance(value, kind):
             return f"{member} must be {name} or null"
     return None
 
@@ -150,13 +152,17 @@ class RmGraphQL(GraphQL[Context, None]):
         items = parsed if isinstance(parsed, list) else [parsed]
         if not all(isinstance(item, dict) for item in items):
             raise json.JSONDecodeError("not a request object or a list of them", "", 0)
-        # Strawberry checks these members' types in a single request only: in a batch, a
-        # `variables` of "x" or a `query` of 5 failed inside it, and its message reached the
-        # client unmasked.
-        for item in items:
+        return parsed
+
+    async def parse_http_body(self, request: Any) -> Any:
+        """Strawberry checks a request's members' types in a single request only: in a batch, a
+        `variables` of "x" or a `query` of 5 failed inside it, and its message reached the
+        client unmasked. (Not in `decode_json`, which also decodes a GET's `variables`.)"""
+        parsed = await super().parse_http_body(request)
+        for item in parsed if isinstance(parsed, list) else []:
             wrong = _wrongly_typed(item)
             if wrong:
-                raise json.JSONDecodeError(f"a request's {wrong}", "", 0)
+                raise HTTPException(400, f"A request's {wrong}.")
         return parsed
 
     async def get_context(

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any, Final
 
 import jwt
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPublicKey
 from jwt.algorithms import RSAAlgorithm
 from starlette.types import ASGIApp, Receive, Scope, Send
 
@@ -54,15 +55,18 @@ MIN_SECRET_BYTES: Final = 32
 
 
 def load_keys(settings: ApiSettings) -> TokenKeys:
-    named = {"audience": settings.jwt_audience, "issuer": settings.jwt_issuer}
+    # Empty means unset: an empty audience would be required of every token and match none.
+    named = {"audience": settings.jwt_audience or None, "issuer": settings.jwt_issuer or None}
     if settings.jwt_public_key:
         key = settings.jwt_public_key
         if not key.lstrip().startswith("-----BEGIN"):
             key = Path(key).read_text()
-        try:  # at start-up, not as a 401 on every request
-            RSAAlgorithm(RSAAlgorithm.SHA256).prepare_key(key)
+        try:  # at start-up, not as a 401 (or, for a private key, a 500) on every request
+            prepared = RSAAlgorithm(RSAAlgorithm.SHA256).prepare_key(key)
         except (jwt.PyJWTError, ValueError, TypeError) as exc:
             raise RuntimeError(f"RMGRAPH_JWT_PUBLIC_KEY is not an RSA public key: {exc}") from exc
+        if not isinstance(prepared, RSAPublicKey):
+            raise RuntimeError("RMGRAPH_JWT_PUBLIC_KEY is not an RSA public key: a private key")
         return TokenKeys("RS256", key, None, **named)
     if not settings.jwt_secret:
         raise RuntimeError("Set RMGRAPH_JWT_SECRET (HS256) or RMGRAPH_JWT_PUBLIC_KEY (RS256).")

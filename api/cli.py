@@ -147,7 +147,10 @@ def local_admin_token() -> str | None:
     if settings.jwt_secret or settings.jwt_public_key:
         return None
     os.environ.setdefault("RMGRAPH_ENV", "development")
-    return issue_token(_signing_secret(), Role.ADMIN, "make-run-admin", ttl=12 * 3600)
+    return issue_token(
+        _signing_secret(), Role.ADMIN, "make-run-admin", ttl=12 * 3600,
+        audience=settings.jwt_audience, issuer=settings.jwt_issuer,
+    )  # fmt: skip
 
 
 def cmd_run(args: argparse.Namespace) -> None:

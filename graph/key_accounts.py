@@ -99,11 +99,24 @@ _PURCHASES: Final[LiteralString] = (
     "COLLECT { MATCH (c)-[h:HOLDS]->() WHERE h.active RETURN sum(h.balanceCents) }[0]"
 )
 
-# The books to grade: each primary manager's clients not archived, how many.
-BOOKS: Final[LiteralString] = """
-MATCH (m:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c:Client) WHERE c.status <> 'ARCHIVED'
-RETURN m.id AS managerId, count(c) AS clients ORDER BY managerId
+# A client's book: its primary manager's, the first by id should it have two for a moment (an
+# import between a transfer's rows), so that it is graded once and its purchases count in one
+# share.
+_BOOK_OF_C: Final[LiteralString] = (
+    "COLLECT { MATCH (p:Manager)-[:MANAGES {role: 'PRIMARY'}]->(c) "
+    "RETURN p.id ORDER BY p.id LIMIT 1 }[0]"
+)
+# The books to grade, and how many clients not archived each holds.
+BOOKS: Final[LiteralString] = (
+    """
+MATCH (c:Client) WHERE c.status <> 'ARCHIVED'
+WITH """
+    + _BOOK_OF_C
+    + """ AS managerId
+WHERE managerId IS NOT NULL
+RETURN managerId, count(*) AS clients ORDER BY managerId
 """
+)
 # The clients of some managers' books, each graded against its own book; those whose grade would
 # change.
 GRADES_TO_CHANGE: Final[LiteralString] = (
@@ -112,7 +125,9 @@ GRADES_TO_CHANGE: Final[LiteralString] = (
     + """
 UNWIND $managerIds AS managerId
 MATCH (:Manager {id: managerId})-[:MANAGES {role: 'PRIMARY'}]->(c:Client)
-WHERE c.status <> 'ARCHIVED'
+WHERE c.status <> 'ARCHIVED' AND managerId = """
+    + _BOOK_OF_C
+    + """
 WITH s, managerId, c, """
     + _PURCHASES
     + """ AS purchases
@@ -288,8 +303,9 @@ async def grade_clients(db: Db, actor: str, dry_run: bool = False) -> list[Grade
         (GRADES_TO_CHANGE, {"managerIds": batch}) for batch in grading_batches(books, GRADING_BATCH)
     ]
     steps.append((UNBOOKED_GRADES_TO_CHANGE, {}))
-    changed: list[GradeChangeRow] = []
-    for number, (query, params) in enumerate(steps, start=1):
+    changed: dict[str, GradeChangeRow] = {}
+
+    async def run_step(number: int, query: LiteralString, params: dict[str, Any]) -> None:
         params = {**params, "id": SETTINGS_ID, "defaults": DEFAULTS}
         if dry_run:
             rows = [r.data() for r in await db.read(query, params)]
@@ -298,8 +314,19 @@ async def grade_clients(db: Db, actor: str, dry_run: bool = False) -> list[Grade
                 db, "gradeClients", actor, {"batch": number, "of": len(steps)},
                 _grading(query, params),
             )  # fmt: skip
-        changed.extend(GradeChangeRow.model_validate(r) for r in rows)
-    return sorted(changed, key=lambda r: r.client_id)
+        for r in rows:  # a client moved to a book graded later is graded again: its last grade
+            changed[r["clientId"]] = GradeChangeRow.model_validate(r)
+
+    for number, (query, params) in enumerate(steps, start=1):
+        await run_step(number, query, params)
+    # Books that appeared meanwhile (a manager hired, a client given to one): graded too. A
+    # client moved into a book already graded waits for the next run.
+    graded = {manager for manager, _ in books}
+    late = [(r["managerId"], int(r["clients"])) for r in await db.read(BOOKS)]
+    for batch in grading_batches([b for b in late if b[0] not in graded], GRADING_BATCH):
+        steps.append((GRADES_TO_CHANGE, {"managerIds": batch}))
+        await run_step(len(steps), *steps[-1])
+    return [changed[client] for client in sorted(changed)]
 
 
 def _grading(

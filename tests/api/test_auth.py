@@ -6,6 +6,8 @@ import time
 
 import jwt
 import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
 from neo4j import Driver
 from starlette.testclient import TestClient
 
@@ -115,6 +117,17 @@ def test_audience_and_issuer_when_configured_must_match() -> None:
 
 
 def test_a_public_key_that_is_no_key_stops_the_start() -> None:
-    with pytest.raises(RuntimeError, match="not an RSA public key"):
-        load_keys(ApiSettings(jwt_public_key="-----BEGIN PUBLIC KEY-----\nnot a key\n"
-                                             "-----END PUBLIC KEY-----\n"))  # fmt: skip
+    """Not a key, or the private key (whose tokens every request would then fail on)."""
+    private = rsa.generate_private_key(public_exponent=65537, key_size=2048).private_bytes(
+        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()  # fmt: skip
+    for key in ("-----BEGIN PUBLIC KEY-----\nnot a key\n-----END PUBLIC KEY-----\n", private):
+        with pytest.raises(RuntimeError, match="not an RSA public key"):
+            load_keys(ApiSettings(jwt_public_key=key))
+
+
+def test_an_empty_audience_or_issuer_is_unset() -> None:
+    keys = load_keys(ApiSettings(jwt_secret=TEST_SECRET, jwt_audience="", jwt_issuer=""))
+    assert (keys.audience, keys.issuer) == (None, None)
+    assert decode_token(issue_token(TEST_SECRET, Role.VIEWER, "u"), keys).subject == "u"

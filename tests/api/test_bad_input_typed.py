@@ -149,6 +149,17 @@ def test_a_body_that_is_no_request_is_400(client: TestClient, body: bytes) -> No
     assert "attribute" not in response.text and "object of type" not in response.text
 
 
+def test_a_get_request_takes_its_variables(client: TestClient) -> None:
+    """The batch's member checks are for bodies: a GET's `variables` parameter, decoded on its
+    own, is an object without a query, and is taken."""
+    response = client.get("/graphql", params={
+        "query": "query ($id: ID!) { client(id: $id) { id } }",
+        "variables": json.dumps({"id": "cli-0001"}),
+    })  # fmt: skip
+    assert response.status_code == 200, response.text
+    assert response.json() == {"data": {"client": {"id": "cli-0001"}}}
+
+
 def test_ids_and_texts_are_checked_to_their_end(client: TestClient, demo_bank: Driver) -> None:
     before = graph_snapshot(demo_bank)
     create = (

@@ -96,3 +96,11 @@ def test_run_mints_a_development_token_only_without_a_configured_key(
     assert (tmp_path / "jwt-secret").read_text().strip() == generated
     keys = TokenKeys("HS256", generated, generated)
     assert decode_token(token, keys) == Principal("make-run-admin", Role.ADMIN, None)
+    # With an audience and issuer required, the printed token carries them.
+    monkeypatch.setenv("RMGRAPH_JWT_AUDIENCE", "rmgraph")
+    monkeypatch.setenv("RMGRAPH_JWT_ISSUER", "local")
+    monkeypatch.delenv("RMGRAPH_JWT_SECRET")
+    named = local_admin_token()
+    assert named is not None
+    strict = TokenKeys("HS256", generated, generated, audience="rmgraph", issuer="local")
+    assert decode_token(named, strict).role is Role.ADMIN

@@ -340,6 +340,21 @@ async def test_grading_goes_book_by_book(
     )
     # m-a, m-a1, m-b, m-root and m-x's books, then the clients in none and the archived.
     assert [json.loads(r["input"]) for r in records] == [{"batch": n, "of": 6} for n in range(1, 7)]
+    # c-b, for a moment the primary client of m-b as well as m-a's (as between the rows of an
+    # imported transfer), counts in one book: m-a's, the first by id. Counted in m-b's too, it
+    # would have taken c-b1's share of that book from all to a hundredth (no longer A).
+    bank.execute_query(
+        "MATCH (b:Manager {id: 'm-b'}), (c:Client {id: 'c-b'}) "
+        "CREATE (b)-[:MANAGES {role: 'PRIMARY', since: date('2024-01-01')}]->(c)",
+        database_=DATABASE,
+    )
+    assert (await run(db, COUNTED, {"dry": True}))["gradeClients"] == {
+        "changedCount": 0, "changed": [],
+    }  # fmt: skip
+    bank.execute_query(
+        "MATCH (:Manager {id: 'm-b'})-[r:MANAGES]->(:Client {id: 'c-b'}) DELETE r",
+        database_=DATABASE,
+    )
     # c-b1 and c-x, 10.00 each, were all of their managers' books (A); in none, they are not a
     # half each of a pool of two (A again), but 10.00 of purchases: no grade.
     bank.execute_query(

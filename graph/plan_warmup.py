@@ -10,6 +10,7 @@ a server that already has the plans cached it takes a few milliseconds.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from typing import Final
 
@@ -17,6 +18,7 @@ from graph.client_page import PageArgs, get_client_page
 from graph.cross_sell_paths import get_cross_sell_paths
 from graph.db import Db
 from graph.exposure import get_credit_exposure
+from graph.performance import Scope, get_performance
 from graph.relationship_graph import RelationKind, get_neighbourhood
 
 NO_SUCH_ID: Final = "rmgraph-plan-warm-up"  # matches no node: the reads find nothing
@@ -32,4 +34,9 @@ async def warm_key_plans(db: Db) -> float:
         await get_neighbourhood(db, NO_SUCH_ID, 2, kinds, 200, visible_to)
     await get_credit_exposure(db, NO_SUCH_ID, 4)
     await get_cross_sell_paths(db, NO_SUCH_ID, 3, 10)
+    # A department's performance reads its whole subtree: on the 100,000-client bank the root's,
+    # planned on a server just started, took 5.6 s of a 5 s limit (1.4 s once planned).
+    today = dt.date.today()
+    for scope in Scope:
+        await get_performance(db, scope, NO_SUCH_ID, today.replace(day=1), today)
     return time.monotonic() - started

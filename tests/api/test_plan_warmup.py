@@ -16,6 +16,7 @@ from graph.cross_sell_paths import PATHS_FOR_CLIENT
 from graph.db import Db
 from graph.exposure import EXPOSURE_BY_DEPTH
 from graph.local_server import Connection
+from graph.performance import Scope
 from graph.plan_warmup import warm_key_plans
 from graph.relationship_graph import NEIGHBOURHOOD, NEIGHBOURHOOD_FOR_MANAGER
 from tests.conftest import DATABASE, warm_plans
@@ -58,7 +59,7 @@ async def _warm_up_plans_each_key_read(driver: Driver, db: Db) -> None:
     # Each key read, as the API asks it by default, and a manager's variants.
     assert set(recording.statements) >= {
         CLIENT_PAGE, NEIGHBOURHOOD, NEIGHBOURHOOD_FOR_MANAGER, EXPOSURE_BY_DEPTH[4],
-        PATHS_FOR_CLIENT[3],
+        PATHS_FOR_CLIENT[3], Scope.MANAGER.value, Scope.DEPARTMENT.value,
     }  # fmt: skip
     # ... and Neo4j holds a plan for every statement run (the client page once per parameter
     # types at least).

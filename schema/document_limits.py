@@ -77,6 +77,7 @@ class _Measure:
     fragments: dict[str, FragmentDefinitionNode]
     done: dict[tuple[str, int | None], Shape] = field(default_factory=dict)
     measuring: set[str] = field(default_factory=set)
+    aliases_of: dict[str, int] = field(default_factory=dict)  # a fragment's, in introspection
 
     def selections(
         self, selection_set: SelectionSetNode, parent: GraphQLNamedType | None, size: int | None
@@ -122,7 +123,10 @@ class _Measure:
             else None
         )
         if name.startswith("__"):
-            return Shape(0, aliases, 1)  # introspection (GraphiQL's own query is deep)
+            # Introspection: GraphiQL's own query is deep (graphql-core bounds its depth), but
+            # its aliases count, or 150 copies of the schema cost seconds under one alias cap.
+            nested = self.aliases_in(node.selection_set) if node.selection_set else 0
+            return Shape(0, aliases + nested, 1)
         if definition is None:
             # A field the schema lacks (graphql-core reports it): depth and aliases as written.
             if node.selection_set is None:
@@ -139,6 +143,27 @@ class _Measure:
             node.selection_set, get_named_type(definition.type), None if is_list else asked
         )
         return Shape(1 + inner.depth, aliases + inner.aliases, times * (1 + inner.size))
+
+    def aliases_in(self, selection_set: SelectionSetNode) -> int:
+        count = 0
+        for selection in selection_set.selections:
+            if isinstance(selection, FieldNode):
+                count += 1 if selection.alias else 0
+                if selection.selection_set is not None:
+                    count += self.aliases_in(selection.selection_set)
+            elif isinstance(selection, InlineFragmentNode):
+                count += self.aliases_in(selection.selection_set)
+            elif isinstance(selection, FragmentSpreadNode):
+                name = selection.name.value
+                fragment = self.fragments.get(name)
+                if name not in self.aliases_of and fragment is not None:
+                    if name in self.measuring:
+                        continue  # cyclic: graphql-core's own rules report it
+                    self.measuring.add(name)
+                    self.aliases_of[name] = self.aliases_in(fragment.selection_set)
+                    self.measuring.discard(name)
+                count += self.aliases_of.get(name, 0)
+        return count
 
     @staticmethod
     def page_size(node: FieldNode, args: dict[str, Any], cap: int) -> int | None:

@@ -272,3 +272,17 @@ async def test_a_field_repeated_hundreds_of_times_is_given_up_early(
     data, errors, _ = await execute(db, "{ " + few + " }")
     assert errors == [] and data is not None
     assert data["keyAccountSettings"]["thresholds"]["aShare"] > 0
+
+
+def test_aliases_inside_introspection_count() -> None:
+    """With introspection on (development), 150 aliased copies of the schema's types cost
+    seconds of CPU: they count against the alias limit, fragments spread once per spread."""
+    rule = document_limits(max_depth=100, max_aliases=30, max_size=10**9)
+    copies = " ".join(f"a{i}: types {{ name fields {{ name }} }}" for i in range(31))
+    [error] = validate(schema._schema, parse("{ __schema { " + copies + " } }"), [rule])
+    assert error.message == "31 aliases found. Allowed: 30"
+    sixteen = " ".join(f"a{i}: types {{ name }}" for i in range(16))
+    spread = "{ __schema { ...T ...T } } fragment T on __Schema { " + sixteen + " }"
+    [error] = validate(schema._schema, parse(spread), [rule])
+    assert error.message == "32 aliases found. Allowed: 30"
+    assert validate(schema._schema, parse("{ __schema { a: types { name } } }"), [rule]) == []

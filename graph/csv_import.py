@@ -50,8 +50,6 @@ from graph.manager_writes import REPORTING_LINES
 from graph.restructure import LOCK_ORG, VIOLATIONS
 from graph.risk_settings import READ_SETTINGS, SETTINGS_ID, capital_base_from, currency_lock
 
-# section -> the loader statements that write its rows (managers' reporting lines come after
-# every manager of the file exists: see `_write_reporting_lines`).
 # A level the file changes goes into the grade history (run before the managers are written, so
 # that it reads the level they leave): promoteManager and demoteManager record theirs, and the
 # history would otherwise go on naming a level the manager no longer has.
@@ -63,6 +61,8 @@ CREATE (:GradeChange {id: randomUUID(), scheme: 'BANK', kind: 'IMPORT', fromGrad
                       by: $actor, at: datetime()})-[:OF]->(m)
 """
 
+# section -> the loader statements that write its rows (managers' reporting lines come after
+# every manager of the file exists: see `_write_reporting_lines`).
 WRITES: Final[dict[str, tuple[LiteralString, ...]]] = {
     "departments": (load.LOAD_DEPARTMENTS,),
     "direct_links": (load.LOAD_DIRECT_LINKS,),

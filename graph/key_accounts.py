@@ -170,7 +170,7 @@ GRADING_BATCH: Final = 5000
 CHANGES_LISTED: Final = 1000
 
 
-def grading_batches(books: list[tuple[str, int]], size: int = GRADING_BATCH) -> list[list[str]]:
+def grading_batches(books: list[tuple[str, int]], size: int) -> list[list[str]]:
     """Managers' ids in batches of whole books of about `size` clients (a larger book alone)."""
     batches: list[list[str]] = []
     clients = 0
@@ -298,34 +298,35 @@ async def grade_clients(db: Db, actor: str, dry_run: bool = False) -> list[Grade
     `dry_run`, would change: nothing is written), in id order. Each batch grades under the
     thresholds as they are when it runs, and is audited on its own; a run cut short leaves the
     batches before as graded, and the next run grades the rest."""
-    books = [(r["managerId"], int(r["clients"])) for r in await db.read(BOOKS)]
-    steps: list[tuple[LiteralString, dict[str, Any]]] = [
-        (GRADES_TO_CHANGE, {"managerIds": batch}) for batch in grading_batches(books, GRADING_BATCH)
-    ]
-    steps.append((UNBOOKED_GRADES_TO_CHANGE, {}))
     changed: dict[str, GradeChangeRow] = {}
+    batch = 0
 
-    async def run_step(number: int, query: LiteralString, params: dict[str, Any]) -> None:
+    async def grade(query: LiteralString, params: dict[str, Any]) -> None:
+        nonlocal batch
+        batch += 1
         params = {**params, "id": SETTINGS_ID, "defaults": DEFAULTS}
         if dry_run:
             rows = [r.data() for r in await db.read(query, params)]
         else:
             rows = await run_write(
-                db, "gradeClients", actor, {"batch": number, "of": len(steps)},
-                _grading(query, params),
-            )  # fmt: skip
+                db, "gradeClients", actor, {"batch": batch}, _grading(query, params)
+            )
         for r in rows:  # a client moved to a book graded later is graded again: its last grade
             changed[r["clientId"]] = GradeChangeRow.model_validate(r)
 
-    for number, (query, params) in enumerate(steps, start=1):
-        await run_step(number, query, params)
+    async def grade_books(skip: set[str]) -> set[str]:
+        """The books not in `skip`, batched; the managers whose books these were."""
+        books = [(r["managerId"], int(r["clients"])) for r in await db.read(BOOKS)]
+        books = [b for b in books if b[0] not in skip]
+        for managers in grading_batches(books, GRADING_BATCH):
+            await grade(GRADES_TO_CHANGE, {"managerIds": managers})
+        return {manager for manager, _ in books}
+
+    graded = await grade_books(set())
+    await grade(UNBOOKED_GRADES_TO_CHANGE, {})
     # Books that appeared meanwhile (a manager hired, a client given to one): graded too. A
     # client moved into a book already graded waits for the next run.
-    graded = {manager for manager, _ in books}
-    late = [(r["managerId"], int(r["clients"])) for r in await db.read(BOOKS)]
-    for batch in grading_batches([b for b in late if b[0] not in graded], GRADING_BATCH):
-        steps.append((GRADES_TO_CHANGE, {"managerIds": batch}))
-        await run_step(len(steps), *steps[-1])
+    await grade_books(graded)
     return [changed[client] for client in sorted(changed)]
 
 

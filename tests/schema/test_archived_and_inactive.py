@@ -153,22 +153,26 @@ async def test_a_client_is_not_transferred_to_an_inactive_manager(bank: Driver, 
     )  # fmt: skip
 
 
+async def _two_prospects(db: Db, manager_id: str) -> None:
+    """`manager_id`'s prospects c-new (new, VISITED: one move from being won) and c-old
+    (existing, which updateClient may activate)."""
+    for client_id, segment in (("c-new", "NEW"), ("c-old", "EXISTING")):
+        made = await mutate(
+            db, "createClient",
+            new_client(id=client_id, segment=segment, primaryManagerId=manager_id), CLIENT,
+        )  # fmt: skip
+        assert made["__typename"] == "ClientSuccess"
+    await _visit(db, "c-new", manager_id)
+    move = 'mutation ($to: Stage!) { movePipeline(input: {clientId: "c-new", toStage: $to}) { __typename } }'
+    for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED"):
+        data, errors, _ = await execute(db, move, {"to": stage})
+        assert errors == [] and data == {"movePipeline": {"__typename": "PipelineMove"}}
+
+
 async def test_a_client_of_an_inactive_manager_does_not_become_active(bank: Driver, db: Db) -> None:
     """m-9 may rest while only prospects are theirs; the prospects wait for a transfer."""
     await _new_manager(db, "m-9")
-    for client_id, segment in (("c-new", "NEW"), ("c-old", "EXISTING")):
-        made = await mutate(
-            db, "createClient", new_client(id=client_id, segment=segment, primaryManagerId="m-9"),
-            CLIENT,
-        )  # fmt: skip
-        assert made["__typename"] == "ClientSuccess"
-    move = (
-        'mutation {{ movePipeline(input: {{clientId: "c-new", toStage: {} }}) {{ __typename }} }}'
-    )
-    await _visit(db, "c-new", "m-9")
-    for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED"):
-        data, errors, _ = await execute(db, move.format(stage))
-        assert errors == [] and data == {"movePipeline": {"__typename": "PipelineMove"}}
+    await _two_prospects(db, "m-9")
     assert (await mutate(db, "updateManager", {"managerId": "m-9", "active": False}))[
         "__typename"
     ] == "ManagerSuccess"
@@ -191,19 +195,7 @@ async def test_a_prospect_without_a_primary_manager_does_not_become_active(
 ) -> None:
     """Every active client has exactly one primary manager: a prospect an older import left with
     none stays a prospect, by either way in, until transferClient gives it one."""
-    for client_id, segment in (("c-new", "NEW"), ("c-old", "EXISTING")):
-        made = await mutate(
-            db, "createClient", new_client(id=client_id, segment=segment, primaryManagerId="m-1"),
-            CLIENT,
-        )  # fmt: skip
-        assert made["__typename"] == "ClientSuccess"
-    await _visit(db, "c-new", "m-1")
-    for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED"):
-        data, errors, _ = await execute(
-            db, f'mutation {{ movePipeline(input: {{clientId: "c-new", toStage: {stage}}}) '
-            "{ __typename } }",
-        )  # fmt: skip
-        assert errors == [] and data == {"movePipeline": {"__typename": "PipelineMove"}}
+    await _two_prospects(db, "m-1")
     summary = bank.execute_query(
         "MATCH (:Manager)-[r:MANAGES]->(c:Client) WHERE c.id IN ['c-new', 'c-old'] DELETE r",
         database_=DATABASE,

@@ -339,7 +339,7 @@ async def test_grading_goes_book_by_book(
         database_=DATABASE,
     )
     # m-a, m-a1, m-b, m-root and m-x's books, then the clients in none and the archived.
-    assert [json.loads(r["input"]) for r in records] == [{"batch": n, "of": 6} for n in range(1, 7)]
+    assert [json.loads(r["input"]) for r in records] == [{"batch": n} for n in range(1, 7)]
     # c-b, for a moment the primary client of m-b as well as m-a's (as between the rows of an
     # imported transfer), counts in one book: m-a's, the first by id. Counted in m-b's too, it
     # would have taken c-b1's share of that book from all to a hundredth (no longer A).

@@ -267,9 +267,9 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
     for facility, _ in checked:
         if facility.granting_department_id:
             grantors[facility.granting_department_id].append(facility)
-    # The asked client's own kind decides the rules: a bank in a corporate's group does not
-    # lift the corporate's non-bank limits.
-    interbank = me.client.kind == ClientKind.INTERBANK
+    # The client's single limit follows its own kind, the group's limit all its members: which
+    # member is asked does not change the group's rule, and a bank among corporates does not
+    # lift their group to the interbank limit.
     own_loans = base.total((f.limit, f.currency) for f in me.facilities if f.type.value == "LOAN")
     return CreditExposure(
         client_id=client_id,
@@ -286,7 +286,8 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
             client_loans=own_loans,
             group_amount=total,
             group_size=len(members),
-            interbank=interbank,
+            client_interbank=me.client.kind == ClientKind.INTERBANK,
+            group_interbank=all(m.client.kind == ClientKind.INTERBANK for m in members),
         ),
         granting_departments=[
             GrantingDepartment(

@@ -4,8 +4,8 @@ A group here is a top controller and what it controls (more than 50% or stated c
 or added up through direct subsidiaries, up to 6 links): the grouping of a client's `group`,
 except that a client under joint control (two controllers, neither controlling the other) counts
 in the group of each, where `group` names one (the smallest id, which holds the unified limit):
-no controller's group is reported without what it controls. A group is interbank when its top
-controller is a bank. Top controllers who are close family
+no controller's group is reported without what it controls. A group is held to the interbank limit
+when all its members are banks (as `creditExposure` holds it). Top controllers who are close family
 (individuals joined by family links, each controlling a client, as `creditExposure` joins them)
 are one group with everything they control: key persons or their close family controlling both
 (DOMAIN §6); the group is named after the smallest id among them. Its exposure is its members'
@@ -23,7 +23,7 @@ from graph.client_group import CONTROL, tops_of
 from graph.client_links import OPEN_FACILITY
 from graph.db import Db
 from graph.limits import CapitalBase, LimitUsage, assess_total
-from graph.models import GraphModel, cents_to_decimal
+from graph.models import ClientKind, GraphModel, cents_to_decimal
 from graph.risk_settings import (
     DEFAULT_FX_RATES,
     SETTINGS_COLUMNS,
@@ -117,13 +117,12 @@ RETURN root.id AS rootId, root.name AS rootName,
             OR NOT EXISTS { (x)-[:BORROWS|GUARANTEES]->(f:Facility) WHERE """
     + OPEN_FACILITY
     + """ }
-         RETURN x.id
-       } AS memberIds,
-       root.kind = 'INTERBANK' AS interbank,
+         RETURN {id: x.id, kind: x.kind}
+       } AS groupMembers,
        direct, indirect
 }
 RETURN profile, tier1, net, currency, fxCurrencies, fxRates, unrated, rootId, rootName,
-       memberIds, interbank, direct, indirect
+       groupMembers, direct, indirect
 """
 )
 
@@ -159,7 +158,8 @@ async def get_largest_exposures(db: Db, first: int) -> list[LargeExposure]:
         direct = _in_reporting(base, r["direct"])
         indirect = _in_reporting(base, r["indirect"])
         total = direct + indirect
-        members = sorted(r["memberIds"])
+        members = sorted(m["id"] for m in r["groupMembers"])
+        banks = all(m["kind"] == ClientKind.INTERBANK.value for m in r["groupMembers"])
         out.append(
             LargeExposure(
                 root_id=r["rootId"],
@@ -168,7 +168,7 @@ async def get_largest_exposures(db: Db, first: int) -> list[LargeExposure]:
                 direct=direct,
                 indirect=indirect,
                 total=total,
-                limit_usage=assess_total(base, total, len(members), bool(r["interbank"])),
+                limit_usage=assess_total(base, total, len(members), banks),
             )
         )
     # Exact totals may order two groups the float ranking saw as equal otherwise.

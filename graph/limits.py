@@ -133,23 +133,37 @@ def assess_limits(
     client_loans: Decimal,
     group_amount: Decimal,
     group_size: int,
-    interbank: bool,
+    client_interbank: bool,
+    group_interbank: bool,
 ) -> list[LimitUsage]:
-    """The rules that apply: interbank clients have one limit for client and group; non-banks a
-    single-client limit (and, in the 2018 rules, a loans limit on net capital) and, when they
-    belong to a group of more than one, a group limit."""
+    """The rules that apply. The client is held to its own kind's single-client limit: a bank to
+    the interbank one, a non-bank to the single-client limit (and, in the 2018 rules, a loans
+    limit on net capital). A group of more than one is held to the interbank limit when all its
+    members are banks, else to the stricter non-bank group limit, whichever member is asked
+    about. A bank whose group is all banks has the one interbank limit, on the group's total."""
     p = PROFILES[base.profile]
     t1, report = base.tier1_capital, p.reportable_pct
-    if interbank:
-        return [_usage(LimitRule.INTERBANK, group_amount, t1, p.interbank_pct, report, t1)]
-    usages = [_usage(LimitRule.SINGLE_CLIENT, client_amount, t1, p.single_pct, report, t1)]
-    if p.single_loans_net_capital_pct is not None:
-        usages.append(
-            _usage(LimitRule.SINGLE_CLIENT_LOANS, client_loans, base.net_capital,
-                   p.single_loans_net_capital_pct, report, t1)
-        )  # fmt: skip
-    if group_size > 1:
-        usages.append(_usage(LimitRule.GROUP, group_amount, t1, p.group_pct, report, t1))
+    grouped = group_size > 1
+    usages: list[LimitUsage] = []
+    if client_interbank:
+        if not (grouped and group_interbank):
+            usages.append(
+                _usage(LimitRule.INTERBANK, client_amount, t1, p.interbank_pct, report, t1)
+            )
+    else:
+        usages.append(_usage(LimitRule.SINGLE_CLIENT, client_amount, t1, p.single_pct, report, t1))
+        if p.single_loans_net_capital_pct is not None:
+            usages.append(
+                _usage(LimitRule.SINGLE_CLIENT_LOANS, client_loans, base.net_capital,
+                       p.single_loans_net_capital_pct, report, t1)
+            )  # fmt: skip
+    if grouped:
+        rule, pct = (
+            (LimitRule.INTERBANK, p.interbank_pct)
+            if group_interbank
+            else (LimitRule.GROUP, p.group_pct)
+        )
+        usages.append(_usage(rule, group_amount, t1, pct, report, t1))
     return usages
 
 
@@ -163,7 +177,8 @@ def interdependence_to_assess(base: CapitalBase, client_amount: Decimal) -> bool
 def assess_total(
     base: CapitalBase, amount: Decimal, group_size: int, interbank: bool
 ) -> LimitUsage:
-    """The one rule a whole-group (or ungrouped client) total is measured against."""
+    """The one rule a whole-group (or ungrouped client) total is measured against: interbank
+    when every member is a bank (as `assess_limits` holds a group)."""
     p = PROFILES[base.profile]
     if interbank:
         rule, pct = LimitRule.INTERBANK, p.interbank_pct

@@ -15,7 +15,8 @@ BASE = CapitalBase(
 def test_exactly_at_the_limit_is_not_a_breach() -> None:
     [single, loans] = assess_limits(
         BASE, client_amount=Decimal("150.00"), client_loans=Decimal("200.01"),
-        group_amount=Decimal("150.00"), group_size=1, interbank=False,
+        group_amount=Decimal("150.00"), group_size=1, client_interbank=False,
+        group_interbank=False,
     )  # fmt: skip
     assert (single.rule, single.breached, single.reportable) == (
         LimitRule.SINGLE_CLIENT,
@@ -37,19 +38,40 @@ def test_loans_are_reportable_against_tier1_like_every_exposure() -> None:
     for loans, reportable in (("40.00", True), ("20.00", False)):
         [_, usage] = assess_limits(
             BASE, client_amount=Decimal(loans), client_loans=Decimal(loans),
-            group_amount=Decimal(loans), group_size=1, interbank=False,
+            group_amount=Decimal(loans), group_size=1, client_interbank=False,
+            group_interbank=False,
         )  # fmt: skip
         assert usage.rule is LimitRule.SINGLE_CLIENT_LOANS
         assert usage.usage_pct == Decimal(loans) / 20  # of the net capital, as the limit is
         assert usage.reportable is reportable
 
 
-def test_interbank_has_one_limit() -> None:
+def test_a_bank_in_a_group_of_banks_has_one_limit() -> None:
     usage = assess_limits(
         BASE, client_amount=Decimal(1), client_loans=Decimal(1), group_amount=Decimal("250.01"),
-        group_size=3, interbank=True,
+        group_size=3, client_interbank=True, group_interbank=True,
     )  # fmt: skip
-    assert [(u.rule, u.breached) for u in usage] == [(LimitRule.INTERBANK, True)]
+    assert [(u.rule, u.amount, u.breached) for u in usage] == [
+        (LimitRule.INTERBANK, Decimal("250.01"), True)
+    ]
+
+
+def test_a_group_mixing_banks_and_non_banks_has_the_non_bank_group_limit() -> None:
+    """Its bank keeps the interbank single limit, its corporate the single-client ones; both
+    are held to the group limit of 20%, not the interbank 25%."""
+    for client_interbank, singles in (
+        (True, [LimitRule.INTERBANK]),
+        (False, [LimitRule.SINGLE_CLIENT, LimitRule.SINGLE_CLIENT_LOANS]),
+    ):
+        usage = assess_limits(
+            BASE, client_amount=Decimal(1), client_loans=Decimal(1),
+            group_amount=Decimal("200.01"), group_size=2, client_interbank=client_interbank,
+            group_interbank=False,
+        )  # fmt: skip
+        assert [u.rule for u in usage] == [*singles, LimitRule.GROUP]
+        assert (usage[-1].amount, usage[-1].breached) == (Decimal("200.01"), True)
+    assert assess_total(BASE, Decimal("200.01"), 2, False).rule is LimitRule.GROUP
+    assert assess_total(BASE, Decimal("200.01"), 2, True).breached is False
 
 
 def test_cycles_are_found_once_per_rotation() -> None:

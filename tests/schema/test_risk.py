@@ -534,21 +534,48 @@ async def test_firms_controlled_by_a_family_are_one_group(empty_graph: Driver, d
     ]
 
 
-async def test_a_bank_in_a_corporate_s_group_does_not_lift_its_limits(
+async def test_a_group_s_rule_is_the_same_whichever_member_is_asked(
     empty_graph: Driver, db: Db
 ) -> None:
-    load(empty_graph, DATABASE, _small_bank(
-        [_client("K"), _client("BANK", kind="INTERBANK")],
-        [_facility("fK", "K", "ACCEPTANCE", 2200, 0, "d-ka", "d-appr")],
-        [_dependence("K", "BANK")],
-    ), quiet=True)  # fmt: skip
+    """BANK controls the corporate K, and K depends on the corporate D: a mixed group, held to
+    the non-bank group limit (20%) asked from K or from BANK, while each member keeps its own
+    kind's single limit. B1 and B2, banks, one controlling the other, are an interbank group:
+    one limit of 25% on the group's total. largestExposures holds both groups alike."""
+    bank = _small_bank(
+        [_client("K"), _client("D"), _client("BANK", kind="INTERBANK"),
+         _client("B1", kind="INTERBANK"), _client("B2", kind="INTERBANK")],
+        [_facility("fK", "K", "ACCEPTANCE", 2200, 0, "d-ka", "d-appr"),
+         _facility("fB2", "B2", "LOAN", 2300, 0, "d-ka", "d-appr")],
+        [_dependence("K", "D")],
+    )  # fmt: skip
+    bank.controls = [
+        {"fromId": a, "toId": b, "share": 60.0, "basis": "EQUITY"}
+        for a, b in (("BANK", "K"), ("B1", "B2"))
+    ]
+    load(empty_graph, DATABASE, bank, quiet=True)
     await execute(db, SETTINGS, {"p": "CN_2018"})
-    corporate = {u["rule"]: u for u in (await _exposure(db, "K", 4))["limitUsage"]}
-    assert sorted(corporate) == ["GROUP", "SINGLE_CLIENT", "SINGLE_CLIENT_LOANS"]
-    assert corporate["SINGLE_CLIENT"]["breached"] is True  # 22% of tier-1 > 15%
-    bank = {u["rule"]: u for u in (await _exposure(db, "BANK", 4))["limitUsage"]}
-    assert sorted(bank) == ["INTERBANK"]
-    assert bank["INTERBANK"]["breached"] is False  # 22% ≤ 25%
+
+    def rules(exposure: dict[str, Any]) -> dict[str, tuple[str, bool]]:
+        return {u["rule"]: (u["amount"], u["breached"]) for u in exposure["limitUsage"]}
+
+    assert rules(await _exposure(db, "K", 4)) == {
+        "SINGLE_CLIENT": ("2200.00", True),  # 22% of tier-1 > 15%
+        "SINGLE_CLIENT_LOANS": ("0.00", False),
+        "GROUP": ("2200.00", True),  # 22% > 20%: the bank does not lift it to 25%
+    }
+    assert rules(await _exposure(db, "BANK", 4)) == {
+        "INTERBANK": ("0.00", False),  # its own credit
+        "GROUP": ("2200.00", True),  # the same group, the same rule
+    }
+    assert rules(await _exposure(db, "B1", 4)) == {"INTERBANK": ("2300.00", False)}  # 23% ≤ 25%
+    data, errors, _ = await execute(
+        db, "{ largestExposures { root { id } limitUsage { rule breached } } }"
+    )
+    assert errors == [] and data is not None
+    assert {e["root"]["id"]: e["limitUsage"] for e in data["largestExposures"]} == {
+        "B1": {"rule": "INTERBANK", "breached": False},
+        "BANK": {"rule": "GROUP", "breached": True},
+    }  # (D, with no credit, is in no ranking)
 
 
 async def test_basel_profile_changes_the_flags(risk_bank: Driver, db: Db) -> None:

@@ -78,8 +78,22 @@ _HEAD: Final[LiteralString] = (
 """
     + root_of("c", "top")
     + """  }
+  // What the limit covers: the open facilities of its holder and of every client it controls,
+  // whatever maxDepth and the other links reach (read only where there is a limit).
+  CALL (top) {
+    OPTIONAL MATCH (top)-[ds:CONTROLS*0..6]->(m:Client)
+    WHERE top.unifiedLimitCents IS NOT NULL AND all(u IN ds WHERE """
+    + CONTROL
+    + """)
+    WITH DISTINCT m
+    MATCH (m)-[:BORROWS]->(f:Facility) WHERE """
+    + OPEN_FACILITY
+    + """
+    WITH f.currency AS currency, sum(f.limitCents) AS cents
+    RETURN collect({currency: currency, cents: cents}) AS unifiedUsed
+  }
   RETURN top.id AS unifiedHolderId, top.unifiedLimitCents AS unifiedCents,
-         top.unifiedLimitCurrency AS unifiedCurrency
+         top.unifiedLimitCurrency AS unifiedCurrency, unifiedUsed
 }
 CALL () {
 MATCH (c:Client {id: $clientId})
@@ -137,7 +151,7 @@ RETURN m """
   facilities, guarantees, given
 }
 RETURN profile, tier1, net, currency, fxCurrencies, fxRates, unifiedHolderId, unifiedCents,
-       unifiedCurrency, member, links, facilities, guarantees, given
+       unifiedCurrency, unifiedUsed, member, links, facilities, guarantees, given
 """
 )
 
@@ -204,7 +218,10 @@ class CreditExposure(GraphModel):
     multiple_grantors: bool
     unified_limit: Decimal | None  # in the reporting currency
     unified_limit_holder_id: str | None  # the top controller holding it
-    unified_limit_exceeded: bool  # the group's total is above it
+    # The open facility limits of the holder and all it controls (null without a limit), and
+    # whether they are above it.
+    unified_limit_used: Decimal | None
+    unified_limit_exceeded: bool
     unapproved_facilities: list[UnapprovedFacility]
     assess_interdependence: bool
     capital_base: CapitalBase
@@ -245,9 +262,13 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
         checked.extend(facilities)
     first = rows[0]
     unified: Decimal | None = None
+    used: Decimal | None = None
     if first["unifiedCents"] is not None:
         unified = base.to_reporting(
             cents_to_decimal(first["unifiedCents"]), first["unifiedCurrency"] or base.currency
+        )
+        used = base.total(
+            (cents_to_decimal(u["cents"]), u["currency"]) for u in first["unifiedUsed"]
         )
     me = next(m for m in members if m.client.id == client_id)
     direct = me.own
@@ -300,7 +321,8 @@ def summarise(client_id: str, max_depth: int, rows: list[Any], base: CapitalBase
         multiple_grantors=len(grantors) > 1 and unified is None,
         unified_limit=unified,
         unified_limit_holder_id=first["unifiedHolderId"] if unified is not None else None,
-        unified_limit_exceeded=unified is not None and total > unified,
+        unified_limit_used=used,
+        unified_limit_exceeded=unified is not None and used is not None and used > unified,
         unapproved_facilities=[
             UnapprovedFacility(
                 facility=f,

@@ -105,8 +105,8 @@ RULES: Final = _rules(
     ("GraphEdge", ALL, "id source target type properties"),
     ("CreditExposure", RISK, "client maxDepth total direct affiliated indirect drawn members "
                              "limitUsage grantingDepartments multipleGrantors unifiedLimit "
-                             "unifiedLimitHolderId unifiedLimitExceeded unapprovedFacilities "
-                             "assessInterdependence capitalBase"),
+                             "unifiedLimitHolderId unifiedLimitUsed unifiedLimitExceeded "
+                             "unapprovedFacilities assessInterdependence capitalBase"),
     ("MemberExposure", RISK, "client path facilities own drawn guaranteedOutside"),
     ("JoinLink", RISK, "fromId toId kind share"),
     ("LimitUsage", RISK, "rule amount capital limitPercent limitAmount usagePercent breached "

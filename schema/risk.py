@@ -139,7 +139,14 @@ class CreditExposure:
     unified_limit_holder_id: strawberry.ID | None = strawberry.field(
         description="The top controller holding `unifiedLimit`."
     )
-    unified_limit_exceeded: bool = strawberry.field(description="`total` is above `unifiedLimit`.")
+    unified_limit_used: Decimal | None = strawberry.field(
+        description="What `unifiedLimit` covers: the open facilities (limits) of its holder and "
+        "of every client the holder controls, whatever `maxDepth`; in the reporting currency, "
+        "null without a unified limit."
+    )
+    unified_limit_exceeded: bool = strawberry.field(
+        description="`unifiedLimitUsed` is above `unifiedLimit`."
+    )
     unapproved_facilities: list[UnapprovedFacility]
     assess_interdependence: bool = strawberry.field(
         description="The client's own exposure (its facilities and the guarantees it gave) is "
@@ -259,6 +266,7 @@ class RiskQuery:
                 if found.unified_limit_holder_id is not None
                 else None
             ),
+            unified_limit_used=found.unified_limit_used,
             unified_limit_exceeded=found.unified_limit_exceeded,
             unapproved_facilities=[
                 UnapprovedFacility(facility=Facility.from_model(u.facility), reason=u.reason)

@@ -352,10 +352,12 @@ async def test_members_two_controllers_share_count_whole_in_each(
 
 async def test_a_unified_limit_held_by_the_top_controller(risk_bank: Driver, db: Db) -> None:
     """S1's group (P, S1, S3, E) borrows 2,100.00 from d-ka and d-ka-east: 多头授信 until P, its
-    top controller, holds a unified limit. Below the total, the limit is exceeded."""
+    top controller, holds a unified limit. The limit covers P and what P controls (P, S1, S3:
+    1,500.00), not E, joined by economic dependence, nor guarantees for O; exceeded below
+    that, whatever maxDepth."""
     unified = (
         '{ creditExposure(clientId: "S1") { total multipleGrantors unifiedLimit '
-        "unifiedLimitHolderId unifiedLimitExceeded } }"
+        "unifiedLimitHolderId unifiedLimitUsed unifiedLimitExceeded } }"
     )
 
     async def exposure() -> dict[str, Any]:
@@ -366,7 +368,7 @@ async def test_a_unified_limit_held_by_the_top_controller(risk_bank: Driver, db:
 
     assert await exposure() == {
         "total": "2100.00", "multipleGrantors": True, "unifiedLimit": None,
-        "unifiedLimitHolderId": None, "unifiedLimitExceeded": False,
+        "unifiedLimitHolderId": None, "unifiedLimitUsed": None, "unifiedLimitExceeded": False,
     }  # fmt: skip
     before = graph_snapshot(risk_bank)
     on_member = await mutate(
@@ -382,12 +384,25 @@ async def test_a_unified_limit_held_by_the_top_controller(risk_bank: Driver, db:
     assert done["client"]["version"] == 1
     assert await exposure() == {
         "total": "2100.00", "multipleGrantors": False, "unifiedLimit": "2000.00",
-        "unifiedLimitHolderId": "P", "unifiedLimitExceeded": True,
+        "unifiedLimitHolderId": "P", "unifiedLimitUsed": "1500.00", "unifiedLimitExceeded": False,
     }  # fmt: skip
     again = await mutate(db, "setUnifiedLimit", set_, CLIENT)
     assert again["invariant"] == "NO_OP"
-    await mutate(db, "setUnifiedLimit", {**set_, "limit": "3000.00"}, CLIENT)
-    assert (await exposure())["unifiedLimitExceeded"] is False
+    await mutate(db, "setUnifiedLimit", {**set_, "limit": "1499.99"}, CLIENT)
+    assert (await exposure())["unifiedLimitExceeded"] is True
+    totals = set()
+    for depth in (1, 6):
+        data, errors, _ = await execute(
+            db,
+            'query ($d: Int!) { creditExposure(clientId: "S3", maxDepth: $d) '
+            "{ total unifiedLimitUsed unifiedLimitExceeded } }",
+            {"d": depth},
+        )
+        assert errors == [] and data is not None
+        assert data["creditExposure"]["unifiedLimitUsed"] == "1500.00"
+        assert data["creditExposure"]["unifiedLimitExceeded"] is True
+        totals.add(data["creditExposure"]["total"])
+    assert len(totals) == 2  # the group's reach changed, not what the limit covers
     removed = await mutate(db, "setUnifiedLimit", {"clientId": "P", "limit": None}, CLIENT)
     assert removed["client"]["version"] == 3
     assert (await exposure())["multipleGrantors"] is True
@@ -395,7 +410,7 @@ async def test_a_unified_limit_held_by_the_top_controller(risk_bank: Driver, db:
     assert errors == [] and data is not None
     assert [json.loads(r["after"]) for r in data["auditLog"]["records"]] == [
         {"unifiedLimitCents": None, "unifiedLimitCurrency": None},
-        {"unifiedLimitCents": 300000, "unifiedLimitCurrency": "CNY"},
+        {"unifiedLimitCents": 149999, "unifiedLimitCurrency": "CNY"},
         {"unifiedLimitCents": 200000, "unifiedLimitCurrency": "CNY"},
     ]
 

@@ -5,9 +5,10 @@ Per manager (their active primary clients): clients, new (增量) and existing (
 won in the period (clients that reached ACTIVE through the pipeline while the manager was their
 primary manager, whoever manages them now), balances and products per client from
 active holdings, complaints opened and closed in the period with the average satisfaction of
-those closed, and visits done in the period against those planned: for each graded client, the
-days of the period the manager was its primary manager divided by its plan's visit interval,
-rounded down. A department sums every
+those closed, and visits done in the period (all, and those on plan: to clients the manager was
+then the primary manager of) against those planned: for each graded client, the days of the
+period the manager was its primary manager divided by its plan's visit interval, the fractions
+added up and rounded to the nearest visit. A department sums every
 manager who is a member of it or of a department below it (`DIRECT_REPORT`, any depth), and
 gives the same figures for each of its direct children, summed down each child's subtree.
 """
@@ -21,7 +22,7 @@ from typing import Any, Final, LiteralString
 
 from pydantic import Field
 
-from graph.bank_calendar import day_start
+from graph.bank_calendar import day_start, zone_name
 from graph.db import Db
 from graph.errors import InvalidInput
 from graph.models import GraphModel, cents_to_decimal
@@ -95,14 +96,22 @@ CALL (m) {
      OR (i.closedAt >= datetime($start) AND i.closedAt < datetime($end))
   WITH i, i.at >= datetime($start) AND i.at < datetime($end) AS inPeriod,
        i.closedAt >= datetime($start) AND i.closedAt < datetime($end) AS closedInPeriod
+  // On plan: to a client the manager was then the primary manager of (the bank's day of the
+  // visit in their stint), and graded and active, as visits owed count it.
   RETURN count(CASE WHEN i.kind = 'VISIT' AND inPeriod THEN 1 END) AS visitsDone,
+         count(CASE WHEN i.kind = 'VISIT' AND inPeriod AND EXISTS {
+                 MATCH (i)-[:WITH]->(c:Client)<-[r:MANAGES|MANAGED]-(m)
+                 WHERE r.role = 'PRIMARY' AND c.status = 'ACTIVE' AND c.grade IS NOT NULL
+                 WITH r, date(datetime({datetime: i.at, timezone: $tz})) AS day
+                 WHERE (r.since IS NULL OR r.since <= day) AND (r.until IS NULL OR r.until > day)
+               } THEN 1 END) AS visitsOnPlan,
          count(CASE WHEN i.kind = 'COMPLAINT' AND inPeriod THEN 1 END) AS complaintsOpened,
          count(CASE WHEN i.kind = 'COMPLAINT' AND closedInPeriod THEN 1 END) AS complaintsClosed,
          sum(CASE WHEN i.kind = 'COMPLAINT' AND closedInPeriod THEN i.satisfaction ELSE 0 END)
            AS satisfactionSum
 }
 RETURN m.id AS managerId, m.name AS name, under, children, clients, newClients,
-       existingClients, won, balanceCents, holdings, visitsOwed, visitsDone,
+       existingClients, won, balanceCents, holdings, visitsOwed, visitsDone, visitsOnPlan,
        complaintsOpened, complaintsClosed, satisfactionSum
 ORDER BY managerId
 """
@@ -123,6 +132,7 @@ class Figures(GraphModel):
     products_per_client: float = 0.0
     visits_planned: int = 0
     visits_done: int = 0
+    visits_on_plan: int = 0
     complaints_opened: int = 0
     complaints_closed: int = 0
     average_satisfaction: float | None = None
@@ -155,7 +165,8 @@ class Performance(GraphModel):
 def _figures(rows: list[dict[str, Any]]) -> Figures:
     """Sums of the rows; ratios from the sums, so a roll-up is never an average of averages."""
     keys = ("clients", "newClients", "existingClients", "won", "holdings", "visitsDone",
-            "complaintsOpened", "complaintsClosed", "satisfactionSum", "balanceCents")  # fmt: skip
+            "visitsOnPlan", "complaintsOpened", "complaintsClosed", "satisfactionSum",
+            "balanceCents")  # fmt: skip
     total = {k: sum(int(r[k] or 0) for r in rows) for k in keys}
     owed = sum(float(r["visitsOwed"] or 0.0) for r in rows)
     return Figures(
@@ -170,6 +181,7 @@ def _figures(rows: list[dict[str, Any]]) -> Figures:
         else 0.0,
         visits_planned=visits_from(owed),
         visits_done=total["visitsDone"],
+        visits_on_plan=total["visitsOnPlan"],
         complaints_opened=total["complaintsOpened"],
         complaints_closed=total["complaintsClosed"],
         average_satisfaction=round(total["satisfactionSum"] / total["complaintsClosed"], 2)
@@ -212,6 +224,7 @@ async def get_performance(
             # The period's days are the bank's (graph.bank_calendar), given as UTC instants.
             "start": day_start(start).astimezone(dt.UTC).isoformat(),
             "end": day_start(end + dt.timedelta(days=1)).astimezone(dt.UTC).isoformat(),
+            "tz": zone_name(),
         },
     )
     rows = [r.data() for r in records]

@@ -173,7 +173,11 @@ class PerformanceFigures:
     holdings: int
     products_per_client: float
     visits_planned: int
-    visits_done: int
+    visits_done: int = strawberry.field(description="Every visit the managers made.")
+    visits_on_plan: int = strawberry.field(
+        description="Visits to clients the manager was then the primary manager of, graded and "
+        "active (as `visitsPlanned` counts them): the ones to set against it."
+    )
     complaints_opened: int
     complaints_closed: int
     average_satisfaction: float | None

@@ -178,8 +178,8 @@ RULES: Final = _rules(
     ("DepartmentPerformance", SELLING, "departmentId name figures"),
     ("ManagerPerformance", SELLING, "managerId name figures"),
     ("PerformanceFigures", SELLING, "clients newClients existingClients won balance holdings "
-                                    "productsPerClient visitsPlanned visitsDone complaintsOpened "
-                                    "complaintsClosed averageSatisfaction"),
+                                    "productsPerClient visitsPlanned visitsDone visitsOnPlan "
+                                    "complaintsOpened complaintsClosed averageSatisfaction"),
     ("ClientSuccess", ALL, "client"),
     ("ManagerSuccess", ADMIN, "manager"),
     ("ProductSuccess", ADMIN, "product"),

@@ -749,6 +749,45 @@ async def test_visits_owed_follow_who_was_the_primary_manager(bank: Driver, db: 
     assert data["performance"]["total"]["visitsPlanned"] == 12
 
 
+async def test_visits_on_plan_are_to_the_manager_s_own_graded_clients(
+    bank: Driver, db: Db, shanghai: None
+) -> None:
+    """In March 2026 m-a visits c-a (graded, m-a's from 3 March, m-b's before) on the 2nd, on
+    the 3rd at 07:00 in Beijing (still the 2nd in UTC) and on the 5th; m-root's graded client
+    c-root; and its own ungraded c-g. Five visits done; two on plan, the two in m-a's stint."""
+    bank.execute_query(
+        "MATCH (c:Client) SET c.grade = CASE c.id WHEN 'c-g' THEN null ELSE 'A' END "
+        "WITH count(*) AS _ "
+        "MATCH (:Manager {id: 'm-a'})-[r:MANAGES {role: 'PRIMARY'}]->(c:Client {id: 'c-a'}) "
+        "SET r.since = date('2026-03-03') WITH c "
+        "MATCH (b:Manager {id: 'm-b'}) "
+        "CREATE (b)-[:MANAGED {role: 'PRIMARY', since: date('2025-06-01'), "
+        "until: date('2026-03-03'), reason: '调岗'}]->(c)",
+        database_=DATABASE,
+    )
+    for client, at in (
+        ("c-a", "2026-03-02T10:00:00"), ("c-a", "2026-03-03T07:00:00+08:00"),
+        ("c-a", "2026-03-05T10:00:00"), ("c-root", "2026-03-05T11:00:00"),
+        ("c-g", "2026-03-06T10:00:00"),
+    ):  # fmt: skip
+        visit = {"clientId": client, "managerId": "m-a", "kind": "VISIT", "at": at}
+        assert (await run(db, INTERACT, {"input": visit}))["recordInteraction"]["id"]
+    query = """query ($m: ID, $d: ID) { performance(managerId: $m, departmentId: $d,
+      period: {from: "2026-03-01", to: "2026-03-31"}) { total { visitsDone visitsOnPlan } } }"""
+    done = {
+        scope: (await run(db, query, variables))["performance"]["total"]
+        for scope, variables in (
+            ("m-a", {"m": "m-a", "d": None}), ("m-b", {"m": "m-b", "d": None}),
+            ("d-root", {"m": None, "d": "d-root"}),
+        )
+    }  # fmt: skip
+    assert done == {
+        "m-a": {"visitsDone": 5, "visitsOnPlan": 2},
+        "m-b": {"visitsDone": 0, "visitsOnPlan": 0},
+        "d-root": {"visitsDone": 5, "visitsOnPlan": 2},
+    }
+
+
 async def test_a_period_s_days_are_the_bank_s(bank: Driver, db: Db, shanghai: None) -> None:
     """07:00 in Beijing on 1 March is still 28 February in UTC; the bank counts it in March.
     A time given without an offset is the bank's local time too."""

@@ -23,7 +23,7 @@ from neo4j import Driver, ManagedTransaction, Session
 from graph import bulk_load as load
 from graph.bank_snapshot import read_keyed
 from graph.client_group import root_of
-from graph.client_link_writes import CONTROL_CYCLES
+from graph.client_link_writes import CONTROL_CYCLES, LIMITS_OFF_TOP
 from graph.csv_reader import Problems, read_rows
 from graph.csv_tables import TABLES, TABLES_BY_FILE, NodeKind, Table
 from graph.csv_validation import BATCH, MONEY_CURRENCIES, ScratchIndex, Validator, chunks
@@ -382,7 +382,10 @@ def _require_credit_intact(
         below = tx.run(LIMITS_BELOW_TOP, ids=given).single(strict=True)["ids"] if given else []
         conflict = ("GROUP_TOP", below) if below else None
     elif table.section == "controls":
-        below = tx.run(LIMITS_BELOW_TOP, ids=[r["toId"] for r in rows]).single(strict=True)["ids"]
+        # Every holder at or below the links' controllers, as relateClients checks: a stake can
+        # make another stake add up to control of a holder below the link's own target.
+        holders = [r["fromId"] for r in rows]
+        below = tx.run(LIMITS_OFF_TOP, ids=holders).single(strict=True)["ids"]
         conflict = ("UNIFIED_LIMIT_ON_TOP", below) if below else None
     elif table.section == "guarantees":
         # (A facilities batch may lower a limit below guarantees guarantees.csv, written later,

@@ -546,6 +546,20 @@ def test_a_closed_facility_needs_no_rate(empty_graph: Driver, tmp_path: Path) ->
             "UNIFIED_LIMIT_ON_TOP",
             ["c-3"],
         ),
+        # c-3 given a unified limit, and stakes in it of 30% by c-1 and of 25% by c-5, after the
+        # check; the file makes c-1 control c-5, so c-1's stakes add up to control of c-3.
+        (
+            "CREATE (c3:Client {id: 'c-3', name: '丙公司', kind: 'CORPORATE', segment: 'NEW', "
+            "status: 'ACTIVE', version: 0, unifiedLimitCents: 100, unifiedLimitCurrency: 'CNY'}), "
+            "(c5:Client {id: 'c-5', name: '戊公司', kind: 'CORPORATE', segment: 'NEW', "
+            "status: 'ACTIVE', version: 0}), (c5)-[:CONTROLS {share: 25.0, basis: 'EQUITY'}]->(c3) "
+            "WITH c3 MATCH (c1:Client {id: 'c-1'}) "
+            "CREATE (c1)-[:CONTROLS {share: 30.0, basis: 'EQUITY'}]->(c3)",
+            "controls.csv",
+            {"fromId": "c-1", "toId": "c-5", "share": 60.0, "basis": "EQUITY"},
+            "UNIFIED_LIMIT_ON_TOP",
+            ["c-3"],
+        ),
         # c-1's control of c-2 stands (it was drawn after the check, say); the file sets c-2 a
         # unified limit.
         (

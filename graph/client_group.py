@@ -36,18 +36,16 @@ def _direct(v: LiteralString) -> LiteralString:
     return v + ".share > 50 OR " + v + ".basis <> 'EQUITY'"
 
 
-# A control link, bound to `u`: direct control, or a minority stake of A in T that control adds
-# up to. Y is A or a direct controller of A; what Y holds in T is its own equity stake plus the
-# equity stakes of the clients it controls directly; more than 50% and the link counts.
-# Aggregates cannot run inside a list predicate, hence `reduce` over a COLLECT; the names are
-# prefixed `ctl_` so they cannot meet a caller's. CASE, unlike OR, is sure to read the minority
-# part only for minority links (few). The stakes are added up as whole millionths of a percent:
-# floats added in the COLLECT's (unfixed) order made 17.6 + 0.2 + 16.1 + 16.1, exactly 50 and so
-# not control, come to more than 50.
-CONTROL: Final[LiteralString] = (
-    "(CASE WHEN "
-    + _direct("u")
-    + """ THEN true ELSE all(ctl_a IN [startNode(u)] WHERE all(ctl_t IN [endNode(u)] WHERE
+# A control link, bound to `{v}` (`u` in CONTROL): direct control, or a minority stake of A in T
+# that control adds up to. Y is A or a direct controller of A; what Y holds in T is its own
+# equity stake plus the equity stakes of the clients it controls directly; more than 50% and
+# the link counts. Aggregates cannot run inside a list predicate, hence `reduce` over a COLLECT;
+# the names are prefixed `ctl_` so they cannot meet a caller's. CASE, unlike OR, is sure to read
+# the minority part only for minority links (few). The stakes are added up as whole millionths
+# of a percent: floats added in the COLLECT's (unfixed) order made 17.6 + 0.2 + 16.1 + 16.1,
+# exactly 50 and so not control, come to more than 50.
+_MINORITY: Final[LiteralString] = (
+    """
   any(ctl_y IN [ctl_a] + COLLECT { MATCH (ctl_p:Client)-[ctl_k:CONTROLS]->(ctl_a)
                                    WHERE """
     + _direct("ctl_k")
@@ -60,17 +58,38 @@ CONTROL: Final[LiteralString] = (
               RETURN toInteger(round(ctl_h.share * 1000000)) } | ctl_s + ctl_x) > 50000000)))
   END)"""
 )
+
+
+def _control(v: LiteralString) -> LiteralString:
+    return (
+        "(CASE WHEN " + _direct(v) + " THEN true ELSE all(ctl_a IN [startNode(" + v + ")] "
+        "WHERE all(ctl_t IN [endNode(" + v + ")] WHERE" + _MINORITY
+    )
+
+
+CONTROL: Final[LiteralString] = _control("u")
 MEMBER_CAP: Final = 100
 
 # Whether `top` is controlled by another of `tops` (the controllers in reach). The top controller
 # is one that is not, where there is one: a parent whose own minority stake adds up to control
 # is as near the client as its subsidiary, and must still come first. Among several (joint
-# control, or a cycle of control where every one is controlled) the smallest id: the same for
-# every member that several controllers share, where the nearest or farthest differ from member
-# to member and split one group's credit between two.
+# control) the smallest id: the same for every member that several controllers share, where the
+# nearest or farthest differ from member to member and split one group's credit between two.
 CONTROLLED_AMONG: Final[LiteralString] = (
     "EXISTS { MATCH (ctl_up:Client)-[u:CONTROLS]->(top) "
     "WHERE ctl_up IN tops AND ctl_up <> top AND " + CONTROL + " }"
+)
+# Where every one of `tops` is controlled, control runs in a cycle at the top: the top is the
+# smallest id on that cycle (of `every`, in id order), one that reaches each of `tops` controlling
+# it, and not a client below the cycle whose id happens to be smaller. (A cycle longer than the
+# 6 links searched: the smallest id of all.) Read only for clients under such a cycle.
+_TOP_OF_CYCLE: Final[LiteralString] = (
+    "coalesce(head([ctl_top IN every WHERE NOT EXISTS {\n"
+    "  MATCH (ctl_up:Client)-[u:CONTROLS]->(ctl_top)\n"
+    "  WHERE ctl_up IN tops AND ctl_up <> ctl_top AND " + CONTROL + "\n"
+    "    AND NOT EXISTS { MATCH (ctl_top)-[ctl_vs:CONTROLS*1..6]->(ctl_up)\n"
+    "                     WHERE all(ctl_v IN ctl_vs WHERE " + _control("ctl_v") + ") } }]),\n"
+    "  every[0])"
 )
 
 
@@ -91,34 +110,40 @@ def _controllers_in_reach(client: LiteralString, alias: LiteralString) -> Litera
         "WITH DISTINCT " + client + ", top\n"
         "WITH " + client + ", collect(top) AS tops\n"
         "UNWIND tops AS top\n"
-        "WITH top, " + CONTROLLED_AMONG + " AS controlled\n"
+        "WITH tops, top, " + CONTROLLED_AMONG + " AS controlled\n"
     )
 
 
 def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
     """The top controller of `client` (one no other controller in reach controls, the smallest
-    id among several), or itself: what a client's `group` and the unified limit's holder start
-    from (`largestExposures` counts a client under each of its tops: `tops_of`)."""
+    id among several; in a cycle of control at the top, the smallest id on it), or itself: what a
+    client's `group` and the unified limit's holder start from (`largestExposures` counts a
+    client under each of its tops: `tops_of`)."""
     return (
         _controllers_in_reach(client, alias)
-        + "ORDER BY controlled, top.id LIMIT 1\n"
-        + "RETURN top AS "
+        + "ORDER BY controlled, top.id\n"
+        + "WITH tops, collect(top) AS every, collect(controlled)[0] AS cyclic\n"
+        + "RETURN CASE WHEN cyclic THEN "
+        + _TOP_OF_CYCLE
+        + " ELSE every[0] END AS "
         + alias
         + "\n"
     )
 
 
 def tops_of(client: LiteralString, alias: LiteralString) -> LiteralString:
-    """Every top controller of `client` (each controller in reach no other one controls; the
-    smallest id in a cycle where every one is controlled), or itself: the groups a client's credit
+    """Every top controller of `client` (each controller in reach no other one controls; in a
+    cycle of control at the top, as `root_of` picks it), or itself: the groups a client's credit
     counts in for `largestExposures`. Under joint control that is more than one: each group is
     whole, rather than one controller's counted without what it controls."""
     return (
         _controllers_in_reach(client, alias)
         + "ORDER BY top.id\n"
-        + "WITH collect(CASE WHEN controlled THEN null ELSE top END) AS free, "
+        + "WITH tops, collect(CASE WHEN controlled THEN null ELSE top END) AS free, "
         + "collect(top) AS every\n"
-        + "UNWIND CASE WHEN size(free) > 0 THEN free ELSE every[..1] END AS top\n"
+        + "UNWIND CASE WHEN size(free) > 0 THEN free ELSE ["
+        + _TOP_OF_CYCLE
+        + "] END AS top\n"
         + "RETURN top AS "
         + alias
         + "\n"

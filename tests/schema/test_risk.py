@@ -494,6 +494,40 @@ async def test_a_cycle_of_control_is_one_group_under_its_smallest_id(
     assert data["creditExposure"] == {"unifiedLimitHolderId": "A", "unifiedLimitExceeded": True}
 
 
+async def test_a_client_below_a_cycle_of_control_is_not_its_own_top(
+    empty_graph: Driver, db: Db
+) -> None:
+    """B and C hold 60% of each other, and C 70% of A, whose id is the smallest: the top of all
+    three is B, the smallest id on the cycle, not A, which every one of them being controlled
+    made its own top (a group of its own, beside the one that counted it)."""
+    bank = _small_bank(
+        [_client(c) for c in ("A", "B", "C")],
+        [_facility(f"f{c}", c, "LOAN", 10, 0, "d-ka", "d-appr") for c in ("A", "B", "C")],
+        [],
+    )
+    bank.controls = [
+        {"fromId": a, "toId": b, "share": share, "basis": "EQUITY"}
+        for a, b, share in (("B", "C", 60.0), ("C", "B", 60.0), ("C", "A", 70.0))
+    ]
+    load(empty_graph, DATABASE, bank, quiet=True)
+    assert await _tops_and_largest(db, "A", "C") == (
+        "B", "B", [{"root": {"id": "B"}, "memberIds": ["A", "B", "C"], "total": "30.00"}],
+    )  # fmt: skip
+    limit = {"limit": "25.00", "currency": "CNY"}
+    refused = await mutate(db, "setUnifiedLimit", {"clientId": "A", **limit}, CLIENT)
+    assert (refused["invariant"], refused["nodeIds"]) == ("GROUP_TOP", ["A", "B"])
+    assert (await mutate(db, "setUnifiedLimit", {"clientId": "B", **limit}, CLIENT))["client"]
+    data, errors, _ = await execute(
+        db,
+        '{ creditExposure(clientId: "A") { unifiedLimitHolderId unifiedLimitUsed '
+        "unifiedLimitExceeded } }",
+    )
+    assert errors == [] and data is not None
+    assert data["creditExposure"] == {
+        "unifiedLimitHolderId": "B", "unifiedLimitUsed": "30.00", "unifiedLimitExceeded": True,
+    }  # fmt: skip
+
+
 def _family(a: str, b: str, role: str = "SPOUSE", reciprocal: str = "SPOUSE") -> dict[str, Any]:
     return {"fromId": a, "toId": b, "kind": "FAMILY", "role": role,
             "reciprocalRole": reciprocal}  # fmt: skip

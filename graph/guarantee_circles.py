@@ -87,22 +87,86 @@ class CircleSearch(GraphModel):
 def find_cycles(
     edges: dict[str, set[str]], max_size: int, budget: int = STEP_BUDGET
 ) -> tuple[list[tuple[str, ...]], bool]:
-    """Every simple cycle of 2..max_size nodes, each once, starting at its smallest node."""
-    cycles: list[tuple[str, ...]] = []
+    """Every simple cycle of 2..max_size nodes through a set of nodes no other cycle found runs
+    through, each once, starting at its smallest node (of the cycles through one set, the first
+    in id order). Mutual pairs are read straight off the edges, whatever the budget. Longer
+    cycles are searched inside each strongly connected cluster, the smaller clusters first: a
+    dense joint-guarantee cluster, whose firms all guarantee one another (thousands of cycles
+    through a few dozen sets), spends the budget last, and cannot hide the circles elsewhere."""
+    cycles: list[tuple[str, ...]] = [
+        (a, b) for a in sorted(edges) for b in sorted(edges[a]) if a < b and a in edges.get(b, ())
+    ]
+    seen = {frozenset(c) for c in cycles}
     steps = 0
-    for start in sorted(edges):
-        stack: list[tuple[str, list[str]]] = [(start, [start])]
-        while stack:
-            node, path = stack.pop()
-            for nxt in sorted(edges.get(node, ()), reverse=True):
-                steps += 1
-                if steps > budget:
-                    return cycles, False
-                if nxt == start and len(path) >= MIN_SIZE:
-                    cycles.append(tuple(path))
-                elif nxt > start and nxt not in path and len(path) < max_size:
-                    stack.append((nxt, [*path, nxt]))
-    return sorted(cycles, key=lambda c: (len(c), c)), True
+    for cluster in sorted(_clusters(edges), key=lambda c: (len(c), c[0])):
+        if len(cluster) < 3 or max_size < 3:
+            continue
+        inside = set(cluster)
+        nexts = {
+            n: sorted((m for m in edges.get(n, ()) if m in inside), reverse=True) for n in cluster
+        }
+        for start in cluster:
+            stack: list[tuple[str, list[str]]] = [(start, [start])]
+            while stack:
+                node, path = stack.pop()
+                for nxt in nexts[node]:
+                    steps += 1
+                    if steps > budget:
+                        return _in_order(cycles), False
+                    if nxt == start:
+                        if len(path) > 2 and (members := frozenset(path)) not in seen:
+                            seen.add(members)
+                            cycles.append(tuple(path))
+                    elif nxt > start and nxt not in path and len(path) < max_size:
+                        stack.append((nxt, [*path, nxt]))
+    return _in_order(cycles), True
+
+
+def _in_order(cycles: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
+    return sorted(cycles, key=lambda c: (len(c), c))
+
+
+def _clusters(edges: dict[str, set[str]]) -> list[list[str]]:
+    """The strongly connected components (each sorted), by Tarjan's algorithm, iteratively: a
+    chain of guarantees thousands long would overflow Python's recursion."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    found: list[list[str]] = []
+    for root in sorted(edges):
+        if root in index:
+            continue
+        work: list[tuple[str, list[str]]] = [(root, sorted(edges.get(root, ())))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, todo = work[-1]
+            if todo:
+                nxt = todo.pop()
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, sorted(edges.get(nxt, ()))))
+                elif nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+                continue
+            work.pop()
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[node])
+            if low[node] == index[node]:
+                component: list[str] = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                found.append(sorted(component))
+    return found
 
 
 def _rank(cycle: tuple[str, ...], exposure: int) -> tuple[int, int, tuple[str, ...]]:

@@ -86,3 +86,31 @@ def test_cycle_search_respects_size_and_budget() -> None:
     assert find_cycles(ring, 4)[0] == []
     assert find_cycles(ring, 5)[0] == [("0", "1", "2", "3", "4")]
     assert find_cycles(ring, 5, budget=2)[1] is False
+
+
+def _everyone_guarantees_everyone(firms: list[str]) -> dict[str, set[str]]:
+    return {a: {b for b in firms if b != a} for a in firms}
+
+
+def test_a_joint_guarantee_cluster_lists_each_set_of_firms_once() -> None:
+    """Six firms each guaranteeing the other five close 409 cycles of two to six firms through
+    57 sets of them (15 pairs, 20 sets of three, 15 of four, 6 of five, 1 of six): each set
+    is listed once."""
+    firms = [f"k{i}" for i in range(6)]
+    cycles, complete = find_cycles(_everyone_guarantees_everyone(firms), 6)
+    assert complete
+    sets = [frozenset(c) for c in cycles]
+    assert len(sets) == len(set(sets)) == 15 + 20 + 15 + 6 + 1
+    assert cycles[:2] == [("k0", "k1"), ("k0", "k2")]
+    assert cycles[-1] == ("k0", "k1", "k2", "k3", "k4", "k5")
+
+
+def test_a_dense_cluster_does_not_hide_the_circles_elsewhere() -> None:
+    """Fourteen firms all guaranteeing one another run the search out of budget; a mutual pair
+    and a circle of three elsewhere (their ids after the cluster's) are found all the same."""
+    edges = _everyone_guarantees_everyone([f"a{i:02}" for i in range(14)])
+    edges |= {"z1": {"z2"}, "z2": {"z1"}, "x1": {"x2"}, "x2": {"x3"}, "x3": {"x1"}}
+    cycles, complete = find_cycles(edges, 6, budget=100_000)
+    assert not complete
+    assert ("z1", "z2") in cycles and ("x1", "x2", "x3") in cycles
+    assert len([c for c in cycles if len(c) == 2]) == 14 * 13 // 2 + 1  # every pair, whatever

@@ -206,10 +206,16 @@ def node_key(label: str, node_id: str) -> str:
     return f"{label}:{node_id}"
 
 
+# Bookkeeping of the writes (a client's interaction counter), no business of a drawing.
+INTERNAL_PROPERTIES: Final = frozenset({"interactionSeq"})
+
+
 def _plain(properties: dict[str, Any]) -> dict[str, Any]:
     """JSON-ready properties: cents as decimal strings, dates as ISO strings."""
     out: dict[str, Any] = {}
     for key, value in properties.items():
+        if key in INTERNAL_PROPERTIES:
+            continue
         if key.endswith("Cents") and isinstance(value, int):
             out[key.removesuffix("Cents")] = str(cents_to_decimal(value))
         elif hasattr(value, "iso_format"):

@@ -142,6 +142,11 @@ class GraphNode:
     kind: str = strawberry.field(description="The node's label: Client, Manager, Department...")
     label: str = strawberry.field(description="A caption: the name, else the id.")
     distance: int = strawberry.field(description="Hops from the client.")
+    visible: bool = strawberry.field(
+        description="False for a node outside the asking manager's book (a client, or a "
+        "facility lent to one): its `properties` are only `id` (and a client's `kind`), and its "
+        "`label` is the id."
+    )
     properties: JSON
 
 
@@ -193,7 +198,7 @@ class Client360Query:
             nodes=[
                 GraphNode(
                     id=strawberry.ID(n.id), kind=n.kind, label=n.label, distance=n.distance,
-                    properties=cast(JSON, n.properties),
+                    visible=not n.hidden, properties=cast(JSON, n.properties),
                 )
                 for n in found.nodes
             ],

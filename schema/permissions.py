@@ -101,7 +101,7 @@ RULES: Final = _rules(
     ("FacilityConnection", RISK, "edges pageInfo totalCount"),
     ("FacilityEdge", RISK, "cursor node"),
     ("RelationshipGraph", ALL, "nodes edges truncated"),
-    ("GraphNode", ALL, "id kind label distance properties"),
+    ("GraphNode", ALL, "id kind label distance visible properties"),
     ("GraphEdge", ALL, "id source target type properties"),
     ("CreditExposure", RISK, "client maxDepth total direct affiliated indirect drawn members "
                              "limitUsage grantingDepartments multipleGrantors unifiedLimit "

@@ -190,7 +190,7 @@ async def test_a_client_known_to_be_in_the_book_is_read_without_the_check(
 
 GRAPH = """query ($id: ID!) { relationshipGraph(clientId: $id, depth: 4, limit: 50,
   kinds: [RELATED_TO, CONTROLS, GUARANTEES, BORROWS, HOLDS]) {
-  nodes { id kind label distance properties } edges { id properties } truncated } }"""
+  nodes { id kind label distance visible properties } edges { id properties } truncated } }"""
 
 
 def _nodes(data: dict[str, Any]) -> list[tuple[str, str, int]]:
@@ -213,6 +213,10 @@ async def test_relationship_graph_stops_at_clients_outside_the_book(bank: Driver
     props = {n["id"]: n["properties"] for n in data["relationshipGraph"]["nodes"]}
     assert props["Client:c-3"] == {"id": "c-3", "kind": "CORPORATE"}
     assert props["Facility:f-1"] == {"id": "f-1"}
+    visible = {n["id"]: n["visible"] for n in data["relationshipGraph"]["nodes"]}
+    assert visible == {
+        "Client:c-5": True, "Client:c-3": False, "Facility:f-1": False, "Product:p-dep": True,
+    }  # fmt: skip
     assert props["Client:c-5"]["name"] == "赵六" and props["Product:p-dep"]["id"] == "p-dep"
     # c-5's own links keep their figures; a link between others (c-3 also guarantees f-1) is
     # none of this manager's business and is left out.
@@ -248,8 +252,13 @@ async def test_a_hidden_clients_own_links_stay_out_of_the_graph(bank: Driver, db
 
 
 async def test_admin_graph_walks_on_and_hidden_starts_are_null(bank: Driver, db: Db) -> None:
+    # A client's interaction counter is the writes' bookkeeping, not a property to draw.
+    bank.execute_query("MATCH (c:Client {id: 'c-5'}) SET c.interactionSeq = 3", database_=DATABASE)
     data, errors, _ = await execute(db, GRAPH, {"id": "c-5"})
     assert errors == [] and data is not None
+    start = data["relationshipGraph"]["nodes"][0]
+    assert start["visible"] is True and "interactionSeq" not in start["properties"]
+    assert start["properties"]["name"] == "赵六"
     # Walked through c-3, f-1 and c-1: c-2 (borrower, controlled) and p-cash (c-1's) appear.
     assert _nodes(data) == [
         ("Client:c-5", "赵六", 0),

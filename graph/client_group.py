@@ -21,6 +21,7 @@ from decimal import Decimal
 from typing import Any, Final, LiteralString
 
 from graph.client_links import OPEN_FACILITY
+from graph.control import CONTROL, control
 from graph.db import Db
 from graph.limits import FxTable
 from graph.models import GraphModel, cents_to_decimal
@@ -30,44 +31,6 @@ from graph.visibility import visible_to_manager
 MAX_CONTROL_DEPTH: Final = 6
 
 
-# A direct control link, bound to `{v}`: more than 50% of the shares, or control stated on another
-# basis.
-def _direct(v: LiteralString) -> LiteralString:
-    return v + ".share > 50 OR " + v + ".basis <> 'EQUITY'"
-
-
-# A control link, bound to `{v}` (`u` in CONTROL): direct control, or a minority stake of A in T
-# that control adds up to. Y is A or a direct controller of A; what Y holds in T is its own
-# equity stake plus the equity stakes of the clients it controls directly; more than 50% and
-# the link counts. Aggregates cannot run inside a list predicate, hence `reduce` over a COLLECT;
-# the names are prefixed `ctl_` so they cannot meet a caller's. CASE, unlike OR, is sure to read
-# the minority part only for minority links (few). The stakes are added up as whole millionths
-# of a percent: floats added in the COLLECT's (unfixed) order made 17.6 + 0.2 + 16.1 + 16.1,
-# exactly 50 and so not control, come to more than 50.
-_MINORITY: Final[LiteralString] = (
-    """
-  any(ctl_y IN [ctl_a] + COLLECT { MATCH (ctl_p:Client)-[ctl_k:CONTROLS]->(ctl_a)
-                                   WHERE """
-    + _direct("ctl_k")
-    + """ RETURN ctl_p }
-      WHERE reduce(ctl_s = 0, ctl_x IN COLLECT {
-              MATCH (ctl_z:Client)-[ctl_h:CONTROLS {basis: 'EQUITY'}]->(ctl_t)
-              WHERE ctl_z = ctl_y OR EXISTS { (ctl_y)-[ctl_j:CONTROLS]->(ctl_z) WHERE """
-    + _direct("ctl_j")
-    + """ }
-              RETURN toInteger(round(ctl_h.share * 1000000)) } | ctl_s + ctl_x) > 50000000)))
-  END)"""
-)
-
-
-def _control(v: LiteralString) -> LiteralString:
-    return (
-        "(CASE WHEN " + _direct(v) + " THEN true ELSE all(ctl_a IN [startNode(" + v + ")] "
-        "WHERE all(ctl_t IN [endNode(" + v + ")] WHERE" + _MINORITY
-    )
-
-
-CONTROL: Final[LiteralString] = _control("u")
 MEMBER_CAP: Final = 100
 
 # Whether `top` is controlled by another of `tops` (the controllers in reach). The top controller
@@ -88,7 +51,7 @@ _TOP_OF_CYCLE: Final[LiteralString] = (
     "  MATCH (ctl_up:Client)-[u:CONTROLS]->(ctl_top)\n"
     "  WHERE ctl_up IN tops AND ctl_up <> ctl_top AND " + CONTROL + "\n"
     "    AND NOT EXISTS { MATCH (ctl_top)-[ctl_vs:CONTROLS*1..6]->(ctl_up)\n"
-    "                     WHERE all(ctl_v IN ctl_vs WHERE " + _control("ctl_v") + ") } }]),\n"
+    "                     WHERE all(ctl_v IN ctl_vs WHERE " + control("ctl_v") + ") } }]),\n"
     "  every[0])"
 )
 

@@ -16,9 +16,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Final, LiteralString
 
-from graph.client_group import CONTROL, root_of
+from graph.client_group import root_of
 from graph.client_writes import require_not_archived
 from graph.clients import CLIENT_FIELDS
+from graph.control import CONTROL
 from graph.data_writes import Write, run_write
 from graph.db import Db
 from graph.errors import Duplicate, InvalidInput, NotFound, require

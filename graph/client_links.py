@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any, Final, LiteralString
 
+from graph.control import HOLDER_CONTROLS
 from graph.db import Db
 from graph.departments import dependent
 from graph.models import (
@@ -85,7 +86,9 @@ RETURN c.id AS clientId, f """
 )
 
 # Every link between two clients, seen from `c`, in one shape. A guarantee links the guarantor to
-# the borrower of the facility it guarantees.
+# the borrower of the facility it guarantees; a control link is PARENT/SUBSIDIARY when its
+# holder controls the other client (more than 50%, another basis, or with the stakes of the
+# clients it controls directly).
 # Expects `c` in scope; yields `links` (capped at $cap, ordered by kind then client) and `total`.
 # The links are collected inside their own subquery so a client with none still yields a row.
 # A guarantee of a closed facility is released: no longer a link between the clients.
@@ -93,17 +96,23 @@ LINKS_OF_CLIENT: Final[LiteralString] = (
     """
 CALL (c) {
 CALL (c) {
-  MATCH (c)-[r:CONTROLS]->(o:Client)
+  MATCH (c)-[u:CONTROLS]->(o:Client)
+  WITH o, u, """
+    + HOLDER_CONTROLS
+    + """ AS controls
   RETURN {otherId: o.id, kind: 'CONTROL', direction: 'OUTGOING',
-          role: CASE WHEN r.share > 50 THEN 'PARENT' ELSE 'SHAREHOLDER' END,
-          otherRole: CASE WHEN r.share > 50 THEN 'SUBSIDIARY' ELSE 'INVESTEE' END,
-          share: r.share, basis: r.basis} AS link
+          role: CASE WHEN controls THEN 'PARENT' ELSE 'SHAREHOLDER' END,
+          otherRole: CASE WHEN controls THEN 'SUBSIDIARY' ELSE 'INVESTEE' END,
+          share: u.share, basis: u.basis} AS link
   UNION ALL
-  MATCH (c)<-[r:CONTROLS]-(o:Client)
+  MATCH (c)<-[u:CONTROLS]-(o:Client)
+  WITH o, u, """
+    + HOLDER_CONTROLS
+    + """ AS controls
   RETURN {otherId: o.id, kind: 'CONTROL', direction: 'INCOMING',
-          role: CASE WHEN r.share > 50 THEN 'SUBSIDIARY' ELSE 'INVESTEE' END,
-          otherRole: CASE WHEN r.share > 50 THEN 'PARENT' ELSE 'SHAREHOLDER' END,
-          share: r.share, basis: r.basis} AS link
+          role: CASE WHEN controls THEN 'SUBSIDIARY' ELSE 'INVESTEE' END,
+          otherRole: CASE WHEN controls THEN 'PARENT' ELSE 'SHAREHOLDER' END,
+          share: u.share, basis: u.basis} AS link
   UNION ALL
   MATCH (c)-[r:GUARANTEES]->(f:Facility)<-[:BORROWS]-(o:Client) WHERE o <> c AND """
     + OPEN_FACILITY

@@ -27,7 +27,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from graph.client_group import CONTROL, root_of
+from graph.client_group import root_of
 from graph.client_links import (
     FACILITY_FIELDS,
     INDEPENDENTLY_APPROVED,
@@ -35,6 +35,7 @@ from graph.client_links import (
     facility_from_map,
 )
 from graph.clients import CLIENT_FIELDS
+from graph.control import CONTROL
 from graph.db import Db
 from graph.limits import CapitalBase, LimitUsage, assess_limits, interdependence_to_assess
 from graph.models import Client, ClientKind, Facility, GraphModel, cents_to_decimal

@@ -19,8 +19,9 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from graph.client_group import CONTROL, tops_of
+from graph.client_group import tops_of
 from graph.client_links import OPEN_FACILITY
+from graph.control import CONTROL
 from graph.db import Db
 from graph.limits import CapitalBase, LimitUsage, assess_total
 from graph.models import ClientKind, GraphModel, cents_to_decimal

@@ -115,6 +115,28 @@ async def _exposure(db: Db, client_id: str, depth: int) -> dict[str, Any]:
     return result
 
 
+async def test_related_clients_name_control_as_groups_count_it(risk_bank: Driver, db: Db) -> None:
+    """S1 controls S3 by board with 30%: parent and subsidiary, as in S1's group; P's 40% of S2
+    is a stake, shareholder and investee. Adding 25% held by S1 to P's 40% makes it control."""
+    query = """query ($id: ID!) { client(id: $id) {
+      relatedClients(kinds: [CONTROL]) { role otherRole share client { id } } } }"""
+
+    async def roles(client_id: str) -> dict[str, tuple[str, str]]:
+        data, errors, _ = await execute(db, query, {"id": client_id})
+        assert errors == [] and data is not None
+        links = data["client"]["relatedClients"]
+        return {x["client"]["id"]: (x["role"], x["otherRole"]) for x in links}
+
+    assert await roles("S1") == {"P": ("SUBSIDIARY", "PARENT"), "S3": ("PARENT", "SUBSIDIARY")}
+    assert await roles("S2") == {"P": ("INVESTEE", "SHAREHOLDER")}
+    risk_bank.execute_query(
+        "MATCH (s1:Client {id: 'S1'}), (s2:Client {id: 'S2'}) "
+        "CREATE (s1)-[:CONTROLS {share: 25.0, basis: 'EQUITY'}]->(s2)",
+        database_=DATABASE,
+    )
+    assert await roles("S2") == {"P": ("SUBSIDIARY", "PARENT"), "S1": ("INVESTEE", "SHAREHOLDER")}
+
+
 async def test_exposure_splits_and_paths(risk_bank: Driver, db: Db) -> None:
     data, errors, _ = await execute(db, SETTINGS, {"p": "CN_2018"})
     assert errors == [] and data is not None

@@ -15,7 +15,7 @@ from graph.models import ClientLinkKind, LinkDirection
 from graph.relationship_graph import MAX_DEPTH, MAX_LIMIT, Neighbourhood, RelationKind
 from graph.relationship_graph import GraphEdge as GraphEdge_
 from graph.relationship_graph import GraphNode as GraphNode_
-from schema.errors import check_id, check_range
+from schema.errors import check_id, check_kinds, check_range
 from schema.permissions import may
 from schema.types import LIST_CAP, LIST_DEFAULT, Client, CtxInfo
 
@@ -66,7 +66,7 @@ def page_args_from(info: CtxInfo) -> PageArgs | None:
     holdings = selected.get("holdings", {})
     facilities = selected.get("facilities", {})
     related = selected.get("relatedClients", {})
-    kinds = related.get("kinds")
+    kinds = check_kinds(related.get("kinds"))
     return PageArgs(
         holdings_cap=check_range(holdings.get("first", LIST_DEFAULT), 1, LIST_CAP, "first"),
         include_closed=bool(holdings.get("includeClosed", False)),
@@ -187,7 +187,8 @@ class Client360Query:
         check_range(depth, 1, MAX_DEPTH, "depth")
         check_range(limit, 1, MAX_LIMIT, "limit")
         found = await relationship_graph.get_neighbourhood(
-            info.context.db, client_id, depth, sorted(set(kinds or RelationKind)), limit,
+            info.context.db, client_id, depth, sorted(set(check_kinds(kinds) or RelationKind)),
+            limit,
             visible_to=info.context.loaders.visible_to,
         )  # fmt: skip
         # The start comes first; a manager asking about a client outside the book gets null.

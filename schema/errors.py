@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from graphql import GraphQLError
 from strawberry.extensions import SchemaExtension
@@ -15,6 +15,7 @@ from graph.input_checks import ID_PATTERN
 log = logging.getLogger("rmgraph.errors")
 
 BAD_USER_INPUT: Final = "BAD_USER_INPUT"
+K = TypeVar("K")
 
 
 class BadInput(GraphQLError):
@@ -37,6 +38,14 @@ def check_range(value: int, low: int, high: int, argument: str) -> int:
     if not low <= value <= high:
         raise BadInput(argument, f"must be between {low} and {high}, got {value}")
     return value
+
+
+def check_kinds(kinds: list[K] | None, argument: str = "kinds") -> list[K] | None:
+    """An empty filter would match nothing, or (read as left out) everything: neither is what
+    was meant."""
+    if kinds is not None and not kinds:
+        raise BadInput(argument, "is empty: name at least one kind, or leave it out for all")
+    return kinds
 
 
 def bad_input_from(exc: InvalidInput) -> BadInput:

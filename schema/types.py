@@ -38,7 +38,7 @@ from schema.enums import (
     ProductCategory,
     ProfessionalTitle,
 )
-from schema.errors import check_range
+from schema.errors import check_kinds, check_range
 from schema.maintenance_types import InteractionPage, ManagementPlan, PipelineMove, Stage
 
 CtxInfo = Info[Context, None]
@@ -528,6 +528,7 @@ class Client:
         first: int = LIST_DEFAULT,
     ) -> list[RelatedClient]:
         check_range(first, 1, LIST_CAP, "first")
+        kinds = check_kinds(kinds)
         key_kinds = tuple(sorted(set(kinds), key=lambda k: k.value)) if kinds else None
         links, _ = await info.context.loaders.client_links.load(
             (self.id, (key_kinds, direction, first))

@@ -225,6 +225,7 @@ async def test_graph_on_the_demo_bank_is_bounded(demo_bank: Driver, db: Db) -> N
         ({"limit": 0}, "limit"),
         ({"limit": 1001}, "limit"),
         ({"id": "bad id!"}, "clientId"),
+        ({"kinds": []}, "kinds"),  # nothing to follow: not read as "all"
     ],
 )
 async def test_graph_bad_arguments_are_named(
@@ -246,6 +247,19 @@ async def test_graph_unknown_kind_and_unknown_client(demo_bank: Driver, db: Db) 
         db, GRAPH, {"id": "cli-none", "depth": 1, "kinds": None, "limit": 5}
     )
     assert errors == [] and data == {"relationshipGraph": None}
+
+
+async def test_an_empty_kinds_filter_is_refused(demo_bank: Driver, db: Db) -> None:
+    """`relatedClients(kinds: [])` listed every kind, as if left out; on a client page and on
+    a client read alone (another resolver) alike."""
+    for query in (
+        'query { client(id: "cli-hdsteel") { relatedClients(kinds: []) { kind } } }',
+        "query { clients(first: 1) { edges { node { relatedClients(kinds: []) { kind } } } } }",
+    ):
+        _data, errors, _ = await execute(db, query)
+        assert [e.extensions for e in errors] == [
+            {"code": "BAD_USER_INPUT", "argument": "kinds"}
+        ], query
 
 
 async def test_page_caps_are_validated(demo_bank: Driver, db: Db) -> None:

@@ -28,9 +28,14 @@ from graph.models import ClientLinkKind, ControlBasis, GraphModel
 
 CONTROL_CYCLES: Final = "client-control"
 # The kinds that join clients into one group for credit (graph.exposure): control, economic
-# dependence, and family links between individuals.
+# dependence, profit transfer, and family links between individuals.
 GROUP_FORMING: Final = frozenset(
-    {ClientLinkKind.CONTROL, ClientLinkKind.ECONOMIC_DEPENDENCE, ClientLinkKind.FAMILY}
+    {
+        ClientLinkKind.CONTROL,
+        ClientLinkKind.ECONOMIC_DEPENDENCE,
+        ClientLinkKind.PROFIT_TRANSFER,
+        ClientLinkKind.FAMILY,
+    }
 )
 
 # Clients at or below `$ids` holding a unified limit (统一授信) while something controls them:

@@ -2,7 +2,8 @@
 
 The group is every client joined to the client by control (more than 50% or control stated on
 another basis, directly or added up through subsidiaries as `graph.client_group` says), economic
-dependence, or family between two individuals who each control a
+dependence, profit transfer (assets or profits moving at unfair prices), or family between two
+individuals who each control a
 client, in either direction, within `max_depth` links: so a common controller and its other
 companies are in, and so are the companies a controller's close family controls (key persons
 or their family controlling both). A family link between people who control nothing joins
@@ -47,7 +48,7 @@ MAX_DEPTH: Final = 6
 # conditions only for the links they are about: most links in reach are supply chains.
 _JOINS: Final[LiteralString] = (
     "(CASE WHEN type(r) = 'CONTROLS' THEN all(u IN [r] WHERE " + CONTROL + ")"
-    " WHEN r.kind = 'ECONOMIC_DEPENDENCE' THEN true"
+    " WHEN r.kind IN ['ECONOMIC_DEPENDENCE', 'PROFIT_TRANSFER'] THEN true"
     " WHEN r.kind = 'FAMILY' THEN all(e IN [startNode(r), endNode(r)] WHERE e.kind = 'INDIVIDUAL'"
     " AND EXISTS { MATCH (e)-[u:CONTROLS]->(:Client) WHERE " + CONTROL + " })"
     " ELSE false END)"
@@ -170,7 +171,7 @@ EXPOSURE_BY_DEPTH: Final[dict[int, LiteralString]] = {
 class JoinLink(GraphModel):
     from_id: str
     to_id: str
-    kind: str  # CONTROL, ECONOMIC_DEPENDENCE or FAMILY
+    kind: str  # CONTROL, ECONOMIC_DEPENDENCE, PROFIT_TRANSFER or FAMILY
     share: float | None = None
 
 

@@ -1,8 +1,9 @@
 """Warm introductions: the shortest chains of client links from a manager's active clients to a
 prospect.
 
-Links are control, supply chain, family, economic dependence, key person (`RELATED_TO`) and
-guarantee (a client guaranteeing an open facility the other borrows), in either direction. The
+Links are control, supply chain, family, economic dependence, profit transfer, key person
+(`RELATED_TO`) and guarantee (a client guaranteeing an open facility the other borrows), in
+either direction. The
 search is breadth-first from the prospect, one batched query per hop (at most `max_hops`), and
 stops at the first hop that reaches any of the manager's clients; every shortest chain found is
 returned.

@@ -132,9 +132,13 @@ class FacilityStatus(StrEnum):
 
 
 class ControlBasis(StrEnum):
+    """What control rests on: more than 50% of the shares (EQUITY; less is a stake), or, whatever
+    the share, a voting agreement, power over the board, or consolidation of the accounts."""
+
     EQUITY = "EQUITY"
     VOTING_AGREEMENT = "VOTING_AGREEMENT"
     BOARD = "BOARD"
+    CONSOLIDATION = "CONSOLIDATION"
 
 
 class ClientLinkKind(StrEnum):
@@ -147,6 +151,9 @@ class ClientLinkKind(StrEnum):
     SUPPLY_CHAIN = "SUPPLY_CHAIN"
     FAMILY = "FAMILY"
     ECONOMIC_DEPENDENCE = "ECONOMIC_DEPENDENCE"
+    # Assets or profits can move between the two at unfair (not arm's-length) prices: joins
+    # them into one credit group, as economic dependence does (DOMAIN §6).
+    PROFIT_TRANSFER = "PROFIT_TRANSFER"
     KEY_PERSON = "KEY_PERSON"
 
 

@@ -77,8 +77,8 @@ class JoinLink:
     from_id: strawberry.ID
     to_id: strawberry.ID
     kind: str = strawberry.field(
-        description="CONTROL, ECONOMIC_DEPENDENCE, or FAMILY (between two individuals who "
-        "each control a client)."
+        description="CONTROL, ECONOMIC_DEPENDENCE, PROFIT_TRANSFER, or FAMILY (between two "
+        "individuals who each control a client)."
     )
     share: float | None
 

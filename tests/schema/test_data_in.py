@@ -310,10 +310,10 @@ RISK_OFFICER = Principal("risk-1", Role.RISK_OFFICER)
 
 
 async def test_a_manager_adds_group_links_but_does_not_split_a_group(bank: Driver, db: Db) -> None:
-    """Links joining clients into a credit group (control, economic dependence, family) are
-    the risk side's to remove: a manager splitting a group lowers the exposure its limit is
-    measured against. A manager adds them (more information, a larger group) and removes the
-    others; a risk officer does both."""
+    """Links joining clients into a credit group (control, economic dependence, profit transfer,
+    family) are the risk side's to remove: a manager splitting a group lowers the exposure its
+    limit is measured against. A manager adds them (more information, a larger group) and
+    removes the others; a risk officer does both."""
     control = {"fromId": "c-1", "toId": "c-4", "kind": "CONTROL", "share": 60.0,
                "basis": "EQUITY"}  # fmt: skip
     added = await mutate(db, "relateClients", control, LINK, principal=MANAGER_1)
@@ -333,6 +333,15 @@ async def test_a_manager_adds_group_links_but_does_not_split_a_group(bank: Drive
     assert (removed["__typename"], removed["share"]) == ("ClientLinkSuccess", 60.0)
     again = await mutate(db, "relateClients", control, LINK, principal=RISK_OFFICER)
     assert again["__typename"] == "ClientLinkSuccess"
+    # Profit transfer (assets or profits moving at unfair prices) joins a group too.
+    transfer = {"fromId": "c-1", "toId": "c-4", "kind": "PROFIT_TRANSFER", "role": "TRANSFEROR",
+                "reciprocalRole": "TRANSFEREE"}  # fmt: skip
+    assert (await mutate(db, "relateClients", transfer, LINK, principal=MANAGER_1))[
+        "__typename"
+    ] == ("ClientLinkSuccess")
+    link = {k: transfer[k] for k in ("fromId", "toId", "kind")}
+    split = await refused(bank, db, "unrelateClients", link, "ValidationError", principal=MANAGER_1)
+    assert split["field"] == "kind"
 
 
 async def test_managers_change_only_clients_in_their_book(bank: Driver, db: Db) -> None:

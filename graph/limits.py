@@ -34,6 +34,9 @@ class LimitRule(StrEnum):
 
 class ProfileLimits(GraphModel):
     reportable_pct: Decimal
+    # Basel's large exposure is one "equal to or above" 10% of tier-1; the 2018 rules' one
+    # "above" 2.5% (超过).
+    reportable_at_pct: bool
     single_pct: Decimal
     single_loans_net_capital_pct: Decimal | None
     group_pct: Decimal
@@ -44,6 +47,7 @@ class ProfileLimits(GraphModel):
 PROFILES: Final[dict[LimitProfile, ProfileLimits]] = {
     LimitProfile.CN_2018: ProfileLimits(
         reportable_pct=Decimal("2.5"),
+        reportable_at_pct=False,
         single_pct=Decimal(15),
         single_loans_net_capital_pct=Decimal(10),
         group_pct=Decimal(20),
@@ -52,6 +56,7 @@ PROFILES: Final[dict[LimitProfile, ProfileLimits]] = {
     ),
     LimitProfile.BASEL: ProfileLimits(
         reportable_pct=Decimal(10),
+        reportable_at_pct=True,
         single_pct=Decimal(25),
         single_loans_net_capital_pct=None,
         group_pct=Decimal(25),
@@ -110,7 +115,7 @@ class LimitUsage(GraphModel):
 
 
 def _usage(rule: LimitRule, amount: Decimal, capital: Decimal, pct: Decimal,
-           reportable_at: Decimal, tier1: Decimal) -> LimitUsage:  # fmt: skip
+           p: ProfileLimits, tier1: Decimal) -> LimitUsage:  # fmt: skip
     """`reportable` is always against tier-1 capital (a large exposure is a share of tier-1),
     whatever capital the rule's own limit is measured against (net capital for loans)."""
     share = amount * HUNDRED / capital if capital else Decimal(0)
@@ -122,8 +127,16 @@ def _usage(rule: LimitRule, amount: Decimal, capital: Decimal, pct: Decimal,
         limit_amount=capital * pct / HUNDRED,
         usage_pct=share,
         breached=share > pct,
-        reportable=amount * HUNDRED > tier1 * reportable_at if tier1 else False,
+        reportable=is_reportable(p, amount, tier1),
     )
+
+
+def is_reportable(p: ProfileLimits, amount: Decimal, tier1: Decimal) -> bool:
+    """A large exposure, reported whatever its rule: a share of tier-1 capital."""
+    if not tier1:
+        return False
+    share, at = amount * HUNDRED, tier1 * p.reportable_pct
+    return share >= at if p.reportable_at_pct else share > at
 
 
 def assess_limits(
@@ -142,20 +155,18 @@ def assess_limits(
     members are banks, else to the stricter non-bank group limit, whichever member is asked
     about. A bank whose group is all banks has the one interbank limit, on the group's total."""
     p = PROFILES[base.profile]
-    t1, report = base.tier1_capital, p.reportable_pct
+    t1 = base.tier1_capital
     grouped = group_size > 1
     usages: list[LimitUsage] = []
     if client_interbank:
         if not (grouped and group_interbank):
-            usages.append(
-                _usage(LimitRule.INTERBANK, client_amount, t1, p.interbank_pct, report, t1)
-            )
+            usages.append(_usage(LimitRule.INTERBANK, client_amount, t1, p.interbank_pct, p, t1))
     else:
-        usages.append(_usage(LimitRule.SINGLE_CLIENT, client_amount, t1, p.single_pct, report, t1))
+        usages.append(_usage(LimitRule.SINGLE_CLIENT, client_amount, t1, p.single_pct, p, t1))
         if p.single_loans_net_capital_pct is not None:
             usages.append(
                 _usage(LimitRule.SINGLE_CLIENT_LOANS, client_loans, base.net_capital,
-                       p.single_loans_net_capital_pct, report, t1)
+                       p.single_loans_net_capital_pct, p, t1)
             )  # fmt: skip
     if grouped:
         rule, pct = (
@@ -163,7 +174,7 @@ def assess_limits(
             if group_interbank
             else (LimitRule.GROUP, p.group_pct)
         )
-        usages.append(_usage(rule, group_amount, t1, pct, report, t1))
+        usages.append(_usage(rule, group_amount, t1, pct, p, t1))
     return usages
 
 
@@ -187,4 +198,4 @@ def assess_total(
     else:
         rule, pct = LimitRule.SINGLE_CLIENT, p.single_pct
     t1 = base.tier1_capital
-    return _usage(rule, amount, t1, pct, p.reportable_pct, t1)
+    return _usage(rule, amount, t1, pct, p, t1)

@@ -28,8 +28,12 @@ def test_exactly_at_the_limit_is_not_a_breach() -> None:
 
 
 def test_reportable_threshold() -> None:
+    """Above 2.5% of tier-1 in the 2018 rules (超过); at or above 10% in Basel's."""
     assert assess_total(BASE, Decimal("25.00"), 1, False).reportable is False
     assert assess_total(BASE, Decimal("25.01"), 1, False).reportable is True
+    basel = BASE.model_copy(update={"profile": LimitProfile.BASEL})
+    assert assess_total(basel, Decimal("99.99"), 1, False).reportable is False
+    assert assess_total(basel, Decimal("100.00"), 1, False).reportable is True
 
 
 def test_loans_are_reportable_against_tier1_like_every_exposure() -> None:

@@ -197,6 +197,10 @@ class Loaders:
             (client_id, (a.link_kinds, a.link_direction, a.links_cap)),
             (page.links, page.link_total),
         )
+        # `relatedClientCount` with the same filters: its total, no second query.
+        self.client_links.prime(
+            (client_id, (a.link_kinds, a.link_direction, 0)), ([], page.link_total)
+        )
         self.client_group.prime(client_id, page.group)
         self.manager.prime_many(dict(page.managers))
         self.department.prime_many(dict(page.departments))

@@ -71,7 +71,7 @@ RULES: Final = _rules(
     ("Query", ALL, "orgChart"),
     ("Client", ALL, "id name kind segment status grade riskRating industry region version visible "
                     "managers primaryManager secondaryManagers departmentPath holdings group "
-                    "relatedClients"),
+                    "relatedClients relatedClientCount"),
     ("Client", CREDIT, "facilities"),
     ("ClientManager", ALL, "role since manager"),
     ("ClientGroup", ALL, "memberCount totalBalance root members"),

@@ -550,6 +550,26 @@ class Client:
             if c is not None
         ]
 
+    @strawberry.field(
+        description="How many links `relatedClients` has with these `kinds` and `direction`, "
+        "however few `first` lists: whether a page shows them all. Null for a client outside "
+        "the asking manager's book."
+    )
+    @eager
+    async def related_client_count(
+        self,
+        info: CtxInfo,
+        kinds: list[ClientLinkKind] | None = None,
+        direction: LinkDirection = models.LinkDirection.BOTH,
+    ) -> int | None:
+        kinds = check_kinds(kinds)
+        key_kinds = tuple(sorted(set(kinds), key=lambda k: k.value)) if kinds else None
+        # A page of none: the same query and loader as `relatedClients`, its total alone.
+        _, total = await info.context.loaders.client_links.load(
+            (self.id, (key_kinds, direction, 0))
+        )
+        return total
+
 
 @strawberry.type(description="A corporate group: the top controller and all it controls.")
 class ClientGroup:

@@ -262,6 +262,29 @@ async def test_an_empty_kinds_filter_is_refused(demo_bank: Driver, db: Db) -> No
         ], query
 
 
+async def test_related_client_count_says_what_a_page_left_out(demo_bank: Driver, db: Db) -> None:
+    """A page of one link, and the count of all of them, in the page's one query; filtered
+    differently, the count is what that filter lists."""
+    db.round_trips = 0
+    data, errors, ctx = await execute(
+        db,
+        '{ client(id: "cli-hdsteel") { relatedClients(first: 1) { kind } relatedClientCount '
+        "controls: relatedClientCount(kinds: [CONTROL]) } }",
+    )
+    assert errors == [] and data is not None
+    assert ctx.db.round_trips == 2  # the page, and the other filter's count
+    page = data["client"]
+    assert len(page["relatedClients"]) == 1 and page["relatedClientCount"] > 1
+    data, errors, _ = await execute(
+        db,
+        '{ client(id: "cli-hdsteel") { all: relatedClients(first: 100) { kind } '
+        "controls: relatedClients(kinds: [CONTROL], first: 100) { kind } } }",
+    )
+    assert errors == [] and data is not None
+    assert page["relatedClientCount"] == len(data["client"]["all"])
+    assert page["controls"] == len(data["client"]["controls"]) > 0
+
+
 async def test_page_caps_are_validated(demo_bank: Driver, db: Db) -> None:
     _data, errors, _ = await execute(
         db, 'query { client(id: "cli-hdsteel") { holdings(first: 101) { balance } } }'

@@ -139,13 +139,14 @@ async def test_a_manager_no_longer_active_sees_no_client(bank: Driver, db: Db) -
 async def test_related_clients_outside_the_book_are_opaque(bank: Driver, db: Db) -> None:
     query = """{ client(id: "c-5") { name relatedClients { kind role client {
       id kind visible name segment riskRating holdings { balance } facilities { id }
-      relatedClients { kind } primaryManager { id } managers { role } group { memberCount } } } } }"""
+      relatedClients { kind } relatedClientCount primaryManager { id } managers { role }
+      group { memberCount } } } } }"""
     data, errors, _ = await execute(db, query, principal=ME)
     assert errors == []
     opaque = {
         "kind": "CORPORATE", "visible": False, "name": None, "segment": None, "riskRating": None,
-        "holdings": [], "facilities": [], "relatedClients": [], "primaryManager": None,
-        "managers": [], "group": None,
+        "holdings": [], "facilities": [], "relatedClients": [], "relatedClientCount": None,
+        "primaryManager": None, "managers": [], "group": None,
     }  # fmt: skip
     # c-5 guarantees f-1, so f-1's borrower c-2 is related to it as well.
     assert data == {

@@ -48,6 +48,11 @@ RETURN EXISTS {
         >= date(datetime({datetime: targeted, timezone: $tz}))
 } AS visited
 """
+# DOMAIN §4: a new client is one a manager developed, who opened an account and trades.
+OPENED_ACCOUNT: Final[LiteralString] = """
+MATCH (c:Client {id: $id})
+RETURN EXISTS { (c)-[h:HOLDS]->(:Product) WHERE h.active } AS opened
+"""
 MOVE: Final[LiteralString] = """
 MATCH (c:Client {id: $id})
 SET c.stage = $to, c.version = coalesce(c.version, 0) + 1
@@ -149,6 +154,14 @@ async def move_pipeline(
         won_by: list[str] = []
         if to is Stage.ACTIVE:
             won_by = await w.require_active_primary(client_id)
+            # A win is credited to a manager: it rests on an account the client opened.
+            require(
+                (await w.one(OPENED_ACCOUNT, id=client_id))["opened"],
+                "ACCOUNT_OPENED",
+                "a prospect becomes an active (new) client once it has opened an account: "
+                "record its first holding (recordHolding) first",
+                [client_id],
+            )
         row = await w.one(
             MOVE,
             id=client_id,

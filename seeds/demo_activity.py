@@ -50,6 +50,14 @@ FOREACH (_ IN CASE WHEN row.toStage = 'ACTIVE' THEN [1] ELSE [] END |
 WITH c, row WHERE row.last
 SET c.stage = row.toStage
 """
+# The prospect at VISITED has opened its account (a new client must hold a product before
+# it is won): one movePipeline to ACTIVE wins it.
+ACCOUNT_OPENED: Final = ("cli-0320", "prd-deposit-corp", 5_000_000_00)
+OPEN_ACCOUNT: Final[LiteralString] = """
+MATCH (c:Client {id: $clientId}), (p:Product {id: $productId})
+MERGE (c)-[h:HOLDS]->(p)
+ON CREATE SET h.balanceCents = $cents, h.since = date($since), h.active = true
+"""
 GRADED: Final[LiteralString] = """
 MATCH (c:Client) WHERE c.grade IS NOT NULL AND c.status = 'ACTIVE'
 RETURN c.id AS id ORDER BY id
@@ -92,8 +100,15 @@ def activity_rows(graded: list[str], today: dt.date) -> dict[str, list[dict[str,
 
 def load_activity(driver: Driver, database: str, today: dt.date | None = None) -> int:
     """The demo's activity; the number of interactions it names (existing ones are kept)."""
+    today = today or bank_calendar.today()
     records, _, _ = driver.execute_query(GRADED, database_=database, routing_="r")
-    rows = activity_rows([r["id"] for r in records], today or bank_calendar.today())
+    rows = activity_rows([r["id"] for r in records], today)
     driver.execute_query(INTERACTIONS, rows=rows["interactions"], database_=database)
     driver.execute_query(MOVES, rows=rows["moves"], database_=database)
+    client, product, cents = ACCOUNT_OPENED
+    since = (today - dt.timedelta(days=3)).isoformat()
+    driver.execute_query(
+        OPEN_ACCOUNT, clientId=client, productId=product, cents=cents, since=since,
+        database_=database,
+    )  # fmt: skip
     return len(rows["interactions"])

@@ -519,6 +519,26 @@ async def test_a_new_client_is_not_created_active(bank: Driver, db: Db) -> None:
     assert "through the pipeline" in data["createClient"]["message"]
 
 
+async def test_a_prospect_is_won_once_it_has_opened_an_account(bank: Driver, db: Db) -> None:
+    """DOMAIN §4: a new client is one who opened an account and trades. c-a1, visited, with its
+    only holding closed, is not won (and nothing changes) until it holds a product again."""
+    bank.execute_query(
+        "MATCH (:Client {id: 'c-a1'})-[h:HOLDS]->() SET h.active = false", database_=DATABASE
+    )
+    await _visit(db, "c-a1", "m-a1")
+    for stage in ("TARGET", "VISIT_PLANNED", "APPOINTMENT", "VISITED"):
+        await run(db, MOVE, {"id": "c-a1", "to": stage})
+    before = graph_snapshot(bank)
+    refused = (await run(db, MOVE, {"id": "c-a1", "to": "ACTIVE"}))["movePipeline"]
+    assert (refused["invariant"], refused["nodeIds"]) == ("ACCOUNT_OPENED", ["c-a1"])
+    assert graph_snapshot(bank) == before
+    bank.execute_query(
+        "MATCH (:Client {id: 'c-a1'})-[h:HOLDS]->() SET h.active = true", database_=DATABASE
+    )
+    won = (await run(db, MOVE, {"id": "c-a1", "to": "ACTIVE"}))["movePipeline"]
+    assert won == {"__typename": "PipelineMove", "fromStage": "VISITED", "toStage": "ACTIVE"}
+
+
 async def test_a_prospect_may_be_lost_from_any_open_stage(bank: Driver, db: Db) -> None:
     await run(db, MOVE, {"id": "c-a1", "to": "TARGET"})
     data = await run(db, MOVE, {"id": "c-a1", "to": "LOST"})

@@ -281,10 +281,12 @@ def _apply_rows(
     in_changed = {table.identity_of(r) for r in created + updated}
     changed = [r for r in rows if table.identity_of(r) in in_changed]  # in file order
     if actor is not None and changed:
+        # Limits already off their group's top (older data) are not this batch's doing.
+        off_top = _limits_off_top(tx, table, changed)
         for statement in WRITES[table.section]:
             tx.run(statement, rows=changed, actor=actor).consume()
         _require_org_intact(tx, table, changed, current)
-        _require_credit_intact(tx, table, changed)
+        _require_credit_intact(tx, table, changed, off_top)
         # Last, as the mutations take it last (after the departments a facility's links lock).
         _require_rated(tx, table, changed)
         bump = BUMP_VERSIONS.get(table.section)
@@ -369,8 +371,19 @@ def _require_org_intact(
             raise ImportConflict(table.file, "PRIMARY_MANAGER_ACTIVE", sorted(inactive))
 
 
-def _require_credit_intact(
+def _limits_off_top(
     tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]]
+) -> frozenset[str]:
+    """For a controls batch, the unified limits at or below its rows' controllers held off their
+    group's top (under the control links' lock, which the batch took first)."""
+    if table.section != "controls":
+        return frozenset()
+    controllers = sorted({r["fromId"] for r in rows})
+    return frozenset(tx.run(LIMITS_OFF_TOP, ids=controllers).single(strict=True)["ids"])
+
+
+def _require_credit_intact(
+    tx: ManagedTransaction, table: Table, rows: list[dict[str, Any]], off_top: frozenset[str]
 ) -> None:
     """Written, the batch's rows keep what the credit mutations keep, in case one committed
     since the check: a unified limit on its group's top controller (under the control links'
@@ -382,11 +395,11 @@ def _require_credit_intact(
         below = tx.run(LIMITS_BELOW_TOP, ids=given).single(strict=True)["ids"] if given else []
         conflict = ("GROUP_TOP", below) if below else None
     elif table.section == "controls":
-        # Every holder at or below the links' controllers, as relateClients checks: a stake can
-        # make another stake add up to control of a holder below the link's own target.
-        holders = [r["fromId"] for r in rows]
-        below = tx.run(LIMITS_OFF_TOP, ids=holders).single(strict=True)["ids"]
-        conflict = ("UNIFIED_LIMIT_ON_TOP", below) if below else None
+        # Every holder at or below the links' controllers that the batch moved off its group's
+        # top, as relateClients checks: a stake can make another stake add up to control of a
+        # holder below the link's own target.
+        moved = sorted(_limits_off_top(tx, table, rows) - off_top)
+        conflict = ("UNIFIED_LIMIT_ON_TOP", moved) if moved else None
     elif table.section == "guarantees":
         # (A facilities batch may lower a limit below guarantees guarantees.csv, written later,
         # lowers too, as the check allows: the guarantees' batch checks them.)

@@ -609,6 +609,31 @@ def test_a_batch_checks_again_what_a_mutation_changed_since_the_check(
     assert (counts_.created, counts_.updated) == (0, 0)
 
 
+def test_a_controls_batch_is_refused_only_for_limits_it_moves(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    """c-3 holds a unified limit while c-1 controls it (older data: off its group's top). A
+    controls.csv batch from c-1 that moves no limit is written, as relateClients would take
+    the link: the limit was off the top before the batch."""
+    _small_bank(empty_graph, tmp_path)
+    empty_graph.execute_query(
+        "MATCH (c1:Client {id: 'c-1'}) CREATE (c1)-[:CONTROLS {share: 60.0, basis: 'EQUITY'}]->"
+        "(:Client {id: 'c-3', name: '丙公司', kind: 'CORPORATE', segment: 'NEW', "
+        "status: 'ACTIVE', version: 0, unifiedLimitCents: 100, unifiedLimitCurrency: 'CNY'})",
+        database_=DATABASE,
+    )
+    row = {"fromId": "c-1", "toId": "c-2", "share": 70.0, "basis": "EQUITY"}
+    with empty_graph.session(database=DATABASE) as session:
+        written = session.execute_write(
+            _apply_batch, TABLES_BY_FILE["controls.csv"], [row], "importer"
+        )
+    assert written.created + written.updated == 1
+    assert rows_of(
+        empty_graph,
+        "MATCH (:Client {id: 'c-1'})-[r:CONTROLS]->(:Client {id: 'c-2'}) RETURN r.share AS share",
+    ) == [{"share": 70.0}]
+
+
 def _blocked(driver: Driver) -> int:
     return len(rows_of(driver, "SHOW TRANSACTIONS YIELD status "
                        "WHERE status STARTS WITH 'Blocked' RETURN status"))  # fmt: skip

@@ -7,7 +7,7 @@ directly (25% held by P and 30% by P's subsidiary S: P controls). Deeper chains 
 stakes are not added up. The group is everything the top controller controls, directly or
 through others, at most `MAX_CONTROL_DEPTH` links down; the top controller is, among those no
 other controller in reach controls, the one with the smallest id (the same for every member two
-controllers share).
+controllers share), or, where control runs in a cycle at the top, the smallest id on the cycle.
 
 Asked for a relationship manager (`$visibleTo`), the totals sum only the members in that
 manager's book: the balances and credit of other managers' clients are theirs to see. The member

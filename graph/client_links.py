@@ -96,7 +96,9 @@ LINKS_OF_CLIENT: Final[LiteralString] = (
     """
 CALL (c) {
 CALL (c) {
+  // (Filtered here too: whether the holder controls is worth reading only for links asked.)
   MATCH (c)-[u:CONTROLS]->(o:Client)
+  WHERE ($kinds IS NULL OR 'CONTROL' IN $kinds) AND $direction <> 'INCOMING'
   WITH o, u, """
     + HOLDER_CONTROLS
     + """ AS controls
@@ -106,6 +108,7 @@ CALL (c) {
           share: u.share, basis: u.basis} AS link
   UNION ALL
   MATCH (c)<-[u:CONTROLS]-(o:Client)
+  WHERE ($kinds IS NULL OR 'CONTROL' IN $kinds) AND $direction <> 'OUTGOING'
   WITH o, u, """
     + HOLDER_CONTROLS
     + """ AS controls

@@ -517,7 +517,7 @@ class Client:
 
     @strawberry.field(
         description="Links to other clients (control, guarantee, supply chain, family, economic "
-        f"dependence, key person), ordered by kind then client id. {CAPPED}"
+        f"dependence, profit transfer, key person), ordered by kind then client id. {CAPPED}"
     )
     @eager
     async def related_clients(

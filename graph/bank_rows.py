@@ -75,6 +75,7 @@ class HoldingRow(TypedDict):
     balanceCents: int
     since: str
     active: bool
+    consented: NotRequired[bool]  # a new holding is consented unless the row says not
 
 
 class CrossSellRow(TypedDict):

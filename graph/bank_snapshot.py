@@ -66,7 +66,8 @@ RETURN p.id AS id, p.name AS name, p.category AS category, p.audience AS audienc
 """
 HOLDING: Final[LiteralString] = """
 RETURN c.id AS clientId, p.id AS productId, r.balanceCents AS balanceCents,
-       toString(r.since) AS since, r.active AS active
+       toString(r.since) AS since, r.active AS active,
+       coalesce(r.consented, true) AS consented
 """
 CROSS_SELL: Final[LiteralString] = """
 RETURN a.id AS fromId, b.id AS toId, r.support AS support, r.confidence AS confidence,

@@ -98,7 +98,8 @@ LOAD_HOLDINGS: Final[LiteralString] = """
 UNWIND $rows AS row
 MATCH (c:Client {id: row.clientId}), (p:Product {id: row.productId})
 MERGE (c)-[r:HOLDS]->(p)
-SET r.balanceCents = row.balanceCents, r.since = date(row.since), r.active = row.active
+SET r.balanceCents = row.balanceCents, r.since = date(row.since), r.active = row.active,
+    r.consented = coalesce(row.consented, r.consented, true)
 """
 
 LOAD_CROSS_SELLS: Final[LiteralString] = """

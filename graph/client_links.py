@@ -36,7 +36,7 @@ MATCH (c:Client {id: id})-[r:HOLDS]->(p:Product)
 WHERE r.active OR $includeClosed
 WITH c, p, r ORDER BY r.balanceCents DESC, p.id
 WITH c, collect({productId: p.id, balanceCents: r.balanceCents, since: r.since,
-                 active: r.active})[..$cap] AS rows
+                 active: r.active, consented: coalesce(r.consented, true)})[..$cap] AS rows
 UNWIND rows AS row
 RETURN c.id AS clientId, row
 """
@@ -183,6 +183,7 @@ async def get_holdings(
                     balance=cents_to_decimal(r["row"]["balanceCents"]),
                     since=r["row"]["since"],
                     active=r["row"]["active"],
+                    consented=r["row"]["consented"],
                 ),
             )
             for r in records

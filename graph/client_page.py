@@ -70,6 +70,7 @@ CALL (c) {
   WITH h, p ORDER BY h.balanceCents DESC, p.id LIMIT $holdingsCap
   RETURN collect(CASE WHEN p IS NULL THEN null ELSE {
     productId: p.id, balanceCents: h.balanceCents, since: h.since, active: h.active,
+    consented: coalesce(h.consented, true),
     product: p """
     + PRODUCT_FIELDS
     + """} END) AS holdings
@@ -166,7 +167,7 @@ def _page_from_record(record: Any, args: PageArgs) -> ClientPage:
             Holding(
                 client_id=client.id, product_id=row["productId"],
                 balance=cents_to_decimal(row["balanceCents"]), since=row["since"],
-                active=row["active"],
+                active=row["active"], consented=row["consented"],
             )
         )  # fmt: skip
         products[row["productId"]] = Product.model_validate(row["product"])

@@ -1,8 +1,9 @@
 """Recompute `CROSS_SELLS_TO` from the holdings in the graph, in one transaction.
 
 Only active holdings of active clients count, each (client, product) once (an archived client
-keeps its holdings as they were, but they are no longer business). For products A and B, over
-the active clients holding at least one active product:
+keeps its holdings as they were, but they are no longer business), and only those the client
+consented to (one found opened without consent says nothing of what clients want). For products
+A and B, over the active clients holding at least one active product:
 support(A→B) = share holding both; confidence(A→B) = P(B | A); lift(A→B) = confidence / P(B).
 A link is kept when support ≥ min_support, confidence ≥ min_confidence and lift > 1. Links a
 product department pinned (`pinned: true`) are never removed; their measures are refreshed.
@@ -22,18 +23,21 @@ from graph.models import GraphModel
 # locks nothing: a whole-bank read) can make them disagree by those few only.
 COUNTS: Final[LiteralString] = """
 CALL () {
-  MATCH (c:Client {status: 'ACTIVE'}) WHERE EXISTS { (c)-[h:HOLDS]->(:Product) WHERE h.active }
+  MATCH (c:Client {status: 'ACTIVE'})
+  WHERE EXISTS { (c)-[h:HOLDS]->(:Product) WHERE h.active AND coalesce(h.consented, true) }
   RETURN count(c) AS clients
 }
 CALL () {
   MATCH (p:Product)
   RETURN collect({productId: p.id,
-                  holders: COUNT { (p)<-[h:HOLDS]-(:Client {status: 'ACTIVE'}) WHERE h.active }})
+                  holders: COUNT { (p)<-[h:HOLDS]-(:Client {status: 'ACTIVE'})
+                                   WHERE h.active AND coalesce(h.consented, true) }})
          AS holders
 }
 CALL () {
   MATCH (a:Product)<-[ha:HOLDS]-(c:Client {status: 'ACTIVE'})-[hb:HOLDS]->(b:Product)
   WHERE ha.active AND hb.active AND a <> b
+    AND coalesce(ha.consented, true) AND coalesce(hb.consented, true)
   WITH a.id AS fromId, b.id AS toId, count(DISTINCT c) AS both
   RETURN collect({fromId: fromId, toId: toId, both: both}) AS pairs
 }

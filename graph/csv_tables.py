@@ -262,6 +262,8 @@ TABLES: Final[tuple[Table, ...]] = (
             _money("balance", "balanceCents"),
             _date("since"),
             Column("active", Cell.BOOL),
+            # false: opened without the client's consent (setHoldingConsent); empty keeps it
+            Column("consented", Cell.BOOL, required=False, may_be_absent=True),
         ),
         ("clientId", "productId"),
     ),

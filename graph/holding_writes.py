@@ -16,7 +16,7 @@ from graph.clients import CLIENT_FIELDS
 from graph.data_writes import Write, run_write
 from graph.db import Db
 from graph.errors import NotFound, require
-from graph.input_checks import require_amount, require_id, require_past_date
+from graph.input_checks import optional_text, require_amount, require_id, require_past_date
 from graph.models import (
     Client,
     GraphModel,
@@ -27,6 +27,11 @@ from graph.models import (
 )
 from graph.products import PRODUCT_FIELDS
 
+# A holding recorded before consent was kept is taken as consented.
+HOLDING_FIELDS: Final[LiteralString] = (
+    "{.balanceCents, .since, .active, consented: coalesce(h.consented, true)}"
+)
+
 STATE: Final[LiteralString] = (
     """
 OPTIONAL MATCH (c:Client {id: $clientId})
@@ -36,25 +41,41 @@ RETURN c """
     + " AS client, p "
     + PRODUCT_FIELDS
     + """ AS product,
-       COLLECT { MATCH (c)-[h:HOLDS]->(p) RETURN h {.balanceCents, .since, .active} }[0]
-         AS holding
+       COLLECT { MATCH (c)-[h:HOLDS]->(p) RETURN h """
+    + HOLDING_FIELDS
+    + """ }[0] AS holding
 """
 )
 
 # A new or reopened holding starts today unless told otherwise; an open one keeps its start.
-RECORD: Final[LiteralString] = """
+RECORD: Final[LiteralString] = (
+    """
 MATCH (c:Client {id: $clientId}), (p:Product {id: $productId})
 MERGE (c)-[h:HOLDS]->(p)
 SET h.since = coalesce($since, CASE WHEN h.active THEN h.since END, date({timezone: $tz})),
     h.balanceCents = $balanceCents, h.active = true
-RETURN h {.balanceCents, .since, .active} AS holding
-"""
+RETURN h """
+    + HOLDING_FIELDS
+    + " AS holding"
+)
 
-CLOSE: Final[LiteralString] = """
+CLOSE: Final[LiteralString] = (
+    """
 MATCH (:Client {id: $clientId})-[h:HOLDS]->(:Product {id: $productId})
 SET h.active = false
-RETURN h {.balanceCents, .since, .active} AS holding
-"""
+RETURN h """
+    + HOLDING_FIELDS
+    + " AS holding"
+)
+
+SET_CONSENT: Final[LiteralString] = (
+    """
+MATCH (:Client {id: $clientId})-[h:HOLDS]->(:Product {id: $productId})
+SET h.consented = $consented
+RETURN h """
+    + HOLDING_FIELDS
+    + " AS holding"
+)
 
 
 class HoldingWritten(GraphModel):
@@ -84,6 +105,7 @@ def _written(client: dict[str, Any], product: dict[str, Any], h: dict[str, Any])
             balance=cents_to_decimal(h["balanceCents"]),
             since=h["since"],
             active=h["active"],
+            consented=h["consented"],
         ),
     )
 
@@ -167,3 +189,37 @@ async def close_holding(
 
     inputs = {"clientId": client_id, "productId": product_id}
     return await run_write(db, "closeHolding", actor, inputs, work)
+
+
+async def set_holding_consent(
+    db: Db, actor: str, client_id: str, product_id: str, consented: bool, reason: str | None
+) -> HoldingWritten:
+    """The risk side records a holding opened without the client's consent (found by a complaint
+    or a review), or restores it: the holding stays on record, open or closed as it is, and
+    counts in products per client and the cross-sell measures only while consented."""
+    require_id("clientId", client_id)
+    require_id("productId", product_id)
+    reason = optional_text("reason", reason, 500)
+
+    async def work(w: Write) -> HoldingWritten:
+        state = await _state(w, client_id, product_id, None)
+        if state["holding"] is None:
+            raise NotFound("Holding", holding_id(client_id, product_id))
+        was = state["holding"]["consented"]
+        require(
+            was != consented,
+            "NO_OP",
+            f"the holding is already {'consented' if consented else 'marked unconsented'}",
+            [client_id, product_id],
+        )
+        row = await w.one(
+            SET_CONSENT, clientId=client_id, productId=product_id, consented=consented
+        )
+        w.clients.add(client_id)
+        w.products.add(product_id)
+        w.before = {"consented": was}
+        w.after = {"consented": consented, "reason": reason}
+        return _written(state["client"], state["product"], row["holding"])
+
+    inputs = {"clientId": client_id, "productId": product_id, "consented": consented}
+    return await run_write(db, "setHoldingConsent", actor, inputs, work)

@@ -248,6 +248,9 @@ class Holding(GraphModel):
     balance: Decimal
     since: dt.date | None = None
     active: bool = True
+    # False once the risk side found it opened without the client's consent (the Wells Fargo
+    # case): it stays on record, and counts in no products-per-client figure.
+    consented: bool = True
 
 
 class ClientLink(GraphModel):

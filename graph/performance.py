@@ -58,14 +58,16 @@ WITH children, e.m AS m, e.under AS under
 CALL (m) {
   OPTIONAL MATCH (m)-[:MANAGES {role: 'PRIMARY'}]->(c:Client) WHERE c.status = 'ACTIVE'
   WITH c,
-       COLLECT { MATCH (c)-[h:HOLDS]->() WHERE h.active RETURN h.balanceCents AS b } AS held,
+       COLLECT { MATCH (c)-[h:HOLDS]->() WHERE h.active
+                 RETURN {b: h.balanceCents, consented: coalesce(h.consented, true)} AS x } AS held,
        COLLECT { MATCH (p:ManagementPlan) WHERE p.grade = c.grade RETURN p.visitEveryDays }[0]
          AS every
   RETURN count(c) AS clients,
          count(CASE WHEN c.segment = 'NEW' THEN 1 END) AS newClients,
          count(CASE WHEN c.segment = 'EXISTING' THEN 1 END) AS existingClients,
-         sum(reduce(total = 0, b IN held | total + coalesce(b, 0))) AS balanceCents,
-         sum(size(held)) AS holdings
+         sum(reduce(total = 0, x IN held | total + coalesce(x.b, 0))) AS balanceCents,
+         // products per client counts only holdings the client consented to (DOMAIN §5)
+         sum(size([x IN held WHERE x.consented])) AS holdings
 }
 // Visits owed: for each graded active client, the days of the period the manager was its primary
 // manager (now, or before a transfer: `MANAGED`) divided by its plan's interval, so a client

@@ -1,4 +1,5 @@
-"""Products per client: distinct products in active holdings per active client.
+"""Products per client: distinct products in active, consented holdings per active client (a
+holding found opened without the client's consent stays on record but is not counted).
 
 The ratio is over every active client in scope, a client holding nothing included (as a bank's
 cross-sell ratio is counted per customer, and as the managers' performance figures count it).
@@ -28,7 +29,8 @@ class Scope(Enum):
 
 
 _COUNT: Final[LiteralString] = """
-WITH c, COUNT { MATCH (c)-[h:HOLDS]->(p:Product) WHERE h.active RETURN DISTINCT p } AS products
+WITH c, COUNT { MATCH (c)-[h:HOLDS]->(p:Product) WHERE h.active AND coalesce(h.consented, true)
+               RETURN DISTINCT p } AS products
 WITH count(c) AS clients, sum(CASE WHEN products > 0 THEN 1 ELSE 0 END) AS holding,
      sum(products) AS holdings, max(products) AS most
 RETURN clients, holding, holdings, coalesce(most, 0) AS most

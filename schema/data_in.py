@@ -122,7 +122,7 @@ class HoldingSuccess:
             client=Client.from_model(w.client),
             holding=Holding(
                 product=Product.from_model(w.product), balance=h.balance, since=h.since,
-                active=h.active,
+                active=h.active, consented=h.consented,
             ),
         )  # fmt: skip
 
@@ -171,6 +171,9 @@ UnrelateClientsResult = Annotated[
 ]
 RecordHoldingResult = Annotated[
     HoldingSuccess | MutationError, strawberry.union("RecordHoldingResult")
+]
+SetHoldingConsentResult = Annotated[
+    HoldingSuccess | MutationError, strawberry.union("SetHoldingConsentResult")
 ]
 CloseHoldingResult = Annotated[
     HoldingSuccess | MutationError, strawberry.union("CloseHoldingResult")
@@ -381,6 +384,14 @@ class RecordHoldingInput:
 class CloseHoldingInput:
     client_id: strawberry.ID
     product_id: strawberry.ID
+
+
+@strawberry.input
+class SetHoldingConsentInput:
+    client_id: strawberry.ID
+    product_id: strawberry.ID
+    consented: bool
+    reason: str | None = strawberry.field(default=None, description="Up to 500 characters.")
 
 
 @strawberry.input
@@ -616,6 +627,22 @@ class DataInMutation:
             ),
             HoldingSuccess.from_model,
         )
+
+    @strawberry.mutation(
+        description="Record that a holding was opened without the client's consent "
+        "(consented: false), or restore it: it stays on record, and counts in products per "
+        "client and the cross-sell measures only while consented. Risk officers and admins."
+    )
+    async def set_holding_consent(
+        self, info: CtxInfo, input: SetHoldingConsentInput
+    ) -> SetHoldingConsentResult:
+        return await attempt(
+            holding_writes.set_holding_consent(
+                info.context.db, actor_of(info), input.client_id, input.product_id,
+                input.consented, input.reason,
+            ),
+            HoldingSuccess.from_model,
+        )  # fmt: skip
 
     @strawberry.mutation(
         description="Grant a facility (today), nothing drawn; unapproved until approved, and "

@@ -76,7 +76,7 @@ RULES: Final = _rules(
     ("ClientManager", ALL, "role since manager"),
     ("ClientGroup", ALL, "memberCount totalBalance root members"),
     ("ClientGroup", CREDIT, "totalFacilities totalDrawn"),
-    ("Holding", ALL, "product balance since active"),
+    ("Holding", ALL, "product balance since active consented"),
     ("RelatedClient", ALL, "kind direction role otherRole share basis client"),
     ("RelatedClient", CREDIT, "amount facilityId"),
     ("Facility", CREDIT, "id type limit drawn currency status grantedAt closedOn borrower "
@@ -149,7 +149,7 @@ RULES: Final = _rules(
     ("Mutation", ADMIN, "archiveClient createManager updateManager createProduct updateProduct"),
     ("Mutation", RISK, "createFacility approveFacility withdrawApproval addGuarantee "
                        "changeGuaranteeAmount releaseGuarantee drawFacility repayFacility "
-                       "changeFacilityLimit closeFacility setUnifiedLimit"),
+                       "changeFacilityLimit closeFacility setUnifiedLimit setHoldingConsent"),
     # The managers' system (issue 9): a MANAGER acts and reads for themselves and their book.
     ("Query", SELLING, "promotionEligibility overdueVisits performance gradeHistory"),
     ("Query", ALL, "keyAccountSettings"),
@@ -184,7 +184,7 @@ RULES: Final = _rules(
     ("ManagerSuccess", ADMIN, "manager"),
     ("ProductSuccess", ADMIN, "product"),
     ("ClientLinkSuccess", CREDIT, "kind share basis role reciprocalRole from to"),
-    ("HoldingSuccess", SELLING, "client holding"),
+    ("HoldingSuccess", SELLING | RISK, "client holding"),
     ("FacilitySuccess", RISK, "facility"),
     ("GuaranteeSuccess", RISK, "guarantor facility amount"),
 )  # fmt: skip

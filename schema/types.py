@@ -293,6 +293,10 @@ class Holding:
     balance: Decimal
     since: dt.date | None
     active: bool
+    consented: bool = strawberry.field(
+        description="False once the risk side found it opened without the client's consent "
+        "(setHoldingConsent): kept on record, counted in no products-per-client figure."
+    )
 
 
 @strawberry.type(description="A credit facility (授信).")
@@ -485,7 +489,11 @@ class Client:
         found = await load_all(info.context.loaders.product, [h.product_id for h in rows])
         return [
             Holding(
-                product=Product.from_model(p), balance=h.balance, since=h.since, active=h.active
+                product=Product.from_model(p),
+                balance=h.balance,
+                since=h.since,
+                active=h.active,
+                consented=h.consented,
             )
             for h, p in zip(rows, found, strict=True)
             if p is not None

@@ -356,6 +356,7 @@ def _holdings(bank: BankRows, rng: random.Random) -> None:
                     balanceCents=rng.randint(1, 500) * scale * YUAN // 10,
                     since=_date(rng),
                     active=rng.random() > 0.05,
+                    consented=True,
                 )
             )
 

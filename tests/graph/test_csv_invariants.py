@@ -634,6 +634,30 @@ def test_a_controls_batch_is_refused_only_for_limits_it_moves(
     ) == [{"share": 70.0}]
 
 
+def test_a_holding_s_consent_goes_through_export_and_import(
+    empty_graph: Driver, tmp_path: Path
+) -> None:
+    """holdings.csv's `consented` (added later): false marks a holding opened without consent,
+    an empty cell or a file without the column keeps the graph's, and the export writes it."""
+    _small_bank(empty_graph, tmp_path)
+    header = "clientId,productId,balance,since,active,consented\n"
+    marked = run(empty_graph, write_set(tmp_path / "marked", {
+        "holdings.csv": header + "c-1,p-dep,1000000.50,2020-02-01,true,false\n",
+    }))  # fmt: skip
+    assert marked.accepted and counts(marked)["holdings.csv"] == (1, 0, 1, 0, 0)
+    for name, files in (
+        ("empty", {"holdings.csv": header + "c-1,p-dep,1000000.50,2020-02-01,true,\n"}),
+        ("older", {"holdings.csv": SMALL_BANK["holdings.csv"]}),
+    ):
+        kept = run(empty_graph, write_set(tmp_path / name, files))
+        assert kept.accepted and counts(kept)["holdings.csv"][1:3] == (0, 0), name
+    export_csv(empty_graph, DATABASE, tmp_path / "export")
+    lines = (tmp_path / "export" / "holdings.csv").read_text().splitlines()
+    assert lines[0] == header.strip()
+    assert "c-1,p-dep,1000000.50,2020-02-01,true,false" in lines
+    assert "c-2,p-dep,20.00,2021-02-01,false,true" in lines
+
+
 def _blocked(driver: Driver) -> int:
     return len(rows_of(driver, "SHOW TRANSACTIONS YIELD status "
                        "WHERE status STARTS WITH 'Blocked' RETURN status"))  # fmt: skip

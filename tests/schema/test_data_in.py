@@ -716,7 +716,47 @@ async def test_record_and_close_holdings(bank: Driver, db: Db) -> None:
     # or yesterday, had the bank's midnight passed since the write.
     today = bank_calendar.today()
     assert rows[0]["since"].to_native() in {today, today - dt.timedelta(days=1)}
-    assert set(rows[0]["keys"]) == {"balanceCents", "since", "active"}
+    assert set(rows[0]["keys"]) == {"balanceCents", "since", "active", "consented"}
+
+
+async def test_a_holding_opened_without_consent_is_kept_and_not_counted(
+    bank: Driver, db: Db
+) -> None:
+    """DOMAIN §5: products per client counts only consented holdings. A risk officer records
+    that c-1's deposit was opened without its consent: the holding stays, marked, and counts
+    no more; a manager may not record it, and restating it changes nothing."""
+    count = "{ productsPerClient { holdings clientsWithProducts } }"
+    assert (await query(db, count))["productsPerClient"] == {
+        "holdings": 1, "clientsWithProducts": 1,
+    }  # fmt: skip
+    mark = {"clientId": "c-1", "productId": "p-dep", "consented": False, "reason": "投诉核实"}
+    _, errors, _ = await execute(
+        db,
+        "mutation ($i: SetHoldingConsentInput!) { setHoldingConsent(input: $i) { __typename } }",
+        {"i": mark},
+        principal=MANAGER_1,
+    )
+    assert [e.extensions.get("code") for e in errors] == ["FORBIDDEN"]
+    consent = HOLDING.replace("active }", "active consented }")
+    marked = await mutate(db, "setHoldingConsent", mark, consent, principal=RISK_OFFICER)
+    assert marked["holding"] == {
+        "product": {"id": "p-dep"}, "balance": "1234567.89", "since": "2020-04-01",
+        "active": True, "consented": False,
+    }  # fmt: skip
+    assert (await query(db, count))["productsPerClient"] == {
+        "holdings": 0, "clientsWithProducts": 0,
+    }  # fmt: skip
+    again = await refused(bank, db, "setHoldingConsent", mark, "InvariantViolationError")
+    assert again["invariant"] == "NO_OP"
+    none = await refused(
+        bank, db, "setHoldingConsent", {**mark, "productId": "p-none"}, "NotFoundError"
+    )
+    assert none["missing"] == "Product"
+    data = await query(db, '{ client(id: "c-1") { holdings { product { id } consented } } }')
+    assert data["client"]["holdings"] == [{"product": {"id": "p-dep"}, "consented": False}]
+    restored = await mutate(db, "setHoldingConsent", {**mark, "consented": True}, consent)
+    assert restored["holding"]["consented"] is True
+    assert (await query(db, count))["productsPerClient"]["holdings"] == 1
 
 
 async def test_holding_refusals(bank: Driver, db: Db) -> None:

@@ -224,7 +224,8 @@ async def test_relationship_graph_stops_at_clients_outside_the_book(bank: Driver
     assert data["relationshipGraph"]["edges"] == [
         {"id": "GUARANTEES:Client:c-5->Facility:f-1", "properties": {"amount": "2000.00"}},
         {"id": "HOLDS:Client:c-5->Product:p-dep",
-         "properties": {"balance": "50.00", "since": "2024-03-01", "active": True}},
+         "properties": {"balance": "50.00", "since": "2024-03-01", "active": True,
+                        "consented": True}},
         {"id": "RELATED_TO:Client:c-5->Client:c-3:SUPPLY_CHAIN",
          "properties": {"kind": "SUPPLY_CHAIN", "role": "SUPPLIER",
                         "reciprocalRole": "CUSTOMER"}},

@@ -118,6 +118,8 @@ ROOT_REQUESTS = {
     "{ __typename } }",
     "Mutation.setUnifiedLimit": 'mutation { setUnifiedLimit(input: {clientId: "no such", '
     'limit: "1", currency: "CNY"}) { __typename } }',
+    "Mutation.setHoldingConsent": 'mutation { setHoldingConsent(input: {clientId: "no such", '
+    'productId: "prd-fx", consented: false}) { __typename } }',
     "Query.promotionEligibility": '{ promotionEligibility(managerId: "mgr-001") { eligible } }',
     "Query.gradeHistory": '{ gradeHistory(managerId: "mgr-001") { kind } }',
     "Query.keyAccountSettings": "{ keyAccountSettings { thresholds { aShare } } }",

@@ -58,22 +58,22 @@ GRADES: Final[tuple[GradeRow, ...]] = (
              "work independently in all business, expert in one area"),
     GradeRow(BANK, "BANK", "PRINCIPAL", 4, "资深客户经理", "资深客户经理",
              "full-service large clients, solve complex problems"),
-    GradeRow(SECURITIES, "SALES", "TWO_STAR", 1, "二星客户经理", None, "sales"),
-    GradeRow(SECURITIES, "SALES", "THREE_STAR", 2, "三星客户经理", None, "sales"),
-    GradeRow(SECURITIES, "SALES", "FOUR_STAR", 3, "四星客户经理", None, "sales"),
-    GradeRow(SECURITIES, "SALES", "FIVE_STAR", 4, "五星客户经理", None, "sales"),
-    GradeRow(SECURITIES, "SERVICE", "SERVICE_TRAINEE", 1, "见习客户服务经理", None, "service"),
-    GradeRow(SECURITIES, "SERVICE", "SERVICE_MANAGER_1", 2, "一级客户服务经理", None, "service"),
-    GradeRow(SECURITIES, "SERVICE", "SERVICE_MANAGER_2", 3, "二级客户服务经理", None, "service"),
-    GradeRow(SECURITIES, "SERVICE", "SERVICE_MANAGER_3", 4, "三级客户服务经理", None, "service"),
-    GradeRow(SECURITIES, "SERVICE", "TRAINING_SUPERVISOR_1", 5, "一级培训主管", None, "training"),
-    GradeRow(SECURITIES, "SERVICE", "TRAINING_SUPERVISOR_2", 6, "二级培训主管", None, "training"),
-    GradeRow(SECURITIES, "SERVICE", "TRAINING_SUPERVISOR_3", 7, "三级培训主管", None, "training"),
+    GradeRow(SECURITIES, "SALES", "TWO_STAR", 1, "二星级客户经理", None, "sales"),
+    GradeRow(SECURITIES, "SALES", "THREE_STAR", 2, "三星级客户经理", None, "sales"),
+    GradeRow(SECURITIES, "SALES", "FOUR_STAR", 3, "四星级客户经理", None, "sales"),
+    GradeRow(SECURITIES, "SALES", "FIVE_STAR", 4, "五星级客户经理", None, "sales"),
+    GradeRow(SECURITIES, "SERVICE", "SERVICE_TRAINEE", 1, "见习服务经理", None, "service"),
+    GradeRow(SECURITIES, "SERVICE", "SERVICE_MANAGER_1", 2, "一级服务经理", None, "service"),
+    GradeRow(SECURITIES, "SERVICE", "SERVICE_MANAGER_2", 3, "二级服务经理", None, "service"),
+    GradeRow(SECURITIES, "SERVICE", "SERVICE_MANAGER_3", 4, "三级服务经理", None, "service"),
+    GradeRow(SECURITIES, "SERVICE", "TRAINING_SUPERVISOR_1", 5, "一级培训督导", None, "training"),
+    GradeRow(SECURITIES, "SERVICE", "TRAINING_SUPERVISOR_2", 6, "二级培训督导", None, "training"),
+    GradeRow(SECURITIES, "SERVICE", "TRAINING_SUPERVISOR_3", 7, "三级培训督导", None, "training"),
     GradeRow(SECURITIES, "MANAGEMENT", "TRAINEE_AREA_MANAGER", 1, "见习区域经理", None, "team"),
     GradeRow(SECURITIES, "MANAGEMENT", "AREA_MANAGER", 2, "区域经理", None, "team"),
     GradeRow(SECURITIES, "MANAGEMENT", "SENIOR_AREA_MANAGER", 3, "高级区域经理", None, "team"),
-    GradeRow(SECURITIES, "MANAGEMENT", "MARKETING_HEAD", 4, "营销总监", None, "marketing"),
-    GradeRow(SECURITIES, "MANAGEMENT", "MARKETING_DIRECTOR", 5, "营销总经理", None, "marketing"),
+    GradeRow(SECURITIES, "MANAGEMENT", "MARKETING_HEAD", 4, "营销部主管", None, "marketing"),
+    GradeRow(SECURITIES, "MANAGEMENT", "MARKETING_DIRECTOR", 5, "营销总监", None, "marketing"),
 )  # fmt: skip
 
 
@@ -116,6 +116,28 @@ ON CREATE SET grade.scheme = g.scheme, grade.series = g.series, grade.code = g.c
               grade.duties = g.duties
 MERGE (grade)-[:IN_SCHEME]->(s)
 """
+# Names the seeding once gave that the securities firm's rules (东兴证券 客户经理管理办法, 第四条)
+# do not: corrected where a database still holds them as seeded (an admin's own name is kept).
+MISNAMED: Final[tuple[tuple[str, str, str], ...]] = (
+    ("SECURITIES:TWO_STAR", "二星客户经理", "二星级客户经理"),
+    ("SECURITIES:THREE_STAR", "三星客户经理", "三星级客户经理"),
+    ("SECURITIES:FOUR_STAR", "四星客户经理", "四星级客户经理"),
+    ("SECURITIES:FIVE_STAR", "五星客户经理", "五星级客户经理"),
+    ("SECURITIES:SERVICE_TRAINEE", "见习客户服务经理", "见习服务经理"),
+    ("SECURITIES:SERVICE_MANAGER_1", "一级客户服务经理", "一级服务经理"),
+    ("SECURITIES:SERVICE_MANAGER_2", "二级客户服务经理", "二级服务经理"),
+    ("SECURITIES:SERVICE_MANAGER_3", "三级客户服务经理", "三级服务经理"),
+    ("SECURITIES:TRAINING_SUPERVISOR_1", "一级培训主管", "一级培训督导"),
+    ("SECURITIES:TRAINING_SUPERVISOR_2", "二级培训主管", "二级培训督导"),
+    ("SECURITIES:TRAINING_SUPERVISOR_3", "三级培训主管", "三级培训督导"),
+    ("SECURITIES:MARKETING_HEAD", "营销总监", "营销部主管"),
+    ("SECURITIES:MARKETING_DIRECTOR", "营销总经理", "营销总监"),
+)
+RENAME_MISNAMED: Final[LiteralString] = """
+UNWIND $renames AS r
+MATCH (grade:Grade {id: r[0]}) WHERE grade.name = r[1]
+SET grade.name = r[2]
+"""
 SEED_REQUIREMENTS: Final[LiteralString] = """
 UNWIND $rows AS r
 MATCH (grade:Grade {id: r.grade})
@@ -133,6 +155,7 @@ def seed_grading(driver: Driver, database: str) -> None:
         grades=[g.__dict__ for g in GRADES],
         database_=database,
     )
+    driver.execute_query(RENAME_MISNAMED, renames=[list(r) for r in MISNAMED], database_=database)
     driver.execute_query(
         SEED_REQUIREMENTS,
         rows=[

@@ -1,13 +1,16 @@
 """The qualification table of DOMAIN.md §3, row by row, without a database: the seeded rows
-(`graph.grading.REQUIREMENTS`) checked against managers at and just below each row's edge."""
+(`graph.grading.REQUIREMENTS`) checked against managers at and just below each row's edge; and
+the seeded grade names, in the graph."""
 
 from __future__ import annotations
 
 from typing import Any
 
 import pytest
+from neo4j import Driver
 
-from graph.grading import BANK, GRADES, REQUIREMENTS, check_requirements
+from graph.grading import BANK, GRADES, REQUIREMENTS, check_requirements, seed_grading
+from tests.conftest import DATABASE
 
 
 def rows_of(code: str) -> list[dict[str, Any]]:
@@ -106,3 +109,25 @@ def test_securities_series_are_data_of_the_same_shape() -> None:
     ]  # fmt: skip
     assert series[("MANAGEMENT", 5)] == "MARKETING_DIRECTOR"
     assert series[("SERVICE", 7)] == "TRAINING_SUPERVISOR_3"
+
+
+def test_grade_names_seeded_wrong_are_corrected_and_an_admin_s_kept(empty_graph: Driver) -> None:
+    """The securities firm's rules name its grades 二星级客户经理..., 见习服务经理..., 一级培训督导...,
+    and the management series up to 营销部主管 and 营销总监; a database seeded with the earlier
+    names has them corrected, and a name an admin gave is kept."""
+    seed_grading(empty_graph, DATABASE)
+    empty_graph.execute_query(
+        "UNWIND $old AS o MATCH (g:Grade {id: o[0]}) SET g.name = o[1]",
+        old=[["SECURITIES:MARKETING_HEAD", "营销总监"], ["SECURITIES:MARKETING_DIRECTOR", "营销总经理"],
+             ["SECURITIES:TRAINING_SUPERVISOR_1", "一级培训主管"], ["SECURITIES:TWO_STAR", "明星"]],
+        database_=DATABASE,
+    )  # fmt: skip
+    seed_grading(empty_graph, DATABASE)
+    records, _, _ = empty_graph.execute_query(
+        "MATCH (g:Grade {scheme: 'SECURITIES'}) RETURN g.id AS id, g.name AS name",
+        database_=DATABASE,
+    )
+    names = {r["id"].removeprefix("SECURITIES:"): r["name"] for r in records}
+    assert (names["MARKETING_HEAD"], names["MARKETING_DIRECTOR"]) == ("营销部主管", "营销总监")
+    assert (names["TRAINING_SUPERVISOR_1"], names["TWO_STAR"]) == ("一级培训督导", "明星")
+    assert (names["THREE_STAR"], names["SERVICE_TRAINEE"]) == ("三星级客户经理", "见习服务经理")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import defaultdict
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Final, LiteralString
 
@@ -127,45 +128,48 @@ def _in_order(cycles: list[tuple[str, ...]]) -> list[tuple[str, ...]]:
 
 
 def _clusters(edges: dict[str, set[str]]) -> list[list[str]]:
-    """The strongly connected components (each sorted), by Tarjan's algorithm, iteratively: a
-    chain of guarantees thousands long would overflow Python's recursion."""
+    """The strongly connected components of two or more nodes (each sorted), by Tarjan's
+    algorithm, iteratively: a chain of guarantees thousands long would overflow Python's
+    recursion. A firm in no cycle is a component of one, and left out."""
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()
     stack: list[str] = []
     found: list[list[str]] = []
-    for root in sorted(edges):
+    for root in edges:
         if root in index:
             continue
-        work: list[tuple[str, list[str]]] = [(root, sorted(edges.get(root, ())))]
         index[root] = low[root] = len(index)
         stack.append(root)
         on_stack.add(root)
+        work: list[tuple[str, Iterator[str]]] = [(root, iter(edges[root]))]
         while work:
             node, todo = work[-1]
-            if todo:
-                nxt = todo.pop()
+            for nxt in todo:
+                if nxt not in edges:
+                    continue  # guarantees nothing: on no cycle
                 if nxt not in index:
                     index[nxt] = low[nxt] = len(index)
                     stack.append(nxt)
                     on_stack.add(nxt)
-                    work.append((nxt, sorted(edges.get(nxt, ()))))
-                elif nxt in on_stack:
-                    low[node] = min(low[node], index[nxt])
-                continue
-            work.pop()
-            if work:
-                parent = work[-1][0]
-                low[parent] = min(low[parent], low[node])
-            if low[node] == index[node]:
-                component: list[str] = []
-                while True:
+                    work.append((nxt, iter(edges[nxt])))
+                    break
+                if nxt in on_stack and index[nxt] < low[node]:
+                    low[node] = index[nxt]
+            else:
+                work.pop()
+                if work and low[node] < low[work[-1][0]]:
+                    low[work[-1][0]] = low[node]
+                if low[node] == index[node]:
                     member = stack.pop()
                     on_stack.discard(member)
-                    component.append(member)
-                    if member == node:
-                        break
-                found.append(sorted(component))
+                    if member != node:
+                        component = [member]
+                        while member != node:
+                            member = stack.pop()
+                            on_stack.discard(member)
+                            component.append(member)
+                        found.append(sorted(component))
     return found
 
 

@@ -77,6 +77,16 @@ def _controllers_in_reach(client: LiteralString, alias: LiteralString) -> Litera
     )
 
 
+def controlled_from(top: LiteralString, member: LiteralString) -> LiteralString:
+    """A MATCH pattern: `top` and each client it controls, at most MAX_CONTROL_DEPTH links down,
+    as `member` (asked for the distinct members, Neo4j walks breadth-first). Ends in its WHERE,
+    which a caller may extend with AND."""
+    return (
+        "(" + top + ")-[ctl_down:CONTROLS*0..6]->(" + member + ":Client) "
+        "WHERE all(u IN ctl_down WHERE " + CONTROL + ")"
+    )
+
+
 def root_of(client: LiteralString, alias: LiteralString) -> LiteralString:
     """The top controller of `client` (one no other controller in reach controls, the smallest
     id among several; in a cycle of control at the top, the smallest id on it), or itself: what a
@@ -125,9 +135,9 @@ CALL (c) {
 """
     + root_of("c", "top")
     + """  }
-  MATCH (top)-[ds:CONTROLS*0..6]->(m:Client) WHERE all(u IN ds WHERE """
-    + CONTROL
-    + """)
+  MATCH """
+    + controlled_from("top", "m")
+    + """
   WITH DISTINCT top, m ORDER BY m.id
   WITH top, collect(m) AS members
   WITH top, members,

@@ -28,7 +28,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from graph.client_group import root_of
+from graph.client_group import controlled_from, root_of
 from graph.client_links import (
     FACILITY_FIELDS,
     INDEPENDENTLY_APPROVED,
@@ -83,10 +83,9 @@ _HEAD: Final[LiteralString] = (
   // What the limit covers: the open facilities of its holder and of every client it controls,
   // whatever maxDepth and the other links reach (read only where there is a limit).
   CALL (top) {
-    OPTIONAL MATCH (top)-[ds:CONTROLS*0..6]->(m:Client)
-    WHERE top.unifiedLimitCents IS NOT NULL AND all(u IN ds WHERE """
-    + CONTROL
-    + """)
+    OPTIONAL MATCH """
+    + controlled_from("top", "m")
+    + """ AND top.unifiedLimitCents IS NOT NULL
     WITH DISTINCT m
     MATCH (m)-[:BORROWS]->(f:Facility) WHERE """
     + OPEN_FACILITY

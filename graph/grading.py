@@ -38,6 +38,10 @@ class GradeRow:
     certificate: str | None
     duties: str
 
+    @property
+    def id(self) -> str:
+        return f"{self.scheme}:{self.code}"
+
 
 @dataclass(frozen=True)
 class RequirementRow:
@@ -117,26 +121,27 @@ ON CREATE SET grade.scheme = g.scheme, grade.series = g.series, grade.code = g.c
 MERGE (grade)-[:IN_SCHEME]->(s)
 """
 # Names the seeding once gave that the securities firm's rules (东兴证券 客户经理管理办法, 第四条)
-# do not: corrected where a database still holds them as seeded (an admin's own name is kept).
-MISNAMED: Final[tuple[tuple[str, str, str], ...]] = (
-    ("SECURITIES:TWO_STAR", "二星客户经理", "二星级客户经理"),
-    ("SECURITIES:THREE_STAR", "三星客户经理", "三星级客户经理"),
-    ("SECURITIES:FOUR_STAR", "四星客户经理", "四星级客户经理"),
-    ("SECURITIES:FIVE_STAR", "五星客户经理", "五星级客户经理"),
-    ("SECURITIES:SERVICE_TRAINEE", "见习客户服务经理", "见习服务经理"),
-    ("SECURITIES:SERVICE_MANAGER_1", "一级客户服务经理", "一级服务经理"),
-    ("SECURITIES:SERVICE_MANAGER_2", "二级客户服务经理", "二级服务经理"),
-    ("SECURITIES:SERVICE_MANAGER_3", "三级客户服务经理", "三级服务经理"),
-    ("SECURITIES:TRAINING_SUPERVISOR_1", "一级培训主管", "一级培训督导"),
-    ("SECURITIES:TRAINING_SUPERVISOR_2", "二级培训主管", "二级培训督导"),
-    ("SECURITIES:TRAINING_SUPERVISOR_3", "三级培训主管", "三级培训督导"),
-    ("SECURITIES:MARKETING_HEAD", "营销总监", "营销部主管"),
-    ("SECURITIES:MARKETING_DIRECTOR", "营销总经理", "营销总监"),
-)
+# do not: where a database still holds one as seeded, it takes GRADES' name (an admin's own name
+# is kept).
+MISNAMED: Final[dict[str, str]] = {
+    "SECURITIES:TWO_STAR": "二星客户经理",
+    "SECURITIES:THREE_STAR": "三星客户经理",
+    "SECURITIES:FOUR_STAR": "四星客户经理",
+    "SECURITIES:FIVE_STAR": "五星客户经理",
+    "SECURITIES:SERVICE_TRAINEE": "见习客户服务经理",
+    "SECURITIES:SERVICE_MANAGER_1": "一级客户服务经理",
+    "SECURITIES:SERVICE_MANAGER_2": "二级客户服务经理",
+    "SECURITIES:SERVICE_MANAGER_3": "三级客户服务经理",
+    "SECURITIES:TRAINING_SUPERVISOR_1": "一级培训主管",
+    "SECURITIES:TRAINING_SUPERVISOR_2": "二级培训主管",
+    "SECURITIES:TRAINING_SUPERVISOR_3": "三级培训主管",
+    "SECURITIES:MARKETING_HEAD": "营销总监",
+    "SECURITIES:MARKETING_DIRECTOR": "营销总经理",
+}
 RENAME_MISNAMED: Final[LiteralString] = """
 UNWIND $renames AS r
-MATCH (grade:Grade {id: r[0]}) WHERE grade.name = r[1]
-SET grade.name = r[2]
+MATCH (grade:Grade {id: r.id}) WHERE grade.name = r.old
+SET grade.name = r.name
 """
 SEED_REQUIREMENTS: Final[LiteralString] = """
 UNWIND $rows AS r
@@ -155,7 +160,10 @@ def seed_grading(driver: Driver, database: str) -> None:
         grades=[g.__dict__ for g in GRADES],
         database_=database,
     )
-    driver.execute_query(RENAME_MISNAMED, renames=[list(r) for r in MISNAMED], database_=database)
+    renames = [
+        {"id": g.id, "old": MISNAMED[g.id], "name": g.name} for g in GRADES if g.id in MISNAMED
+    ]
+    driver.execute_query(RENAME_MISNAMED, renames=renames, database_=database)
     driver.execute_query(
         SEED_REQUIREMENTS,
         rows=[

@@ -19,7 +19,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Final, LiteralString
 
-from graph.client_group import tops_of
+from graph.client_group import controlled_from, tops_of
 from graph.client_links import OPEN_FACILITY
 from graph.control import CONTROL
 from graph.db import Db
@@ -108,9 +108,9 @@ LIMIT $first
 RETURN root.id AS rootId, root.name AS rootName,
        COLLECT {
          UNWIND heads AS head
-         MATCH (head)-[us:CONTROLS*0..6]->(x:Client) WHERE all(u IN us WHERE """
-    + CONTROL
-    + """)
+         MATCH """
+    + controlled_from("head", "x")
+    + """
          // a member with credit where its credit is counted (a controller it is reached through
          // need not be its top: under joint control, only its tops count it)
          WITH DISTINCT x, members

@@ -11,13 +11,13 @@ from strawberry.scalars import JSON
 
 from graph import relationship_graph
 from graph.client_page import PageArgs, get_client_page
-from graph.models import ClientLinkKind, LinkDirection
+from graph.models import LinkDirection
 from graph.relationship_graph import MAX_DEPTH, MAX_LIMIT, Neighbourhood, RelationKind
 from graph.relationship_graph import GraphEdge as GraphEdge_
 from graph.relationship_graph import GraphNode as GraphNode_
 from schema.errors import check_id, check_kinds, check_range
 from schema.permissions import may
-from schema.types import LIST_CAP, LIST_DEFAULT, Client, CtxInfo
+from schema.types import LIST_CAP, LIST_DEFAULT, Client, CtxInfo, link_kinds_key
 
 strawberry.enum(RelationKind, description="Relationship types a relationship graph may follow.")
 
@@ -66,12 +66,11 @@ def page_args_from(info: CtxInfo) -> PageArgs | None:
     holdings = selected.get("holdings", {})
     facilities = selected.get("facilities", {})
     related = selected.get("relatedClients", {})
-    kinds = check_kinds(related.get("kinds"))
     return PageArgs(
         holdings_cap=check_range(holdings.get("first", LIST_DEFAULT), 1, LIST_CAP, "first"),
         include_closed=bool(holdings.get("includeClosed", False)),
         facilities_cap=check_range(facilities.get("first", LIST_DEFAULT), 1, LIST_CAP, "first"),
-        link_kinds=tuple(sorted({ClientLinkKind(k) for k in kinds})) if kinds else None,
+        link_kinds=link_kinds_key(related.get("kinds")),
         link_direction=LinkDirection(related.get("direction", LinkDirection.BOTH)),
         links_cap=check_range(related.get("first", LIST_DEFAULT), 1, LIST_CAP, "first"),
     )

@@ -9,6 +9,7 @@ once rather than as coroutines to be scheduled.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from decimal import Decimal
 
 import strawberry
@@ -46,6 +47,13 @@ LIST_CAP = 100
 LIST_DEFAULT = 50
 CAPPED = f"At most `first` items (default {LIST_DEFAULT}, 1 to {LIST_CAP})."
 BOOK_TOTALS = "Asked by a relationship manager: only the members in their book."
+
+
+def link_kinds_key(kinds: Iterable[str] | None) -> tuple[ClientLinkKind, ...] | None:
+    """A `kinds` filter of client links as the links loader is keyed (a client page primes it
+    so): checked, distinct, in order; None for every kind."""
+    checked = check_kinds(None if kinds is None else list(kinds))
+    return tuple(sorted({ClientLinkKind(k) for k in checked})) if checked else None
 
 
 async def _departments(info: CtxInfo, ids: list[str]) -> list[Department]:
@@ -536,10 +544,8 @@ class Client:
         first: int = LIST_DEFAULT,
     ) -> list[RelatedClient]:
         check_range(first, 1, LIST_CAP, "first")
-        kinds = check_kinds(kinds)
-        key_kinds = tuple(sorted(set(kinds), key=lambda k: k.value)) if kinds else None
         links, _ = await info.context.loaders.client_links.load(
-            (self.id, (key_kinds, direction, first))
+            (self.id, (link_kinds_key(kinds), direction, first))
         )
         found = await load_all(info.context.loaders.client, [lk.other_id for lk in links])
         return [
@@ -570,11 +576,9 @@ class Client:
         kinds: list[ClientLinkKind] | None = None,
         direction: LinkDirection = models.LinkDirection.BOTH,
     ) -> int | None:
-        kinds = check_kinds(kinds)
-        key_kinds = tuple(sorted(set(kinds), key=lambda k: k.value)) if kinds else None
         # A page of none: the same query and loader as `relatedClients`, its total alone.
         _, total = await info.context.loaders.client_links.load(
-            (self.id, (key_kinds, direction, 0))
+            (self.id, (link_kinds_key(kinds), direction, 0))
         )
         return total
 

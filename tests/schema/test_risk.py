@@ -608,15 +608,19 @@ async def test_firms_controlled_by_a_family_are_one_group(empty_graph: Driver, d
 async def test_profit_transfer_and_consolidation_join_a_group(empty_graph: Driver, db: Db) -> None:
     """DOMAIN §6: clients between which assets or profits can move at unfair prices are related,
     as are a parent and the firm whose accounts it consolidates, whatever its share. K and T
-    (profit transfer) and K's 30% consolidated C are one group."""
+    (profit transfer) and K's 30% consolidated C are one group, both links made through the API."""
     bank = _small_bank(
         [_client(c) for c in ("K", "T", "C")],
         [_facility(f"f{c}", c, "LOAN", 10, 0, "d-ka", "d-appr") for c in ("K", "T", "C")],
-        [{"fromId": "K", "toId": "T", "kind": "PROFIT_TRANSFER", "role": "TRANSFEROR",
-          "reciprocalRole": "TRANSFEREE"}],
-    )  # fmt: skip
-    bank.controls = [{"fromId": "K", "toId": "C", "share": 30.0, "basis": "CONSOLIDATION"}]
+        [],
+    )
     load(empty_graph, DATABASE, bank, quiet=True)
+    for link in (
+        {"fromId": "K", "toId": "T", "kind": "PROFIT_TRANSFER", "role": "TRANSFEROR",
+         "reciprocalRole": "TRANSFEREE"},
+        {"fromId": "K", "toId": "C", "kind": "CONTROL", "share": 30.0, "basis": "CONSOLIDATION"},
+    ):  # fmt: skip
+        assert (await mutate(db, "relateClients", link))["__typename"] == "ClientLinkSuccess"
     e = await _exposure(db, "T", 4)
     assert {m["client"]["id"]: [x["kind"] for x in m["path"]] for m in e["members"]} == {
         "T": [], "K": ["PROFIT_TRANSFER"], "C": ["PROFIT_TRANSFER", "CONTROL"],
